@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+/* Podman's exit codes: 125 for our own errors (bad usage included); 126/127 are for a
+ * container command that cannot be run or found; anything else is the command's status. */
+enum {
+        EXIT_NSPROV = 125,
+        EXIT_CANNOT_INVOKE = 126,
+        EXIT_NOT_FOUND = 127,
+};
+
+typedef struct GlobalOptions {
+        const char *root;    /* images, persistent network configs */
+        const char *runroot; /* containers, monitors, locks, logs */
+} GlobalOptions;
+
+typedef struct Verb {
+        const char *name;
+        const char *summary;
+        /* argv[0] is the verb's own name; returns an exit code. */
+        int (*run)(int argc, char **argv, const GlobalOptions *g);
+} Verb;
+
+typedef enum OutputFormat {
+        OUTPUT_TABLE,
+        OUTPUT_JSON,
+} OutputFormat;
+
+int parse_output_format(const char *s, OutputFormat *ret);
+/* A usage error: prints "nsprov: <msg>" and a hint, and returns EXIT_NSPROV. */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Dispatches argv[0] among verbs; prints the list on an unknown one. */
+int dispatch_verb(const char *parent, const Verb *verbs, int argc, char **argv,
+                  const GlobalOptions *g);
+
+int verb_system(int argc, char **argv, const GlobalOptions *g);

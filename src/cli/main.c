@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+static const char *const default_root = "/var/lib/nsprov";
+static const char *const default_runroot = "/run/nsprov";
+
+static int verb_version(int argc, char **argv, const GlobalOptions *g);
+static int verb_help(int argc, char **argv, const GlobalOptions *g);
+
+static const Verb top_verbs[] = {
+        { "system", "host-level facts and the objects nsprov made (info, marked)", verb_system },
+        { "version", "print nsprov's version", verb_version },
+        { "help", "show this help, or a command's (help COMMAND)", verb_help },
+        {},
+};
+
+int parse_output_format(const char *s, OutputFormat *ret) {
+        if (streq(s, "table"))
+                *ret = OUTPUT_TABLE;
+        else if (streq(s, "json"))
+                *ret = OUTPUT_JSON;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+int usage_error(const char *cmd, const char *fmt, ...) {
+        char msg[512];
+        va_list ap;
+        va_start(ap, fmt);
+        (void) vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "nsprov: %s\nTry 'nsprov %s--help'.\n", msg, cmd ? cmd : "");
+        return EXIT_NSPROV;
+}
+
+static void print_verbs(FILE *f, const Verb *verbs) {
+        for (const Verb *v = verbs; v->name; v++)
+                fprintf(f, "  %-10s %s\n", v->name, v->summary);
+}
+
+int dispatch_verb(const char *parent, const Verb *verbs, int argc, char **argv,
+                  const GlobalOptions *g) {
+        char cmd[64];
+        (void) snprintf(cmd, sizeof cmd, "%s%s", parent ? parent : "", parent ? " " : "");
+        if (argc < 1) {
+                fprintf(stderr, "nsprov: '%s' needs a command:\n", parent ? parent : "nsprov");
+                print_verbs(stderr, verbs);
+                return EXIT_NSPROV;
+        }
+        for (const Verb *v = verbs; v->name; v++)
+                if (streq(v->name, argv[0]))
+                        return v->run(argc, argv, g);
+        fprintf(stderr, "nsprov: unknown command '%s%s'. Commands:\n", cmd, argv[0]);
+        print_verbs(stderr, verbs);
+        return EXIT_NSPROV;
+}
+
+static void print_main_help(void) {
+        printf("Usage: nsprov [GLOBAL OPTIONS] COMMAND [ARGS...]\n"
+               "\n"
+               "Provisions LNST agent containers and lab networks on the Linux kernel.\n"
+               "\n"
+               "Commands:\n");
+        print_verbs(stdout, top_verbs);
+        printf("\n"
+               "Global options:\n"
+               "  --root DIR          persistent state: images, networks (default %s;\n"
+               "                      env NSPROV_ROOT)\n"
+               "  --runroot DIR       runtime state: containers, locks, logs (default %s;\n"
+               "                      env NSPROV_RUNROOT)\n"
+               "  --log-level LEVEL   error, warning, info or debug (env NSPROV_LOG_LEVEL)\n"
+               "  --version           print the version and exit\n"
+               "  -h, --help          show this help; 'nsprov COMMAND --help' for a command\n"
+               "\n"
+               "Exit status: 0 on success, 125 when nsprov itself fails.\n",
+               default_root, default_runroot);
+}
+
+static int verb_version(int argc, char **argv, const GlobalOptions *g) {
+        if (argc > 1) {
+                if (streq(argv[1], "--help") || streq(argv[1], "-h")) {
+                        printf("Usage: nsprov version\n\nPrints nsprov's version.\n");
+                        return 0;
+                }
+                return usage_error("version ", "'version' takes no arguments, got '%s'", argv[1]);
+        }
+        printf("nsprov version %s\n", NSPROV_VERSION);
+        return 0;
+}
+
+static int verb_help(int argc, char **argv, const GlobalOptions *g) {
+        if (argc < 2) {
+                print_main_help();
+                return 0;
+        }
+        char *sub[] = { argv[1], (char *) "--help", NULL };
+        for (const Verb *v = top_verbs; v->name; v++)
+                if (streq(v->name, argv[1]) && v->run != verb_help)
+                        return v->run(2, sub, g);
+        return usage_error(NULL, "unknown command '%s'", argv[1]);
+}
+
+int main(int argc, char **argv) {
+        enum { OPT_ROOT = 0x100, OPT_RUNROOT, OPT_LOG_LEVEL, OPT_VERSION };
+        static const struct option options[] = {
+                { "root", required_argument, NULL, OPT_ROOT },
+                { "runroot", required_argument, NULL, OPT_RUNROOT },
+                { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+                { "version", no_argument, NULL, OPT_VERSION },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        GlobalOptions g = {
+                .root = getenv("NSPROV_ROOT") ?: default_root,
+                .runroot = getenv("NSPROV_RUNROOT") ?: default_runroot,
+        };
+
+        log_parse_environment();
+        /* getopt prints its own complaint; ours follows with the exit code Podman uses. */
+        opterr = 0;
+        int c;
+        /* '+': stop at the command, whose own options are its business. */
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+                switch (c) {
+                case OPT_ROOT:
+                        if (!*optarg)
+                                return usage_error(NULL, "--root needs a directory");
+                        g.root = optarg;
+                        break;
+                case OPT_RUNROOT:
+                        if (!*optarg)
+                                return usage_error(NULL, "--runroot needs a directory");
+                        g.runroot = optarg;
+                        break;
+                case OPT_LOG_LEVEL: {
+                        LogLevel l = log_level_from_string(optarg);
+                        if (l < 0)
+                                return usage_error(NULL,
+                                                   "invalid --log-level '%s' (error, warning, info, debug)",
+                                                   optarg);
+                        log_set_level(l);
+                        break;
+                }
+                case OPT_VERSION:
+                        printf("nsprov version %s\n", NSPROV_VERSION);
+                        return 0;
+                case 'h':
+                        print_main_help();
+                        return 0;
+                case '?':
+                        if (optopt)
+                                return usage_error(NULL, "option '-%c' needs an argument or is unknown", optopt);
+                        return usage_error(NULL, "unknown or incomplete option '%s'", argv[optind - 1]);
+                default:
+                        return usage_error(NULL, "unexpected option");
+                }
+        }
+        if (optind >= argc) {
+                print_main_help();
+                return EXIT_NSPROV;
+        }
+        return dispatch_verb(NULL, top_verbs, argc - optind, argv + optind, &g);
+}
