@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -143,13 +145,7 @@ int netns_open(const char *name_or_path, int *ret_fd, RtError *err) {
         /* A plain file at that path (a netns whose mount is gone) would make setns fail
          * with a confusing EINVAL later; say what it is now. */
         _cleanup_close_ int owned = fd;
-        char fdpath[64];
-        (void) snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
-        char target[64] = "";
-        ssize_t n = readlink(fdpath, target, sizeof target - 1);
-        if (n > 0)
-                target[n] = '\0';
-        if (!startswith(target, "net:["))
+        if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
                 return rt_err_setx(err, -EINVAL, "'%s' is not a network namespace (not mounted?)",
                                    name_or_path);
         *ret_fd = TAKE_FD(owned);

@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# A few TAP helpers for the shell-level system tests (sourced, not run).
+# Each test gets a unique prefix; `defer` registers cleanup the moment a thing is made,
+# and the exit trap runs it, then the shared leak check, whatever happened before.
+
+TAP_N=0
+TAP_FAILED=0
+TAP_DEFERRED=()
+TEST_PREFIX="nst$(head -c 64 /dev/urandom | tr -dc 'a-z0-9' | head -c 4)"
+
+require_root() {
+        if [ "$(id -u)" != 0 ]; then
+                if [ "${CI:-}" = true ]; then
+                        echo "1..1"; echo "not ok 1 - root tests must run in CI, but we are not root"; exit 1
+                fi
+                echo "1..0 # SKIP needs root"; exit 0
+        fi
+}
+
+ok() {   # ok DESCRIPTION -- COMMAND...: passes when COMMAND exits 0
+        local desc=$1; shift; [ "$1" = -- ] && shift
+        TAP_N=$((TAP_N + 1))
+        local out
+        if out=$("$@" 2>&1); then
+                echo "ok $TAP_N - $desc"
+        else
+                echo "not ok $TAP_N - $desc"
+                printf '%s\n' "$out" | sed 's/^/# /'
+                TAP_FAILED=$((TAP_FAILED + 1))
+        fi
+}
+
+defer() { TAP_DEFERRED+=("$*"); }
+
+tap_finish() {
+        local i
+        for ((i = ${#TAP_DEFERRED[@]} - 1; i >= 0; i--)); do eval "${TAP_DEFERRED[$i]}" >/dev/null 2>&1 || true; done
+        TAP_N=$((TAP_N + 1))
+        local leaks
+        if leaks=$("$NSPROV_LEAKCHECK" --sweep "$TEST_PREFIX"); then
+                echo "ok $TAP_N - nothing named $TEST_PREFIX left behind"
+        else
+                echo "not ok $TAP_N - nothing named $TEST_PREFIX left behind"
+                echo "# $leaks"
+                TAP_FAILED=$((TAP_FAILED + 1))
+        fi
+        echo "1..$TAP_N"
+        [ "$TAP_FAILED" = 0 ]
+}
+
+# exit status and output both matter: expect_fail CODE PATTERN -- COMMAND...
+expect_fail() {
+        local code=$1 pattern=$2; shift 2; [ "$1" = -- ] && shift
+        local out rc=0
+        out=$("$@" 2>&1) || rc=$?
+        if [ "$rc" != "$code" ]; then echo "exit $rc, wanted $code: $out"; return 1; fi
+        if ! grep -q -- "$pattern" <<<"$out"; then echo "output lacks '$pattern': $out"; return 1; fi
+}

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "err.h"
+#include "log.h"
+#include "parse.h"
+
+static void set_appends_errno_text(void **state) {
+        RtError e = {};
+        assert_int_equal(rt_err_set(&e, -EEXIST, "create bridge '%s'", "br-lab"), -EEXIST);
+        assert_int_equal(e.code, -EEXIST);
+        assert_string_equal(e.msg, "create bridge 'br-lab': File exists");
+}
+
+static void setx_is_exact(void **state) {
+        RtError e = {};
+        assert_int_equal(rt_err_setx(&e, -EINVAL, "name '%s' is bad", "x/y"), -EINVAL);
+        assert_string_equal(e.msg, "name 'x/y' is bad");
+}
+
+static void prefix_adds_context_in_front(void **state) {
+        RtError e = {};
+        (void) rt_err_set(&e, -EEXIST, "create veth 'eth1'");
+        assert_int_equal(rt_err_prefix(&e, -EEXIST, "connect %s of %s to %s", "eth1", "lab-a",
+                                       "br-lab"),
+                         -EEXIST);
+        assert_string_equal(e.msg, "connect eth1 of lab-a to br-lab: create veth 'eth1': File exists");
+}
+
+static void prefix_on_empty_error_gets_errno_text(void **state) {
+        RtError e = {};
+        (void) rt_err_prefix(&e, -ENOENT, "open '%s'", "x");
+        assert_string_equal(e.msg, "open 'x': No such file or directory");
+}
+
+static void null_error_object_is_allowed(void **state) {
+        assert_int_equal(rt_err_set(NULL, -EIO, "x"), -EIO);
+        assert_int_equal(rt_err_setx(NULL, -EIO, "x"), -EIO);
+        assert_int_equal(rt_err_prefix(NULL, -EIO, "x"), -EIO);
+}
+
+static void long_messages_are_truncated_not_overflowed(void **state) {
+        RtError e = {};
+        char big[2000];
+        memset(big, 'a', sizeof big - 1);
+        big[sizeof big - 1] = '\0';
+        (void) rt_err_set(&e, -EIO, "%s", big);
+        assert_int_equal(strlen(e.msg), sizeof e.msg - 1);
+        (void) rt_err_prefix(&e, -EIO, "%s", big);
+        assert_int_equal(strlen(e.msg), sizeof e.msg - 1);
+}
+
+static void errno_names(void **state) {
+        char b[16];
+        assert_string_equal(errno_name(-EEXIST, b), "EEXIST");
+        assert_string_equal(errno_name(ENOENT, b), "ENOENT");
+        assert_string_equal(errno_name(-4000, b), "E4000");
+}
+
+static void log_levels_parse(void **state) {
+        assert_int_equal(log_level_from_string("debug"), LOG_LEVEL_DEBUG);
+        assert_int_equal(log_level_from_string("WARN"), LOG_LEVEL_WARNING);
+        assert_int_equal(log_level_from_string("warning"), LOG_LEVEL_WARNING);
+        assert_int_equal(log_level_from_string("loud"), _LOG_LEVEL_INVALID);
+        assert_int_equal(log_level_from_string(NULL), _LOG_LEVEL_INVALID);
+        assert_string_equal(log_level_to_string(LOG_LEVEL_INFO), "info");
+}
+
+static void log_errno_returns_negative(void **state) {
+        log_set_level(LOG_LEVEL_ERROR);
+        assert_int_equal(log_debug_errno(EPERM, "hidden"), -EPERM);
+        assert_int_equal(log_debug_errno(-EPERM, "hidden"), -EPERM);
+        assert_int_equal(log_debug("hidden"), 0);
+}
+
+static void numbers_parse_strictly(void **state) {
+        uint32_t u;
+        int32_t i;
+        uint64_t u64;
+        assert_int_equal(safe_atou32("42", &u), 0);
+        assert_int_equal(u, 42);
+        assert_int_equal(safe_atou32("4294967295", &u), 0);
+        assert_int_equal(safe_atou32("4294967296", &u), -ERANGE);
+        assert_int_equal(safe_atou32("-1", &u), -EINVAL);
+        assert_int_equal(safe_atou32(" 1", &u), -EINVAL);
+        assert_int_equal(safe_atou32("1x", &u), -EINVAL);
+        assert_int_equal(safe_atou32("", &u), -EINVAL);
+        assert_int_equal(safe_atou32("+1", &u), -EINVAL);
+        assert_int_equal(safe_atou64("18446744073709551616", &u64), -ERANGE);
+        assert_int_equal(safe_atoi32("-2147483648", &i), 0);
+        assert_int_equal(i, INT32_MIN);
+        assert_int_equal(safe_atoi32("2147483648", &i), -ERANGE);
+        assert_int_equal(safe_atoi32("-", &i), -EINVAL);
+        assert_int_equal(safe_atou32_range("64", 0, 32, &u), -ERANGE);
+        assert_int_equal(safe_atou32_range("0", 0, 32, &u), 0);
+}
+
+static void booleans_parse_leniently(void **state) {
+        bool b;
+        const char *yes[] = { "1", "true", "True", "TRUE", "yes", "on" };
+        const char *no[] = { "0", "false", "False", "no", "off" };
+        for (size_t k = 0; k < sizeof yes / sizeof *yes; k++) {
+                b = false;
+                assert_int_equal(parse_boolean(yes[k], &b), 0);
+                assert_true(b);
+        }
+        for (size_t k = 0; k < sizeof no / sizeof *no; k++) {
+                b = true;
+                assert_int_equal(parse_boolean(no[k], &b), 0);
+                assert_false(b);
+        }
+        assert_int_equal(parse_boolean("maybe", &b), -EINVAL);
+        assert_int_equal(parse_boolean("", &b), -EINVAL);
+        assert_int_equal(parse_boolean(NULL, &b), -EINVAL);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(set_appends_errno_text),
+                cmocka_unit_test(setx_is_exact),
+                cmocka_unit_test(prefix_adds_context_in_front),
+                cmocka_unit_test(prefix_on_empty_error_gets_errno_text),
+                cmocka_unit_test(null_error_object_is_allowed),
+                cmocka_unit_test(long_messages_are_truncated_not_overflowed),
+                cmocka_unit_test(errno_names),
+                cmocka_unit_test(log_levels_parse),
+                cmocka_unit_test(log_errno_returns_negative),
+                cmocka_unit_test(numbers_parse_strictly),
+                cmocka_unit_test(booleans_parse_leniently),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
