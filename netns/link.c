@@ -240,9 +240,16 @@ int netns_veth_add(NlSock *sk, const NetnsVeth *v, int *ret_ifindex, int *ret_pe
         if (peer_here)
                 r = mark_new_link(sk, v->peer_ifname, v->owner, NULL, err);
         if (r >= 0)
-                r = mark_new_link(sk, v->ifname, v->owner, &ix, err);
+                r = mark_new_link(sk, v->ifname, v->owner,
+                                  ret_ifindex || ret_peer_ifindex ? &ix : NULL, err);
         if (r >= 0 && v->peer_up) {
-                r = netns_link_set_up(peer_here ? sk : v->peer_sk, ix.peer_ifindex, true, err);
+                /* By name: the peer's index is not known yet, and looking it up would cost
+                 * a round trip more. */
+                char pbuf[NL_REQ_BUF_SIZE];
+                struct nlmsghdr *nlh = put_link_header(pbuf, RTM_SETLINK, 0, 0, true, NULL);
+                mnl_attr_put_strz(nlh, IFLA_IFNAME, v->peer_ifname);
+                r = nl_transact(peer_here ? sk : v->peer_sk, nlh, NULL, NULL, err,
+                                "set peer '%s' up", v->peer_ifname);
                 if (r < 0)
                         (void) del_by_name(sk, v->ifname);
         }

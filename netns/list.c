@@ -76,10 +76,14 @@ static int add_address(NetnsLink *link, struct rtnl_addr *ra) {
 int netns_link_list(NlSock *sk, NetnsLinkList *ret, RtError *err) {
         assert_return(sk && ret, -EINVAL);
         _cleanup_(nl_cache_freep) struct nl_cache *links = NULL, *addrs = NULL;
-        int r = rtnl_link_alloc_cache(sk->nl, AF_UNSPEC, &links);
+        struct nl_sock *nl;
+        int r = nl_libnl(sk, &nl, err);
+        if (r < 0)
+                return r;
+        r = rtnl_link_alloc_cache(nl, AF_UNSPEC, &links);
         if (r < 0)
                 return rt_err_set(err, nle_to_errno(r), "list links");
-        r = rtnl_addr_alloc_cache(sk->nl, &addrs);
+        r = rtnl_addr_alloc_cache(nl, &addrs);
         if (r < 0)
                 return rt_err_set(err, nle_to_errno(r), "list addresses");
 

@@ -215,6 +215,11 @@ int netns_find_marked(NlSock *sk, const char *netns_dir, const char *owner, Netn
                       RtError *err);
 void netns_marked_done(NetnsMarked *m);
 
+/* The kernel removes the links of a deleted netns in its own time (a batch, ~20 ms for
+ * 100); this waits, on link events rather than by polling, until no link of owner is left
+ * in sk's netns. -ETIMEDOUT names how many remain. */
+int netns_wait_owner_gone(NlSock *sk, const char *owner, unsigned timeout_ms, RtError *err);
+
 /* ---- Reachability ---- */
 
 /* ICMP (v4 or v6) echo from inside netns_fd to dst: sends count probes, one per interval,

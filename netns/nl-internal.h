@@ -15,11 +15,15 @@
 
 struct NlSock {
         struct mnl_socket *mnl; /* requests, acks, extended acks */
-        struct nl_sock *nl;     /* libnl dumps into rtnl_link / rtnl_addr objects */
+        struct nl_sock *nl;     /* libnl dumps into rtnl_link / rtnl_addr objects; lazy */
+        int netns_fd;           /* the netns both sockets live in */
         uint32_t portid;
         uint32_t seq;
         char *recv_buf;
 };
+
+/* The libnl socket for dumps, made on first use in the socket's netns. */
+int nl_libnl(NlSock *sk, struct nl_sock **ret, RtError *err);
 
 /* Data messages of a reply go to cb; returns 0 or -errno (which aborts the transaction). */
 typedef int (*NlReplyFunc)(const struct nlmsghdr *nlh, void *userdata);

@@ -56,6 +56,7 @@ static int sock_open_here(NlSock **ret, RtError *err) {
         _cleanup_(netns_sock_freep) NlSock *sk = calloc(1, sizeof *sk);
         if (!sk)
                 return rt_err_set(err, -ENOMEM, "allocate netlink socket");
+        sk->netns_fd = -1;
         sk->recv_buf = malloc(NL_RECV_BUF_SIZE);
         if (!sk->recv_buf)
                 return rt_err_set(err, -ENOMEM, "allocate netlink buffer");
@@ -73,15 +74,11 @@ static int sock_open_here(NlSock **ret, RtError *err) {
         (void) mnl_socket_setsockopt(sk->mnl, NETLINK_EXT_ACK, &one, sizeof one);
         (void) mnl_socket_setsockopt(sk->mnl, NETLINK_CAP_ACK, &one, sizeof one);
 
-        sk->nl = nl_socket_alloc();
-        if (!sk->nl)
-                return rt_err_set(err, -ENOMEM, "allocate libnl socket");
-        int r = nl_connect(sk->nl, NETLINK_ROUTE);
-        if (r < 0)
-                return rt_err_set(err, nle_to_errno(r), "connect libnl socket");
-        r = fcntl(nl_socket_get_fd(sk->nl), F_SETFD, FD_CLOEXEC);
-        if (r < 0)
-                return rt_err_set(err, -errno, "mark libnl socket close-on-exec");
+        /* Remember the netns, so the libnl socket for dumps can be made there later,
+         * wherever this thread happens to be by then. */
+        sk->netns_fd = sys_open("/proc/thread-self/ns/net", O_RDONLY, 0);
+        if (sk->netns_fd < 0)
+                return rt_err_set(err, sk->netns_fd, "open the current network namespace");
 
         sk->seq = (uint32_t) time(NULL);
         *ret = TAKE_PTR(sk);
@@ -107,6 +104,37 @@ int netns_sock_open(int netns_fd, NlSock **ret, RtError *err) {
         return netns_run_in(netns_fd, sock_open_cb, &a, err);
 }
 
+static int libnl_connect_cb(void *userdata, RtError *err) {
+        NlSock *sk = userdata;
+        struct nl_sock *nl = nl_socket_alloc();
+        if (!nl)
+                return rt_err_set(err, -ENOMEM, "allocate libnl socket");
+        int r = nl_connect(nl, NETLINK_ROUTE);
+        if (r < 0) {
+                nl_socket_free(nl);
+                return rt_err_set(err, nle_to_errno(r), "connect libnl socket");
+        }
+        if (fcntl(nl_socket_get_fd(nl), F_SETFD, FD_CLOEXEC) < 0) {
+                r = -errno;
+                nl_socket_free(nl);
+                return rt_err_set(err, r, "mark libnl socket close-on-exec");
+        }
+        sk->nl = nl;
+        return 0;
+}
+
+int nl_libnl(NlSock *sk, struct nl_sock **ret, RtError *err) {
+        /* Made on first use only: most sockets (wiring a veth, setting an address) never
+         * dump, and a second socket per container would be paid on every start. */
+        if (!sk->nl) {
+                int r = netns_run_in(sk->netns_fd, libnl_connect_cb, sk, err);
+                if (r < 0)
+                        return r;
+        }
+        *ret = sk->nl;
+        return 0;
+}
+
 void netns_sock_free(NlSock *sk) {
         if (!sk)
                 return;
@@ -114,6 +142,7 @@ void netns_sock_free(NlSock *sk) {
                 (void) mnl_socket_close(sk->mnl);
         if (sk->nl)
                 nl_socket_free(sk->nl);
+        (void) safe_close(sk->netns_fd);
         free(sk->recv_buf);
         free(sk);
 }
@@ -168,6 +197,9 @@ int nl_transact(NlSock *sk, struct nlmsghdr *req, NlReplyFunc cb, void *userdata
         if (mnl_socket_sendto(sk->mnl, req, req->nlmsg_len) < 0)
                 return rt_err_set(err, -errno, "%s: send netlink request", what);
 
+        /* Read to the ack even after a callback failed, so nothing of this reply is left
+         * queued for the next request to trip over. */
+        int cb_error = 0;
         for (;;) {
                 ssize_t n = mnl_socket_recvfrom(sk->mnl, sk->recv_buf, NL_RECV_BUF_SIZE);
                 if (n < 0) {
@@ -187,6 +219,8 @@ int nl_transact(NlSock *sk, struct nlmsghdr *req, NlReplyFunc cb, void *userdata
                                 if (nl_parse_ack(nlh, (size_t) left, &e, &kmsg) < 0)
                                         return rt_err_setx(err, -EBADMSG,
                                                            "%s: malformed netlink ack", what);
+                                if (e == 0 && cb_error < 0)
+                                        return rt_err_set(err, cb_error, "%s: parse reply", what);
                                 if (e == 0)
                                         return 0;
                                 if (kmsg)
@@ -195,12 +229,9 @@ int nl_transact(NlSock *sk, struct nlmsghdr *req, NlReplyFunc cb, void *userdata
                                 return rt_err_set(err, e, "%s", what);
                         }
                         if (nlh->nlmsg_type == NLMSG_DONE)
-                                return 0;
-                        if (nlh->nlmsg_type >= NLMSG_MIN_TYPE && cb) {
-                                int r = cb(nlh, userdata);
-                                if (r < 0)
-                                        return rt_err_set(err, r, "%s: parse reply", what);
-                        }
+                                return cb_error < 0 ? rt_err_set(err, cb_error, "%s: parse reply", what) : 0;
+                        if (nlh->nlmsg_type >= NLMSG_MIN_TYPE && cb && cb_error == 0)
+                                cb_error = cb(nlh, userdata);
                 }
         }
 }

@@ -161,20 +161,6 @@ static int teardown(Lab *lab, NlSock *host) {
         return failures;
 }
 
-/* The netns' veths vanish when the kernel's cleanup work runs; wait for it, bounded. */
-static int wait_gone(Lab *lab, NlSock *host, RtError *e) {
-        for (int tries = 0; tries < 200; tries++) {
-                _cleanup_(netns_marked_done) NetnsMarked m = {};
-                int r = netns_find_marked(host, NULL, lab->owner, &m, e);
-                if (r < 0)
-                        return r;
-                if (m.links.n == 0 && m.n_netns == 0)
-                        return 0;
-                (void) usleep(10 * 1000);
-        }
-        return rt_err_setx(e, -EBUSY, "objects of '%s' still present after 2 s", lab->owner);
-}
-
 static void usage(void) {
         printf("Usage: nsprov-netlink-demo [--prefix PREFIX]\n\n"
                "Builds a two-host lab over netlink (bridge, namespaces, veths, IPv4 and\n"
@@ -264,7 +250,7 @@ int main(int argc, char **argv) {
         (void) clock_gettime(CLOCK_MONOTONIC, &t1);
         int failures = teardown(&lab, host);
         RtError ge = {};
-        int gone = wait_gone(&lab, host, &ge);
+        int gone = netns_wait_owner_gone(host, lab.owner, 2000, &ge);
         if (gone < 0) {
                 log_error("Teardown left objects behind: %s", ge.msg);
                 failures++;
