@@ -65,27 +65,27 @@ static int cidr_check(const NetnsCidr *a, RtError *err) {
         return 0;
 }
 
-int netns_addr_add(NlSock *sk, int ifindex, const NetnsCidr *addr, NetnsAddrFlags flags,
-                   RtError *err) {
-        assert_return(sk && ifindex > 0 && addr, -EINVAL);
+static int addr_change(NlSock *sk, uint16_t type, int ifindex, const NetnsCidr *addr,
+                       NetnsAddrFlags flags, RtError *err) {
         char c[NETNS_CIDR_STRLEN];
         int r = cidr_check(addr, err);
         if (r < 0)
                 return r;
         char buf[NL_REQ_BUF_SIZE];
-        return nl_transact(sk, nl_build_addr(buf, RTM_NEWADDR, ifindex, addr, flags), NULL, NULL,
-                           err, "add address %s to link %d", netns_cidr_format(addr, c), ifindex);
+        return nl_transact(sk, nl_build_addr(buf, type, ifindex, addr, flags), NULL, NULL, err,
+                           "%s address %s %s link %d", type == RTM_NEWADDR ? "add" : "remove",
+                           netns_cidr_format(addr, c), type == RTM_NEWADDR ? "to" : "from", ifindex);
+}
+
+int netns_addr_add(NlSock *sk, int ifindex, const NetnsCidr *addr, NetnsAddrFlags flags,
+                   RtError *err) {
+        assert_return(sk && ifindex > 0 && addr, -EINVAL);
+        return addr_change(sk, RTM_NEWADDR, ifindex, addr, flags, err);
 }
 
 int netns_addr_del(NlSock *sk, int ifindex, const NetnsCidr *addr, RtError *err) {
         assert_return(sk && ifindex > 0 && addr, -EINVAL);
-        char c[NETNS_CIDR_STRLEN];
-        int r = cidr_check(addr, err);
-        if (r < 0)
-                return r;
-        char buf[NL_REQ_BUF_SIZE];
-        return nl_transact(sk, nl_build_addr(buf, RTM_DELADDR, ifindex, addr, 0), NULL, NULL, err,
-                           "remove address %s from link %d", netns_cidr_format(addr, c), ifindex);
+        return addr_change(sk, RTM_DELADDR, ifindex, addr, 0, err);
 }
 
 int netns_route_add_default(NlSock *sk, const NetnsIp *gateway, int ifindex, RtError *err) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fileio.h"
 #include "fuzz.h"
 
 static int replay_file(const char *path) {
@@ -19,13 +20,12 @@ static int replay_file(const char *path) {
         }
         char *buf = NULL;
         size_t len = 0;
-        FILE *m = open_memstream(&buf, &len);
-        char chunk[4096];
-        size_t n;
-        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-                fwrite(chunk, 1, n, m);
+        int r = read_full_stream(f, 64 << 20, &buf, &len);
         fclose(f);
-        fclose(m);
+        if (r < 0) {
+                fprintf(stderr, "%s: %s\n", path, strerror(-r));
+                return -1;
+        }
         /* A copy of exactly len bytes, so ASan sees any read past the input's end. */
         uint8_t *exact = malloc(len ? len : 1);
         memcpy(exact, buf, len);

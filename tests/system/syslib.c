@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "syslib.h"
 
 void sys_require_root(void) {
@@ -47,15 +48,8 @@ static int vrun(char **ret_out, const char *fmt, va_list ap) {
         if (!p)
                 return -1;
         char *buf = NULL;
-        size_t len = 0;
-        FILE *m = open_memstream(&buf, &len);
-        char chunk[4096];
-        size_t n;
-        while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
-                if (m)
-                        fwrite(chunk, 1, n, m);
-        if (m)
-                fclose(m);
+        if (read_full_stream(p, 16 << 20, &buf, NULL) < 0)
+                buf = NULL;
         int st = pclose(p);
         if (ret_out)
                 *ret_out = buf;
@@ -97,20 +91,33 @@ static bool holds(const char *s, const char *prefix) {
         return s && strstr(s, prefix);
 }
 
-int leak_scan(const char *prefix, char *report, size_t size) {
-        int found = 0;
-        report[0] = '\0';
-
+/* Host links named with the prefix or carrying it in their alias, as a JSON array of
+ * names, read through `ip` so the check does not trust the code it checks. */
+static json_t *prefixed_links(const char *prefix) {
+        json_t *names = json_array();
         json_t *links = run_json("ip -j link show");
         size_t i;
         json_t *l;
         json_array_foreach(links, i, l) {
                 const char *name = json_string_value(json_object_get(l, "ifname"));
                 const char *alias = json_string_value(json_object_get(l, "ifalias"));
-                if ((name && strncmp(name, prefix, strlen(prefix)) == 0) || holds(alias, prefix)) {
-                        report_add(report, size, "link", name ? name : "?");
-                        found++;
-                }
+                if (name && (strncmp(name, prefix, strlen(prefix)) == 0 || holds(alias, prefix)))
+                        json_array_append_new(names, json_string(name));
+        }
+        json_decref(links);
+        return names;
+}
+
+int leak_scan(const char *prefix, char *report, size_t size) {
+        int found = 0;
+        report[0] = '\0';
+
+        json_t *links = prefixed_links(prefix);
+        size_t i;
+        json_t *l;
+        json_array_foreach(links, i, l) {
+                report_add(report, size, "link", json_string_value(l));
+                found++;
         }
         json_decref(links);
 
@@ -169,15 +176,11 @@ int leak_scan(const char *prefix, char *report, size_t size) {
 }
 
 void leak_sweep(const char *prefix) {
-        json_t *links = run_json("ip -j link show");
+        json_t *links = prefixed_links(prefix);
         size_t i;
         json_t *l;
-        json_array_foreach(links, i, l) {
-                const char *name = json_string_value(json_object_get(l, "ifname"));
-                const char *alias = json_string_value(json_object_get(l, "ifalias"));
-                if (name && (strncmp(name, prefix, strlen(prefix)) == 0 || holds(alias, prefix)))
-                        (void) run_cmd(NULL, "ip link del '%s' 2>/dev/null", name);
-        }
+        json_array_foreach(links, i, l)
+                (void) run_cmd(NULL, "ip link del '%s' 2>/dev/null", json_string_value(l));
         json_decref(links);
 
         DIR *d = opendir("/run/netns");

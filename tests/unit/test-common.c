@@ -2,11 +2,13 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "err.h"
+#include "fileio.h"
 #include "log.h"
 #include "parse.h"
 
@@ -119,6 +121,36 @@ static void booleans_parse_leniently(void **state) {
         assert_int_equal(parse_boolean(NULL, &b), -EINVAL);
 }
 
+static void streams_read_whole_and_bounded(void **state) {
+        char data[10000];
+        memset(data, 'x', sizeof data);
+        char *out = NULL;
+        size_t len = 0;
+
+        FILE *f = fmemopen(data, sizeof data, "r");
+        assert_int_equal(read_full_stream(f, 1 << 20, &out, &len), 0);
+        assert_int_equal(len, sizeof data);
+        assert_int_equal(out[len], '\0');
+        free(out);
+        fclose(f);
+
+        f = fmemopen(data, sizeof data, "r");
+        assert_int_equal(read_full_stream(f, 9999, &out, &len), -EFBIG);
+        fclose(f);
+        f = fmemopen(data, sizeof data, "r");
+        assert_int_equal(read_full_stream(f, sizeof data, &out, &len), 0);
+        assert_int_equal(len, sizeof data);
+        free(out);
+        fclose(f);
+
+        f = fmemopen(data, 1, "r");
+        (void) fgetc(f);
+        assert_int_equal(read_full_stream(f, 100, &out, NULL), 0);
+        assert_string_equal(out, "");
+        free(out);
+        fclose(f);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(set_appends_errno_text),
@@ -132,6 +164,7 @@ int main(void) {
                 cmocka_unit_test(log_errno_returns_negative),
                 cmocka_unit_test(numbers_parse_strictly),
                 cmocka_unit_test(booleans_parse_leniently),
+                cmocka_unit_test(streams_read_whole_and_bounded),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
