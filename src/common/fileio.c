@@ -13,6 +13,9 @@ int read_full_stream(FILE *f, size_t max, char **ret, size_t *ret_len) {
         for (;;) {
                 if (len == cap) {
                         if (cap >= max) {
+                                /* Exactly at the limit: fine if nothing follows. */
+                                if (fgetc(f) == EOF)
+                                        break;
                                 free(buf);
                                 return -EFBIG;
                         }
@@ -33,11 +36,6 @@ int read_full_stream(FILE *f, size_t max, char **ret, size_t *ret_len) {
                         }
                         break;
                 }
-        }
-        /* Exactly at the limit and more behind it is still too big. */
-        if (len == max && fgetc(f) != EOF) {
-                free(buf);
-                return -EFBIG;
         }
         buf[len] = '\0';
         *ret = buf;
