@@ -6,7 +6,7 @@
 #include "fileio.h"
 
 int read_full_stream(FILE *f, size_t max, char **ret, size_t *ret_len) {
-        size_t cap = 4096, len = 0;
+        size_t cap = max < 4096 ? max : 4096, len = 0;
         char *buf = malloc(cap + 1);
         if (!buf)
                 return -ENOMEM;

@@ -143,6 +143,10 @@ static void streams_read_whole_and_bounded(void **state) {
         free(out);
         fclose(f);
 
+        f = fmemopen(data, 100, "r");
+        assert_int_equal(read_full_stream(f, 99, &out, NULL), -EFBIG);
+        fclose(f);
+
         f = fmemopen(data, 1, "r");
         (void) fgetc(f);
         assert_int_equal(read_full_stream(f, 100, &out, NULL), 0);
