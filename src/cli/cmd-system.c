@@ -14,6 +14,7 @@
 #include <netlink/version.h>
 
 #include "cli.h"
+#include "ctr.h"
 #include "log.h"
 #include "netns.h"
 
@@ -182,9 +183,53 @@ static int system_marked(int argc, char **argv, const GlobalOptions *g) {
         return 0;
 }
 
+static int system_gc(int argc, char **argv, const GlobalOptions *g) {
+        if (argc > 1 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
+                printf("Usage: nsprov system gc\n\n"
+                       "Removes what belongs to no live container: the state, network namespaces\n"
+                       "and marked links of containers whose monitor is gone (a kill -9, a crash),\n"
+                       "and anything a create or remove left halfway. It removes only what this\n"
+                       "store's ledger lists; nothing is ever removed by a name pattern.\n");
+                return 0;
+        }
+        if (argc > 1)
+                return usage_error("system gc ", "unexpected argument '%s'", argv[1]);
+        CtrStore s;
+        RtError e = {};
+        int r;
+        if ((r = ctr_store_init(&s, g->root, g->runroot, &e)) < 0 || (r = ctr_gc(&s, &e)) < 0) {
+                log_error("%s", e.msg);
+                return EXIT_NSPROV;
+        }
+        printf("removed %d object(s)\n", r);
+        return 0;
+}
+
+static int system_reset(int argc, char **argv, const GlobalOptions *g) {
+        bool force = argc > 1 && (streq(argv[1], "-f") || streq(argv[1], "--force"));
+        if (argc > 1 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
+                printf("Usage: nsprov system reset --force\n\n"
+                       "Stops and removes every container of this store, then runs gc.\n");
+                return 0;
+        }
+        if (!force)
+                return usage_error("system reset ", "this removes every container: confirm with --force");
+        CtrStore s;
+        RtError e = {};
+        int r;
+        if ((r = ctr_store_init(&s, g->root, g->runroot, &e)) < 0 || (r = ctr_reset(&s, &e)) < 0) {
+                log_error("%s", e.msg);
+                return EXIT_NSPROV;
+        }
+        printf("removed %d container(s)\n", r);
+        return 0;
+}
+
 int verb_system(int argc, char **argv, const GlobalOptions *g) {
         static const Verb verbs[] = {
                 { "info", "show version, state directories and host facts", system_info },
+                { "gc", "remove what belongs to no live container", system_gc },
+                { "reset", "remove every container and its state", system_reset },
                 { "marked", "list kernel objects carrying nsprov's mark", system_marked },
                 {},
         };

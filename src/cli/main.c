@@ -16,7 +16,8 @@ static int verb_version(int argc, char **argv, const GlobalOptions *g);
 static int verb_help(int argc, char **argv, const GlobalOptions *g);
 
 static const Verb top_verbs[] = {
-        { "system", "host-level facts and the objects nsprov made (info, marked)", verb_system },
+        { "image", "manage images (add, ls, inspect, exists, rm)", verb_image },
+        { "system", "host-level: info, gc, reset, marked", verb_system },
         { "version", "print nsprov's version", verb_version },
         { "help", "show this help, or a command's (help COMMAND)", verb_help },
         {},
@@ -70,6 +71,7 @@ static void print_main_help(void) {
                "Provisions LNST agent containers and lab networks on the Linux kernel.\n"
                "\n"
                "Commands:\n");
+        print_verbs(stdout, container_verbs);
         print_verbs(stdout, top_verbs);
         printf("\n"
                "Global options:\n"
@@ -103,6 +105,9 @@ static int verb_help(int argc, char **argv, const GlobalOptions *g) {
                 return 0;
         }
         char *sub[] = { argv[1], (char *) "--help", NULL };
+        for (const Verb *v = container_verbs; v->name; v++)
+                if (streq(v->name, argv[1]))
+                        return v->run(2, sub, g);
         for (const Verb *v = top_verbs; v->name; v++)
                 if (streq(v->name, argv[1]) && v->run != verb_help)
                         return v->run(2, sub, g);
@@ -168,5 +173,8 @@ int main(int argc, char **argv) {
                 print_main_help();
                 return EXIT_NSPROV;
         }
+        for (const Verb *v = container_verbs; v->name; v++)
+                if (streq(v->name, argv[optind]))
+                        return v->run(argc - optind, argv + optind, &g);
         return dispatch_verb(NULL, top_verbs, argc - optind, argv + optind, &g);
 }

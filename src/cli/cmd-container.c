@@ -1,0 +1,1189 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The container verbs, with Podman's names and flags: create, run, start, stop, kill,
+ * restart, rm, ps, inspect, exec, logs, wait, top. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ctr.h"
+#include "fileio.h"
+#include "fs.h"
+#include "log.h"
+#include "parse.h"
+#include "strv.h"
+
+static int fail(const RtError *e) {
+        log_error("%s", e->msg);
+        return EXIT_NSPROV;
+}
+
+static int open_store(const GlobalOptions *g, CtrStore *s) {
+        RtError e = {};
+        if (ctr_store_init(s, g->root, g->runroot, &e) < 0)
+                return fail(&e);
+        return 0;
+}
+
+/* ---- create / run ---- */
+
+typedef struct CreateOpts {
+        CtrSpec spec;
+        char **env, **cap_add, **cap_drop, **labels, **command;
+        BindMount *mounts;
+        size_t n_mounts;
+        bool detach;
+} CreateOpts;
+
+static void create_opts_done(CreateOpts *o) {
+        strv_free(o->env);
+        strv_free(o->cap_add);
+        strv_free(o->cap_drop);
+        strv_free(o->labels);
+        strv_free(o->command);
+        for (size_t i = 0; i < o->n_mounts; i++) {
+                free(o->mounts[i].source);
+                free(o->mounts[i].destination);
+        }
+        free(o->mounts);
+}
+
+static int add_mount(CreateOpts *o, const char *src, const char *dst, bool ro) {
+        BindMount *n = realloc(o->mounts, (o->n_mounts + 1) * sizeof *n);
+        if (!n)
+                return -ENOMEM;
+        o->mounts = n;
+        BindMount *b = &o->mounts[o->n_mounts];
+        *b = (BindMount) { .source = strdup(src), .destination = strdup(dst), .readonly = ro };
+        if (!b->source || !b->destination)
+                return -ENOMEM;
+        o->n_mounts++;
+        return 0;
+}
+
+/* -v SRC:DST[:ro|rw] */
+static int parse_volume(CreateOpts *o, const char *v) {
+        _cleanup_free_ char *copy = strdup(v);
+        if (!copy)
+                return -ENOMEM;
+        char *dst = strchr(copy, ':');
+        if (!dst)
+                return usage_error("run ", "volume '%s' is not SRC:DST[:ro]", v);
+        *dst++ = '\0';
+        char *mode = strchr(dst, ':');
+        bool ro = false;
+        if (mode) {
+                *mode++ = '\0';
+                if (streq(mode, "ro"))
+                        ro = true;
+                else if (!streq(mode, "rw"))
+                        return usage_error("run ", "volume '%s': unknown mode '%s' (ro, rw)", v, mode);
+        }
+        if (copy[0] != '/')
+                return usage_error("run ", "volume '%s': only bind mounts of absolute host paths", v);
+        return add_mount(o, copy, dst, ro) < 0 ? usage_error("run ", "out of memory") : 0;
+}
+
+/* --mount type=bind,source=S,target=T[,readonly] */
+static int parse_mount(CreateOpts *o, const char *v) {
+        _cleanup_free_ char *copy = strdup(v);
+        if (!copy)
+                return -ENOMEM;
+        const char *src = NULL, *dst = NULL, *type = "bind";
+        bool ro = false;
+        for (char *save, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                char *eq = strchr(tok, '=');
+                if (eq)
+                        *eq++ = '\0';
+                if (streq(tok, "type") && eq)
+                        type = eq;
+                else if ((streq(tok, "source") || streq(tok, "src")) && eq)
+                        src = eq;
+                else if ((streq(tok, "target") || streq(tok, "destination") || streq(tok, "dst")) && eq)
+                        dst = eq;
+                else if (streq(tok, "readonly") || streq(tok, "ro"))
+                        ro = !eq || streq(eq, "true") || streq(eq, "1");
+                else
+                        return usage_error("run ", "--mount '%s': unknown option '%s'", v, tok);
+        }
+        if (!streq(type, "bind"))
+                return usage_error("run ", "--mount '%s': only type=bind is supported", v);
+        if (!src || !dst)
+                return usage_error("run ", "--mount '%s' needs source= and target=", v);
+        return add_mount(o, src, dst, ro) < 0 ? usage_error("run ", "out of memory") : 0;
+}
+
+static int read_env_file(CreateOpts *o, const char *path) {
+        RtError e = {};
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        if (!f) {
+                (void) rt_err_set(&e, -errno, "env file '%s'", path);
+                return fail(&e);
+        }
+        char line[8192];
+        while (fgets(line, sizeof line, f)) {
+                line[strcspn(line, "\r\n")] = '\0';
+                const char *l = line + strspn(line, " \t");
+                if (!*l || *l == '#')
+                        continue;
+                if (!strchr(l, '=')) {
+                        /* Podman's rule: a bare name takes the value from our environment. */
+                        const char *v = getenv(l);
+                        if (!v)
+                                continue;
+                        char kv[8192];
+                        (void) snprintf(kv, sizeof kv, "%s=%s", l, v);
+                        if (strv_push(&o->env, kv) < 0)
+                                return EXIT_NSPROV;
+                } else if (strv_push(&o->env, l) < 0)
+                        return EXIT_NSPROV;
+        }
+        return 0;
+}
+
+static const char create_usage[] =
+        "Usage: nsprov %s [OPTIONS] IMAGE [COMMAND [ARG...]]\n\n"
+        "%s\n\n"
+        "Options:\n"
+        "  --name NAME            container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 64)\n"
+        "  -h, --hostname NAME    hostname inside (default: the short id)\n"
+        "  --privileged           all capabilities, no seccomp, host devices, writable /sys\n"
+        "  -e, --env K=V          set an environment variable (repeatable)\n"
+        "  --env-file FILE        read K=V lines from FILE\n"
+        "  -w, --workdir DIR      working directory of the command\n"
+        "  --entrypoint CMD       replace the image's entrypoint (\"\" clears it)\n"
+        "  --cap-add CAP          add a capability (repeatable; ALL)\n"
+        "  --cap-drop CAP         drop a capability (repeatable; ALL)\n"
+        "  --init[=true|false]    a tiny init as PID 1 that reaps zombies (default true)\n"
+        "  -i, --interactive      keep stdin open\n"
+        "  -t, --tty              allocate a pseudo-terminal\n"
+        "  --rm                   remove the container when it exits\n"
+        "  --network none         network mode (native and CNI networks: coming)\n"
+        "  -l, --label K=V        set a label (repeatable)\n"
+        "  --stop-signal SIG      signal that stops it (default SIGTERM)\n"
+        "  --stop-timeout SEC     seconds before stop escalates to SIGKILL (default 10)\n"
+        "  -v, --volume SRC:DST[:ro]   bind mount a host path\n"
+        "  --mount type=bind,source=SRC,target=DST[,readonly]\n"
+        "%s";
+
+static int parse_create(int argc, char **argv, bool run, CreateOpts *o) {
+        enum {
+                OPT_NAME = 0x100, OPT_PRIV, OPT_ENVFILE, OPT_ENTRY, OPT_CAPADD, OPT_CAPDROP,
+                OPT_INIT, OPT_RM, OPT_NET, OPT_STOPSIG, OPT_STOPTO, OPT_MOUNT, OPT_HELP,
+        };
+        static const struct option options[] = {
+                { "name", required_argument, NULL, OPT_NAME },
+                { "hostname", required_argument, NULL, 'h' },
+                { "privileged", no_argument, NULL, OPT_PRIV },
+                { "env", required_argument, NULL, 'e' },
+                { "env-file", required_argument, NULL, OPT_ENVFILE },
+                { "workdir", required_argument, NULL, 'w' },
+                { "entrypoint", required_argument, NULL, OPT_ENTRY },
+                { "cap-add", required_argument, NULL, OPT_CAPADD },
+                { "cap-drop", required_argument, NULL, OPT_CAPDROP },
+                { "init", optional_argument, NULL, OPT_INIT },
+                { "detach", no_argument, NULL, 'd' },
+                { "interactive", no_argument, NULL, 'i' },
+                { "tty", no_argument, NULL, 't' },
+                { "rm", no_argument, NULL, OPT_RM },
+                { "network", required_argument, NULL, OPT_NET },
+                { "net", required_argument, NULL, OPT_NET },
+                { "label", required_argument, NULL, 'l' },
+                { "stop-signal", required_argument, NULL, OPT_STOPSIG },
+                { "stop-timeout", required_argument, NULL, OPT_STOPTO },
+                { "volume", required_argument, NULL, 'v' },
+                { "mount", required_argument, NULL, OPT_MOUNT },
+                { "help", no_argument, NULL, OPT_HELP },
+                {},
+        };
+        const char *cmd = run ? "run " : "create ";
+        CtrSpec *sp = &o->spec;
+        sp->stop_timeout = -1;
+        int c, r;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+h:e:w:ditl:v:", options, NULL)) >= 0) {
+                switch (c) {
+                case OPT_NAME: sp->name = optarg; break;
+                case 'h': sp->hostname = optarg; break;
+                case OPT_PRIV: sp->privileged = true; break;
+                case 'e':
+                        if (strchr(optarg, '='))
+                                r = strv_push(&o->env, optarg);
+                        else {
+                                /* -e NAME passes our value of NAME, as Podman does */
+                                const char *v = getenv(optarg);
+                                char kv[8192];
+                                (void) snprintf(kv, sizeof kv, "%s=%s", optarg, v ? v : "");
+                                r = v ? strv_push(&o->env, kv) : 0;
+                        }
+                        if (r < 0)
+                                return EXIT_NSPROV;
+                        break;
+                case OPT_ENVFILE:
+                        if ((r = read_env_file(o, optarg)) != 0)
+                                return r;
+                        break;
+                case 'w': sp->workdir = optarg; break;
+                case OPT_ENTRY: sp->entrypoint = optarg; break;
+                case OPT_CAPADD:
+                        if (strv_push(&o->cap_add, optarg) < 0)
+                                return EXIT_NSPROV;
+                        break;
+                case OPT_CAPDROP:
+                        if (strv_push(&o->cap_drop, optarg) < 0)
+                                return EXIT_NSPROV;
+                        break;
+                case OPT_INIT: {
+                        bool b = true;
+                        if (optarg && parse_boolean(optarg, &b) < 0)
+                                return usage_error(cmd, "--init takes true or false, not '%s'", optarg);
+                        sp->no_init = !b;
+                        break;
+                }
+                case 'd': o->detach = true; break;
+                case 'i': sp->interactive = true; break;
+                case 't': sp->tty = true; break;
+                case OPT_RM: sp->rm = true; break;
+                case OPT_NET: sp->network = optarg; break;
+                case 'l':
+                        if (strv_push(&o->labels, optarg) < 0)
+                                return EXIT_NSPROV;
+                        break;
+                case OPT_STOPSIG: sp->stop_signal = optarg; break;
+                case OPT_STOPTO: {
+                        uint32_t t;
+                        if (safe_atou32_range(optarg, 0, 86400, &t) < 0)
+                                return usage_error(cmd, "--stop-timeout takes seconds (0-86400), not '%s'", optarg);
+                        sp->stop_timeout = (int) t;
+                        break;
+                }
+                case 'v':
+                        if ((r = parse_volume(o, optarg)) != 0)
+                                return r;
+                        break;
+                case OPT_MOUNT:
+                        if ((r = parse_mount(o, optarg)) != 0)
+                                return r;
+                        break;
+                case OPT_HELP:
+                        printf(create_usage, run ? "run" : "create",
+                               run ? "Creates and starts a container, attached unless -d."
+                                   : "Creates a container without starting it; prints its id.",
+                               run ? "  -d, --detach           run in the background, print the id\n" : "");
+                        return -1;
+                default:
+                        return usage_error(cmd, "unknown option or missing value: '%s'", argv[optind - 1]);
+                }
+        }
+        if (!run && o->detach)
+                return usage_error(cmd, "unknown option '-d'");
+        if (optind >= argc)
+                return usage_error(cmd, "an IMAGE is needed");
+        sp->image = argv[optind++];
+        for (int i = optind; i < argc; i++)
+                if (strv_push(&o->command, argv[i]) < 0)
+                        return EXIT_NSPROV;
+        sp->command = o->command;
+        sp->env = o->env;
+        sp->cap_add = o->cap_add;
+        sp->cap_drop = o->cap_drop;
+        sp->labels = o->labels;
+        sp->mounts = o->mounts;
+        sp->n_mounts = o->n_mounts;
+        return 0;
+}
+
+static int verb_create_or_run(int argc, char **argv, const GlobalOptions *g, bool run) {
+        _cleanup_(create_opts_done) CreateOpts o = {};
+        int r = parse_create(argc, argv, run, &o);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        CtrStore s;
+        if ((r = open_store(g, &s)) != 0)
+                return r;
+        RtError e = {};
+        char id[CTR_ID_LEN + 1];
+        if (ctr_create(&s, &o.spec, id, &e) < 0)
+                return fail(&e);
+        if (!run) {
+                printf("%s\n", id);
+                return 0;
+        }
+        int exit_code = EXIT_NSPROV;
+        CtrAttach at = { .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2 };
+        r = ctr_start(&s, id, o.detach ? NULL : &at, &exit_code, &e);
+        if (r < 0) {
+                log_error("%s", e.msg);
+                /* The container stays, as Podman leaves it, unless it was --rm. */
+                if (o.spec.rm)
+                        (void) ctr_remove(&s, id, true, NULL);
+                /* Podman's run: 127 for a command not found, 126 for one not runnable. */
+                if (strstr(e.msg, "exec '"))
+                        return r == -ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE;
+                return EXIT_NSPROV;
+        }
+        if (o.detach) {
+                printf("%s\n", id);
+                return 0;
+        }
+        return exit_code;
+}
+
+static int verb_create(int argc, char **argv, const GlobalOptions *g) {
+        return verb_create_or_run(argc, argv, g, false);
+}
+
+static int verb_run(int argc, char **argv, const GlobalOptions *g) {
+        return verb_create_or_run(argc, argv, g, true);
+}
+
+/* ---- verbs on existing containers ---- */
+
+typedef int (*EachFunc)(CtrStore *s, const char *id, const char *ref, void *userdata, RtError *e);
+
+/* Applies fn to each named container; prints each ref on success (as Podman does),
+ * reports each failure, and fails if any did. */
+static int for_each_ref(CtrStore *s, char **refs, int n, EachFunc fn, void *userdata, bool print) {
+        int rc = 0;
+        for (int i = 0; i < n; i++) {
+                RtError e = {};
+                char id[CTR_ID_LEN + 1];
+                if (ctr_lookup(s, refs[i], id, &e) < 0 || fn(s, id, refs[i], userdata, &e) < 0) {
+                        log_error("%s", e.msg);
+                        rc = EXIT_NSPROV;
+                        continue;
+                }
+                if (print)
+                        printf("%s\n", refs[i]);
+        }
+        return rc;
+}
+
+static int simple_opts(int argc, char **argv, const char *cmd, const char *usage,
+                       const char *shortopts, const struct option *options,
+                       int (*handle)(int c, const char *arg, void *userdata), void *userdata) {
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, shortopts, options, NULL)) >= 0) {
+                if (c == 0x1ff) {
+                        printf("%s", usage);
+                        return -1;
+                }
+                int r = c == '?' || c == ':' ? usage_error(cmd, "unknown option or missing value: '%s'",
+                                                           argv[optind - 1])
+                                             : handle(c, optarg, userdata);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
+}
+
+#define HELP_OPTION { "help", no_argument, NULL, 0x1ff }
+
+static int each_start(CtrStore *s, const char *id, const char *ref, void *userdata, RtError *e) {
+        return ctr_start(s, id, NULL, NULL, e);
+}
+
+typedef struct StartOpts {
+        bool attach;
+} StartOpts;
+
+static int start_opt(int c, const char *arg, void *userdata) {
+        ((StartOpts *) userdata)->attach = true;
+        return 0;
+}
+
+static int verb_start(int argc, char **argv, const GlobalOptions *g) {
+        static const struct option options[] = { { "attach", no_argument, NULL, 'a' }, HELP_OPTION, {} };
+        StartOpts o = {};
+        int r = simple_opts(argc, argv, "start ",
+                            "Usage: nsprov start [-a] CONTAINER...\n\nStarts created or exited containers.\n"
+                            "  -a, --attach   attach to its output and return its exit status\n",
+                            "+a", options, start_opt, &o);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        if (optind >= argc)
+                return usage_error("start ", "name at least one container");
+        CtrStore s;
+        if ((r = open_store(g, &s)) != 0)
+                return r;
+        if (o.attach) {
+                if (argc - optind != 1)
+                        return usage_error("start ", "--attach takes one container");
+                RtError e = {};
+                char id[CTR_ID_LEN + 1];
+                int code = EXIT_NSPROV;
+                CtrAttach at = { 0, 1, 2 };
+                if (ctr_lookup(&s, argv[optind], id, &e) < 0 || ctr_start(&s, id, &at, &code, &e) < 0)
+                        return fail(&e);
+                return code;
+        }
+        return for_each_ref(&s, argv + optind, argc - optind, each_start, NULL, true);
+}
+
+typedef struct StopOpts {
+        int timeout;
+        bool all;
+        bool force;
+        int signal;
+} StopOpts;
+
+static int stop_opt(int c, const char *arg, void *userdata) {
+        StopOpts *o = userdata;
+        uint32_t t;
+        switch (c) {
+        case 't':
+                if (safe_atou32_range(arg, 0, 86400, &t) < 0)
+                        return usage_error(NULL, "--time takes seconds (0-86400), not '%s'", arg);
+                o->timeout = (int) t;
+                return 0;
+        case 'a':
+                o->all = true;
+                return 0;
+        case 'f':
+                o->force = true;
+                return 0;
+        case 's':
+                o->signal = signal_from_string(arg);
+                if (o->signal < 0)
+                        return usage_error(NULL, "unknown signal '%s'", arg);
+                return 0;
+        }
+        return usage_error(NULL, "unexpected option");
+}
+
+static int each_stop(CtrStore *s, const char *id, const char *ref, void *userdata, RtError *e) {
+        return ctr_stop(s, id, ((StopOpts *) userdata)->timeout, e);
+}
+
+/* -a: every container, as refs (their ids). */
+static char **all_refs(CtrStore *s, bool running_only, int *ret_n) {
+        Container *cs = NULL;
+        size_t n = 0;
+        char **refs = NULL;
+        *ret_n = 0;
+        if (ctr_list(s, &cs, &n, NULL) < 0)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if (!running_only || cs[i].state.status == CTR_RUNNING)
+                        if (strv_push(&refs, cs[i].config.id) == 0)
+                                (*ret_n)++;
+        ctr_list_free(cs, n);
+        return refs;
+}
+
+static int verb_stop(int argc, char **argv, const GlobalOptions *g) {
+        static const struct option options[] = { { "time", required_argument, NULL, 't' },
+                                                 { "timeout", required_argument, NULL, 't' },
+                                                 { "all", no_argument, NULL, 'a' }, HELP_OPTION, {} };
+        StopOpts o = { .timeout = -1 };
+        int r = simple_opts(argc, argv, "stop ",
+                            "Usage: nsprov stop [-t SECONDS] [-a] CONTAINER...\n\n"
+                            "Sends the stop signal (SIGTERM unless set), then SIGKILL after the\n"
+                            "timeout (the container's --stop-timeout, default 10 s).\n",
+                            "+t:a", options, stop_opt, &o);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        CtrStore s;
+        if ((r = open_store(g, &s)) != 0)
+                return r;
+        if (o.all) {
+                int n;
+                _cleanup_(strv_freep) char **refs = all_refs(&s, true, &n);
+                return for_each_ref(&s, refs, n, each_stop, &o, true);
+        }
+        if (optind >= argc)
+                return usage_error("stop ", "name at least one container (or -a)");
+        return for_each_ref(&s, argv + optind, argc - optind, each_stop, &o, true);
+}
+
+static int each_kill(CtrStore *s, const char *id, const char *ref, void *userdata, RtError *e) {
+        return ctr_kill(s, id, ((StopOpts *) userdata)->signal, e);
+}
+
+static int verb_kill(int argc, char **argv, const GlobalOptions *g) {
+        static const struct option options[] = { { "signal", required_argument, NULL, 's' }, HELP_OPTION, {} };
+        StopOpts o = { .signal = SIGKILL };
+        int r = simple_opts(argc, argv, "kill ",
+                            "Usage: nsprov kill [-s SIGNAL] CONTAINER...\n\nSends a signal (default SIGKILL) to the container's PID 1,\n"
+                            "which passes it on to the command.\n",
+                            "+s:", options, stop_opt, &o);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        if (optind >= argc)
+                return usage_error("kill ", "name at least one container");
+        CtrStore s;
+        if ((r = open_store(g, &s)) != 0)
+                return r;
+        return for_each_ref(&s, argv + optind, argc - optind, each_kill, &o, true);
+}
+
+static int each_restart(CtrStore *s, const char *id, const char *ref, void *userdata, RtError *e) {
+        int r = ctr_stop(s, id, ((StopOpts *) userdata)->timeout, e);
+        return r < 0 ? r : ctr_start(s, id, NULL, NULL, e);
+}
+
+static int verb_restart(int argc, char **argv, const GlobalOptions *g) {
+        static const struct option options[] = { { "time", required_argument, NULL, 't' }, HELP_OPTION, {} };
+        StopOpts o = { .timeout = -1 };
+        int r = simple_opts(argc, argv, "restart ",
+                            "Usage: nsprov restart [-t SECONDS] CONTAINER...\n\nStops, then starts again.\n",
+                            "+t:", options, stop_opt, &o);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        if (optind >= argc)
+                return usage_error("restart ", "name at least one container");
+        CtrStore s;
+        if ((r = open_store(g, &s)) != 0)
+                return r;
+        return for_each_ref(&s, argv + optind, argc - optind, each_restart, &o, true);
+}
+
+static int each_rm(CtrStore *s, const char *id, const char *ref, void *userdata, RtError *e) {
+        return ctr_remove(s, id, ((StopOpts *) userdata)->force, e);
+}
+
+static int verb_rm(int argc, char **argv, const GlobalOptions *g) {
+        static const struct option options[] = { { "force", no_argument, NULL, 'f' },
+                                                 { "all", no_argument, NULL, 'a' }, HELP_OPTION, {} };
+        StopOpts o = {};
+        int r = simple_opts(argc, argv, "rm ",
+                            "Usage: nsprov rm [-f] [-a] CONTAINER...\n\nRemoves containers; -f stops running ones first (SIGKILL).\n",
+                            "+fa", options, stop_opt, &o);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        CtrStore s;
+        if ((r = open_store(g, &s)) != 0)
+                return r;
+        if (o.all) {
+                int n;
+                _cleanup_(strv_freep) char **refs = all_refs(&s, false, &n);
+                return for_each_ref(&s, refs, n, each_rm, &o, true);
+        }
+        if (optind >= argc)
+                return usage_error("rm ", "name at least one container (or -a)");
+        return for_each_ref(&s, argv + optind, argc - optind, each_rm, &o, true);
+}
+
+/* ---- ps / inspect ---- */
+
+static void human_duration(uint64_t ns, char *buf, size_t size) {
+        uint64_t s = ns / 1000000000ull;
+        if (s < 1)
+                (void) snprintf(buf, size, "Less than a second");
+        else if (s < 60)
+                (void) snprintf(buf, size, "%llu second%s", (unsigned long long) s, s == 1 ? "" : "s");
+        else if (s < 3600)
+                (void) snprintf(buf, size, "%llu minute%s", (unsigned long long) (s / 60), s / 60 == 1 ? "" : "s");
+        else if (s < 86400)
+                (void) snprintf(buf, size, "%llu hour%s", (unsigned long long) (s / 3600), s / 3600 == 1 ? "" : "s");
+        else
+                (void) snprintf(buf, size, "%llu day%s", (unsigned long long) (s / 86400), s / 86400 == 1 ? "" : "s");
+}
+
+static void status_text(const Container *c, char *buf, size_t size) {
+        char d[64];
+        uint64_t now = now_realtime_ns();
+        switch (c->state.status) {
+        case CTR_RUNNING:
+                human_duration(now - c->state.started_ns, d, sizeof d);
+                (void) snprintf(buf, size, "Up %s", d);
+                break;
+        case CTR_EXITED:
+                human_duration(now - c->state.finished_ns, d, sizeof d);
+                (void) snprintf(buf, size, "Exited (%d) %s ago", c->state.exit_code, d);
+                break;
+        default:
+                (void) snprintf(buf, size, "Created");
+        }
+}
+
+static json_t *labels_json(char *const *labels) {
+        json_t *o = json_object();
+        for (size_t i = 0; labels && labels[i]; i++) {
+                const char *eq = strchr(labels[i], '=');
+                char key[256];
+                (void) snprintf(key, sizeof key, "%.*s", (int) (eq - labels[i]), labels[i]);
+                json_object_set_new(o, key, json_string(eq + 1));
+        }
+        return o;
+}
+
+static json_t *ps_json(const Container *c) {
+        char st[64];
+        status_text(c, st, sizeof st);
+        return json_pack("{s:s, s:[s], s:s, s:o, s:I, s:s, s:s, s:i, s:i, s:o, s:b}", "Id", c->config.id,
+                         "Names", c->config.name, "Image", c->config.image, "Command",
+                         strv_to_json(c->config.argv), "Created",
+                         (json_int_t) (c->config.created_ns / 1000000000ull), "State",
+                         ctr_status_to_string(c->state.status), "Status", st, "ExitCode",
+                         c->state.exit_code, "Pid", c->state.status == CTR_RUNNING ? (int) c->state.init.pid : 0,
+                         "Labels", labels_json(c->config.labels), "AutoRemove", c->config.rm);
+}
+
+static int verb_ps(int argc, char **argv, const GlobalOptions *g) {
+        enum { OPT_FORMAT = 0x100, OPT_NOTRUNC };
+        static const struct option options[] = { { "all", no_argument, NULL, 'a' },
+                                                 { "quiet", no_argument, NULL, 'q' },
+                                                 { "format", required_argument, NULL, OPT_FORMAT },
+                                                 { "no-trunc", no_argument, NULL, OPT_NOTRUNC },
+                                                 { "help", no_argument, NULL, 'h' }, {} };
+        bool all = false, quiet = false, notrunc = false;
+        OutputFormat fmt = OUTPUT_TABLE;
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+aq", options, NULL)) >= 0)
+                switch (c) {
+                case 'a': all = true; break;
+                case 'q': quiet = true; break;
+                case OPT_NOTRUNC: notrunc = true; break;
+                case OPT_FORMAT:
+                        if (parse_output_format(optarg, &fmt) < 0)
+                                return usage_error("ps ", "unknown --format '%s' (table, json)", optarg);
+                        break;
+                case 'h':
+                        printf("Usage: nsprov ps [-a] [-q] [--no-trunc] [--format table|json]\n\n"
+                               "Lists running containers; -a all of them.\n");
+                        return 0;
+                default:
+                        return usage_error("ps ", "unknown option '%s'", argv[optind - 1]);
+                }
+        if (optind < argc)
+                return usage_error("ps ", "unexpected argument '%s'", argv[optind]);
+        CtrStore s;
+        int r = open_store(g, &s);
+        if (r != 0)
+                return r;
+        RtError e = {};
+        Container *cs = NULL;
+        size_t n = 0;
+        if (ctr_list(&s, &cs, &n, &e) < 0)
+                return fail(&e);
+        json_t *arr = fmt == OUTPUT_JSON ? json_array() : NULL;
+        if (fmt == OUTPUT_TABLE && !quiet)
+                printf("%-12s  %-12s  %-20s  %-16s  %-26s  %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
+                       "CREATED", "STATUS", "NAMES");
+        for (size_t i = 0; i < n; i++) {
+                const Container *k = &cs[i];
+                if (!all && k->state.status != CTR_RUNNING)
+                        continue;
+                if (arr) {
+                        json_array_append_new(arr, ps_json(k));
+                        continue;
+                }
+                if (quiet) {
+                        printf("%.*s\n", notrunc ? CTR_ID_LEN : CTR_SHORT_ID_LEN, k->config.id);
+                        continue;
+                }
+                char cmd[256] = "", created[64], st[64];
+                for (size_t a = 0; k->config.argv[a]; a++) {
+                        size_t l = strlen(cmd);
+                        (void) snprintf(cmd + l, sizeof cmd - l, "%s%s", a ? " " : "", k->config.argv[a]);
+                }
+                if (!notrunc && strlen(cmd) > 20)
+                        memcpy(cmd + 17, "...", 4);
+                human_duration(now_realtime_ns() - k->config.created_ns, created, sizeof created);
+                strncat(created, " ago", sizeof created - strlen(created) - 1);
+                status_text(k, st, sizeof st);
+                printf("%-12.*s  %-12s  %-20s  %-16s  %-26s  %s\n", notrunc ? CTR_ID_LEN : CTR_SHORT_ID_LEN,
+                       k->config.id, k->config.image, cmd, created, st, k->config.name);
+        }
+        if (arr) {
+                json_dumpf(arr, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+                putchar('\n');
+                json_decref(arr);
+        }
+        ctr_list_free(cs, n);
+        return 0;
+}
+
+static json_t *inspect_json(const CtrStore *s, const Container *c) {
+        const CtrConfig *k = &c->config;
+        const CtrState *st = &c->state;
+        char created[40], started[40], finished[40], sig[16], logp[PATH_MAX];
+        json_t *mounts = json_array();
+        for (size_t i = 0; i < k->n_mounts; i++)
+                json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind",
+                                                        "Source", k->mounts[i].source, "Destination",
+                                                        k->mounts[i].destination, "Driver", "", "RW",
+                                                        !k->mounts[i].readonly, "Propagation", "rprivate"));
+        (void) ctr_log_path(s, k->id, logp);
+        bool running = st->status == CTR_RUNNING;
+        json_t *args = json_array();
+        for (size_t i = 1; k->argv[i]; i++)
+                json_array_append_new(args, json_string(k->argv[i]));
+        json_t *state = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s, s:i}",
+                                  "Status", ctr_status_to_string(st->status), "Running", running,
+                                  "Paused", 0, "Restarting", 0, "OOMKilled", 0, "Dead", 0, "Pid",
+                                  running ? (int) st->init.pid : 0, "ExitCode", st->exit_code, "Error",
+                                  st->error, "StartedAt", format_rfc3339(st->started_ns, started),
+                                  "FinishedAt", format_rfc3339(st->finished_ns, finished), "ConmonPid",
+                                  running ? (int) st->monitor.pid : 0);
+        json_t *config = json_pack("{s:s, s:o, s:o, s:s, s:o, s:s, s:s, s:b, s:b, s:i, s:s, s:o}",
+                                   "Hostname", k->hostname, "Env", strv_to_json(k->env), "Cmd",
+                                   strv_to_json(k->argv), "Image", k->image, "Labels",
+                                   labels_json(k->labels), "WorkingDir", k->workdir ? k->workdir : "/",
+                                   "StopSignal", signal_to_string(k->stop_signal, sig), "Tty", k->tty,
+                                   "OpenStdin", k->interactive, "StopTimeout", k->stop_timeout,
+                                   "CreateCommand", "", "Entrypoint", json_array());
+        json_t *host = json_pack("{s:b, s:b, s:b, s:s, s:o}", "Privileged", k->privileged,
+                                 "AutoRemove", k->rm, "Init", k->init, "NetworkMode", k->network,
+                                 "Binds", json_array());
+        json_t *net = json_pack("{s:s, s:o}", "SandboxKey", running ? st->netns : "", "Networks",
+                                json_object());
+        return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:i, s:s, s:o, s:o, s:o, "
+                         "s:o, s:o, s:o, s:s}",
+                         "Id", k->id, "Created", format_rfc3339(k->created_ns, created), "Path",
+                         k->argv[0], "Args", args, "State", state, "Image", k->image, "ImageName",
+                         k->image, "Rootfs", streq(k->rootfs, CTR_HOST_IMAGE) ? "/" : k->rootfs,
+                         "Name", k->name, "RestartCount", 0, "Driver", "overlay", "Mounts", mounts,
+                         "NetworkSettings", net, "Config", config, "HostConfig", host,
+                         "EffectiveCaps", strv_to_json(k->caps), "BoundingCaps",
+                         strv_to_json(k->caps), "LogPath", logp);
+}
+
+/* Go-template subset: "{{.A.B}}" paths into the JSON, "{{json .A}}" for JSON. */
+static void print_template(const char *tmpl, json_t *j) {
+        const char *p = tmpl;
+        while (*p) {
+                const char *open = strstr(p, "{{");
+                const char *close = open ? strstr(open, "}}") : NULL;
+                if (!open || !close) {
+                        fputs(p, stdout);
+                        break;
+                }
+                fwrite(p, 1, (size_t) (open - p), stdout);
+                char expr[512];
+                (void) snprintf(expr, sizeof expr, "%.*s", (int) (close - open - 2), open + 2);
+                char *e = expr + strspn(expr, " ");
+                bool as_json = false;
+                if (startswith(e, "json ")) {
+                        as_json = true;
+                        e += 5;
+                        e += strspn(e, " ");
+                }
+                e[strcspn(e, " ")] = '\0';
+                json_t *v = j;
+                for (char *save, *tok = strtok_r(e, ".", &save); v && tok; tok = strtok_r(NULL, ".", &save))
+                        v = json_object_get(v, tok);
+                if (!v || json_is_null(v))
+                        fputs(as_json ? "null" : "<no value>", stdout);
+                else if (json_is_string(v) && !as_json)
+                        fputs(json_string_value(v), stdout);
+                else {
+                        char *d = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+                        if (d)
+                                fputs(d, stdout);
+                        free(d);
+                }
+                p = close + 2;
+        }
+        putchar('\n');
+}
+
+static int verb_inspect(int argc, char **argv, const GlobalOptions *g) {
+        static const struct option options[] = { { "format", required_argument, NULL, 'f' },
+                                                 { "help", no_argument, NULL, 'h' }, {} };
+        const char *format = NULL;
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+f:", options, NULL)) >= 0)
+                switch (c) {
+                case 'f': format = optarg; break;
+                case 'h':
+                        printf("Usage: nsprov inspect [-f json|TEMPLATE] CONTAINER...\n\n"
+                               "Prints containers as Podman's inspect does (JSON); a template such as\n"
+                               "'{{.State.Pid}}' prints one field per container.\n");
+                        return 0;
+                default:
+                        return usage_error("inspect ", "unknown option '%s'", argv[optind - 1]);
+                }
+        if (optind >= argc)
+                return usage_error("inspect ", "name at least one container");
+        CtrStore s;
+        int r = open_store(g, &s);
+        if (r != 0)
+                return r;
+        json_t *arr = json_array();
+        int rc = 0;
+        for (int i = optind; i < argc; i++) {
+                RtError e = {};
+                char id[CTR_ID_LEN + 1];
+                Container k = {};
+                if (ctr_lookup(&s, argv[i], id, &e) < 0 || ctr_load(&s, id, &k, &e) < 0) {
+                        log_error("%s", e.msg);
+                        rc = EXIT_NSPROV;
+                        continue;
+                }
+                ctr_reconcile(&s, &k);
+                json_t *j = inspect_json(&s, &k);
+                ctr_done(&k);
+                if (format && !streq(format, "json")) {
+                        print_template(format, j);
+                        json_decref(j);
+                } else
+                        json_array_append_new(arr, j);
+        }
+        if (!format || streq(format, "json")) {
+                json_dumpf(arr, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+                putchar('\n');
+        }
+        json_decref(arr);
+        return rc;
+}
+
+/* ---- exec ---- */
+
+static int verb_exec(int argc, char **argv, const GlobalOptions *g) {
+        enum { OPT_PRIV = 0x100, OPT_HELP };
+        static const struct option options[] = {
+                { "interactive", no_argument, NULL, 'i' }, { "tty", no_argument, NULL, 't' },
+                { "env", required_argument, NULL, 'e' },   { "workdir", required_argument, NULL, 'w' },
+                { "privileged", no_argument, NULL, OPT_PRIV }, { "detach-keys", required_argument, NULL, 'K' },
+                { "help", no_argument, NULL, OPT_HELP },   {},
+        };
+        CtrExec ex = {};
+        _cleanup_(strv_freep) char **env = NULL;
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+ite:w:", options, NULL)) >= 0)
+                switch (c) {
+                case 'i': ex.interactive = true; break;
+                case 't': ex.tty = true; break;
+                case 'e':
+                        if (strv_push(&env, optarg) < 0)
+                                return EXIT_NSPROV;
+                        break;
+                case 'w': ex.workdir = optarg; break;
+                case OPT_PRIV: ex.privileged = true; break;
+                case 'K': break; /* Podman's detach keys: nothing to detach from here */
+                case OPT_HELP:
+                        printf("Usage: nsprov exec [-i] [-t] [-e K=V] [-w DIR] [--privileged] CONTAINER COMMAND [ARG...]\n\n"
+                               "Runs a command in a running container; exits with its status\n"
+                               "(126: cannot be run, 127: not found, 125: nsprov failed).\n");
+                        return 0;
+                default:
+                        return usage_error("exec ", "unknown option or missing value: '%s'", argv[optind - 1]);
+                }
+        if (argc - optind < 2)
+                return usage_error("exec ", "a CONTAINER and a COMMAND are needed");
+        ex.env = env;
+        ex.argv = argv + optind + 1;
+        CtrStore s;
+        int r = open_store(g, &s);
+        if (r != 0)
+                return r;
+        RtError e = {};
+        char id[CTR_ID_LEN + 1];
+        int code = EXIT_NSPROV;
+        if (ctr_lookup(&s, argv[optind], id, &e) < 0)
+                return fail(&e);
+        r = ctr_exec(&s, id, &ex, &code, &e);
+        if (r < 0) {
+                log_error("%s", e.msg);
+                if (strstr(e.msg, "exec '"))
+                        return r == -ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE;
+                return EXIT_NSPROV;
+        }
+        return code;
+}
+
+/* ---- logs ---- */
+
+typedef struct LogsOpts {
+        bool follow, timestamps;
+        long tail; /* -1: all */
+} LogsOpts;
+
+/* Prints one k8s-file log line; returns false for a malformed one. */
+static bool print_log_line(const char *line, const LogsOpts *o) {
+        const char *sp1 = strchr(line, ' ');
+        const char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+        const char *sp3 = sp2 ? strchr(sp2 + 1, ' ') : NULL;
+        if (!sp3)
+                return false;
+        bool err = startswith(sp1 + 1, "stderr") != NULL;
+        bool full = sp2[1] == 'F';
+        FILE *out = err ? stderr : stdout;
+        if (o->timestamps)
+                fprintf(out, "%.*s ", (int) (sp1 - line), line);
+        fputs(sp3 + 1, out);
+        if (full)
+                fputc('\n', out);
+        return true;
+}
+
+static void print_log_text(char *text, const LogsOpts *o, long skip) {
+        long n = 0;
+        for (char *save, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+                if (n++ >= skip)
+                        (void) print_log_line(line, o);
+        fflush(stdout);
+        fflush(stderr);
+}
+
+static long count_lines(const char *t) {
+        long n = 0;
+        for (; t && *t; t++)
+                n += *t == '\n';
+        return n;
+}
+
+static int verb_logs(int argc, char **argv, const GlobalOptions *g) {
+        static const struct option options[] = { { "follow", no_argument, NULL, 'f' },
+                                                  { "timestamps", no_argument, NULL, 't' },
+                                                  { "tail", required_argument, NULL, 'n' },
+                                                  { "help", no_argument, NULL, 'h' }, {} };
+        LogsOpts o = { .tail = -1 };
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+ftn:", options, NULL)) >= 0)
+                switch (c) {
+                case 'f': o.follow = true; break;
+                case 't': o.timestamps = true; break;
+                case 'n': {
+                        int32_t t;
+                        if (safe_atoi32(optarg, &t) < 0 || t < -1)
+                                return usage_error("logs ", "--tail takes a number of lines, not '%s'", optarg);
+                        o.tail = t;
+                        break;
+                }
+                case 'h':
+                        printf("Usage: nsprov logs [-f] [-t] [--tail N] CONTAINER\n\n"
+                               "Prints what the container wrote to stdout and stderr.\n");
+                        return 0;
+                default:
+                        return usage_error("logs ", "unknown option '%s'", argv[optind - 1]);
+                }
+        if (argc - optind != 1)
+                return usage_error("logs ", "name one container");
+        CtrStore s;
+        int r = open_store(g, &s);
+        if (r != 0)
+                return r;
+        RtError e = {};
+        char id[CTR_ID_LEN + 1], path[PATH_MAX], old[PATH_MAX + 4];
+        if (ctr_lookup(&s, argv[optind], id, &e) < 0)
+                return fail(&e);
+        (void) ctr_log_path(&s, id, path);
+        (void) snprintf(old, sizeof old, "%s.1", path);
+        _cleanup_free_ char *t_old = NULL, *t_cur = NULL;
+        size_t len_cur = 0;
+        (void) read_file(old, 64u << 20, &t_old, NULL, NULL);
+        (void) read_file(path, 64u << 20, &t_cur, &len_cur, NULL);
+        long total = count_lines(t_old) + count_lines(t_cur);
+        long skip = o.tail >= 0 && o.tail < total ? total - o.tail : 0;
+        long old_lines = count_lines(t_old);
+        if (t_old)
+                print_log_text(t_old, &o, skip);
+        if (t_cur)
+                print_log_text(t_cur, &o, skip > old_lines ? skip - old_lines : 0);
+        if (!o.follow)
+                return 0;
+
+        /* Follow: new lines as they come, until the container has stopped. */
+        int ino = inotify_init1(IN_CLOEXEC);
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_CREAT, 0600);
+        if (ino < 0 || fd < 0 || inotify_add_watch(ino, path, IN_MODIFY) < 0) {
+                (void) rt_err_set(&e, -errno, "follow %s", path);
+                return fail(&e);
+        }
+        (void) lseek(fd, (off_t) len_cur, SEEK_SET);
+        char buf[65536], line[65536];
+        size_t ll = 0;
+        for (;;) {
+                ssize_t n;
+                while ((n = read(fd, buf, sizeof buf)) > 0)
+                        for (ssize_t i = 0; i < n; i++) {
+                                if (buf[i] == '\n' || ll == sizeof line - 1) {
+                                        line[ll] = '\0';
+                                        (void) print_log_line(line, &o);
+                                        ll = 0;
+                                } else
+                                        line[ll++] = buf[i];
+                        }
+                fflush(stdout);
+                fflush(stderr);
+                Container k = {};
+                bool running = ctr_load(&s, id, &k, NULL) == 0;
+                if (running) {
+                        ctr_reconcile(&s, &k);
+                        running = k.state.status == CTR_RUNNING;
+                }
+                ctr_done(&k);
+                if (!running) {
+                        /* one last read: the monitor flushed before it recorded the exit */
+                        while ((n = read(fd, buf, sizeof buf)) > 0)
+                                for (ssize_t i = 0; i < n; i++)
+                                        if (buf[i] == '\n') {
+                                                line[ll] = '\0';
+                                                (void) print_log_line(line, &o);
+                                                ll = 0;
+                                        } else if (ll < sizeof line - 1)
+                                                line[ll++] = buf[i];
+                        break;
+                }
+                struct pollfd p = { .fd = ino, .events = POLLIN };
+                if (poll(&p, 1, 250) > 0)
+                        (void) !read(ino, buf, sizeof buf);
+        }
+        close(fd);
+        close(ino);
+        return 0;
+}
+
+/* ---- wait ---- */
+
+static int verb_wait(int argc, char **argv, const GlobalOptions *g) {
+        static const struct option options[] = { { "condition", required_argument, NULL, 'c' },
+                                                  { "help", no_argument, NULL, 'h' }, {} };
+        CtrWaitCondition cond = CTR_WAIT_STOPPED;
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+", options, NULL)) >= 0)
+                switch (c) {
+                case 'c':
+                        if (streq(optarg, "running"))
+                                cond = CTR_WAIT_RUNNING;
+                        else if (streq(optarg, "stopped") || streq(optarg, "exited"))
+                                cond = CTR_WAIT_STOPPED;
+                        else
+                                return usage_error("wait ", "unknown --condition '%s' (running, stopped, exited)", optarg);
+                        break;
+                case 'h':
+                        printf("Usage: nsprov wait [--condition running|stopped|exited] CONTAINER...\n\n"
+                               "Waits for each container; prints its exit code (or -1 for running).\n");
+                        return 0;
+                default:
+                        return usage_error("wait ", "unknown option '%s'", argv[optind - 1]);
+                }
+        if (optind >= argc)
+                return usage_error("wait ", "name at least one container");
+        CtrStore s;
+        int r = open_store(g, &s);
+        if (r != 0)
+                return r;
+        int rc = 0;
+        for (int i = optind; i < argc; i++) {
+                RtError e = {};
+                char id[CTR_ID_LEN + 1];
+                int code = -1;
+                if (ctr_lookup(&s, argv[i], id, &e) < 0 || ctr_wait(&s, id, cond, 0, &code, &e) < 0) {
+                        log_error("%s", e.msg);
+                        rc = EXIT_NSPROV;
+                        continue;
+                }
+                printf("%d\n", cond == CTR_WAIT_RUNNING ? -1 : code);
+        }
+        return rc;
+}
+
+/* ---- top ---- */
+
+static int verb_top(int argc, char **argv, const GlobalOptions *g) {
+        if (argc >= 2 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
+                printf("Usage: nsprov top CONTAINER\n\nLists the processes of a running container.\n");
+                return 0;
+        }
+        if (argc != 2)
+                return usage_error("top ", "name one container");
+        CtrStore s;
+        int r = open_store(g, &s);
+        if (r != 0)
+                return r;
+        RtError e = {};
+        char id[CTR_ID_LEN + 1];
+        _cleanup_(ctr_done) Container k = {};
+        if (ctr_lookup(&s, argv[1], id, &e) < 0 || ctr_load(&s, id, &k, &e) < 0)
+                return fail(&e);
+        ctr_reconcile(&s, &k);
+        if (k.state.status != CTR_RUNNING) {
+                (void) rt_err_setx(&e, -EINVAL, "container '%s' is not running", k.config.name);
+                return fail(&e);
+        }
+        char p[64], ns[64] = "", want[64] = "";
+        (void) snprintf(p, sizeof p, "/proc/%d/ns/pid", (int) k.state.init.pid);
+        if (readlink(p, want, sizeof want - 1) < 0) {
+                (void) rt_err_set(&e, -errno, "read %s", p);
+                return fail(&e);
+        }
+        printf("%-10s %-8s %s\n", "USER", "PID", "COMMAND");
+        _cleanup_closedir_ DIR *d = opendir("/proc");
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+                int pid = atoi(de->d_name);
+                if (pid <= 0)
+                        continue;
+                (void) snprintf(p, sizeof p, "/proc/%d/ns/pid", pid);
+                ssize_t n = readlink(p, ns, sizeof ns - 1);
+                if (n <= 0)
+                        continue;
+                ns[n] = '\0';
+                if (!streq(ns, want))
+                        continue;
+                /* NSpid's last field: the pid as seen inside the container */
+                char statp[64], *status = NULL;
+                (void) snprintf(statp, sizeof statp, "/proc/%d/status", pid);
+                if (read_file(statp, 1 << 16, &status, NULL, NULL) < 0)
+                        continue;
+                long inner = pid, uid = 0;
+                char comm[64] = "?";
+                for (char *save, *l = strtok_r(status, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                        if (startswith(l, "NSpid:")) {
+                                char *last = strrchr(l, '\t');
+                                inner = strtol(last ? last + 1 : l + 6, NULL, 10);
+                        } else if (startswith(l, "Uid:"))
+                                uid = strtol(l + 4, NULL, 10);
+                        else if (startswith(l, "Name:"))
+                                (void) snprintf(comm, sizeof comm, "%s", l + 5 + strspn(l + 5, "\t "));
+                }
+                free(status);
+                char cmdp[64], *cmdline = NULL;
+                size_t cl = 0;
+                (void) snprintf(cmdp, sizeof cmdp, "/proc/%d/cmdline", pid);
+                if (read_file(cmdp, 1 << 16, &cmdline, &cl, NULL) == 0)
+                        for (size_t i = 0; i + 1 < cl; i++)
+                                if (cmdline[i] == '\0')
+                                        cmdline[i] = ' ';
+                struct passwd *pw = getpwuid((uid_t) uid);
+                printf("%-10s %-8ld %s\n", pw ? pw->pw_name : "?", inner,
+                       cmdline && *cmdline ? cmdline : comm);
+                free(cmdline);
+        }
+        return 0;
+}
+
+const Verb container_verbs[] = {
+        { "create", "create a container (not started)", verb_create },
+        { "run", "create and start a container", verb_run },
+        { "start", "start containers", verb_start },
+        { "stop", "stop containers (SIGTERM, then SIGKILL)", verb_stop },
+        { "kill", "send a signal to containers", verb_kill },
+        { "restart", "stop and start containers", verb_restart },
+        { "rm", "remove containers", verb_rm },
+        { "ps", "list containers", verb_ps },
+        { "inspect", "show containers' details as JSON", verb_inspect },
+        { "exec", "run a command in a running container", verb_exec },
+        { "logs", "show a container's output", verb_logs },
+        { "wait", "wait for containers to stop; print exit codes", verb_wait },
+        { "top", "list a container's processes", verb_top },
+        {},
+};

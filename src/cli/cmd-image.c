@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nsprov image add|ls|inspect|exists|rm */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ctr.h"
+#include "log.h"
+#include "strv.h"
+
+static int open_store(const GlobalOptions *g, CtrStore *s) {
+        RtError e = {};
+        if (ctr_store_init(s, g->root, g->runroot, &e) < 0) {
+                log_error("%s", e.msg);
+                return EXIT_NSPROV;
+        }
+        return 0;
+}
+
+/* A command as a JSON array ('["/bin/sh","-c","x"]') or words split on spaces. */
+static int parse_command(const char *what, const char *v, char ***ret) {
+        if (v[0] == '[') {
+                json_error_t je;
+                json_t *j = json_loads(v, JSON_REJECT_DUPLICATES, &je);
+                int r = j ? strv_from_json(j, CTR_MAX_ARGS, ret) : -EINVAL;
+                json_decref(j);
+                if (r < 0)
+                        return usage_error("image add ", "%s '%s' is not a JSON array of strings", what, v);
+                return 0;
+        }
+        _cleanup_free_ char *copy = strdup(v);
+        for (char *save, *w = copy ? strtok_r(copy, " \t", &save) : NULL; w; w = strtok_r(NULL, " \t", &save))
+                if (strv_push(ret, w) < 0)
+                        return EXIT_NSPROV;
+        /* An empty list is meaningful ("no entrypoint"), not missing. */
+        if (!*ret && !(*ret = calloc(1, sizeof(char *))))
+                return EXIT_NSPROV;
+        return 0;
+}
+
+static int image_add(int argc, char **argv, const GlobalOptions *g) {
+        enum { OPT_ROOTFS = 0x100, OPT_CMD, OPT_ENTRY, OPT_ENV, OPT_WD, OPT_SIG, OPT_HELP };
+        static const struct option options[] = {
+                { "rootfs", required_argument, NULL, OPT_ROOTFS }, { "cmd", required_argument, NULL, OPT_CMD },
+                { "entrypoint", required_argument, NULL, OPT_ENTRY }, { "env", required_argument, NULL, OPT_ENV },
+                { "workdir", required_argument, NULL, OPT_WD }, { "stop-signal", required_argument, NULL, OPT_SIG },
+                { "help", no_argument, NULL, OPT_HELP }, {},
+        };
+        Image img = {};
+        int c, r = 0;
+        optind = 0;
+        opterr = 0;
+        while (r == 0 && (c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (c) {
+                case OPT_ROOTFS: free(img.rootfs); img.rootfs = strdup(optarg); break;
+                case OPT_CMD: strv_free(img.config.cmd); img.config.cmd = NULL; r = parse_command("--cmd", optarg, &img.config.cmd); break;
+                case OPT_ENTRY: strv_free(img.config.entrypoint); img.config.entrypoint = NULL; r = parse_command("--entrypoint", optarg, &img.config.entrypoint); break;
+                case OPT_ENV:
+                        if (!strchr(optarg, '='))
+                                r = usage_error("image add ", "--env '%s' is not K=V", optarg);
+                        else if (strv_push(&img.config.env, optarg) < 0)
+                                r = EXIT_NSPROV;
+                        break;
+                case OPT_WD: free(img.config.workdir); img.config.workdir = strdup(optarg); break;
+                case OPT_SIG: free(img.config.stop_signal); img.config.stop_signal = strdup(optarg); break;
+                case OPT_HELP:
+                        printf("Usage: nsprov image add NAME --rootfs DIR|host [--cmd CMD] [--entrypoint CMD]\n"
+                               "                        [--env K=V]... [--workdir DIR] [--stop-signal SIG]\n\n"
+                               "Registers a root filesystem directory (debootstrap output, a busybox tree)\n"
+                               "as an image; '--rootfs host' names the host's root with its own config.\n"
+                               "CMD is a JSON array or words separated by spaces.\n");
+                        image_done(&img);
+                        return 0;
+                default:
+                        r = usage_error("image add ", "unknown option or missing value: '%s'", argv[optind - 1]);
+                }
+        if (r == 0 && argc - optind != 1)
+                r = usage_error("image add ", "name one image");
+        if (r == 0 && !img.rootfs)
+                r = usage_error("image add ", "--rootfs DIR (or host) is needed");
+        CtrStore s;
+        if (r == 0)
+                r = open_store(g, &s);
+        if (r == 0) {
+                RtError e = {};
+                img.name = strdup(argv[optind]);
+                /* A relative rootfs is taken from where the user stands. */
+                if (img.rootfs[0] != '/' && !streq(img.rootfs, CTR_HOST_IMAGE)) {
+                        char *abs = realpath(img.rootfs, NULL);
+                        if (abs) {
+                                free(img.rootfs);
+                                img.rootfs = abs;
+                        }
+                }
+                if (ctr_image_add(&s, &img, &e) < 0) {
+                        log_error("%s", e.msg);
+                        r = EXIT_NSPROV;
+                } else
+                        printf("%s\n", img.name);
+        }
+        image_done(&img);
+        return r;
+}
+
+static json_t *image_json(const Image *i) {
+        char created[40];
+        return json_pack("{s:s, s:[s], s:s, s:s, s:{s:o, s:o, s:o, s:s?, s:s?}, s:b}", "Id", i->name,
+                         "Names", i->name, "Rootfs", i->rootfs, "Created",
+                         format_rfc3339(i->created_ns, created), "Config", "Cmd",
+                         i->config.cmd ? strv_to_json(i->config.cmd) : json_null(), "Entrypoint",
+                         i->config.entrypoint ? strv_to_json(i->config.entrypoint) : json_null(), "Env",
+                         strv_to_json(i->config.env), "WorkingDir", i->config.workdir, "StopSignal",
+                         i->config.stop_signal, "BuiltIn", i->builtin);
+}
+
+static int image_ls(int argc, char **argv, const GlobalOptions *g) {
+        OutputFormat fmt = OUTPUT_TABLE;
+        static const struct option options[] = { { "format", required_argument, NULL, 'f' },
+                                                  { "help", no_argument, NULL, 'h' }, {} };
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+", options, NULL)) >= 0)
+                switch (c) {
+                case 'f':
+                        if (parse_output_format(optarg, &fmt) < 0)
+                                return usage_error("image ls ", "unknown --format '%s' (table, json)", optarg);
+                        break;
+                case 'h':
+                        printf("Usage: nsprov image ls [--format table|json]\n");
+                        return 0;
+                default:
+                        return usage_error("image ls ", "unknown option '%s'", argv[optind - 1]);
+                }
+        CtrStore s;
+        int r = open_store(g, &s);
+        if (r != 0)
+                return r;
+        RtError e = {};
+        Image *imgs = NULL;
+        size_t n = 0;
+        if (ctr_image_list(&s, &imgs, &n, &e) < 0) {
+                log_error("%s", e.msg);
+                return EXIT_NSPROV;
+        }
+        if (fmt == OUTPUT_JSON) {
+                json_t *a = json_array();
+                for (size_t i = 0; i < n; i++)
+                        json_array_append_new(a, image_json(&imgs[i]));
+                json_dumpf(a, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+                putchar('\n');
+                json_decref(a);
+        } else {
+                printf("%-24s %-40s %s\n", "NAME", "ROOTFS", "COMMAND");
+                for (size_t i = 0; i < n; i++) {
+                        char cmd[128] = "";
+                        for (size_t k = 0; imgs[i].config.cmd && imgs[i].config.cmd[k]; k++) {
+                                size_t l = strlen(cmd);
+                                (void) snprintf(cmd + l, sizeof cmd - l, "%s%s", k ? " " : "", imgs[i].config.cmd[k]);
+                        }
+                        printf("%-24s %-40s %s\n", imgs[i].name,
+                               imgs[i].builtin ? "host (built in, read-only)" : imgs[i].rootfs, cmd);
+                }
+        }
+        image_list_free(imgs, n);
+        return 0;
+}
+
+static int image_inspect(int argc, char **argv, const GlobalOptions *g) {
+        if (argc < 2 || streq(argv[1], "--help")) {
+                printf("Usage: nsprov image inspect IMAGE...\n");
+                return argc < 2 ? EXIT_NSPROV : 0;
+        }
+        CtrStore s;
+        int r = open_store(g, &s);
+        if (r != 0)
+                return r;
+        json_t *a = json_array();
+        int rc = 0;
+        for (int i = 1; i < argc; i++) {
+                RtError e = {};
+                Image img = {};
+                if (ctr_image_load(&s, argv[i], &img, &e) < 0) {
+                        log_error("%s", e.msg);
+                        rc = EXIT_NSPROV;
+                        continue;
+                }
+                json_array_append_new(a, image_json(&img));
+                image_done(&img);
+        }
+        json_dumpf(a, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+        putchar('\n');
+        json_decref(a);
+        return rc;
+}
+
+static int image_exists(int argc, char **argv, const GlobalOptions *g) {
+        if (argc != 2 || streq(argv[1], "--help")) {
+                printf("Usage: nsprov image exists IMAGE\n\nExit status 0 if it exists, 1 if not.\n");
+                return argc == 2 ? 0 : EXIT_NSPROV;
+        }
+        CtrStore s;
+        int r = open_store(g, &s);
+        if (r != 0)
+                return r;
+        Image img = {};
+        RtError e = {};
+        r = ctr_image_load(&s, argv[1], &img, &e);
+        image_done(&img);
+        if (r == -ENOENT)
+                return 1;
+        if (r < 0) {
+                log_error("%s", e.msg);
+                return EXIT_NSPROV;
+        }
+        return 0;
+}
+
+static int image_rm(int argc, char **argv, const GlobalOptions *g) {
+        bool force = false;
+        int first = 1;
+        if (argc > 1 && streq(argv[1], "--help")) {
+                printf("Usage: nsprov image rm [-f] IMAGE...\n\nRemoves image records (the rootfs directory stays).\n");
+                return 0;
+        }
+        if (argc > 1 && (streq(argv[1], "-f") || streq(argv[1], "--force"))) {
+                force = true;
+                first = 2;
+        }
+        if (first >= argc)
+                return usage_error("image rm ", "name at least one image");
+        CtrStore s;
+        int r = open_store(g, &s);
+        if (r != 0)
+                return r;
+        int rc = 0;
+        for (int i = first; i < argc; i++) {
+                RtError e = {};
+                if (ctr_image_remove(&s, argv[i], force, &e) < 0) {
+                        log_error("%s", e.msg);
+                        rc = EXIT_NSPROV;
+                } else
+                        printf("%s\n", argv[i]);
+        }
+        return rc;
+}
+
+int verb_image(int argc, char **argv, const GlobalOptions *g) {
+        static const Verb verbs[] = {
+                { "add", "register a rootfs directory (or the host) as an image", image_add },
+                { "ls", "list images", image_ls },
+                { "list", "list images", image_ls },
+                { "inspect", "show images as JSON", image_inspect },
+                { "exists", "exit 0 if an image exists, 1 if not", image_exists },
+                { "rm", "remove image records", image_rm },
+                {},
+        };
+        if (argc >= 2 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
+                printf("Usage: nsprov image COMMAND\n\nCommands:\n");
+                for (const Verb *v = verbs; v->name; v++)
+                        printf("  %-10s %s\n", v->name, v->summary);
+                return 0;
+        }
+        return dispatch_verb("image", verbs, argc - 1, argv + 1, g);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Shared inside src/ (the runtime's files) and with its tests; not a public header. */
+
+#include "ctr.h"
+
+void ctr_path(const CtrStore *s, const char *id, const char *file, char buf[static PATH_MAX]);
+int ctr_config_write(const CtrStore *s, const CtrConfig *c, RtError *err);
+int ctr_state_write(const CtrStore *s, const char *id, const CtrState *st, RtError *err);
+int ctr_state_read(const CtrStore *s, const char *id, CtrState *ret, RtError *err);
+/* The netns name of a container ("nsprov-<id>"). */
+void ctr_netns_name(const char *id, char buf[static 128]);
+
+/* ---- The ledger: every host object a container owns is written down before it is
+ * made and crossed out after it is gone, so gc can remove exactly those. ---- */
+typedef enum LedgerKind {
+        LEDGER_NETNS,
+        LEDGER_STATEDIR,
+        LEDGER_NAME,
+        _LEDGER_KIND_MAX,
+} LedgerKind;
+int ledger_record(const CtrStore *s, const char *owner, LedgerKind kind, const char *object,
+                  RtError *err);
+int ledger_forget(const CtrStore *s, const char *owner, LedgerKind kind);
+/* Removes what the ledger lists for owner (netns, name, state dir), then the entries.
+ * Best effort throughout; returns how many objects went. */
+int ledger_sweep(const CtrStore *s, const char *owner);
+
+/* ---- Inside the container (runs in the cloned child) ---- */
+typedef struct RootfsPlan {
+        const CtrConfig *config;
+        const char *ctrdir;   /* runroot/containers/<id> */
+        const char *rootfs;   /* where to build it: ctrdir/rootfs */
+} RootfsPlan;
+/* Builds the container's root filesystem in the current (new) mount namespace and
+ * pivots into it. */
+int rootfs_setup(const RootfsPlan *plan, RtError *err);
+/* Capabilities, no_new_privs and the default seccomp filter for an unprivileged
+ * container; nothing for a privileged one. */
+int security_apply(const CtrConfig *c, RtError *err);
+/* The default capability set, Podman's: names in CAP_X form. */
+extern const char *const ctr_default_caps[];
+int caps_resolve(char *const *add, char *const *drop, bool privileged, char ***ret, RtError *err);
+/* The container's files under ctrdir (etc files for hostname, hosts, resolv.conf). */
+int rootfs_prepare(const CtrStore *s, const CtrConfig *c, RtError *err);

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The container runtime: images, containers, their monitors and state. Daemonless: every
+ * CLI call (and later the API shim) reads and writes the same files under --root and
+ * --runroot, under file locks, so a container made by one is seen by all. */
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+#include "proc.h"
+
+#define CTR_ID_LEN 64
+#define CTR_SHORT_ID_LEN 12
+#define CTR_NAME_MAX 64
+#define CTR_HOSTNAME_MAX 64
+#define CTR_MAX_ARGS 4096      /* argv entries of a command */
+#define CTR_MAX_ENV 4096       /* env entries */
+#define CTR_MAX_MOUNTS 256     /* bind mounts */
+#define CTR_MAX_LABELS 256
+#define CTR_MAX_STATE_FILE (4u << 20)
+#define CTR_DEFAULT_STOP_TIMEOUT 10
+#define CTR_LOG_MAX_BYTES (16u << 20) /* then the log rotates once */
+#define CTR_HOST_IMAGE "host"
+
+typedef struct CtrStore {
+        char root[PATH_MAX];
+        char runroot[PATH_MAX];
+} CtrStore;
+
+int ctr_store_init(CtrStore *s, const char *root, const char *runroot, RtError *err);
+
+/* ---- Images ---- */
+
+typedef struct ImageConfig {
+        char **cmd;        /* NULL-terminated; NULL: none */
+        char **entrypoint;
+        char **env;
+        char *workdir;
+        char *stop_signal; /* "SIGTERM" or a number, as given */
+} ImageConfig;
+
+typedef struct Image {
+        char *name;
+        char *rootfs; /* "host", or an absolute directory */
+        ImageConfig config;
+        uint64_t created_ns;
+        bool builtin;
+} Image;
+
+int ctr_image_name_check(const char *name, RtError *err);
+/* Name "host" gives the built-in image. */
+int ctr_image_load(const CtrStore *s, const char *name, Image *ret, RtError *err);
+int ctr_image_add(const CtrStore *s, const Image *img, RtError *err);
+int ctr_image_remove(const CtrStore *s, const char *name, bool force, RtError *err);
+/* All images, the built-in one first. */
+int ctr_image_list(const CtrStore *s, Image **ret, size_t *ret_n, RtError *err);
+void image_done(Image *img);
+void image_list_free(Image *imgs, size_t n);
+
+/* ---- Containers ---- */
+
+typedef struct BindMount {
+        char *source;
+        char *destination;
+        bool readonly;
+} BindMount;
+
+typedef struct CtrSpec {
+        const char *name;     /* NULL: generated */
+        const char *image;
+        const char *hostname; /* NULL: the short id */
+        char *const *command; /* args after the image; NULL: the image's Cmd */
+        const char *entrypoint; /* NULL: the image's; "" clears it */
+        char *const *env;     /* "K=V" */
+        const char *workdir;
+        char *const *cap_add; /* "CAP_NET_ADMIN" or "NET_ADMIN"; "ALL" */
+        char *const *cap_drop;
+        char *const *labels;  /* "K=V" */
+        const BindMount *mounts;
+        size_t n_mounts;
+        const char *network;  /* "none"; native/CNI networks come with their issues */
+        const char *stop_signal;
+        int stop_timeout;     /* -1: the default */
+        bool privileged, tty, interactive, rm;
+        bool no_init;         /* --init=false: the command itself is PID 1 */
+} CtrSpec;
+
+typedef enum CtrStatus {
+        CTR_CREATED,
+        CTR_RUNNING,
+        CTR_EXITED,
+        _CTR_STATUS_MAX,
+        _CTR_STATUS_INVALID = -EINVAL,
+} CtrStatus;
+
+const char *ctr_status_to_string(CtrStatus s);
+
+typedef struct CtrConfig {
+        char id[CTR_ID_LEN + 1];
+        char name[CTR_NAME_MAX + 1];
+        char *image;
+        char *rootfs; /* "host" or the image's directory */
+        char hostname[CTR_HOSTNAME_MAX + 1];
+        char **argv;  /* entrypoint + command, resolved at create */
+        char **env;
+        char *workdir;
+        char **caps;  /* the effective set, resolved at create; all when privileged */
+        char **labels;
+        BindMount *mounts;
+        size_t n_mounts;
+        char *network;
+        int stop_signal;
+        int stop_timeout;
+        bool privileged, tty, interactive, rm, init;
+        uint64_t created_ns;
+} CtrConfig;
+
+typedef struct CtrState {
+        CtrStatus status;
+        ProcId monitor;
+        ProcId init;     /* PID 1 of the container, as the host sees it */
+        int exit_code;
+        uint64_t started_ns;
+        uint64_t finished_ns;
+        char error[512]; /* why the last start failed */
+        char netns[128]; /* bind-mount path, "" when not running */
+} CtrState;
+
+typedef struct Container {
+        CtrConfig config;
+        CtrState state;
+} Container;
+
+int ctr_name_check(const char *name, RtError *err);
+/* A full id, a unique id prefix (at least 3 chars) or a name. */
+int ctr_lookup(const CtrStore *s, const char *ref, char ret_id[static CTR_ID_LEN + 1], RtError *err);
+int ctr_load(const CtrStore *s, const char *id, Container *ret, RtError *err);
+/* A state that says running while its monitor is gone (killed, host crash) is brought in
+ * line: exited, and whatever the monitor would have torn down is torn down. */
+void ctr_reconcile(const CtrStore *s, Container *c);
+void ctr_done(Container *c);
+/* Every container, state reconciled (a dead monitor means exited). */
+int ctr_list(const CtrStore *s, Container **ret, size_t *ret_n, RtError *err);
+void ctr_list_free(Container *cs, size_t n);
+
+int ctr_create(const CtrStore *s, const CtrSpec *spec, char ret_id[static CTR_ID_LEN + 1],
+               RtError *err);
+
+/* Where an attached run sends the container's output and gets its input from. */
+typedef struct CtrAttach {
+        int stdin_fd;  /* -1: none */
+        int stdout_fd;
+        int stderr_fd;
+} CtrAttach;
+
+/* Starts the container's monitor and init. With attach, returns once the container has
+ * exited, its exit status in *ret_exit_code. */
+int ctr_start(const CtrStore *s, const char *id, const CtrAttach *attach, int *ret_exit_code,
+              RtError *err);
+/* SIGTERM (or the configured signal), then SIGKILL after timeout seconds (-1: the
+ * container's stop timeout). Stopping a stopped container is not an error. */
+int ctr_stop(const CtrStore *s, const char *id, int timeout, RtError *err);
+int ctr_kill(const CtrStore *s, const char *id, int sig, RtError *err);
+/* Without force, a running container is -EBUSY. */
+int ctr_remove(const CtrStore *s, const char *id, bool force, RtError *err);
+
+typedef enum CtrWaitCondition {
+        CTR_WAIT_STOPPED, /* "stopped" / "exited": the default */
+        CTR_WAIT_RUNNING,
+} CtrWaitCondition;
+
+/* timeout_ms 0: forever. Returns the exit code for CTR_WAIT_STOPPED. */
+int ctr_wait(const CtrStore *s, const char *id, CtrWaitCondition cond, uint64_t timeout_ms,
+             int *ret_exit_code, RtError *err);
+
+typedef struct CtrExec {
+        char *const *argv;
+        char *const *env; /* added to the container's */
+        const char *workdir;
+        bool tty, interactive, privileged;
+} CtrExec;
+
+/* Runs a command inside a running container with the caller's stdio; returns its exit
+ * status in *ret_exit_code (126: cannot run it, 127: not found). */
+int ctr_exec(const CtrStore *s, const char *id, const CtrExec *ex, int *ret_exit_code,
+             RtError *err);
+
+/* The log file path of a container (and the rotated one, with ".1"). */
+int ctr_log_path(const CtrStore *s, const char *id, char buf[static PATH_MAX]);
+
+/* Removes what belongs to no live container: state of dead ones, their netns, ledger
+ * entries, marked links. Returns how many objects it removed. */
+int ctr_gc(const CtrStore *s, RtError *err);
+/* Stops and removes every container of this store. */
+int ctr_reset(const CtrStore *s, RtError *err);
+
+/* Signal names and numbers: "SIGTERM", "TERM", "15". */
+int signal_from_string(const char *s);
+const char *signal_to_string(int sig, char buf[static 16]);

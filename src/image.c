@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Images: the built-in `host` (the host's root, read-only) and named rootfs directories
+ * with their config, stored as root/images/<name>.json. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctr-internal.h"
+#include "fs.h"
+#include "strv.h"
+
+int ctr_image_name_check(const char *name, RtError *err) {
+        size_t l = name ? strlen(name) : 0;
+        if (l == 0 || l > 128)
+                return rt_err_setx(err, -EINVAL, "image name must be 1-128 characters");
+        for (size_t i = 0; i < l; i++) {
+                unsigned char c = (unsigned char) name[i];
+                /* The image name is a file name in the store: no '/', no leading dot. */
+                if (!isascii(c) || !(isalnum(c) || c == '_' || c == '.' || c == '-') ||
+                    (i == 0 && !isalnum(c)))
+                        return rt_err_setx(err, -EINVAL,
+                                           "invalid image name '%.64s': use [a-zA-Z0-9][a-zA-Z0-9_.-]*",
+                                           name);
+        }
+        return 0;
+}
+
+void image_done(Image *img) {
+        if (!img)
+                return;
+        free(img->name);
+        free(img->rootfs);
+        strv_free(img->config.cmd);
+        strv_free(img->config.entrypoint);
+        strv_free(img->config.env);
+        free(img->config.workdir);
+        free(img->config.stop_signal);
+        *img = (Image) {};
+}
+
+void image_list_free(Image *imgs, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                image_done(&imgs[i]);
+        free(imgs);
+}
+
+static int builtin_host(Image *ret) {
+        static char *const shell[] = { (char *) "/bin/sh", NULL };
+        static char *const env[] = {
+                (char *) "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL
+        };
+        Image img = { .builtin = true };
+        img.name = strdup(CTR_HOST_IMAGE);
+        img.rootfs = strdup(CTR_HOST_IMAGE);
+        img.config.cmd = strv_copy(shell);
+        img.config.env = strv_copy(env);
+        if (!img.name || !img.rootfs || !img.config.cmd || !img.config.env) {
+                image_done(&img);
+                return -ENOMEM;
+        }
+        *ret = img;
+        return 0;
+}
+
+static void image_path(const CtrStore *s, const char *name, char buf[static PATH_MAX]) {
+        (void) snprintf(buf, PATH_MAX, "%s/images/%s.json", s->root, name);
+}
+
+static int opt_strv(json_t *o, const char *key, char ***ret) {
+        json_t *v = json_object_get(o, key);
+        if (!v || json_is_null(v)) {
+                *ret = NULL;
+                return 0;
+        }
+        return strv_from_json(v, CTR_MAX_ARGS, ret);
+}
+
+static int opt_str(json_t *o, const char *key, char **ret) {
+        json_t *v = json_object_get(o, key);
+        if (!v || json_is_null(v)) {
+                *ret = NULL;
+                return 0;
+        }
+        if (!json_is_string(v))
+                return -EBADMSG;
+        return (*ret = strdup(json_string_value(v))) ? 0 : -ENOMEM;
+}
+
+int ctr_image_load(const CtrStore *s, const char *name, Image *ret, RtError *err) {
+        int r = ctr_image_name_check(name, err);
+        if (r < 0)
+                return r;
+        if (streq(name, CTR_HOST_IMAGE))
+                return builtin_host(ret) < 0 ? rt_err_set(err, -ENOMEM, "image") : 0;
+
+        char p[PATH_MAX];
+        image_path(s, name, p);
+        char *text = NULL;
+        size_t len;
+        r = read_file(p, 1 << 20, &text, &len, NULL);
+        if (r == -ENOENT)
+                return rt_err_setx(err, -ENOENT, "no such image '%s'", name);
+        if (r < 0)
+                return rt_err_set(err, r, "read image '%s'", name);
+        json_error_t je;
+        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+        free(text);
+        if (!j)
+                return rt_err_setx(err, -EBADMSG, "%s:%d:%d: %s", p, je.line, je.column, je.text);
+        Image img = {};
+        json_t *cfg = json_object_get(j, "config");
+        if ((r = opt_str(j, "name", &img.name)) < 0 || (r = opt_str(j, "rootfs", &img.rootfs)) < 0 ||
+            (r = opt_strv(cfg, "Cmd", &img.config.cmd)) < 0 ||
+            (r = opt_strv(cfg, "Entrypoint", &img.config.entrypoint)) < 0 ||
+            (r = opt_strv(cfg, "Env", &img.config.env)) < 0 ||
+            (r = opt_str(cfg, "WorkingDir", &img.config.workdir)) < 0 ||
+            (r = opt_str(cfg, "StopSignal", &img.config.stop_signal)) < 0 || !img.name ||
+            !img.rootfs) {
+                json_decref(j);
+                image_done(&img);
+                return rt_err_setx(err, -EBADMSG, "%s is not a valid image record", p);
+        }
+        img.created_ns = (uint64_t) json_integer_value(json_object_get(j, "created"));
+        json_decref(j);
+        *ret = img;
+        return 0;
+}
+
+int ctr_image_add(const CtrStore *s, const Image *img, RtError *err) {
+        int r = ctr_image_name_check(img->name, err);
+        if (r < 0)
+                return r;
+        if (streq(img->name, CTR_HOST_IMAGE))
+                return rt_err_setx(err, -EEXIST, "image 'host' is built in");
+        if (!streq(img->rootfs, CTR_HOST_IMAGE)) {
+                struct stat st;
+                if (img->rootfs[0] != '/')
+                        return rt_err_setx(err, -EINVAL, "rootfs '%s' must be an absolute path",
+                                           img->rootfs);
+                if (stat(img->rootfs, &st) < 0)
+                        return rt_err_set(err, -errno, "rootfs '%s'", img->rootfs);
+                if (!S_ISDIR(st.st_mode))
+                        return rt_err_setx(err, -ENOTDIR, "rootfs '%s' is not a directory",
+                                           img->rootfs);
+        }
+        if (img->config.stop_signal && signal_from_string(img->config.stop_signal) < 0)
+                return rt_err_setx(err, -EINVAL, "unknown stop signal '%s'", img->config.stop_signal);
+        if (img->config.workdir && img->config.workdir[0] != '/')
+                return rt_err_setx(err, -EINVAL, "workdir '%s' must be absolute", img->config.workdir);
+
+        json_t *cfg = json_pack("{s:o, s:o, s:o, s:s?, s:s?}", "Cmd",
+                                img->config.cmd ? strv_to_json(img->config.cmd) : json_null(),
+                                "Entrypoint",
+                                img->config.entrypoint ? strv_to_json(img->config.entrypoint) : json_null(),
+                                "Env", strv_to_json(img->config.env), "WorkingDir",
+                                img->config.workdir, "StopSignal", img->config.stop_signal);
+        json_t *j = json_pack("{s:s, s:s, s:I, s:o}", "name", img->name, "rootfs", img->rootfs,
+                              "created", (json_int_t) now_realtime_ns(), "config", cfg);
+        char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+        json_decref(j);
+        if (!text)
+                return rt_err_set(err, -ENOMEM, "encode image");
+        char p[PATH_MAX];
+        image_path(s, img->name, p);
+        /* An existing name is refused; the check and the write are not atomic, but image
+         * records are written by people, not by racing LNST runs. */
+        if (access(p, F_OK) == 0) {
+                free(text);
+                return rt_err_setx(err, -EEXIST, "image '%s' already exists", img->name);
+        }
+        r = write_file_atomic(p, text, strlen(text), 0600, WRITE_DURABLE, err);
+        free(text);
+        return r;
+}
+
+int ctr_image_remove(const CtrStore *s, const char *name, bool force, RtError *err) {
+        int r = ctr_image_name_check(name, err);
+        if (r < 0)
+                return r;
+        if (streq(name, CTR_HOST_IMAGE))
+                return rt_err_setx(err, -EPERM, "image 'host' is built in and cannot be removed");
+        char p[PATH_MAX];
+        image_path(s, name, p);
+        if (access(p, F_OK) < 0)
+                return rt_err_setx(err, -ENOENT, "no such image '%s'", name);
+        if (!force) {
+                Container *cs = NULL;
+                size_t n = 0;
+                r = ctr_list(s, &cs, &n, err);
+                if (r < 0)
+                        return r;
+                int users = 0;
+                for (size_t i = 0; i < n; i++)
+                        users += streq(cs[i].config.image, name);
+                ctr_list_free(cs, n);
+                if (users)
+                        return rt_err_setx(err, -EBUSY,
+                                           "image '%s' is used by %d container(s); remove them or use --force",
+                                           name, users);
+        }
+        if (unlink(p) < 0)
+                return rt_err_set(err, -errno, "remove image '%s'", name);
+        return 0;
+}
+
+static int cmp_name(const void *a, const void *b) {
+        return strcmp(((const Image *) a)->name, ((const Image *) b)->name);
+}
+
+int ctr_image_list(const CtrStore *s, Image **ret, size_t *ret_n, RtError *err) {
+        Image *imgs = calloc(1, sizeof *imgs);
+        size_t n = 0;
+        if (!imgs || builtin_host(&imgs[n++]) < 0) {
+                free(imgs);
+                return rt_err_set(err, -ENOMEM, "list images");
+        }
+        char p[PATH_MAX];
+        (void) snprintf(p, sizeof p, "%s/images", s->root);
+        _cleanup_closedir_ DIR *d = opendir(p);
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+                char name[256];
+                size_t l = strlen(de->d_name);
+                if (l <= 5 || l >= sizeof name || !streq(de->d_name + l - 5, ".json"))
+                        continue;
+                memcpy(name, de->d_name, l - 5);
+                name[l - 5] = '\0';
+                Image img;
+                if (ctr_image_load(s, name, &img, NULL) < 0)
+                        continue;
+                Image *ni = realloc(imgs, (n + 1) * sizeof *ni);
+                if (!ni) {
+                        image_done(&img);
+                        image_list_free(imgs, n);
+                        return rt_err_set(err, -ENOMEM, "list images");
+                }
+                imgs = ni;
+                imgs[n++] = img;
+        }
+        qsort(imgs + 1, n - 1, sizeof *imgs, cmp_name);
+        *ret = imgs;
+        *ret_n = n;
+        return 0;
+}

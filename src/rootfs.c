@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The container's root filesystem, built inside its new mount namespace:
+ *   host image:  the host's / bound read-only, private tmpfs on /tmp, /var/tmp and /run,
+ *                an overlay on /etc whose upper dir holds the container's own hostname,
+ *                hosts and resolv.conf (the host's /etc never changes);
+ *   rootfs image: an overlay with the image as its lower dir, so the image stays pristine;
+ * then /proc, /sys, /dev (own tmpfs with the standard nodes, or the host's when
+ * privileged), /dev/pts, /dev/shm, /dev/mqueue, bind mounts, masked /proc paths, and
+ * pivot_root into it. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "ctr-internal.h"
+#include "fs.h"
+#include "log.h"
+#include "sys.h"
+
+static int write_small(const char *dir, const char *name, const char *content, RtError *err) {
+        char p[PATH_MAX];
+        (void) snprintf(p, sizeof p, "%s/%s", dir, name);
+        return write_file_atomic(p, content, strlen(content), 0644, 0, err);
+}
+
+int rootfs_prepare(const CtrStore *s, const CtrConfig *c, RtError *err) {
+        char dir[PATH_MAX], p[PATH_MAX];
+        ctr_path(s, c->id, NULL, dir);
+        const char *subdirs[] = { "rootfs", "upper", "work", "upper/etc" };
+        for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
+                (void) snprintf(p, sizeof p, "%s/%s", dir, subdirs[i]);
+                if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                        return rt_err_set(err, -errno, "create %s", p);
+        }
+        (void) snprintf(p, sizeof p, "%s/upper/etc", dir);
+        char text[1024];
+        (void) snprintf(text, sizeof text, "%s\n", c->hostname);
+        int r = write_small(p, "hostname", text, err);
+        if (r < 0)
+                return r;
+        (void) snprintf(text, sizeof text,
+                        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                        "127.0.1.1\t%s\n",
+                        c->hostname);
+        r = write_small(p, "hosts", text, err);
+        if (r < 0)
+                return r;
+        /* The host's resolver, as Podman gives it; a lab host without one gets an empty
+         * file rather than a failed create. */
+        char *resolv = NULL;
+        if (read_file("/etc/resolv.conf", 64 * 1024, &resolv, NULL, NULL) < 0)
+                resolv = strdup("");
+        r = write_small(p, "resolv.conf", resolv ? resolv : "", err);
+        free(resolv);
+        return r;
+}
+
+static int mnt(const char *src, const char *dst, const char *type, unsigned long flags,
+               const char *data, RtError *err) {
+        int r = sys_mount(src, dst, type, flags, data);
+        if (r < 0)
+                return rt_err_set(err, r, "mount %s on %s", type ? type : (src ? src : "-"), dst);
+        return 0;
+}
+
+/* Creates rootfs/rel as a directory when it is missing and the rootfs is writable. */
+static void ensure_dir(const char *rootfs, const char *rel) {
+        char p[PATH_MAX];
+        (void) snprintf(p, sizeof p, "%s/%s", rootfs, rel);
+        (void) mkdir(p, 0755);
+}
+
+static int setup_dev_tmpfs(const char *dev, RtError *err) {
+        int r = mnt("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", err);
+        if (r < 0)
+                return r;
+        static const struct {
+                const char *name;
+                unsigned maj, min;
+        } nodes[] = {
+                { "null", 1, 3 }, { "zero", 1, 5 },    { "full", 1, 7 },
+                { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+        };
+        char p[PATH_MAX];
+        for (size_t i = 0; i < ELEMENTSOF(nodes); i++) {
+                (void) snprintf(p, sizeof p, "%s/%s", dev, nodes[i].name);
+                if (mknod(p, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0)
+                        return rt_err_set(err, -errno, "create device node %s", p);
+                /* mknod honours the umask; device nodes must be world-usable. */
+                (void) chmod(p, 0666);
+        }
+        static const struct {
+                const char *link, *target;
+        } links[] = {
+                { "fd", "/proc/self/fd" },     { "stdin", "/proc/self/fd/0" },
+                { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
+                { "ptmx", "pts/ptmx" },        { "core", "/proc/kcore" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(links); i++) {
+                (void) snprintf(p, sizeof p, "%s/%s", dev, links[i].link);
+                if (symlink(links[i].target, p) < 0)
+                        return rt_err_set(err, -errno, "create %s", p);
+        }
+        const char *dirs[] = { "pts", "shm", "mqueue" };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                (void) snprintf(p, sizeof p, "%s/%s", dev, dirs[i]);
+                if (mkdir(p, 0755) < 0)
+                        return rt_err_set(err, -errno, "create %s", p);
+        }
+        return 0;
+}
+
+static int setup_dev(const char *rootfs, bool privileged, RtError *err) {
+        char dev[PATH_MAX], p[PATH_MAX];
+        (void) snprintf(dev, sizeof dev, "%s/dev", rootfs);
+        ensure_dir(rootfs, "dev");
+        int r = privileged ? mnt("/dev", dev, NULL, MS_BIND | MS_REC, NULL, err)
+                           : setup_dev_tmpfs(dev, err);
+        if (r < 0)
+                return r;
+        /* Own pty, shm and mqueue instances even when privileged: the host's would leak
+         * its terminals and shared memory into the lab. With the host's /dev bound in, a
+         * missing mount point is skipped, never created: that /dev is the host's own. */
+        (void) snprintf(p, sizeof p, "%s/pts", dev);
+        r = mnt("devpts", p, "devpts", MS_NOSUID | MS_NOEXEC,
+                "newinstance,ptmxmode=0666,mode=0620,gid=5", err);
+        if (r < 0)
+                return r;
+        struct stat st;
+        if (privileged) {
+                char ptmx[PATH_MAX];
+                (void) snprintf(ptmx, sizeof ptmx, "%s/ptmx", dev);
+                (void) snprintf(p, sizeof p, "%s/pts/ptmx", dev);
+                r = mnt(p, ptmx, NULL, MS_BIND, NULL, err);
+                if (r < 0)
+                        return r;
+        }
+        (void) snprintf(p, sizeof p, "%s/shm", dev);
+        if (stat(p, &st) == 0) {
+                r = mnt("shm", p, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k", err);
+                if (r < 0)
+                        return r;
+        }
+        (void) snprintf(p, sizeof p, "%s/mqueue", dev);
+        if (stat(p, &st) < 0)
+                return 0;
+        return mnt("mqueue", p, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
+}
+
+/* Resolves dst inside the rootfs as if the rootfs were /, so a symlink in the image
+ * cannot point the mount at the host (RESOLVE_IN_ROOT), and creates it when missing. */
+static int open_mount_target(const char *rootfs, const char *dst, bool dir, RtError *err) {
+        _cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return rt_err_set(err, -errno, "open %s", rootfs);
+        struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+        int fd = (int) syscall(SYS_openat2, rootfd, dst, &how, sizeof how);
+        if (fd >= 0)
+                return fd;
+        if (errno != ENOENT)
+                return rt_err_set(err, -errno, "mount point %s", dst);
+        /* Missing: create it (as a dir or an empty file, like the source), parent first. */
+        char parent[PATH_MAX];
+        (void) snprintf(parent, sizeof parent, "%s", dst);
+        char *slash = strrchr(parent, '/');
+        const char *leaf = slash ? slash + 1 : parent;
+        if (slash)
+                *slash = '\0';
+        _cleanup_close_ int pfd = -1;
+        if (slash && parent[0]) {
+                pfd = open_mount_target(rootfs, parent, true, err);
+                if (pfd < 0)
+                        return pfd;
+                char reopen[64];
+                (void) snprintf(reopen, sizeof reopen, "/proc/self/fd/%d", pfd);
+                int d = open(reopen, O_DIRECTORY | O_CLOEXEC);
+                if (d < 0)
+                        return rt_err_set(err, -errno, "open %s", parent);
+                (void) close(pfd);
+                pfd = d;
+        } else
+                pfd = open(rootfs, O_DIRECTORY | O_CLOEXEC);
+        int r = dir ? mkdirat(pfd, leaf, 0755) : mknodat(pfd, leaf, S_IFREG | 0644, 0);
+        if (r < 0 && errno != EEXIST)
+                return rt_err_set(err, -errno, "create mount point %s (read-only image?)", dst);
+        fd = (int) syscall(SYS_openat2, rootfd, dst, &how, sizeof how);
+        if (fd < 0)
+                return rt_err_set(err, -errno, "mount point %s", dst);
+        return fd;
+}
+
+static int setup_bind_mounts(const char *rootfs, const CtrConfig *c, RtError *err) {
+        for (size_t i = 0; i < c->n_mounts; i++) {
+                const BindMount *m = &c->mounts[i];
+                struct stat st;
+                if (stat(m->source, &st) < 0)
+                        return rt_err_set(err, -errno, "bind mount source %s", m->source);
+                _cleanup_close_ int fd = open_mount_target(rootfs, m->destination,
+                                                           S_ISDIR(st.st_mode), err);
+                if (fd < 0)
+                        return fd;
+                char target[64];
+                (void) snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
+                int r = mnt(m->source, target, NULL, MS_BIND | MS_REC, NULL, err);
+                if (r == 0 && m->readonly)
+                        r = mnt(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL, err);
+                if (r < 0)
+                        return rt_err_prefix(err, r, "bind mount %s:%s", m->source, m->destination);
+        }
+        return 0;
+}
+
+/* The OCI runtime spec's defaults for a container without privileges. */
+static void mask_paths(void) {
+        static const char *const masked[] = {
+                "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+                "/sys/firmware", "/sys/fs/selinux", "/sys/dev/block",
+                "/sys/devices/virtual/powercap", NULL,
+        };
+        static const char *const readonly[] = {
+                "/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                "/proc/sysrq-trigger", NULL,
+        };
+        struct stat st;
+        for (size_t i = 0; masked[i]; i++) {
+                if (stat(masked[i], &st) < 0)
+                        continue;
+                if (S_ISDIR(st.st_mode))
+                        (void) sys_mount("tmpfs", masked[i], "tmpfs", MS_RDONLY, "size=0");
+                else
+                        (void) sys_mount("/dev/null", masked[i], NULL, MS_BIND, NULL);
+        }
+        for (size_t i = 0; readonly[i]; i++)
+                if (sys_mount(readonly[i], readonly[i], NULL, MS_BIND | MS_REC, NULL) == 0)
+                        (void) sys_mount(NULL, readonly[i], NULL,
+                                         MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL);
+}
+
+static int setup_host_root(const RootfsPlan *plan, RtError *err) {
+        const char *rootfs = plan->rootfs;
+        char p[PATH_MAX], opts[3 * PATH_MAX];
+        int r = mnt("/", rootfs, NULL, MS_BIND | MS_REC, NULL, err);
+        if (r < 0)
+                return r;
+        /* Read-only all the way down, submounts included: a plain MS_RDONLY remount would
+         * leave every submount of the host's / writable. */
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+        if (mount_setattr(AT_FDCWD, rootfs, AT_RECURSIVE, &attr, sizeof attr) < 0)
+                return rt_err_set(err, -errno, "make the host root read-only");
+        const struct {
+                const char *dir, *opts;
+        } tmpfses[] = { { "tmp", "mode=1777" }, { "var/tmp", "mode=1777" }, { "run", "mode=755" } };
+        for (size_t i = 0; i < ELEMENTSOF(tmpfses); i++) {
+                (void) snprintf(p, sizeof p, "%s/%s", rootfs, tmpfses[i].dir);
+                r = mnt("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV, tmpfses[i].opts, err);
+                if (r < 0)
+                        return r;
+        }
+        (void) snprintf(p, sizeof p, "%s/etc", rootfs);
+        (void) snprintf(opts, sizeof opts, "lowerdir=/etc,upperdir=%s/upper/etc,workdir=%s/work",
+                        plan->ctrdir, plan->ctrdir);
+        return mnt("overlay", p, "overlay", 0, opts, err);
+}
+
+static int setup_image_root(const RootfsPlan *plan, RtError *err) {
+        char opts[3 * PATH_MAX];
+        (void) snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work",
+                        plan->config->rootfs, plan->ctrdir, plan->ctrdir);
+        int r = mnt("overlay", plan->rootfs, "overlay", 0, opts, err);
+        if (r < 0)
+                return rt_err_prefix(err, r, "image rootfs %s", plan->config->rootfs);
+        ensure_dir(plan->rootfs, "proc");
+        ensure_dir(plan->rootfs, "sys");
+        ensure_dir(plan->rootfs, "tmp");
+        return 0;
+}
+
+int rootfs_setup(const RootfsPlan *plan, RtError *err) {
+        const CtrConfig *c = plan->config;
+        char p[PATH_MAX];
+        /* Nothing we mount from here may show up on the host. */
+        int r = mnt(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL, err);
+        if (r < 0)
+                return r;
+        r = streq(c->rootfs, CTR_HOST_IMAGE) ? setup_host_root(plan, err) : setup_image_root(plan, err);
+        if (r < 0)
+                return r;
+
+        (void) snprintf(p, sizeof p, "%s/proc", plan->rootfs);
+        r = mnt("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
+        if (r < 0)
+                return r;
+        /* sysfs shows the devices of the netns it is mounted from: ours, joined before. */
+        (void) snprintf(p, sizeof p, "%s/sys", plan->rootfs);
+        r = mnt("sysfs", p, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | (c->privileged ? 0 : MS_RDONLY),
+                NULL, err);
+        if (r < 0)
+                return r;
+        r = setup_dev(plan->rootfs, c->privileged, err);
+        if (r < 0)
+                return r;
+        r = setup_bind_mounts(plan->rootfs, c, err);
+        if (r < 0)
+                return r;
+
+        if (chdir(plan->rootfs) < 0)
+                return rt_err_set(err, -errno, "chdir %s", plan->rootfs);
+        if (syscall(SYS_pivot_root, ".", ".") < 0)
+                return rt_err_set(err, -errno, "pivot_root into %s", plan->rootfs);
+        /* The old root now sits on top of the new one at "."; detach it. */
+        r = sys_umount2(".", MNT_DETACH);
+        if (r < 0)
+                return rt_err_set(err, r, "detach the old root");
+        if (chdir("/") < 0)
+                return rt_err_set(err, -errno, "chdir /");
+        if (!c->privileged)
+                mask_paths();
+        return 0;
+}

@@ -1,0 +1,1185 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Containers: create, start (monitor + init), stop, kill, remove, wait.
+ *
+ * Process model (DESIGN.md): `start` forks a monitor (setsid, so it outlives the CLI),
+ * which clones the container's PID 1 into new mount, pid, uts, ipc and cgroup namespaces;
+ * PID 1 joins the container's named netns, builds the root filesystem, drops privileges
+ * and, as a tiny init, forks the command, reaps zombies and forwards signals. Setup
+ * failures travel back over SOCK_SEQPACKET sync sockets as {code, message} records, so
+ * the caller sees "exec 'foo': No such file or directory", never a bare exit status. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctr-internal.h"
+#include "fs.h"
+#include "log.h"
+#include "netns.h"
+#include "strv.h"
+#include "sys.h"
+
+enum {
+        SYNC_ERROR = 1,
+        SYNC_STARTED,
+        SYNC_EXITED,
+};
+
+typedef struct SyncMsg {
+        int type;
+        int code;   /* -errno for SYNC_ERROR, exit status for SYNC_EXITED */
+        pid_t pid;  /* SYNC_STARTED: the container's PID 1 as the host sees it */
+        char msg[512];
+} SyncMsg;
+
+/* Child-side send: a failed send has nobody left to tell, so it is ignored. */
+static void sync_send(int fd, int type, int code, pid_t pid, const char *msg) {
+        SyncMsg m = { .type = type, .code = code, .pid = pid };
+        if (msg)
+                (void) snprintf(m.msg, sizeof m.msg, "%s", msg);
+        (void) send(fd, &m, sizeof m, MSG_NOSIGNAL);
+}
+
+/* Waits at most timeout_ms for one record; EOF is 0 (the peer exec'd or died). */
+static int sync_recv(int fd, SyncMsg *m, int timeout_ms) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        for (;;) {
+                int n = poll(&p, 1, timeout_ms);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return -ETIMEDOUT;
+                ssize_t got = recv(fd, m, sizeof *m, 0);
+                if (got < 0 && errno == EINTR)
+                        continue;
+                if (got < 0)
+                        return -errno;
+                if (got == 0)
+                        return 0;
+                if ((size_t) got != sizeof *m)
+                        return -EBADMSG;
+                m->msg[sizeof m->msg - 1] = '\0';
+                return 1;
+        }
+}
+
+void ctr_netns_name(const char *id, char buf[static 128]) {
+        (void) snprintf(buf, 128, "%s%s", NETNS_NAME_PREFIX, id);
+}
+
+/* ---- create ---- */
+
+static const char *const name_left[] = {
+        "agile", "brave", "calm", "eager", "fond", "gentle", "happy", "keen", "lucid", "merry",
+        "nimble", "proud", "quiet", "rapid", "sharp", "tidy", "vivid", "witty", "zesty", "bold",
+};
+static const char *const name_right[] = {
+        "babbage", "cerf", "dijkstra", "euler", "gauss", "hopper", "kahn", "knuth", "lamport",
+        "liskov", "lovelace", "metcalfe", "noether", "perlman", "postel", "ritchie", "shannon",
+        "thompson", "turing", "wirth",
+};
+
+static int generate_id(char out[static CTR_ID_LEN + 1]) {
+        uint8_t b[CTR_ID_LEN / 2];
+        if (getrandom(b, sizeof b, 0) != (ssize_t) sizeof b)
+                return -errno;
+        for (size_t i = 0; i < sizeof b; i++)
+                (void) snprintf(out + 2 * i, 3, "%02x", b[i]);
+        /* Docker's rule, kept by Podman: an id is never all digits, so it never looks
+         * like a number to a tool that parses `ps` output. */
+        if (strspn(out, "0123456789") == CTR_ID_LEN)
+                out[0] = 'a';
+        return 0;
+}
+
+static int hostname_check(const char *h, RtError *err) {
+        size_t l = strlen(h);
+        if (l == 0 || l > CTR_HOSTNAME_MAX)
+                return rt_err_setx(err, -EINVAL, "hostname must be 1-%d characters", CTR_HOSTNAME_MAX);
+        for (size_t i = 0; i < l; i++)
+                if (!isascii((unsigned char) h[i]) ||
+                    !(isalnum((unsigned char) h[i]) || h[i] == '-' || h[i] == '.' || h[i] == '_'))
+                        return rt_err_setx(err, -EINVAL, "invalid hostname '%.64s'", h);
+        return 0;
+}
+
+static int path_check(const char *what, const char *p, RtError *err) {
+        if (!p || p[0] != '/')
+                return rt_err_setx(err, -EINVAL, "%s '%s' must be an absolute path", what, p ? p : "");
+        if (strlen(p) >= PATH_MAX / 2)
+                return rt_err_setx(err, -ENAMETOOLONG, "%s is too long", what);
+        /* ".." could climb out of the rootfs before RESOLVE_IN_ROOT ever sees it in
+         * the source, and in the target it is never what a user means. */
+        for (const char *q = p; (q = strstr(q, "..")); q += 2)
+                if ((q == p || q[-1] == '/') && (q[2] == '/' || q[2] == '\0'))
+                        return rt_err_setx(err, -EINVAL, "%s '%s' must not contain '..'", what, p);
+        return 0;
+}
+
+static int kv_check(const char *what, char *const *v, size_t max, RtError *err) {
+        if (strv_length(v) > max)
+                return rt_err_setx(err, -E2BIG, "too many %s entries (at most %zu)", what, max);
+        for (size_t i = 0; v && v[i]; i++) {
+                const char *eq = strchr(v[i], '=');
+                if (!eq || eq == v[i])
+                        return rt_err_setx(err, -EINVAL, "%s '%.80s' is not KEY=VALUE", what, v[i]);
+        }
+        return 0;
+}
+
+static int resolve_command(const Image *img, const CtrSpec *spec, char ***ret, RtError *err) {
+        _cleanup_(strv_freep) char **argv = NULL;
+        char *const *entry = img->config.entrypoint;
+        char *const *cmd = spec->command && spec->command[0] ? spec->command : img->config.cmd;
+        char *const one[] = { (char *) spec->entrypoint, NULL };
+        if (spec->entrypoint) {
+                entry = spec->entrypoint[0] ? one : NULL;
+                /* Docker's rule: a new entrypoint drops the image's Cmd. */
+                if (!(spec->command && spec->command[0]))
+                        cmd = NULL;
+        }
+        for (size_t i = 0; entry && entry[i]; i++)
+                if (strv_push(&argv, entry[i]) < 0)
+                        return rt_err_set(err, -ENOMEM, "command");
+        for (size_t i = 0; cmd && cmd[i]; i++)
+                if (strv_push(&argv, cmd[i]) < 0)
+                        return rt_err_set(err, -ENOMEM, "command");
+        if (!argv || !argv[0] || !argv[0][0])
+                return rt_err_setx(err, -EINVAL, "no command given and image '%s' has none",
+                                   img->name);
+        if (strv_length(argv) > CTR_MAX_ARGS)
+                return rt_err_setx(err, -E2BIG, "command has more than %d arguments", CTR_MAX_ARGS);
+        *ret = TAKE_PTR(argv);
+        return 0;
+}
+
+static int build_config(const CtrStore *s, const CtrSpec *spec, const Image *img, CtrConfig *c,
+                        RtError *err) {
+        int r;
+        if ((r = resolve_command(img, spec, &c->argv, err)) < 0)
+                return r;
+        if ((r = kv_check("env", spec->env, CTR_MAX_ENV, err)) < 0 ||
+            (r = kv_check("label", spec->labels, CTR_MAX_LABELS, err)) < 0)
+                return r;
+        for (size_t i = 0; img->config.env && img->config.env[i]; i++)
+                if (strv_env_set(&c->env, img->config.env[i]) < 0)
+                        return rt_err_set(err, -ENOMEM, "env");
+        for (size_t i = 0; spec->env && spec->env[i]; i++)
+                if (strv_env_set(&c->env, spec->env[i]) < 0)
+                        return rt_err_set(err, -ENOMEM, "env");
+        if (!strv_env_get(c->env, "PATH") &&
+            strv_env_set(&c->env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") < 0)
+                return rt_err_set(err, -ENOMEM, "env");
+        if (spec->labels && !(c->labels = strv_copy(spec->labels)))
+                return rt_err_set(err, -ENOMEM, "labels");
+
+        const char *wd = spec->workdir ? spec->workdir : img->config.workdir;
+        if (wd && (r = path_check("workdir", wd, err)) < 0)
+                return r;
+        if (wd && !(c->workdir = strdup(wd)))
+                return rt_err_set(err, -ENOMEM, "workdir");
+
+        if ((r = caps_resolve(spec->cap_add, spec->cap_drop, spec->privileged, &c->caps, err)) < 0)
+                return r;
+
+        if (spec->n_mounts > CTR_MAX_MOUNTS)
+                return rt_err_setx(err, -E2BIG, "more than %d mounts", CTR_MAX_MOUNTS);
+        c->mounts = calloc(spec->n_mounts + 1, sizeof *c->mounts);
+        if (!c->mounts)
+                return rt_err_set(err, -ENOMEM, "mounts");
+        for (size_t i = 0; i < spec->n_mounts; i++) {
+                const BindMount *m = &spec->mounts[i];
+                struct stat st;
+                if ((r = path_check("mount source", m->source, err)) < 0 ||
+                    (r = path_check("mount destination", m->destination, err)) < 0)
+                        return r;
+                if (stat(m->source, &st) < 0)
+                        return rt_err_set(err, -errno, "bind mount source '%s'", m->source);
+                BindMount *b = &c->mounts[c->n_mounts++];
+                b->readonly = m->readonly;
+                if (!(b->source = strdup(m->source)) || !(b->destination = strdup(m->destination)))
+                        return rt_err_set(err, -ENOMEM, "mounts");
+        }
+
+        const char *net = spec->network ? spec->network : "none";
+        if (!streq(net, "none"))
+                return rt_err_setx(err, -EOPNOTSUPP,
+                                   "network '%s': only --network none is available so far", net);
+        if (!(c->network = strdup(net)))
+                return rt_err_set(err, -ENOMEM, "network");
+
+        const char *sig = spec->stop_signal ? spec->stop_signal : img->config.stop_signal;
+        c->stop_signal = sig ? signal_from_string(sig) : SIGTERM;
+        if (c->stop_signal < 0)
+                return rt_err_setx(err, -EINVAL, "unknown stop signal '%s'", sig);
+        c->stop_timeout = spec->stop_timeout >= 0 ? spec->stop_timeout : CTR_DEFAULT_STOP_TIMEOUT;
+        c->privileged = spec->privileged;
+        c->tty = spec->tty;
+        c->interactive = spec->interactive;
+        c->rm = spec->rm;
+        c->init = !spec->no_init;
+        c->created_ns = now_realtime_ns();
+        if (!(c->image = strdup(img->name)) || !(c->rootfs = strdup(img->rootfs)))
+                return rt_err_set(err, -ENOMEM, "image");
+        return 0;
+}
+
+/* O_EXCL makes the name file the arbiter: of two racing creates exactly one wins. */
+static int claim_name(const CtrStore *s, const char *name, const char *id, RtError *err) {
+        char p[PATH_MAX];
+        (void) snprintf(p, sizeof p, "%s/names/%s", s->runroot, name);
+        int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == EEXIST) {
+                char other[CTR_ID_LEN + 1] = "";
+                int o = open(p, O_RDONLY | O_CLOEXEC);
+                if (o >= 0) {
+                        (void) !read(o, other, CTR_ID_LEN);
+                        close(o);
+                }
+                return rt_err_setx(err, -EEXIST,
+                                   "the container name '%s' is already in use by %.12s; remove "
+                                   "that container to reuse the name",
+                                   name, other);
+        }
+        if (fd < 0)
+                return rt_err_set(err, -errno, "claim name '%s'", name);
+        ssize_t n = write(fd, id, CTR_ID_LEN);
+        close(fd);
+        if (n != CTR_ID_LEN) {
+                (void) unlink(p);
+                return rt_err_setx(err, -EIO, "claim name '%s': short write", name);
+        }
+        return 0;
+}
+
+int ctr_create(const CtrStore *s, const CtrSpec *spec, char ret_id[static CTR_ID_LEN + 1],
+               RtError *err) {
+        assert_return(s && spec && spec->image, -EINVAL);
+        _cleanup_(ctr_done) Container c = {};
+        CtrConfig *k = &c.config;
+        int r = generate_id(k->id);
+        if (r < 0)
+                return rt_err_set(err, r, "generate a container id");
+
+        if (spec->name) {
+                if ((r = ctr_name_check(spec->name, err)) < 0)
+                        return r;
+                (void) snprintf(k->name, sizeof k->name, "%s", spec->name);
+        } else {
+                uint8_t b[2];
+                if (getrandom(b, sizeof b, 0) != 2)
+                        b[0] = b[1] = (uint8_t) getpid();
+                (void) snprintf(k->name, sizeof k->name, "%s_%s", name_left[b[0] % ELEMENTSOF(name_left)],
+                                name_right[b[1] % ELEMENTSOF(name_right)]);
+        }
+        if (spec->hostname && (r = hostname_check(spec->hostname, err)) < 0)
+                return r;
+        (void) snprintf(k->hostname, sizeof k->hostname, "%s",
+                        spec->hostname ? spec->hostname : k->id);
+        if (!spec->hostname)
+                k->hostname[CTR_SHORT_ID_LEN] = '\0';
+
+        _cleanup_(image_done) Image img = {};
+        if ((r = ctr_image_load(s, spec->image, &img, err)) < 0)
+                return r;
+        if (!streq(img.rootfs, CTR_HOST_IMAGE) && access(img.rootfs, F_OK) < 0)
+                return rt_err_set(err, -errno, "image '%s': rootfs %s", img.name, img.rootfs);
+        if ((r = build_config(s, spec, &img, k, err)) < 0)
+                return r;
+
+        char dir[PATH_MAX];
+        ctr_path(s, k->id, NULL, dir);
+        /* The ledger first: a crash from here on leaves entries that gc can act on. */
+        if ((r = ledger_record(s, k->id, LEDGER_STATEDIR, dir, err)) < 0 ||
+            (r = ledger_record(s, k->id, LEDGER_NAME, k->name, err)) < 0)
+                goto fail;
+        /* Generated names can collide; try a few before giving up. */
+        for (int tries = 0;; tries++) {
+                r = claim_name(s, k->name, k->id, err);
+                if (r != -EEXIST || spec->name || tries >= 8)
+                        break;
+                size_t l = strlen(k->name);
+                (void) snprintf(k->name + (l > 60 ? 60 : l), 5, "%d", tries);
+                (void) ledger_record(s, k->id, LEDGER_NAME, k->name, NULL);
+        }
+        if (r < 0)
+                goto fail;
+        if (mkdir(dir, 0700) < 0) {
+                r = rt_err_set(err, -errno, "create %s", dir);
+                goto fail;
+        }
+        c.state.status = CTR_CREATED;
+        if ((r = rootfs_prepare(s, k, err)) < 0 || (r = ctr_config_write(s, k, err)) < 0 ||
+            (r = ctr_state_write(s, k->id, &c.state, err)) < 0)
+                goto fail;
+        memcpy(ret_id, k->id, CTR_ID_LEN + 1);
+        return 0;
+fail:
+        (void) ledger_sweep(s, k->id);
+        return r;
+}
+
+/* ---- inside the container ---- */
+
+typedef struct ChildArgs {
+        const CtrStore *store;
+        const CtrConfig *config;
+        const char *ctrdir;
+        int netns_fd;
+        int sync_fd;       /* to the monitor */
+        int stdin_fd, stdout_fd, stderr_fd; /* the command's, in the host's view */
+        bool tty;
+} ChildArgs;
+
+/* The first word of argv found on the container's PATH, as execvp would. */
+static int find_executable(const char *name, char *const *env, char buf[static PATH_MAX]) {
+        if (strchr(name, '/')) {
+                (void) snprintf(buf, PATH_MAX, "%s", name);
+                return 0;
+        }
+        const char *path = strv_env_get(env, "PATH");
+        if (!path)
+                path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        int last = -ENOENT;
+        for (const char *p = path; *p;) {
+                const char *colon = strchr(p, ':');
+                size_t l = colon ? (size_t) (colon - p) : strlen(p);
+                (void) snprintf(buf, PATH_MAX, "%.*s/%s", (int) l, l ? p : ".", name);
+                if (access(buf, X_OK) == 0)
+                        return 0;
+                if (errno == EACCES)
+                        last = -EACCES;
+                p += l + (colon ? 1 : 0);
+                if (!colon)
+                        break;
+        }
+        return last;
+}
+
+/* After fork, before exec: the command's stdio, terminal, workdir, then exec. Any
+ * failure goes to status_fd as an errno and the process ends. */
+static _noreturn_ void exec_command(const ChildArgs *a, int status_fd) {
+        sigset_t none;
+        sigemptyset(&none);
+        for (int sig = 1; sig < NSIG; sig++)
+                (void) signal(sig, SIG_DFL);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
+        (void) setsid();
+        if (a->tty && ioctl(a->stdout_fd, TIOCSCTTY, 0) < 0)
+                goto fail;
+        if (dup2(a->stdin_fd, 0) < 0 || dup2(a->stdout_fd, 1) < 0 || dup2(a->stderr_fd, 2) < 0)
+                goto fail;
+        const char *wd = a->config->workdir ? a->config->workdir : "/";
+        if (chdir(wd) < 0)
+                goto fail;
+        char exe[PATH_MAX];
+        int r = find_executable(a->config->argv[0], a->config->env, exe);
+        if (r < 0) {
+                errno = -r;
+                goto fail;
+        }
+        execve(exe, a->config->argv, a->config->env);
+fail:;
+        int e = errno;
+        (void) !write(status_fd, &e, sizeof e);
+        _exit(e == ENOENT ? 127 : 126);
+}
+
+static void describe_exec_error(const CtrConfig *c, int e, char *buf, size_t size) {
+        if (e == ENOENT)
+                (void) snprintf(buf, size, "exec '%s': executable file not found in $PATH or "
+                                "workdir '%s' missing: No such file or directory",
+                                c->argv[0], c->workdir ? c->workdir : "/");
+        else
+                (void) snprintf(buf, size, "exec '%s': %s", c->argv[0], strerror(e));
+}
+
+/* PID 1: forks the command, reaps everything, forwards signals, exits with the
+ * command's status (128+N when a signal N ended it). */
+static _noreturn_ void run_init(const ChildArgs *a) {
+        sigset_t all;
+        sigfillset(&all);
+        (void) sigprocmask(SIG_BLOCK, &all, NULL);
+
+        int status_pipe[2];
+        if (pipe2(status_pipe, O_CLOEXEC) < 0) {
+                sync_send(a->sync_fd, SYNC_ERROR, -errno, 0, "init: pipe");
+                _exit(125);
+        }
+        pid_t cmd = fork();
+        if (cmd < 0) {
+                sync_send(a->sync_fd, SYNC_ERROR, -errno, 0, "init: fork the command");
+                _exit(125);
+        }
+        if (cmd == 0) {
+                close(status_pipe[0]);
+                exec_command(a, status_pipe[1]);
+        }
+        close(status_pipe[1]);
+        close(a->stdin_fd);
+        close(a->stdout_fd);
+        if (a->stderr_fd != a->stdout_fd)
+                close(a->stderr_fd);
+
+        int e = 0;
+        ssize_t n;
+        do
+                n = read(status_pipe[0], &e, sizeof e);
+        while (n < 0 && errno == EINTR);
+        close(status_pipe[0]);
+        if (n == sizeof e) {
+                char msg[512];
+                describe_exec_error(a->config, e, msg, sizeof msg);
+                sync_send(a->sync_fd, SYNC_ERROR, -e, 0, msg);
+                _exit(e == ENOENT ? 127 : 126);
+        }
+        sync_send(a->sync_fd, SYNC_STARTED, 0, 0, NULL);
+        close(a->sync_fd);
+
+        for (;;) {
+                siginfo_t si;
+                int sig = sigwaitinfo(&all, &si);
+                if (sig < 0)
+                        continue;
+                if (sig != SIGCHLD) {
+                        (void) kill(cmd, sig);
+                        continue;
+                }
+                int st;
+                pid_t p;
+                while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+                        if (p == cmd)
+                                _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+        }
+}
+
+static _noreturn_ void container_main(const ChildArgs *a) {
+        RtError e = {};
+        int r;
+        /* Dies with its monitor: a container nobody watches is a leak. */
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        (void) prctl(PR_SET_NAME, "nsprov-init");
+        if (getppid() == 1)
+                _exit(125);
+
+        r = sys_setns(a->netns_fd, CLONE_NEWNET);
+        if (r < 0) {
+                (void) rt_err_set(&e, r, "join network namespace");
+                goto fail;
+        }
+        close(a->netns_fd);
+        /* A fresh netns has only lo, at index 1, and it is down. */
+        {
+                _cleanup_(netns_sock_freep) NlSock *sk = NULL;
+                if ((r = netns_sock_open(-1, &sk, &e)) < 0 || (r = netns_link_set_up(sk, 1, true, &e)) < 0)
+                        goto fail;
+        }
+        if (sethostname(a->config->hostname, strlen(a->config->hostname)) < 0) {
+                r = rt_err_set(&e, -errno, "set hostname");
+                goto fail;
+        }
+        char rootfs[PATH_MAX];
+        (void) snprintf(rootfs, sizeof rootfs, "%s/rootfs", a->ctrdir);
+        RootfsPlan plan = { .config = a->config, .ctrdir = a->ctrdir, .rootfs = rootfs };
+        if ((r = rootfs_setup(&plan, &e)) < 0 || (r = security_apply(a->config, &e)) < 0)
+                goto fail;
+
+        if (a->config->init)
+                run_init(a);
+
+        /* --init=false: the command itself becomes PID 1. The sync socket closes on
+         * exec (O_CLOEXEC), which tells the monitor it worked; a failure is sent as a
+         * record like any other. */
+        {
+                sigset_t none;
+                sigemptyset(&none);
+                (void) sigprocmask(SIG_SETMASK, &none, NULL);
+                (void) setsid();
+                if (a->tty && ioctl(a->stdout_fd, TIOCSCTTY, 0) < 0) {
+                        r = rt_err_set(&e, -errno, "set the controlling terminal");
+                        goto fail;
+                }
+                if (dup2(a->stdin_fd, 0) < 0 || dup2(a->stdout_fd, 1) < 0 || dup2(a->stderr_fd, 2) < 0) {
+                        r = rt_err_set(&e, -errno, "set up stdio");
+                        goto fail;
+                }
+                char exe[PATH_MAX];
+                if (chdir(a->config->workdir ? a->config->workdir : "/") < 0)
+                        r = -errno;
+                else
+                        r = find_executable(a->config->argv[0], a->config->env, exe);
+                if (r == 0) {
+                        execve(exe, a->config->argv, a->config->env);
+                        r = -errno;
+                }
+                char msg[512];
+                describe_exec_error(a->config, -r, msg, sizeof msg);
+                sync_send(a->sync_fd, SYNC_ERROR, r, 0, msg);
+                _exit(r == -ENOENT ? 127 : 126);
+        }
+fail:
+        sync_send(a->sync_fd, SYNC_ERROR, r, 0, e.msg);
+        _exit(125);
+}
+
+/* ---- the monitor ---- */
+
+typedef struct Monitor {
+        const CtrStore *store;
+        const CtrConfig *config;
+        char ctrdir[PATH_MAX];
+        int cli_fd;                  /* sync socket to the CLI */
+        int netns_fd;
+        CtrAttach attach;            /* the CLI's stdio when attached, else all -1 */
+        bool attached;
+        int log_fd;
+        uint64_t log_bytes;
+        char partial[2][8192];       /* an unterminated line per stream, for the log */
+        size_t partial_len[2];
+} Monitor;
+
+static void log_rotate_if_needed(Monitor *m) {
+        if (m->log_bytes < CTR_LOG_MAX_BYTES)
+                return;
+        char p[PATH_MAX], old[PATH_MAX + 4];
+        (void) snprintf(p, sizeof p, "%s/ctr.log", m->ctrdir);
+        (void) snprintf(old, sizeof old, "%s.1", p);
+        (void) rename(p, old);
+        int fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+                close(m->log_fd);
+                m->log_fd = fd;
+        }
+        m->log_bytes = 0;
+}
+
+/* One log line in Podman's k8s-file format: "<RFC3339Nano> <stream> <F|P> <text>". */
+static void log_line(Monitor *m, int stream, const char *text, size_t len, bool full) {
+        if (m->log_fd < 0)
+                return;
+        char ts[40], head[64];
+        int hl = snprintf(head, sizeof head, "%s %s %c ", format_rfc3339(now_realtime_ns(), ts),
+                          stream ? "stderr" : "stdout", full ? 'F' : 'P');
+        struct iovec iov[3] = { { head, (size_t) hl }, { (void *) text, len }, { (void *) "\n", 1 } };
+        ssize_t n = writev(m->log_fd, iov, 3);
+        if (n > 0)
+                m->log_bytes += (uint64_t) n;
+        log_rotate_if_needed(m);
+}
+
+static void log_output(Monitor *m, int stream, const char *buf, size_t len) {
+        char *part = m->partial[stream];
+        size_t *pl = &m->partial_len[stream];
+        while (len > 0) {
+                const char *nl = memchr(buf, '\n', len);
+                size_t take = nl ? (size_t) (nl - buf) : len;
+                if (*pl + take > sizeof m->partial[stream]) {
+                        /* A very long line goes out in pieces marked partial. */
+                        log_line(m, stream, part, *pl, false);
+                        *pl = 0;
+                        if (take > sizeof m->partial[stream]) {
+                                log_line(m, stream, buf, take, !!nl);
+                                buf += take + (nl ? 1 : 0);
+                                len -= take + (nl ? 1 : 0);
+                                continue;
+                        }
+                }
+                memcpy(part + *pl, buf, take);
+                *pl += take;
+                if (nl) {
+                        log_line(m, stream, part, *pl, true);
+                        *pl = 0;
+                        take++;
+                }
+                buf += take;
+                len -= take;
+        }
+}
+
+static void log_flush_partial(Monitor *m) {
+        for (int s = 0; s < 2; s++)
+                if (m->partial_len[s]) {
+                        log_line(m, s, m->partial[s], m->partial_len[s], false);
+                        m->partial_len[s] = 0;
+                }
+}
+
+static void write_all_or_detach(int *fd, const char *buf, size_t len) {
+        while (*fd >= 0 && len > 0) {
+                ssize_t n = write(*fd, buf, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        /* The attached CLI went away: keep logging, stop relaying. */
+                        *fd = safe_close(*fd);
+                        return;
+                }
+                buf += n;
+                len -= (size_t) n;
+        }
+}
+
+/* Records the end, tears down the netns, removes an --rm container. Under the container
+ * lock, so a concurrent stop/rm/inspect sees before or after, never halfway. */
+static void monitor_finish(Monitor *m, int exit_code) {
+        const CtrConfig *c = m->config;
+        char p[PATH_MAX];
+        ctr_path(m->store, c->id, "lock", p);
+        int lock = lock_file(p, true, NULL);
+
+        char ns[128];
+        ctr_netns_name(c->id, ns);
+        (void) netns_delete(ns, NULL);
+        (void) ledger_forget(m->store, c->id, LEDGER_NETNS);
+
+        if (c->rm) {
+                (void) ledger_sweep(m->store, c->id);
+        } else {
+                CtrState st = {};
+                if (ctr_state_read(m->store, c->id, &st, NULL) == 0) {
+                        st.status = CTR_EXITED;
+                        st.exit_code = exit_code;
+                        st.finished_ns = now_realtime_ns();
+                        st.netns[0] = '\0';
+                        st.init = (ProcId) {};
+                        (void) ctr_state_write(m->store, c->id, &st, NULL);
+                }
+        }
+        if (lock >= 0)
+                close(lock);
+}
+
+static int monitor_loop(Monitor *m, pid_t child, int out_fd, int err_fd, int in_fd, int sigfd) {
+        char buf[16384];
+        int exit_code = -1;
+        bool child_done = false;
+        /* After PID 1 is gone, the pid namespace is gone and every writer with it; the
+         * pipes reach EOF soon. The bound is for a pipe some process outside still
+         * holds (a leaked fd): we do not wait on it forever. */
+        uint64_t drain_deadline = 0;
+
+        while (out_fd >= 0 || err_fd >= 0 || !child_done) {
+                struct pollfd p[4] = {
+                        { .fd = sigfd, .events = POLLIN },
+                        { .fd = out_fd, .events = POLLIN },
+                        { .fd = err_fd, .events = POLLIN },
+                        { .fd = m->attached ? in_fd : -1, .events = POLLIN },
+                };
+                int timeout = -1;
+                if (child_done) {
+                        uint64_t now = now_monotonic_ms();
+                        if (now >= drain_deadline)
+                                break;
+                        timeout = (int) (drain_deadline - now);
+                }
+                int n = poll(p, 4, timeout);
+                if (n < 0 && errno != EINTR)
+                        break;
+                if (n <= 0)
+                        continue;
+                if (p[0].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        (void) !read(sigfd, &si, sizeof si);
+                        int st;
+                        pid_t w;
+                        while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+                                if (w == child) {
+                                        exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+                                        child_done = true;
+                                        drain_deadline = now_monotonic_ms() + 2000;
+                                }
+                }
+                for (int s = 0; s < 2; s++) {
+                        int *fd = s ? &err_fd : &out_fd;
+                        if (*fd < 0 || !(p[1 + s].revents & (POLLIN | POLLHUP | POLLERR)))
+                                continue;
+                        ssize_t got = read(*fd, buf, sizeof buf);
+                        if (got <= 0) {
+                                /* EOF, or EIO from a pty whose last slave closed */
+                                if (got == 0 || errno != EINTR)
+                                        *fd = safe_close(*fd);
+                                continue;
+                        }
+                        log_output(m, s, buf, (size_t) got);
+                        write_all_or_detach(s ? &m->attach.stderr_fd : &m->attach.stdout_fd, buf,
+                                            (size_t) got);
+                }
+                if (m->attached && in_fd >= 0 && (p[3].revents & (POLLIN | POLLHUP | POLLERR))) {
+                        ssize_t got = read(m->attach.stdin_fd, buf, sizeof buf);
+                        int target = in_fd;
+                        if (got <= 0) {
+                                /* stdin EOF: the command sees EOF too (a pty gets ^D) */
+                                if (m->config->tty)
+                                        (void) !write(target, "\x04", 1);
+                                else
+                                        in_fd = safe_close(in_fd);
+                                m->attach.stdin_fd = safe_close(m->attach.stdin_fd);
+                                if (m->config->tty)
+                                        in_fd = -1;
+                        } else
+                                write_all_or_detach(&target, buf, (size_t) got);
+                }
+        }
+        log_flush_partial(m);
+        if (!child_done) {
+                int st;
+                if (waitpid(child, &st, 0) == child)
+                        exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        }
+        return exit_code;
+}
+
+/* Moves the fds the monitor keeps to fixed low numbers and closes every other one it
+ * inherited from the CLI: above all the CLI's lock fds, whose flocks would otherwise
+ * stay held for the container's whole life. */
+static void monitor_keep_fds(int *fds[], size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (*fds[i] >= 0)
+                        *fds[i] = fcntl(*fds[i], F_DUPFD_CLOEXEC, 100);
+        for (size_t i = 0; i < n; i++)
+                if (*fds[i] >= 0) {
+                        int target = 3 + (int) i;
+                        (void) dup3(*fds[i], target, O_CLOEXEC);
+                        *fds[i] = target;
+                }
+        (void) close_range(3 + (unsigned) n, ~0U, 0);
+}
+
+static _noreturn_ void monitor_main(Monitor *m) {
+        (void) setsid();
+        (void) prctl(PR_SET_NAME, "nsprov-monitor");
+        int *keep[] = { &m->cli_fd, &m->netns_fd, &m->attach.stdin_fd, &m->attach.stdout_fd,
+                        &m->attach.stderr_fd };
+        monitor_keep_fds(keep, ELEMENTSOF(keep));
+        /* Our own stdio must not keep the caller's pipes open: `$(nsprov run -d …)` would
+         * wait for an EOF that never comes. */
+        int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+        for (int fd = 0; fd < 3; fd++)
+                (void) dup2(devnull, fd);
+        if (devnull > 2)
+                close(devnull);
+
+        char p[PATH_MAX];
+        (void) snprintf(p, sizeof p, "%s/ctr.log", m->ctrdir);
+        m->log_fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        struct stat lst;
+        if (m->log_fd >= 0 && fstat(m->log_fd, &lst) == 0)
+                m->log_bytes = (uint64_t) lst.st_size;
+
+        /* The command's stdio: a pty, or pipes; stdin a pipe only when interactive. */
+        int c_in = -1, c_out = -1, c_err = -1, m_out = -1, m_err = -1, m_in = -1;
+        RtError e = {};
+        int r = 0;
+        if (m->config->tty) {
+                int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+                if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
+                        r = rt_err_set(&e, -errno, "allocate a terminal");
+                char name[64];
+                if (r == 0 && ptsname_r(master, name, sizeof name) != 0)
+                        r = rt_err_set(&e, -errno, "allocate a terminal");
+                if (r == 0 && (c_out = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+                        r = rt_err_set(&e, -errno, "open %s", name);
+                c_in = c_err = c_out;
+                m_out = master;
+                m_in = m->config->interactive ? master : -1;
+        } else {
+                int po[2], pe[2], pi[2];
+                if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
+                        r = rt_err_set(&e, -errno, "pipe");
+                else {
+                        c_out = po[1], m_out = po[0];
+                        c_err = pe[1], m_err = pe[0];
+                }
+                if (r == 0 && m->config->interactive) {
+                        if (pipe2(pi, O_CLOEXEC) < 0)
+                                r = rt_err_set(&e, -errno, "pipe");
+                        else
+                                c_in = pi[0], m_in = pi[1];
+                } else if (r == 0)
+                        c_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        }
+        int sp[2] = { -1, -1 };
+        if (r == 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+                r = rt_err_set(&e, -errno, "socketpair");
+        if (r < 0) {
+                sync_send(m->cli_fd, SYNC_ERROR, r, 0, e.msg);
+                _exit(1);
+        }
+
+        sigset_t chld;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        (void) sigprocmask(SIG_BLOCK, &chld, NULL);
+        int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+
+        pid_t child = (pid_t) syscall(SYS_clone,
+                                      CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
+                                              CLONE_NEWCGROUP | SIGCHLD,
+                                      NULL, NULL, NULL, NULL);
+        if (child < 0) {
+                (void) rt_err_set(&e, -errno, "clone the container's namespaces");
+                sync_send(m->cli_fd, SYNC_ERROR, -errno, 0, e.msg);
+                _exit(1);
+        }
+        if (child == 0) {
+                close(sp[0]);
+                ChildArgs a = { .store = m->store, .config = m->config, .ctrdir = m->ctrdir,
+                                .netns_fd = m->netns_fd, .sync_fd = sp[1], .stdin_fd = c_in,
+                                .stdout_fd = c_out, .stderr_fd = c_err >= 0 ? c_err : c_out,
+                                .tty = m->config->tty };
+                container_main(&a);
+        }
+        close(sp[1]);
+        close(m->netns_fd);
+        m->netns_fd = -1;
+        if (c_in >= 0 && c_in != c_out)
+                close(c_in);
+        if (c_err >= 0 && c_err != c_out)
+                close(c_err);
+        if (c_out >= 0)
+                close(c_out);
+
+        SyncMsg msg = {};
+        r = sync_recv(sp[0], &msg, 60 * 1000);
+        close(sp[0]);
+        if (r < 0 || (r == 1 && msg.type == SYNC_ERROR)) {
+                if (r < 0)
+                        (void) snprintf(msg.msg, sizeof msg.msg, "container setup did not answer: %s",
+                                        strerror(-r));
+                (void) kill(child, SIGKILL);
+                (void) waitpid(child, NULL, 0);
+                sync_send(m->cli_fd, SYNC_ERROR, r < 0 ? r : msg.code, 0, msg.msg);
+                _exit(1);
+        }
+        /* r == 0 (EOF: exec'd as PID 1) or SYNC_STARTED */
+        sync_send(m->cli_fd, SYNC_STARTED, 0, child, NULL);
+        if (!m->attached)
+                m->cli_fd = safe_close(m->cli_fd);
+
+        int code = monitor_loop(m, child, m_out, m_err, m_in, sigfd);
+        m->attach.stdout_fd = safe_close(m->attach.stdout_fd);
+        m->attach.stderr_fd = safe_close(m->attach.stderr_fd);
+        m->attach.stdin_fd = safe_close(m->attach.stdin_fd);
+        monitor_finish(m, code);
+        if (m->cli_fd >= 0)
+                sync_send(m->cli_fd, SYNC_EXITED, code, 0, NULL);
+        _exit(0);
+}
+
+/* ---- start ---- */
+
+static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach,
+                        int *ret_cli_fd, RtError *err) {
+        CtrConfig *k = &c->config;
+        char ns[128], dir[PATH_MAX];
+        ctr_netns_name(k->id, ns);
+        ctr_path(s, k->id, NULL, dir);
+
+        int r = ledger_record(s, k->id, LEDGER_NETNS, ns, err);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int netns_fd = -1;
+        r = netns_create(ns, &netns_fd, err);
+        if (r == -EEXIST) {
+                /* Left by a monitor that was killed: it is this container's, remove it. */
+                (void) netns_delete(ns, NULL);
+                r = netns_create(ns, &netns_fd, err);
+        }
+        if (r < 0) {
+                (void) ledger_forget(s, k->id, LEDGER_NETNS);
+                return r;
+        }
+
+        int sp[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+                r = rt_err_set(err, -errno, "socketpair");
+                goto fail;
+        }
+        pid_t mon = fork();
+        if (mon < 0) {
+                r = rt_err_set(err, -errno, "fork the monitor");
+                close(sp[0]);
+                close(sp[1]);
+                goto fail;
+        }
+        if (mon == 0) {
+                close(sp[0]);
+                Monitor m = { .store = s, .config = k, .cli_fd = sp[1], .netns_fd = netns_fd,
+                              .attach = { -1, -1, -1 }, .log_fd = -1 };
+                (void) snprintf(m.ctrdir, sizeof m.ctrdir, "%s", dir);
+                if (attach) {
+                        m.attached = true;
+                        m.attach.stdin_fd = k->interactive && attach->stdin_fd >= 0
+                                                    ? fcntl(attach->stdin_fd, F_DUPFD_CLOEXEC, 3)
+                                                    : -1;
+                        m.attach.stdout_fd = fcntl(attach->stdout_fd, F_DUPFD_CLOEXEC, 3);
+                        m.attach.stderr_fd = fcntl(attach->stderr_fd, F_DUPFD_CLOEXEC, 3);
+                }
+                monitor_main(&m);
+        }
+        close(sp[1]);
+        SyncMsg msg = {};
+        r = sync_recv(sp[0], &msg, 120 * 1000);
+        if (r <= 0 || msg.type != SYNC_STARTED) {
+                if (r == 1)
+                        r = rt_err_setx(err, msg.code < 0 ? msg.code : -EIO, "%s", msg.msg);
+                else
+                        r = rt_err_set(err, r < 0 ? r : -EIO, "the monitor ended during start");
+                (void) waitpid(mon, NULL, 0);
+                close(sp[0]);
+                goto fail;
+        }
+
+        CtrState *st = &c->state;
+        *st = (CtrState) { .status = CTR_RUNNING, .started_ns = now_realtime_ns() };
+        (void) proc_id_of(mon, &st->monitor);
+        (void) proc_id_of(msg.pid, &st->init);
+        (void) snprintf(st->netns, sizeof st->netns, "%s/%s", NETNS_RUN_DIR, ns);
+        r = ctr_state_write(s, k->id, st, err);
+        if (r < 0) {
+                (void) kill(msg.pid, SIGKILL);
+                close(sp[0]);
+                return r;
+        }
+        if (ret_cli_fd)
+                *ret_cli_fd = sp[0];
+        else
+                close(sp[0]);
+        /* The monitor is not waited for here: it lives on, re-parented, once we exit.
+         * An attached caller waits for its exit record instead. */
+        return 0;
+fail:
+        (void) netns_delete(ns, NULL);
+        (void) ledger_forget(s, k->id, LEDGER_NETNS);
+        /* The container stays as it was (created or exited), with the reason kept. */
+        (void) snprintf(c->state.error, sizeof c->state.error, "%s", err ? err->msg : "");
+        (void) ctr_state_write(s, k->id, &c->state, NULL);
+        return r;
+}
+
+int ctr_start(const CtrStore *s, const char *id, const CtrAttach *attach, int *ret_exit_code,
+              RtError *err) {
+        char p[PATH_MAX];
+        ctr_path(s, id, "lock", p);
+        _cleanup_close_ int lock = lock_file(p, true, err);
+        if (lock < 0)
+                return lock;
+        _cleanup_(ctr_done) Container c = {};
+        int r = ctr_load(s, id, &c, err);
+        if (r < 0)
+                return r;
+        ctr_reconcile(s, &c);
+        if (c.state.status == CTR_RUNNING)
+                return attach ? rt_err_setx(err, -EALREADY, "container '%s' is already running",
+                                            c.config.name)
+                              : 0;
+        int cli_fd = -1;
+        r = start_locked(s, &c, attach, attach ? &cli_fd : NULL, err);
+        if (r < 0)
+                return rt_err_prefix(err, r, "start container '%s'", c.config.name);
+        lock = safe_close(lock);
+        if (!attach)
+                return 0;
+
+        /* Attached: the monitor relays the output; we wait for its exit record. */
+        SyncMsg msg = {};
+        r = sync_recv(cli_fd, &msg, -1);
+        close(cli_fd);
+        (void) waitpid(c.state.monitor.pid, NULL, 0);
+        if (r == 1 && msg.type == SYNC_EXITED) {
+                if (ret_exit_code)
+                        *ret_exit_code = msg.code;
+                return 0;
+        }
+        /* The monitor died without a word: the exit code is in the state, if anywhere. */
+        CtrState st = {};
+        if (ctr_state_read(s, id, &st, NULL) == 0 && st.status == CTR_EXITED) {
+                if (ret_exit_code)
+                        *ret_exit_code = st.exit_code;
+                return 0;
+        }
+        return rt_err_setx(err, -EIO, "container '%s': its monitor ended without an exit status",
+                           c.config.name);
+}
+
+/* ---- reconcile, stop, kill, remove, wait ---- */
+
+void ctr_reconcile(const CtrStore *s, Container *c) {
+        CtrState *st = &c->state;
+        if (st->status != CTR_RUNNING || proc_id_alive(&st->monitor))
+                return;
+        /* The monitor is gone (kill -9, OOM): its PID 1 died with it (PDEATHSIG), unless it
+         * did not; nothing of it may stay. */
+        if (proc_id_alive(&st->init)) {
+                int pfd = proc_id_pidfd(&st->init);
+                if (pfd >= 0) {
+                        (void) pidfd_send_signal(pfd, SIGKILL, NULL, 0);
+                        close(pfd);
+                }
+        }
+        char ns[128];
+        ctr_netns_name(c->config.id, ns);
+        (void) netns_delete(ns, NULL);
+        (void) ledger_forget(s, c->config.id, LEDGER_NETNS);
+        st->status = CTR_EXITED;
+        st->exit_code = 137;
+        st->finished_ns = now_realtime_ns();
+        st->netns[0] = '\0';
+        st->init = (ProcId) {};
+        (void) snprintf(st->error, sizeof st->error, "monitor died");
+        if (c->config.rm) {
+                (void) ledger_sweep(s, c->config.id);
+                return;
+        }
+        (void) ctr_state_write(s, c->config.id, st, NULL);
+}
+
+/* Waits until the monitor has gone (and so has recorded the exit), at most timeout_ms. */
+static int wait_monitor(const ProcId *mon, uint64_t timeout_ms) {
+        int pfd = proc_id_pidfd(mon);
+        if (pfd < 0)
+                return 0;
+        struct pollfd p = { .fd = pfd, .events = POLLIN };
+        int n;
+        do
+                n = poll(&p, 1, timeout_ms ? (int) timeout_ms : -1);
+        while (n < 0 && errno == EINTR);
+        close(pfd);
+        return n > 0 ? 0 : -ETIMEDOUT;
+}
+
+static int signal_init(const CtrState *st, int sig) {
+        int pfd = proc_id_pidfd(&st->init);
+        if (pfd < 0)
+                return pfd;
+        int r = pidfd_send_signal(pfd, sig, NULL, 0) < 0 ? -errno : 0;
+        close(pfd);
+        return r;
+}
+
+static int load_reconciled(const CtrStore *s, const char *id, Container *c, RtError *err) {
+        char p[PATH_MAX];
+        ctr_path(s, id, "lock", p);
+        int lock = lock_file(p, true, err);
+        if (lock < 0)
+                return lock;
+        int r = ctr_load(s, id, c, err);
+        if (r == 0)
+                ctr_reconcile(s, c);
+        close(lock);
+        return r;
+}
+
+int ctr_stop(const CtrStore *s, const char *id, int timeout, RtError *err) {
+        _cleanup_(ctr_done) Container c = {};
+        int r = load_reconciled(s, id, &c, err);
+        if (r < 0)
+                return r;
+        if (c.state.status != CTR_RUNNING)
+                return 0;
+        if (timeout < 0)
+                timeout = c.config.stop_timeout;
+        /* No lock while waiting: the monitor takes it to record the exit. */
+        if (timeout > 0 && signal_init(&c.state, c.config.stop_signal) == 0 &&
+            wait_monitor(&c.state.monitor, (uint64_t) timeout * 1000) == 0)
+                return 0;
+        (void) signal_init(&c.state, SIGKILL);
+        if (wait_monitor(&c.state.monitor, 10 * 1000) < 0)
+                return rt_err_setx(err, -ETIMEDOUT,
+                                   "container '%s' did not end 10 s after SIGKILL", c.config.name);
+        return 0;
+}
+
+int ctr_kill(const CtrStore *s, const char *id, int sig, RtError *err) {
+        _cleanup_(ctr_done) Container c = {};
+        int r = load_reconciled(s, id, &c, err);
+        if (r < 0)
+                return r;
+        if (c.state.status != CTR_RUNNING)
+                return rt_err_setx(err, -EINVAL, "container '%s' is not running", c.config.name);
+        r = signal_init(&c.state, sig);
+        if (r < 0)
+                return rt_err_set(err, r, "signal container '%s'", c.config.name);
+        return 0;
+}
+
+int ctr_remove(const CtrStore *s, const char *id, bool force, RtError *err) {
+        _cleanup_(ctr_done) Container c = {};
+        int r = load_reconciled(s, id, &c, err);
+        if (r < 0)
+                return r;
+        if (c.state.status == CTR_RUNNING) {
+                if (!force)
+                        return rt_err_setx(err, -EBUSY,
+                                           "container '%s' is running: stop it first or use --force",
+                                           c.config.name);
+                (void) signal_init(&c.state, SIGKILL);
+                if (wait_monitor(&c.state.monitor, 10 * 1000) < 0)
+                        return rt_err_setx(err, -ETIMEDOUT, "container '%s' did not end after SIGKILL",
+                                           c.config.name);
+        }
+        char p[PATH_MAX];
+        ctr_path(s, id, "lock", p);
+        _cleanup_close_ int lock = lock_file(p, true, err);
+        if (lock < 0)
+                return lock;
+        (void) ledger_sweep(s, c.config.id);
+        return 0;
+}
+
+int ctr_wait(const CtrStore *s, const char *id, CtrWaitCondition cond, uint64_t timeout_ms,
+             int *ret_exit_code, RtError *err) {
+        uint64_t deadline = timeout_ms ? now_monotonic_ms() + timeout_ms : 0;
+        for (;;) {
+                _cleanup_(ctr_done) Container c = {};
+                int r = load_reconciled(s, id, &c, err);
+                if (r < 0)
+                        return r;
+                CtrStatus st = c.state.status;
+                if (cond == CTR_WAIT_RUNNING && st == CTR_RUNNING)
+                        return 0;
+                if (cond == CTR_WAIT_STOPPED && st == CTR_EXITED) {
+                        if (ret_exit_code)
+                                *ret_exit_code = c.state.exit_code;
+                        return 0;
+                }
+                uint64_t now = now_monotonic_ms();
+                if (deadline && now >= deadline)
+                        return rt_err_setx(err, -ETIMEDOUT, "container '%s': timed out waiting",
+                                           c.config.name);
+                if (st == CTR_RUNNING) {
+                        /* the monitor's end is the container's end, recorded */
+                        (void) wait_monitor(&c.state.monitor, deadline ? deadline - now : 0);
+                        continue;
+                }
+                /* Created (or exited, waiting for running): nothing to block on until
+                 * someone starts it; look again shortly. */
+                struct timespec ts = { 0, 20 * 1000 * 1000 };
+                (void) nanosleep(&ts, NULL);
+        }
+}
+
+int ctr_log_path(const CtrStore *s, const char *id, char buf[static PATH_MAX]) {
+        ctr_path(s, id, "ctr.log", buf);
+        return 0;
+}

@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Container state on disk: runroot/containers/<id>/{config,state}.json, a name index
+ * (runroot/names/<name>, created O_EXCL so two racing creates of one name cannot both
+ * win), and lookups by id, id prefix or name. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctr-internal.h"
+#include "fs.h"
+#include "log.h"
+#include "parse.h"
+#include "strv.h"
+
+static const char *const status_names[_CTR_STATUS_MAX] = {
+        [CTR_CREATED] = "created",
+        [CTR_RUNNING] = "running",
+        [CTR_EXITED] = "exited",
+};
+
+const char *ctr_status_to_string(CtrStatus s) {
+        return s >= 0 && s < _CTR_STATUS_MAX ? status_names[s] : "unknown";
+}
+
+static CtrStatus status_from_string(const char *s) {
+        for (int i = 0; s && i < _CTR_STATUS_MAX; i++)
+                if (streq(s, status_names[i]))
+                        return i;
+        return _CTR_STATUS_INVALID;
+}
+
+int ctr_store_init(CtrStore *s, const char *root, const char *runroot, RtError *err) {
+        if (!root || root[0] != '/' || !runroot || runroot[0] != '/')
+                return rt_err_setx(err, -EINVAL, "--root and --runroot must be absolute paths");
+        if (strlen(root) >= sizeof s->root - 128 || strlen(runroot) >= sizeof s->runroot - 128)
+                return rt_err_setx(err, -ENAMETOOLONG, "--root or --runroot path is too long");
+        (void) snprintf(s->root, sizeof s->root, "%s", root);
+        (void) snprintf(s->runroot, sizeof s->runroot, "%s", runroot);
+        const char *dirs[] = { "containers", "names", "ledger" };
+        char p[PATH_MAX];
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                (void) snprintf(p, sizeof p, "%s/%s", s->runroot, dirs[i]);
+                int r = mkdir_p(p, 0700, err);
+                if (r < 0)
+                        return r;
+        }
+        (void) snprintf(p, sizeof p, "%s/images", s->root);
+        return mkdir_p(p, 0700, err);
+}
+
+void ctr_path(const CtrStore *s, const char *id, const char *file, char buf[static PATH_MAX]) {
+        (void) snprintf(buf, PATH_MAX, "%s/containers/%s%s%s", s->runroot, id, file ? "/" : "",
+                        file ? file : "");
+}
+
+int ctr_name_check(const char *name, RtError *err) {
+        size_t l = name ? strlen(name) : 0;
+        if (l == 0 || l > CTR_NAME_MAX)
+                return rt_err_setx(err, -EINVAL, "container name must be 1-%d characters",
+                                   CTR_NAME_MAX);
+        /* Podman's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]* */
+        if (!isascii((unsigned char) name[0]) || !isalnum((unsigned char) name[0]))
+                goto bad;
+        for (size_t i = 1; i < l; i++) {
+                unsigned char c = (unsigned char) name[i];
+                if (!isascii(c) || !(isalnum(c) || c == '_' || c == '.' || c == '-'))
+                        goto bad;
+        }
+        return 0;
+bad:
+        return rt_err_setx(err, -EINVAL,
+                           "invalid container name '%.64s': use [a-zA-Z0-9][a-zA-Z0-9_.-]*", name);
+}
+
+static bool is_id(const char *s) {
+        if (strlen(s) != CTR_ID_LEN)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!isxdigit((unsigned char) *p) || isupper((unsigned char) *p))
+                        return false;
+        return true;
+}
+
+int ctr_lookup(const CtrStore *s, const char *ref, char ret_id[static CTR_ID_LEN + 1], RtError *err) {
+        char p[PATH_MAX];
+        if (!ref || !*ref)
+                return rt_err_setx(err, -EINVAL, "no container given");
+        /* A name first: Podman resolves names before id prefixes. */
+        if (ctr_name_check(ref, NULL) == 0) {
+                (void) snprintf(p, sizeof p, "%s/names/%s", s->runroot, ref);
+                char buf[CTR_ID_LEN + 2] = "";
+                int fd = open(p, O_RDONLY | O_CLOEXEC);
+                if (fd >= 0) {
+                        ssize_t n = read(fd, buf, CTR_ID_LEN);
+                        close(fd);
+                        if (n == CTR_ID_LEN) {
+                                buf[CTR_ID_LEN] = '\0';
+                                if (is_id(buf)) {
+                                        memcpy(ret_id, buf, CTR_ID_LEN + 1);
+                                        return 0;
+                                }
+                        }
+                }
+        }
+        size_t rl = strlen(ref);
+        if (rl >= 3 && rl <= CTR_ID_LEN) {
+                (void) snprintf(p, sizeof p, "%s/containers", s->runroot);
+                _cleanup_closedir_ DIR *d = opendir(p);
+                struct dirent *de;
+                int found = 0;
+                while (d && (de = readdir(d)))
+                        if (is_id(de->d_name) && strncmp(de->d_name, ref, rl) == 0) {
+                                if (found++)
+                                        return rt_err_setx(err, -EINVAL,
+                                                           "'%s' matches more than one container",
+                                                           ref);
+                                memcpy(ret_id, de->d_name, CTR_ID_LEN + 1);
+                        }
+                if (found == 1)
+                        return 0;
+        }
+        return rt_err_setx(err, -ENOENT, "no such container '%.80s'", ref);
+}
+
+/* ---- JSON encoding of config and state ---- */
+
+static json_t *mounts_to_json(const BindMount *m, size_t n) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < n; i++)
+                json_array_append_new(a, json_pack("{s:s, s:s, s:b}", "source", m[i].source,
+                                                   "destination", m[i].destination, "readonly",
+                                                   m[i].readonly));
+        return a;
+}
+
+int ctr_config_write(const CtrStore *s, const CtrConfig *c, RtError *err) {
+        json_t *j = json_pack(
+                "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s?, s:o, s:o, s:o, s:s, s:i, s:i, s:b, "
+                "s:b, s:b, s:b, s:b, s:I}",
+                "id", c->id, "name", c->name, "image", c->image, "rootfs", c->rootfs, "hostname",
+                c->hostname, "argv", strv_to_json(c->argv), "env", strv_to_json(c->env),
+                "workdir", c->workdir, "caps", strv_to_json(c->caps), "labels",
+                strv_to_json(c->labels), "mounts", mounts_to_json(c->mounts, c->n_mounts),
+                "network", c->network, "stopSignal", c->stop_signal, "stopTimeout",
+                c->stop_timeout, "privileged", c->privileged, "tty", c->tty, "interactive",
+                c->interactive, "rm", c->rm, "init", c->init, "created", (json_int_t) c->created_ns);
+        if (!j)
+                return rt_err_set(err, -ENOMEM, "encode container config");
+        char *text = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        if (!text)
+                return rt_err_set(err, -ENOMEM, "encode container config");
+        char p[PATH_MAX];
+        ctr_path(s, c->id, "config.json", p);
+        int r = write_file_atomic(p, text, strlen(text), 0600, 0, err);
+        free(text);
+        return r;
+}
+
+static json_t *proc_id_to_json(const ProcId *id) {
+        return json_pack("{s:i, s:I}", "pid", (int) id->pid, "start", (json_int_t) id->start_time);
+}
+
+int ctr_state_write(const CtrStore *s, const char *id, const CtrState *st, RtError *err) {
+        json_t *j = json_pack("{s:s, s:o, s:o, s:i, s:I, s:I, s:s, s:s}", "status",
+                              ctr_status_to_string(st->status), "monitor",
+                              proc_id_to_json(&st->monitor), "init", proc_id_to_json(&st->init),
+                              "exitCode", st->exit_code, "started", (json_int_t) st->started_ns,
+                              "finished", (json_int_t) st->finished_ns, "error", st->error,
+                              "netns", st->netns);
+        if (!j)
+                return rt_err_set(err, -ENOMEM, "encode container state");
+        char *text = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        if (!text)
+                return rt_err_set(err, -ENOMEM, "encode container state");
+        char p[PATH_MAX];
+        ctr_path(s, id, "state.json", p);
+        int r = write_file_atomic(p, text, strlen(text), 0600, 0, err);
+        free(text);
+        return r;
+}
+
+static json_t *load_json(const char *path, RtError *err) {
+        char *text = NULL;
+        size_t len;
+        if (read_file(path, CTR_MAX_STATE_FILE, &text, &len, err) < 0)
+                return NULL;
+        json_error_t je;
+        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+        free(text);
+        if (!j)
+                (void) rt_err_setx(err, -EBADMSG, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+        return j;
+}
+
+static int dup_string(json_t *o, const char *key, bool optional, char **ret) {
+        json_t *v = json_object_get(o, key);
+        if (!v || json_is_null(v)) {
+                if (!optional)
+                        return -EBADMSG;
+                *ret = NULL;
+                return 0;
+        }
+        if (!json_is_string(v))
+                return -EBADMSG;
+        return (*ret = strdup(json_string_value(v))) ? 0 : -ENOMEM;
+}
+
+static int copy_string(json_t *o, const char *key, char *buf, size_t size) {
+        const char *v = json_string_value(json_object_get(o, key));
+        if (!v || strlen(v) >= size)
+                return -EBADMSG;
+        memcpy(buf, v, strlen(v) + 1);
+        return 0;
+}
+
+static int config_from_json(json_t *j, CtrConfig *c) {
+        int r;
+        json_t *mounts = json_object_get(j, "mounts");
+        if ((r = copy_string(j, "id", c->id, sizeof c->id)) < 0 ||
+            (r = copy_string(j, "name", c->name, sizeof c->name)) < 0 ||
+            (r = copy_string(j, "hostname", c->hostname, sizeof c->hostname)) < 0 ||
+            (r = dup_string(j, "image", false, &c->image)) < 0 ||
+            (r = dup_string(j, "rootfs", false, &c->rootfs)) < 0 ||
+            (r = dup_string(j, "workdir", true, &c->workdir)) < 0 ||
+            (r = dup_string(j, "network", false, &c->network)) < 0 ||
+            (r = strv_from_json(json_object_get(j, "argv"), CTR_MAX_ARGS, &c->argv)) < 0 ||
+            (r = strv_from_json(json_object_get(j, "env"), CTR_MAX_ENV, &c->env)) < 0 ||
+            (r = strv_from_json(json_object_get(j, "caps"), 64, &c->caps)) < 0 ||
+            (r = strv_from_json(json_object_get(j, "labels"), CTR_MAX_LABELS, &c->labels)) < 0)
+                return r;
+        if (!json_is_array(mounts) || json_array_size(mounts) > CTR_MAX_MOUNTS)
+                return -EBADMSG;
+        c->mounts = calloc(json_array_size(mounts) + 1, sizeof *c->mounts);
+        if (!c->mounts)
+                return -ENOMEM;
+        size_t i;
+        json_t *m;
+        json_array_foreach(mounts, i, m) {
+                BindMount *b = &c->mounts[c->n_mounts++];
+                if ((r = dup_string(m, "source", false, &b->source)) < 0 ||
+                    (r = dup_string(m, "destination", false, &b->destination)) < 0)
+                        return r;
+                b->readonly = json_is_true(json_object_get(m, "readonly"));
+        }
+        c->stop_signal = (int) json_integer_value(json_object_get(j, "stopSignal"));
+        c->stop_timeout = (int) json_integer_value(json_object_get(j, "stopTimeout"));
+        c->privileged = json_is_true(json_object_get(j, "privileged"));
+        c->tty = json_is_true(json_object_get(j, "tty"));
+        c->interactive = json_is_true(json_object_get(j, "interactive"));
+        c->rm = json_is_true(json_object_get(j, "rm"));
+        c->init = json_is_true(json_object_get(j, "init"));
+        c->created_ns = (uint64_t) json_integer_value(json_object_get(j, "created"));
+        if (!c->argv || !c->argv[0] || c->stop_signal <= 0 || c->stop_signal >= NSIG)
+                return -EBADMSG;
+        return 0;
+}
+
+static int proc_id_from_json(json_t *j, ProcId *ret) {
+        if (!json_is_object(j))
+                return -EBADMSG;
+        ret->pid = (pid_t) json_integer_value(json_object_get(j, "pid"));
+        ret->start_time = (uint64_t) json_integer_value(json_object_get(j, "start"));
+        return 0;
+}
+
+static int state_from_json(json_t *j, CtrState *st) {
+        int r;
+        st->status = status_from_string(json_string_value(json_object_get(j, "status")));
+        if (st->status < 0)
+                return -EBADMSG;
+        if ((r = proc_id_from_json(json_object_get(j, "monitor"), &st->monitor)) < 0 ||
+            (r = proc_id_from_json(json_object_get(j, "init"), &st->init)) < 0 ||
+            (r = copy_string(j, "error", st->error, sizeof st->error)) < 0 ||
+            (r = copy_string(j, "netns", st->netns, sizeof st->netns)) < 0)
+                return r;
+        st->exit_code = (int) json_integer_value(json_object_get(j, "exitCode"));
+        st->started_ns = (uint64_t) json_integer_value(json_object_get(j, "started"));
+        st->finished_ns = (uint64_t) json_integer_value(json_object_get(j, "finished"));
+        return 0;
+}
+
+int ctr_state_read(const CtrStore *s, const char *id, CtrState *ret, RtError *err) {
+        char p[PATH_MAX];
+        ctr_path(s, id, "state.json", p);
+        json_t *j = load_json(p, err);
+        if (!j)
+                return err ? err->code : -EBADMSG;
+        CtrState st = {};
+        int r = state_from_json(j, &st);
+        json_decref(j);
+        if (r < 0)
+                return rt_err_set(err, r, "%s is not a valid container state", p);
+        *ret = st;
+        return 0;
+}
+
+void ctr_done(Container *c) {
+        if (!c)
+                return;
+        CtrConfig *k = &c->config;
+        free(k->image);
+        free(k->rootfs);
+        free(k->workdir);
+        free(k->network);
+        strv_free(k->argv);
+        strv_free(k->env);
+        strv_free(k->caps);
+        strv_free(k->labels);
+        for (size_t i = 0; i < k->n_mounts; i++) {
+                free(k->mounts[i].source);
+                free(k->mounts[i].destination);
+        }
+        free(k->mounts);
+        *c = (Container) {};
+}
+
+int ctr_load(const CtrStore *s, const char *id, Container *ret, RtError *err) {
+        char p[PATH_MAX];
+        ctr_path(s, id, "config.json", p);
+        json_t *j = load_json(p, err);
+        if (!j) {
+                if (err && err->code == -ENOENT)
+                        return rt_err_setx(err, -ENOENT, "no such container '%s'", id);
+                return err ? err->code : -EBADMSG;
+        }
+        _cleanup_(ctr_done) Container c = {};
+        int r = config_from_json(j, &c.config);
+        json_decref(j);
+        if (r < 0)
+                return rt_err_set(err, r, "%s is not a valid container config", p);
+        r = ctr_state_read(s, id, &c.state, err);
+        if (r < 0)
+                return r;
+        *ret = c;
+        c = (Container) {};
+        return 0;
+}
+
+void ctr_list_free(Container *cs, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                ctr_done(&cs[i]);
+        free(cs);
+}
+
+static int cmp_created(const void *a, const void *b) {
+        const Container *x = a, *y = b;
+        return (x->config.created_ns < y->config.created_ns) - (x->config.created_ns > y->config.created_ns);
+}
+
+int ctr_list(const CtrStore *s, Container **ret, size_t *ret_n, RtError *err) {
+        char p[PATH_MAX];
+        (void) snprintf(p, sizeof p, "%s/containers", s->runroot);
+        _cleanup_closedir_ DIR *d = opendir(p);
+        if (!d)
+                return rt_err_set(err, -errno, "read %s", p);
+        Container *cs = NULL;
+        size_t n = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (!is_id(de->d_name))
+                        continue;
+                Container c = {};
+                /* A container being created or removed right now has a partial dir: skip
+                 * it rather than fail the whole listing. */
+                if (ctr_load(s, de->d_name, &c, NULL) < 0)
+                        continue;
+                ctr_reconcile(s, &c);
+                Container *ncs = realloc(cs, (n + 1) * sizeof *ncs);
+                if (!ncs) {
+                        ctr_done(&c);
+                        ctr_list_free(cs, n);
+                        return rt_err_set(err, -ENOMEM, "list containers");
+                }
+                cs = ncs;
+                cs[n++] = c;
+        }
+        qsort(cs, n, sizeof *cs, cmp_created);
+        *ret = cs;
+        *ret_n = n;
+        return 0;
+}
+
+int signal_from_string(const char *s) {
+        if (!s || !*s)
+                return -EINVAL;
+        uint32_t n;
+        if (safe_atou32(s, &n) == 0)
+                return n > 0 && n < NSIG ? (int) n : -EINVAL;
+        const char *name = startswith(s, "SIG") ?: s;
+        for (int i = 1; i < NSIG; i++) {
+                const char *abbrev = sigabbrev_np(i);
+                if (abbrev && strcasecmp(abbrev, name) == 0)
+                        return i;
+        }
+        return -EINVAL;
+}
+
+const char *signal_to_string(int sig, char buf[static 16]) {
+        const char *a = sigabbrev_np(sig);
+        if (a)
+                (void) snprintf(buf, 16, "SIG%s", a);
+        else
+                (void) snprintf(buf, 16, "%d", sig);
+        return buf;
+}
