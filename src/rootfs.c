@@ -211,8 +211,16 @@ static int setup_bind_mounts(const char *rootfs, const CtrConfig *c, RtError *er
                 char target[64];
                 (void) snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
                 int r = mnt(m->source, target, NULL, MS_BIND | MS_REC, NULL, err);
-                if (r == 0 && m->readonly)
+                if (r == 0 && m->readonly) {
+                        /* The fd still names the dentry under the new mount; the remount
+                         * must reach the mount itself, so resolve the path again. */
+                        _cleanup_close_ int top = open_mount_target(rootfs, m->destination,
+                                                                    S_ISDIR(st.st_mode), err);
+                        if (top < 0)
+                                return top;
+                        (void) snprintf(target, sizeof target, "/proc/self/fd/%d", top);
                         r = mnt(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL, err);
+                }
                 if (r < 0)
                         return rt_err_prefix(err, r, "bind mount %s:%s", m->source, m->destination);
         }

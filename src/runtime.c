@@ -41,6 +41,7 @@ enum {
         SYNC_ERROR = 1,
         SYNC_STARTED,
         SYNC_EXITED,
+        SYNC_PTY,    /* carries the pty master, made in the container's own devpts */
 };
 
 typedef struct SyncMsg {
@@ -56,6 +57,53 @@ static void sync_send(int fd, int type, int code, pid_t pid, const char *msg) {
         if (msg)
                 (void) snprintf(m.msg, sizeof m.msg, "%s", msg);
         (void) send(fd, &m, sizeof m, MSG_NOSIGNAL);
+}
+
+static int sync_send_fd(int fd, int type, int passfd) {
+        SyncMsg m = { .type = type };
+        struct iovec iov = { &m, sizeof m };
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } u = {};
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                             .msg_controllen = sizeof u.buf };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &passfd, sizeof(int));
+        return sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/* Receives a SYNC_PTY record with its fd, or another record (an error) without one. */
+static int sync_recv_fd(int fd, SyncMsg *m, int *ret_fd, int timeout_ms) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int n;
+        do
+                n = poll(&p, 1, timeout_ms);
+        while (n < 0 && errno == EINTR);
+        if (n <= 0)
+                return n == 0 ? -ETIMEDOUT : -errno;
+        struct iovec iov = { m, sizeof *m };
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } u;
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                             .msg_controllen = sizeof u.buf };
+        ssize_t got = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+        if (got <= 0)
+                return got == 0 ? 0 : -errno;
+        if ((size_t) got != sizeof *m)
+                return -EBADMSG;
+        m->msg[sizeof m->msg - 1] = '\0';
+        *ret_fd = -1;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+                    c->cmsg_len == CMSG_LEN(sizeof(int)))
+                        memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+        return 1;
 }
 
 /* Waits at most timeout_ms for one record; EOF is 0 (the peer exec'd or died). */
@@ -351,6 +399,24 @@ typedef struct ChildArgs {
         bool tty;
 } ChildArgs;
 
+/* Moves the fds a process keeps to fixed low numbers (3, 4, …) and closes every other one
+ * it inherited: the CLI's lock fds, whose flocks would otherwise stay held for the
+ * container's whole life, and the monitor's pipe ends, which PID 1 (a fork that never
+ * execs, so O_CLOEXEC does not help) would otherwise hold open, keeping EOF from the
+ * command. */
+static void keep_only_fds(int *fds[], size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (*fds[i] >= 0)
+                        *fds[i] = fcntl(*fds[i], F_DUPFD_CLOEXEC, 100);
+        for (size_t i = 0; i < n; i++)
+                if (*fds[i] >= 0) {
+                        int target = 3 + (int) i;
+                        (void) dup3(*fds[i], target, O_CLOEXEC);
+                        *fds[i] = target;
+                }
+        (void) close_range(3 + (unsigned) n, ~0U, 0);
+}
+
 /* The first word of argv found on the container's PATH, as execvp would. */
 static int find_executable(const char *name, char *const *env, char buf[static PATH_MAX]) {
         if (strchr(name, '/')) {
@@ -473,9 +539,21 @@ static _noreturn_ void run_init(const ChildArgs *a) {
         }
 }
 
-static _noreturn_ void container_main(const ChildArgs *a) {
+static _noreturn_ void container_main(ChildArgs *a) {
         RtError e = {};
         int r;
+        bool shared_err = a->stderr_fd == a->stdout_fd, shared_in = a->stdin_fd == a->stdout_fd;
+        int *keep[] = { &a->netns_fd, &a->sync_fd, &a->stdin_fd, &a->stdout_fd, &a->stderr_fd };
+        keep_only_fds(keep, ELEMENTSOF(keep));
+        /* a pty is one fd for all three: keep exec_command's TIOCSCTTY on the same one */
+        if (shared_err) {
+                close(a->stderr_fd);
+                a->stderr_fd = a->stdout_fd;
+        }
+        if (shared_in) {
+                close(a->stdin_fd);
+                a->stdin_fd = a->stdout_fd;
+        }
         /* Dies with its monitor: a container nobody watches is a leak. */
         (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
         (void) prctl(PR_SET_NAME, "nsprov-init");
@@ -501,7 +579,30 @@ static _noreturn_ void container_main(const ChildArgs *a) {
         char rootfs[PATH_MAX];
         (void) snprintf(rootfs, sizeof rootfs, "%s/rootfs", a->ctrdir);
         RootfsPlan plan = { .config = a->config, .ctrdir = a->ctrdir, .rootfs = rootfs };
-        if ((r = rootfs_setup(&plan, &e)) < 0 || (r = security_apply(a->config, &e)) < 0)
+        if ((r = rootfs_setup(&plan, &e)) < 0)
+                goto fail;
+        if (a->tty) {
+                /* The pty comes from the container's own devpts, so `tty` inside names a
+                 * device it can see; the master goes to the monitor. */
+                int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+                if (master < 0 || unlockpt(master) < 0) {
+                        r = rt_err_set(&e, -errno, "allocate a terminal");
+                        goto fail;
+                }
+                int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+                if (slave < 0) {
+                        r = rt_err_set(&e, -errno, "open the terminal");
+                        goto fail;
+                }
+                r = sync_send_fd(a->sync_fd, SYNC_PTY, master);
+                close(master);
+                if (r < 0) {
+                        (void) rt_err_set(&e, r, "pass the terminal to the monitor");
+                        goto fail;
+                }
+                a->stdin_fd = a->stdout_fd = a->stderr_fd = slave;
+        }
+        if ((r = security_apply(a->config, &e)) < 0)
                 goto fail;
 
         if (a->config->init)
@@ -683,7 +784,7 @@ static int monitor_loop(Monitor *m, pid_t child, int out_fd, int err_fd, int in_
                         { .fd = sigfd, .events = POLLIN },
                         { .fd = out_fd, .events = POLLIN },
                         { .fd = err_fd, .events = POLLIN },
-                        { .fd = m->attached ? in_fd : -1, .events = POLLIN },
+                        { .fd = in_fd >= 0 ? m->attach.stdin_fd : -1, .events = POLLIN },
                 };
                 int timeout = -1;
                 if (child_done) {
@@ -724,7 +825,7 @@ static int monitor_loop(Monitor *m, pid_t child, int out_fd, int err_fd, int in_
                         write_all_or_detach(s ? &m->attach.stderr_fd : &m->attach.stdout_fd, buf,
                                             (size_t) got);
                 }
-                if (m->attached && in_fd >= 0 && (p[3].revents & (POLLIN | POLLHUP | POLLERR))) {
+                if (in_fd >= 0 && m->attach.stdin_fd >= 0 && (p[3].revents & (POLLIN | POLLHUP | POLLERR))) {
                         ssize_t got = read(m->attach.stdin_fd, buf, sizeof buf);
                         int target = in_fd;
                         if (got <= 0) {
@@ -749,28 +850,12 @@ static int monitor_loop(Monitor *m, pid_t child, int out_fd, int err_fd, int in_
         return exit_code;
 }
 
-/* Moves the fds the monitor keeps to fixed low numbers and closes every other one it
- * inherited from the CLI: above all the CLI's lock fds, whose flocks would otherwise
- * stay held for the container's whole life. */
-static void monitor_keep_fds(int *fds[], size_t n) {
-        for (size_t i = 0; i < n; i++)
-                if (*fds[i] >= 0)
-                        *fds[i] = fcntl(*fds[i], F_DUPFD_CLOEXEC, 100);
-        for (size_t i = 0; i < n; i++)
-                if (*fds[i] >= 0) {
-                        int target = 3 + (int) i;
-                        (void) dup3(*fds[i], target, O_CLOEXEC);
-                        *fds[i] = target;
-                }
-        (void) close_range(3 + (unsigned) n, ~0U, 0);
-}
-
 static _noreturn_ void monitor_main(Monitor *m) {
         (void) setsid();
         (void) prctl(PR_SET_NAME, "nsprov-monitor");
         int *keep[] = { &m->cli_fd, &m->netns_fd, &m->attach.stdin_fd, &m->attach.stdout_fd,
                         &m->attach.stderr_fd };
-        monitor_keep_fds(keep, ELEMENTSOF(keep));
+        keep_only_fds(keep, ELEMENTSOF(keep));
         /* Our own stdio must not keep the caller's pipes open: `$(nsprov run -d …)` would
          * wait for an EOF that never comes. */
         int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -791,17 +876,7 @@ static _noreturn_ void monitor_main(Monitor *m) {
         RtError e = {};
         int r = 0;
         if (m->config->tty) {
-                int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-                if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
-                        r = rt_err_set(&e, -errno, "allocate a terminal");
-                char name[64];
-                if (r == 0 && ptsname_r(master, name, sizeof name) != 0)
-                        r = rt_err_set(&e, -errno, "allocate a terminal");
-                if (r == 0 && (c_out = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
-                        r = rt_err_set(&e, -errno, "open %s", name);
-                c_in = c_err = c_out;
-                m_out = master;
-                m_in = m->config->interactive ? master : -1;
+                /* made by PID 1 in the container's devpts, received below */
         } else {
                 int po[2], pe[2], pi[2];
                 if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
@@ -860,7 +935,16 @@ static _noreturn_ void monitor_main(Monitor *m) {
                 close(c_out);
 
         SyncMsg msg = {};
-        r = sync_recv(sp[0], &msg, 60 * 1000);
+        if (m->config->tty) {
+                int master = -1;
+                r = sync_recv_fd(sp[0], &msg, &master, 60 * 1000);
+                if (r == 1 && msg.type == SYNC_PTY && master >= 0) {
+                        m_out = master;
+                        m_in = m->config->interactive ? master : -1;
+                }
+        }
+        if (!m->config->tty || (r == 1 && msg.type == SYNC_PTY))
+                r = sync_recv(sp[0], &msg, 60 * 1000);
         close(sp[0]);
         if (r < 0 || (r == 1 && msg.type == SYNC_ERROR)) {
                 if (r < 0)
