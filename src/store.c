@@ -397,6 +397,20 @@ int signal_from_string(const char *s) {
         if (safe_atou32(s, &n) == 0)
                 return n > 0 && n < NSIG ? (int) n : -EINVAL;
         const char *name = startswith(s, "SIG") ?: s;
+        /* Real-time signals have no fixed number: RTMIN, RTMIN+N, RTMAX-N */
+        const char *rt;
+        if ((rt = startswith(name, "RTMIN")) || (rt = startswith(name, "RTMAX"))) {
+                bool min = name[4] == 'I';
+                int base = min ? SIGRTMIN : SIGRTMAX, off = 0;
+                if (*rt) {
+                        uint32_t v;
+                        if (rt[0] != (min ? '+' : '-') || safe_atou32(rt + 1, &v) < 0 || v > 32)
+                                return -EINVAL;
+                        off = min ? (int) v : -(int) v;
+                }
+                int sig = base + off;
+                return sig >= SIGRTMIN && sig <= SIGRTMAX ? sig : -EINVAL;
+        }
         for (int i = 1; i < NSIG; i++) {
                 const char *abbrev = sigabbrev_np(i);
                 if (abbrev && strcasecmp(abbrev, name) == 0)

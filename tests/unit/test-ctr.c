@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The runtime's validators and its state files, without a kernel: names, signals,
+ * capabilities, image names, and config/state JSON written and read back. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "ctr-internal.h"
+#include "fs.h"
+#include "strv.h"
+
+static void container_names(void **state) {
+        RtError e = {};
+        assert_int_equal(ctr_name_check("lab-a", NULL), 0);
+        assert_int_equal(ctr_name_check("A.b_c-9", NULL), 0);
+        assert_int_equal(ctr_name_check("9", NULL), 0);
+        assert_int_equal(ctr_name_check("-bad", &e), -EINVAL);
+        assert_non_null(strstr(e.msg, "'-bad'"));
+        assert_int_equal(ctr_name_check(".bad", &e), -EINVAL);
+        assert_int_equal(ctr_name_check("a/b", &e), -EINVAL);
+        assert_int_equal(ctr_name_check("a b", &e), -EINVAL);
+        assert_int_equal(ctr_name_check("", &e), -EINVAL);
+        assert_int_equal(ctr_name_check(NULL, &e), -EINVAL);
+        char n[80];
+        memset(n, 'a', sizeof n);
+        n[64] = '\0';
+        assert_int_equal(ctr_name_check(n, NULL), 0);
+        n[64] = 'a';
+        n[65] = '\0';
+        assert_int_equal(ctr_name_check(n, &e), -EINVAL);
+        assert_non_null(strstr(e.msg, "1-64"));
+}
+
+static void image_names(void **state) {
+        assert_int_equal(ctr_image_name_check("host", NULL), 0);
+        assert_int_equal(ctr_image_name_check("lnst-agent.1", NULL), 0);
+        assert_int_equal(ctr_image_name_check("../etc", NULL), -EINVAL);
+        assert_int_equal(ctr_image_name_check(".hidden", NULL), -EINVAL);
+        assert_int_equal(ctr_image_name_check("a/b", NULL), -EINVAL);
+        assert_int_equal(ctr_image_name_check("", NULL), -EINVAL);
+}
+
+static void signals(void **state) {
+        char b[16];
+        assert_int_equal(signal_from_string("SIGTERM"), SIGTERM);
+        assert_int_equal(signal_from_string("TERM"), SIGTERM);
+        assert_int_equal(signal_from_string("term"), SIGTERM);
+        assert_int_equal(signal_from_string("9"), SIGKILL);
+        assert_int_equal(signal_from_string("SIGRTMIN"), SIGRTMIN);
+        assert_int_equal(signal_from_string("RTMIN+2"), SIGRTMIN + 2);
+        assert_int_equal(signal_from_string("SIGRTMAX-1"), SIGRTMAX - 1);
+        assert_int_equal(signal_from_string("RTMIN-1"), -EINVAL);
+        assert_int_equal(signal_from_string("RTMAX+1"), -EINVAL);
+        assert_int_equal(signal_from_string("0"), -EINVAL);
+        assert_int_equal(signal_from_string("65"), -EINVAL);
+        assert_int_equal(signal_from_string("SIGNOPE"), -EINVAL);
+        assert_int_equal(signal_from_string(""), -EINVAL);
+        assert_string_equal(signal_to_string(SIGKILL, b), "SIGKILL");
+}
+
+static void capabilities(void **state) {
+        RtError e = {};
+        char **set = NULL;
+        assert_int_equal(caps_resolve(NULL, NULL, false, &set, &e), 0);
+        assert_int_equal(strv_length(set), 11);
+        assert_true(strv_contains(set, "CAP_CHOWN"));
+        assert_false(strv_contains(set, "CAP_NET_ADMIN"));
+        strv_free(set);
+
+        char *add[] = { "net_admin", "CAP_NET_RAW", NULL }, *drop[] = { "CHOWN", NULL };
+        assert_int_equal(caps_resolve(add, drop, false, &set, &e), 0);
+        assert_true(strv_contains(set, "CAP_NET_ADMIN"));
+        assert_true(strv_contains(set, "CAP_NET_RAW"));
+        assert_false(strv_contains(set, "CAP_CHOWN"));
+        strv_free(set);
+
+        char *all[] = { "ALL", NULL };
+        assert_int_equal(caps_resolve(NULL, all, false, &set, &e), 0);
+        assert_int_equal(strv_length(set), 0);
+        strv_free(set);
+        assert_int_equal(caps_resolve(NULL, NULL, true, &set, &e), 0);
+        assert_true(strv_contains(set, "CAP_SYS_ADMIN"));
+        strv_free(set);
+
+        char *bad[] = { "CAP_NOPE", NULL };
+        assert_int_equal(caps_resolve(bad, NULL, false, &set, &e), -EINVAL);
+        assert_non_null(strstr(e.msg, "unknown capability 'CAP_NOPE'"));
+}
+
+static void env_sets_and_replaces(void **state) {
+        char **env = NULL;
+        assert_int_equal(strv_env_set(&env, "A=1"), 0);
+        assert_int_equal(strv_env_set(&env, "B=2"), 0);
+        assert_int_equal(strv_env_set(&env, "A=3"), 0);
+        assert_int_equal(strv_length(env), 2);
+        assert_string_equal(strv_env_get(env, "A"), "3");
+        assert_null(strv_env_get(env, "AB"));
+        strv_free(env);
+}
+
+static void state_round_trips(void **state) {
+        char dir[] = "/tmp/nsprov-unit-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        char root[256], run[256];
+        (void) snprintf(root, sizeof root, "%s/root", dir);
+        (void) snprintf(run, sizeof run, "%s/run", dir);
+        CtrStore s;
+        RtError e = {};
+        assert_int_equal(ctr_store_init(&s, root, run, &e), 0);
+
+        char *argv[] = { "sh", "-c", "echo hi", NULL }, *env[] = { "PATH=/bin", NULL };
+        BindMount m = { .source = "/src", .destination = "/dst", .readonly = true };
+        CtrConfig c = { .image = "host", .rootfs = "host", .argv = argv, .env = env,
+                        .mounts = &m, .n_mounts = 1, .network = "none", .stop_signal = SIGTERM,
+                        .stop_timeout = 7, .privileged = true, .init = true, .created_ns = 42 };
+        memset(c.id, 'a', CTR_ID_LEN);
+        (void) snprintf(c.name, sizeof c.name, "lab-a");
+        (void) snprintf(c.hostname, sizeof c.hostname, "machine1");
+        char p[PATH_MAX];
+        ctr_path(&s, c.id, NULL, p);
+        assert_int_equal(mkdir_p(p, 0700, &e), 0);
+        assert_int_equal(ctr_config_write(&s, &c, &e), 0);
+        CtrState st = { .status = CTR_RUNNING, .exit_code = 3, .started_ns = 5,
+                        .monitor = { 10, 11 }, .init = { 12, 13 } };
+        (void) snprintf(st.netns, sizeof st.netns, "/run/netns/x");
+        assert_int_equal(ctr_state_write(&s, c.id, &st, &e), 0);
+
+        Container back = {};
+        assert_int_equal(ctr_load(&s, c.id, &back, &e), 0);
+        assert_string_equal(back.config.name, "lab-a");
+        assert_string_equal(back.config.hostname, "machine1");
+        assert_string_equal(back.config.argv[2], "echo hi");
+        assert_int_equal(back.config.n_mounts, 1);
+        assert_true(back.config.mounts[0].readonly);
+        assert_string_equal(back.config.mounts[0].destination, "/dst");
+        assert_true(back.config.privileged);
+        assert_int_equal(back.config.stop_timeout, 7);
+        assert_int_equal(back.state.status, CTR_RUNNING);
+        assert_int_equal(back.state.init.pid, 12);
+        assert_int_equal(back.state.monitor.start_time, 11);
+        assert_string_equal(back.state.netns, "/run/netns/x");
+        ctr_done(&back);
+
+        /* A corrupt state file is an error naming the file, not a crash. */
+        ctr_path(&s, c.id, "state.json", p);
+        assert_int_equal(write_file_atomic(p, "{\"status\": 5", 12, 0600, 0, &e), 0);
+        assert_true(ctr_load(&s, c.id, &back, &e) < 0);
+        assert_non_null(strstr(e.msg, "state.json"));
+        assert_int_equal(write_file_atomic(p, "{\"status\": \"bogus\"}", 19, 0600, 0, &e), 0);
+        assert_true(ctr_load(&s, c.id, &back, &e) < 0);
+
+        /* lookup: by name file, by prefix, ambiguity and absence */
+        char id[CTR_ID_LEN + 1];
+        (void) snprintf(p, sizeof p, "%s/names/lab-a", run);
+        assert_int_equal(write_file_atomic(p, c.id, CTR_ID_LEN, 0600, 0, &e), 0);
+        assert_int_equal(ctr_lookup(&s, "lab-a", id, &e), 0);
+        assert_memory_equal(id, c.id, CTR_ID_LEN);
+        assert_int_equal(ctr_lookup(&s, "aaaa", id, &e), 0);
+        assert_int_equal(ctr_lookup(&s, "nope", id, &e), -ENOENT);
+        assert_non_null(strstr(e.msg, "no such container 'nope'"));
+        assert_int_equal(rm_rf(dir, &e), 0);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(container_names), cmocka_unit_test(image_names),
+                cmocka_unit_test(signals),         cmocka_unit_test(capabilities),
+                cmocka_unit_test(env_sets_and_replaces), cmocka_unit_test(state_round_trips),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
