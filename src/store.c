@@ -400,7 +400,7 @@ int signal_from_string(const char *s) {
         /* Real-time signals have no fixed number: RTMIN, RTMIN+N, RTMAX-N */
         const char *rt;
         if ((rt = startswith(name, "RTMIN")) || (rt = startswith(name, "RTMAX"))) {
-                bool min = name[4] == 'I';
+                bool min = name[3] == 'I';
                 int base = min ? SIGRTMIN : SIGRTMAX, off = 0;
                 if (*rt) {
                         uint32_t v;
