@@ -25,42 +25,53 @@
 #include "log.h"
 #include "sys.h"
 
-static int write_small(const char *dir, const char *name, const char *content, RtError *err) {
-        char p[PATH_MAX];
-        (void) snprintf(p, sizeof p, "%s/%s", dir, name);
-        return write_file_atomic(p, content, strlen(content), 0644, 0, err);
+/* The container's /etc/hostname, /etc/hosts and /etc/resolv.conf, written into dir (the
+ * upper layer of its /etc overlay). */
+static int write_etc_files(const char *dir, const CtrConfig *c, RtError *err) {
+        char text[1024], p[PATH_MAX];
+        const struct {
+                const char *name;
+                const char *fmt;
+        } files[] = {
+                { "hostname", "%s\n" },
+                { "hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                           "127.0.1.1\t%s\n" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                (void) snprintf(text, sizeof text, files[i].fmt, c->hostname);
+                (void) snprintf(p, sizeof p, "%s/%s", dir, files[i].name);
+                int r = write_file_atomic(p, text, strlen(text), 0644, 0, err);
+                if (r < 0)
+                        return r;
+        }
+        /* The host's resolver, as Podman gives it; a lab host without one gets an empty
+         * file rather than a failed start. */
+        char *resolv = NULL;
+        if (read_file("/etc/resolv.conf", 64 * 1024, &resolv, NULL, NULL) < 0)
+                resolv = NULL;
+        (void) snprintf(p, sizeof p, "%s/resolv.conf", dir);
+        int r = write_file_atomic(p, resolv ? resolv : "", resolv ? strlen(resolv) : 0, 0644, 0, err);
+        free(resolv);
+        return r;
 }
 
 int rootfs_prepare(const CtrStore *s, const CtrConfig *c, RtError *err) {
         char dir[PATH_MAX], p[PATH_MAX];
         ctr_path(s, c->id, NULL, dir);
+        /* The host image keeps nothing on disk: its /etc layer is a tmpfs made inside the
+         * container's mount namespace, gone with it. A rootfs image's writable layer lives
+         * here, so it survives a restart as Podman's container layer does. */
+        bool host = streq(c->rootfs, CTR_HOST_IMAGE);
         const char *subdirs[] = { "rootfs", "upper", "work", "upper/etc" };
-        for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
+        for (size_t i = 0; i < (host ? 1 : ELEMENTSOF(subdirs)); i++) {
                 (void) snprintf(p, sizeof p, "%s/%s", dir, subdirs[i]);
                 if (mkdir(p, 0755) < 0 && errno != EEXIST)
                         return rt_err_set(err, -errno, "create %s", p);
         }
+        if (host)
+                return 0;
         (void) snprintf(p, sizeof p, "%s/upper/etc", dir);
-        char text[1024];
-        (void) snprintf(text, sizeof text, "%s\n", c->hostname);
-        int r = write_small(p, "hostname", text, err);
-        if (r < 0)
-                return r;
-        (void) snprintf(text, sizeof text,
-                        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                        "127.0.1.1\t%s\n",
-                        c->hostname);
-        r = write_small(p, "hosts", text, err);
-        if (r < 0)
-                return r;
-        /* The host's resolver, as Podman gives it; a lab host without one gets an empty
-         * file rather than a failed create. */
-        char *resolv = NULL;
-        if (read_file("/etc/resolv.conf", 64 * 1024, &resolv, NULL, NULL) < 0)
-                resolv = strdup("");
-        r = write_small(p, "resolv.conf", resolv ? resolv : "", err);
-        free(resolv);
-        return r;
+        return write_etc_files(p, c, err);
 }
 
 static int mnt(const char *src, const char *dst, const char *type, unsigned long flags,
@@ -82,6 +93,8 @@ static int setup_dev_tmpfs(const char *dev, RtError *err) {
         int r = mnt("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", err);
         if (r < 0)
                 return r;
+        /* Nodes must be world-usable; a umask of 0 here saves a chmod per node. */
+        mode_t old_umask = umask(0);
         static const struct {
                 const char *name;
                 unsigned maj, min;
@@ -92,11 +105,12 @@ static int setup_dev_tmpfs(const char *dev, RtError *err) {
         char p[PATH_MAX];
         for (size_t i = 0; i < ELEMENTSOF(nodes); i++) {
                 (void) snprintf(p, sizeof p, "%s/%s", dev, nodes[i].name);
-                if (mknod(p, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0)
+                if (mknod(p, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0) {
+                        (void) umask(old_umask);
                         return rt_err_set(err, -errno, "create device node %s", p);
-                /* mknod honours the umask; device nodes must be world-usable. */
-                (void) chmod(p, 0666);
+                }
         }
+        (void) umask(old_umask);
         static const struct {
                 const char *link, *target;
         } links[] = {
@@ -274,10 +288,24 @@ static int setup_host_root(const RootfsPlan *plan, RtError *err) {
                 if (r < 0)
                         return r;
         }
-        (void) snprintf(p, sizeof p, "%s/etc", rootfs);
-        (void) snprintf(opts, sizeof opts, "lowerdir=/etc,upperdir=%s/upper/etc,workdir=%s/work",
-                        plan->ctrdir, plan->ctrdir);
-        return mnt("overlay", p, "overlay", 0, opts, err);
+        /* /etc: the host's as the lower layer, and an upper layer on a small tmpfs mounted
+         * first at the same place (the overlay then covers it; it keeps its own reference
+         * to the layers). Nothing of it lands on the host's disk. */
+        char etc[PATH_MAX];
+        (void) snprintf(etc, sizeof etc, "%s/etc", rootfs);
+        r = mnt("tmpfs", etc, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=1m", err);
+        if (r < 0)
+                return r;
+        (void) snprintf(p, sizeof p, "%s/upper", etc);
+        char work[PATH_MAX];
+        (void) snprintf(work, sizeof work, "%s/work", etc);
+        if (mkdir(p, 0755) < 0 || mkdir(work, 0755) < 0)
+                return rt_err_set(err, -errno, "create the /etc layer");
+        r = write_etc_files(p, plan->config, err);
+        if (r < 0)
+                return r;
+        (void) snprintf(opts, sizeof opts, "lowerdir=/etc,upperdir=%s,workdir=%s", p, work);
+        return mnt("overlay", etc, "overlay", 0, opts, err);
 }
 
 static int setup_image_root(const RootfsPlan *plan, RtError *err) {

@@ -447,8 +447,11 @@ static int find_executable(const char *name, char *const *env, char buf[static P
 static _noreturn_ void exec_command(const ChildArgs *a, int status_fd) {
         sigset_t none;
         sigemptyset(&none);
-        for (int sig = 1; sig < NSIG; sig++)
-                (void) signal(sig, SIG_DFL);
+        /* Only an ignored signal survives exec; the rest reset themselves. These are the
+         * ones a caller (a server ignores SIGPIPE) may have ignored. */
+        static const int reset[] = { SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD };
+        for (size_t i = 0; i < ELEMENTSOF(reset); i++)
+                (void) signal(reset[i], SIG_DFL);
         (void) sigprocmask(SIG_SETMASK, &none, NULL);
         (void) setsid();
         if (a->tty && ioctl(a->stdout_fd, TIOCSCTTY, 0) < 0)
@@ -676,6 +679,16 @@ static void log_rotate_if_needed(Monitor *m) {
 
 /* One log line in Podman's k8s-file format: "<RFC3339Nano> <stream> <F|P> <text>". */
 static void log_line(Monitor *m, int stream, const char *text, size_t len, bool full) {
+        if (m->log_fd == -1) {
+                char p[PATH_MAX];
+                (void) snprintf(p, sizeof p, "%s/ctr.log", m->ctrdir);
+                m->log_fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+                struct stat lst;
+                if (m->log_fd >= 0 && fstat(m->log_fd, &lst) == 0)
+                        m->log_bytes = (uint64_t) lst.st_size;
+                if (m->log_fd < 0)
+                        m->log_fd = -2; /* do not try again for every line */
+        }
         if (m->log_fd < 0)
                 return;
         char ts[40], head[64];
@@ -752,7 +765,6 @@ static void monitor_finish(Monitor *m, int exit_code) {
         ctr_netns_name(c->id, ns);
         (void) netns_delete(ns, NULL);
         (void) ledger_forget(m->store, c->id, LEDGER_NETNS);
-
         if (c->rm) {
                 (void) ledger_sweep(m->store, c->id);
         } else {
@@ -864,12 +876,7 @@ static _noreturn_ void monitor_main(Monitor *m) {
         if (devnull > 2)
                 close(devnull);
 
-        char p[PATH_MAX];
-        (void) snprintf(p, sizeof p, "%s/ctr.log", m->ctrdir);
-        m->log_fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        struct stat lst;
-        if (m->log_fd >= 0 && fstat(m->log_fd, &lst) == 0)
-                m->log_bytes = (uint64_t) lst.st_size;
+        m->log_fd = -1; /* opened on the first output: most short commands print nothing */
 
         /* The command's stdio: a pty, or pipes; stdin a pipe only when interactive. */
         int c_in = -1, c_out = -1, c_err = -1, m_out = -1, m_err = -1, m_in = -1;
@@ -1212,6 +1219,11 @@ int ctr_remove(const CtrStore *s, const char *id, bool force, RtError *err) {
         int r = load_reconciled(s, id, &c, err);
         if (r < 0)
                 return r;
+        char dir[PATH_MAX];
+        ctr_path(s, id, NULL, dir);
+        /* An --rm container whose monitor had died is removed by the reconcile itself. */
+        if (access(dir, F_OK) < 0)
+                return 0;
         if (c.state.status == CTR_RUNNING) {
                 if (!force)
                         return rt_err_setx(err, -EBUSY,

@@ -21,6 +21,11 @@ int mkdir_p(const char *path, mode_t mode, RtError *err) {
         size_t l = strlen(path);
         if (l == 0 || l >= sizeof buf)
                 return rt_err_setx(err, -EINVAL, "bad directory path '%s'", path);
+        /* Most calls find the parents there already: one mkdir instead of one per level. */
+        if (mkdir(path, mode) == 0 || errno == EEXIST)
+                return 0;
+        if (errno != ENOENT)
+                return rt_err_set(err, -errno, "create directory %s", path);
         memcpy(buf, path, l + 1);
         for (char *p = buf + 1; ; p++) {
                 if (*p != '/' && *p != '\0')
