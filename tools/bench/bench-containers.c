@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The container benchmark of issue 3, as a user would time it: whole processes.
+ *   1. `nsprov run --rm --network none host true`
+ *   2. the cycle create + start + stop + rm of a container that sleeps (under a shell
+ *      that exits on SIGTERM, so that neither tool waits out a stop timeout)
+ * each repeated, medians reported; side by side in the same run with Podman doing the
+ * same on an image imported from the same busybox tree, when podman is installed (with a
+ * private configuration, root and runroot, as ../shared/bench-notes.md describes); and
+ * the monitor's resident memory. Needs root. Names carry a prefix of their own. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static double now_ms(void) {
+        struct timespec t;
+        (void) clock_gettime(CLOCK_MONOTONIC, &t);
+        return (double) t.tv_sec * 1e3 + (double) t.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+        return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+        qsort(v, (size_t) n, sizeof *v, cmp_double);
+        return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Runs argv (NULL-terminated) with stdout to out_fd (-1: /dev/null); returns the exit
+ * status, or -1. */
+static int run(char *const argv[], int out_fd) {
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        if (out_fd >= 0)
+                posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+        else
+                posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        pid_t pid;
+        int r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        if (r != 0)
+                return -1;
+        int st;
+        if (waitpid(pid, &st, 0) < 0)
+                return -1;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Builds argv from a printf format, split on spaces (no argument has spaces here). */
+static char **argv_of(const char *fmt, ...) {
+        static char line[4096];
+        static char *argv[64];
+        va_list ap;
+        va_start(ap, fmt);
+        (void) vsnprintf(line, sizeof line, fmt, ap);
+        va_end(ap);
+        int n = 0;
+        for (char *save, *t = strtok_r(line, " ", &save); t && n < 63; t = strtok_r(NULL, " ", &save))
+                argv[n++] = t;
+        argv[n] = NULL;
+        return argv;
+}
+
+typedef struct Tool {
+        const char *name;
+        char prefix[2048]; /* the command and its global options */
+        const char *image;
+        bool podman;
+} Tool;
+
+static int timed(const Tool *t, double *out, const char *fmt, ...) {
+        char rest[2048], full[4096];
+        va_list ap;
+        va_start(ap, fmt);
+        (void) vsnprintf(rest, sizeof rest, fmt, ap);
+        va_end(ap);
+        (void) snprintf(full, sizeof full, "%s %s", t->prefix, rest);
+        double t0 = now_ms();
+        int r = run(argv_of("%s", full), -1);
+        *out = now_ms() - t0;
+        if (r != 0)
+                fprintf(stderr, "bench-containers: '%s' exited %d\n", full, r);
+        return r;
+}
+
+static long rss_kib(pid_t pid) {
+        char p[64], line[256];
+        (void) snprintf(p, sizeof p, "/proc/%d/status", (int) pid);
+        FILE *f = fopen(p, "re");
+        long kib = -1;
+        while (f && fgets(line, sizeof line, f))
+                if (strncmp(line, "VmRSS:", 6) == 0)
+                        kib = strtol(line + 6, NULL, 10);
+        if (f)
+                fclose(f);
+        return kib;
+}
+
+/* Podman beside us, never touching anyone's Podman state: private conf, root, runroot. */
+static bool podman_setup(Tool *t, const char *dir, const char *bbtree) {
+        if (run(argv_of("podman --version"), -1) != 0)
+                return false;
+        char conf[1024];
+        (void) snprintf(conf, sizeof conf, "%s/containers.conf", dir);
+        FILE *f = fopen(conf, "we");
+        if (!f)
+                return false;
+        fprintf(f, "[containers]\ndefault_ulimits = [\"nofile=20000:20000\", \"nproc=32768:32768\"]\n"
+                   "[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\nruntime = \"runc\"\n"
+                   "[network]\nnetwork_backend = \"netavark\"\nnetwork_config_dir = \"%s/net\"\n", dir);
+        fclose(f);
+        (void) setenv("CONTAINERS_CONF", conf, 1);
+        t->podman = true;
+        t->name = "podman";
+        t->image = "localhost/nsprov-bench-bb";
+        (void) snprintf(t->prefix, sizeof t->prefix, "podman --root %s/root --runroot %s/run", dir, dir);
+        /* podman import of the busybox tree, as bench-notes.md says */
+        char tar[1024], cmd[4096];
+        (void) snprintf(tar, sizeof tar, "%s/bb.tar", dir);
+        (void) snprintf(cmd, sizeof cmd, "tar -C %s -cf %s .", bbtree, tar);
+        if (system(cmd) != 0)
+                return false;
+        char full[4096];
+        (void) snprintf(full, sizeof full, "%s import %s %s", t->prefix, tar, t->image);
+        return run(argv_of("%s", full), -1) == 0;
+}
+
+int main(int argc, char **argv) {
+        int rounds = 30;
+        const char *nsprov = "build/src/nsprov";
+        static const struct option options[] = { { "rounds", required_argument, NULL, 'r' },
+                                                 { "nsprov", required_argument, NULL, 'n' },
+                                                 { "help", no_argument, NULL, 'h' }, {} };
+        int c;
+        while ((c = getopt_long(argc, argv, "r:n:h", options, NULL)) >= 0)
+                switch (c) {
+                case 'r': rounds = atoi(optarg); break;
+                case 'n': nsprov = optarg; break;
+                default:
+                        printf("Usage: bench-containers [--rounds N] [--nsprov PATH]\n");
+                        return c == 'h' ? 0 : 2;
+                }
+        if (rounds < 3 || rounds > 1000 || access(nsprov, X_OK) < 0) {
+                fprintf(stderr, "bench-containers: --rounds 3-1000, and an nsprov binary (--nsprov)\n");
+                return 2;
+        }
+        char dir[] = "/tmp/nsb-bench-XXXXXX";
+        if (!mkdtemp(dir))
+                return 1;
+
+        /* a busybox tree for the rootfs image (and Podman's import) */
+        char bb[1200], cmd[4096];
+        (void) snprintf(bb, sizeof bb, "%s/bb", dir);
+        (void) snprintf(cmd, sizeof cmd,
+                        "mkdir -p %s/bin && cp \"$(command -v busybox)\" %s/bin/busybox && "
+                        "for c in sh true sleep; do ln -s busybox %s/bin/$c; done && "
+                        /* PID 1 of Podman's container must handle SIGTERM, or every stop
+                         * waits its whole timeout (bench-notes.md): a shell that does */
+                        "printf '#!/bin/sh\\ntrap \"exit 0\" TERM\\nsleep 100000 &\\nwait\\n' > %s/bin/serve && "
+                        "chmod 755 %s/bin/serve",
+                        bb, bb, bb, bb, bb);
+        if (system(cmd) != 0) {
+                fprintf(stderr, "bench-containers: needs busybox (busybox-static)\n");
+                return 1;
+        }
+
+        Tool tools[2] = { { .name = "nsprov", .image = "host" } };
+        (void) snprintf(tools[0].prefix, sizeof tools[0].prefix, "%s --root %s/nsroot --runroot %s/nsrun",
+                        nsprov, dir, dir);
+        int n_tools = podman_setup(&tools[1], dir, bb) ? 2 : 1;
+        if (n_tools == 1)
+                fprintf(stderr, "bench-containers: podman not installed; nsprov alone\n");
+
+        double *runs[2], *cycles[2], *runs_bb[2];
+        for (int k = 0; k < 2; k++) {
+                runs[k] = calloc((size_t) rounds, sizeof(double));
+                runs_bb[k] = calloc((size_t) rounds, sizeof(double));
+                cycles[k] = calloc((size_t) rounds, sizeof(double));
+        }
+        char full[4096];
+        (void) snprintf(full, sizeof full, "%s image add nsb-bb --rootfs %s", tools[0].prefix, bb);
+        (void) run(argv_of("%s", full), -1);
+        int failures = 0;
+        for (int i = 0; i < rounds; i++) {
+                /* interleaved, so both see the same machine weather */
+                for (int k = 0; k < n_tools; k++) {
+                        Tool *t = &tools[k];
+                        const char *bbimg = t->podman ? t->image : "nsb-bb";
+                        failures += timed(t, &runs[k][i], "run --rm --network none %s true",
+                                          t->podman ? t->image : "host") != 0;
+                        failures += timed(t, &runs_bb[k][i], "run --rm --network none %s true", bbimg) != 0;
+                        double a, b, s2, d;
+                        failures += timed(t, &a, "create --network none --name nsb-c %s /bin/serve", bbimg) != 0;
+                        failures += timed(t, &b, "start nsb-c") != 0;
+                        failures += timed(t, &s2, "stop nsb-c") != 0;
+                        failures += timed(t, &d, "rm nsb-c") != 0;
+                        cycles[k][i] = a + b + s2 + d;
+                }
+        }
+
+        /* the monitor's memory, while a container runs */
+        long rss = -1;
+        (void) snprintf(full, sizeof full, "%s run -d --name nsb-m host sleep infinity", tools[0].prefix);
+        if (run(argv_of("%s", full), -1) == 0) {
+                char out[256] = "";
+                int p[2];
+                if (pipe(p) == 0) {
+                        (void) snprintf(full, sizeof full, "%s inspect -f {{.State.ConmonPid}} nsb-m", tools[0].prefix);
+                        (void) run(argv_of("%s", full), p[1]);
+                        close(p[1]);
+                        (void) !read(p[0], out, sizeof out - 1);
+                        close(p[0]);
+                }
+                rss = rss_kib((pid_t) atoi(out));
+                (void) snprintf(full, sizeof full, "%s rm -f nsb-m", tools[0].prefix);
+                (void) run(argv_of("%s", full), -1);
+        }
+        (void) snprintf(full, sizeof full, "%s system reset --force", tools[0].prefix);
+        (void) run(argv_of("%s", full), -1);
+        if (n_tools == 2) {
+                (void) snprintf(full, sizeof full, "%s rm -af", tools[1].prefix);
+                (void) run(argv_of("%s", full), -1);
+                (void) snprintf(full, sizeof full, "%s system reset -f", tools[1].prefix);
+                (void) run(argv_of("%s", full), -1);
+        }
+        /* Podman's storage driver leaves its overlay mount under its root: unmount
+         * whatever is still mounted below our dir before removing it. */
+        FILE *mi = fopen("/proc/self/mountinfo", "re");
+        char line[4096], mp[4096];
+        while (mi && fgets(line, sizeof line, mi))
+                if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 && strncmp(mp, dir, strlen(dir)) == 0)
+                        (void) umount2(mp, MNT_DETACH);
+        if (mi)
+                fclose(mi);
+        (void) snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        (void) system(cmd);
+
+        printf("bench-containers: %d rounds, medians (ms), whole processes\n", rounds);
+        printf("%-52s %10s %10s %8s\n", "", "nsprov", n_tools == 2 ? "podman" : "", n_tools == 2 ? "ratio" : "");
+        struct {
+                const char *what;
+                double **v;
+        } rows[] = {
+                { "run --rm --network none IMAGE true (host / podman's)", runs },
+                { "run --rm --network none busybox-image true", runs_bb },
+                { "create+start+stop+rm, busybox image, `sleep` under sh", cycles },
+        };
+        for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
+                double ours = median(rows[r].v[0], rounds);
+                printf("%-52s %10.2f", rows[r].what, ours);
+                if (n_tools == 2) {
+                        double ref = median(rows[r].v[1], rounds);
+                        printf(" %10.2f %7.1fx", ref, ref / ours);
+                }
+                putchar('\n');
+        }
+        if (rss >= 0)
+                printf("monitor RSS while a container runs: %ld KiB\n", rss);
+        if (failures)
+                printf("%d commands failed (see above)\n", failures);
+        return failures ? 1 : 0;
+}
