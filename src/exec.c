@@ -22,30 +22,6 @@
 #include "log.h"
 #include "strv.h"
 
-static int find_in_path(const char *name, char *const *env, char buf[static PATH_MAX]) {
-        if (strchr(name, '/')) {
-                (void) snprintf(buf, PATH_MAX, "%s", name);
-                return access(buf, X_OK) == 0 ? 0 : -errno;
-        }
-        const char *path = strv_env_get(env, "PATH");
-        if (!path)
-                path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-        int last = -ENOENT;
-        while (*path) {
-                const char *colon = strchr(path, ':');
-                size_t l = colon ? (size_t) (colon - path) : strlen(path);
-                (void) snprintf(buf, PATH_MAX, "%.*s/%s", (int) l, l ? path : ".", name);
-                if (access(buf, X_OK) == 0)
-                        return 0;
-                if (errno == EACCES)
-                        last = -EACCES;
-                path += l + (colon ? 1 : 0);
-                if (!colon)
-                        break;
-        }
-        return last;
-}
-
 typedef struct ExecPlan {
         CtrConfig cfg; /* the container's, with argv, env, caps replaced for this exec */
         bool tty, interactive;
@@ -77,7 +53,7 @@ static _noreturn_ void exec_child(const ExecPlan *p, int slave) {
         if (chdir(p->cfg.workdir ? p->cfg.workdir : "/") < 0)
                 goto fail;
         char exe[PATH_MAX];
-        int r = find_in_path(p->cfg.argv[0], p->cfg.env, exe);
+        int r = ctr_find_executable(p->cfg.argv[0], p->cfg.env, exe);
         if (r < 0) {
                 e = -r;
                 goto fail_e;

@@ -417,11 +417,10 @@ static void keep_only_fds(int *fds[], size_t n) {
         (void) close_range(3 + (unsigned) n, ~0U, 0);
 }
 
-/* The first word of argv found on the container's PATH, as execvp would. */
-static int find_executable(const char *name, char *const *env, char buf[static PATH_MAX]) {
+int ctr_find_executable(const char *name, char *const *env, char buf[static PATH_MAX]) {
         if (strchr(name, '/')) {
                 (void) snprintf(buf, PATH_MAX, "%s", name);
-                return 0;
+                return access(buf, X_OK) == 0 ? 0 : -errno;
         }
         const char *path = strv_env_get(env, "PATH");
         if (!path)
@@ -462,7 +461,7 @@ static _noreturn_ void exec_command(const ChildArgs *a, int status_fd) {
         if (chdir(wd) < 0)
                 goto fail;
         char exe[PATH_MAX];
-        int r = find_executable(a->config->argv[0], a->config->env, exe);
+        int r = ctr_find_executable(a->config->argv[0], a->config->env, exe);
         if (r < 0) {
                 errno = -r;
                 goto fail;
@@ -631,7 +630,7 @@ static _noreturn_ void container_main(ChildArgs *a) {
                 if (chdir(a->config->workdir ? a->config->workdir : "/") < 0)
                         r = -errno;
                 else
-                        r = find_executable(a->config->argv[0], a->config->env, exe);
+                        r = ctr_find_executable(a->config->argv[0], a->config->env, exe);
                 if (r == 0) {
                         execve(exe, a->config->argv, a->config->env);
                         r = -errno;

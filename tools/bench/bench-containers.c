@@ -23,23 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 extern char **environ;
 
-static double now_ms(void) {
-        struct timespec t;
-        (void) clock_gettime(CLOCK_MONOTONIC, &t);
-        return (double) t.tv_sec * 1e3 + (double) t.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-        qsort(v, (size_t) n, sizeof *v, cmp_double);
-        return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* Runs argv (NULL-terminated) with stdout to out_fd (-1: /dev/null); returns the exit
  * status, or -1. */
@@ -91,9 +78,9 @@ static int timed(const Tool *t, double *out, const char *fmt, ...) {
         (void) vsnprintf(rest, sizeof rest, fmt, ap);
         va_end(ap);
         (void) snprintf(full, sizeof full, "%s %s", t->prefix, rest);
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
         int r = run(argv_of("%s", full), -1);
-        *out = now_ms() - t0;
+        *out = bench_now_ms() - t0;
         if (r != 0)
                 fprintf(stderr, "bench-containers: '%s' exited %d\n", full, r);
         return r;
@@ -262,10 +249,10 @@ int main(int argc, char **argv) {
                 { "create+start+stop+rm, busybox image, `sleep` under sh", cycles },
         };
         for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
-                double ours = median(rows[r].v[0], rounds);
+                double ours = bench_median(rows[r].v[0], rounds);
                 printf("%-52s %10.2f", rows[r].what, ours);
                 if (n_tools == 2) {
-                        double ref = median(rows[r].v[1], rounds);
+                        double ref = bench_median(rows[r].v[1], rounds);
                         printf(" %10.2f %7.1fx", ref, ref / ours);
                 }
                 putchar('\n');

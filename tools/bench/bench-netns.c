@@ -16,26 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 #include "log.h"
 #include "nl-internal.h"
 
 extern char **environ;
 
-static double now_ms(void) {
-        struct timespec t;
-        (void) clock_gettime(CLOCK_MONOTONIC, &t);
-        return (double) t.tv_sec * 1e3 + (double) t.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n) {
-        qsort(v, n, sizeof *v, cmp_double);
-        return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* Runs `ip ARGS...` the way a shell script would: fork+exec, wait. */
 static int ip(const char *fmt, ...) {
@@ -91,12 +78,12 @@ static int run_netns(NlSock *host, const char *prefix, int count, Run *out, RtEr
                 char ns[64], hif[16];
                 (void) snprintf(ns, sizeof ns, "%s%s-%d", NETNS_NAME_PREFIX, prefix, i);
                 (void) snprintf(hif, sizeof hif, "%s-%d", prefix, i);
-                double t0 = now_ms();
+                double t0 = bench_now_ms();
                 r = netns_create(ns, &fds[i], e);
                 if (r < 0)
                         break;
                 made++;
-                double t1 = now_ms();
+                double t1 = bench_now_ms();
                 NlSock *in = NULL;
                 r = netns_sock_open(fds[i], &in, e);
                 if (r < 0)
@@ -106,7 +93,7 @@ static int run_netns(NlSock *host, const char *prefix, int count, Run *out, RtEr
                                 .peer_sk = in, .owner = owner };
                 r = netns_veth_add(host, &v, NULL, NULL, e);
                 netns_sock_free(in);
-                double t2 = now_ms();
+                double t2 = bench_now_ms();
                 out->ns_ms[i] = t1 - t0;
                 out->wire_ms[i] = t2 - t1;
         }
@@ -114,21 +101,21 @@ static int run_netns(NlSock *host, const char *prefix, int count, Run *out, RtEr
         /* Teardown the way nsprov does it: drop the namespaces and let the kernel take
          * their veths with them in one batch, remove the network's bridge without waiting
          * for that batch, and count it done when the host side is empty. */
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
         for (int i = 0; i < made; i++) {
                 char ns[64];
                 (void) snprintf(ns, sizeof ns, "%s%s-%d", NETNS_NAME_PREFIX, prefix, i);
                 fds[i] = safe_close(fds[i]);
                 (void) netns_delete(ns, NULL);
         }
-        double t1 = now_ms();
+        double t1 = bench_now_ms();
         (void) netns_link_del(host, bri, NULL);
-        double t2 = now_ms();
+        double t2 = bench_now_ms();
         int q = netns_wait_owner_gone(host, owner, 10000, e);
-        out->teardown_ms = now_ms() - t0;
+        out->teardown_ms = bench_now_ms() - t0;
         out->delete_ms = t1 - t0;
         out->bridge_ms = t2 - t1;
-        out->kernel_ms = now_ms() - t2;
+        out->kernel_ms = bench_now_ms() - t2;
         if (r >= 0 && q < 0)
                 r = q;
         free(fds);
@@ -155,9 +142,9 @@ static int run_floor(NlSock *host, const char *prefix, int count, Run *out, RtEr
                 made++;
                 NetnsVeth v = { .ifname = hif, .peer_ifname = "eth0", .peer_netns_fd = fds[i],
                                 .master_ifindex = bri, .up = true, .owner = owner };
-                double t0 = now_ms();
+                double t0 = bench_now_ms();
                 r = nl_transact(host, nl_build_veth(buf, &v), NULL, NULL, e, "floor veth");
-                out->floor_ms[i] = now_ms() - t0;
+                out->floor_ms[i] = bench_now_ms() - t0;
         }
         for (int i = 0; i < made; i++) {
                 char ns[64], hif[16];
@@ -185,28 +172,28 @@ static int run_ip(const char *prefix, int count, Run *out) {
         if (ip("link add %s-br type bridge", prefix) < 0 || ip("link set %s-br up", prefix) < 0)
                 return -EIO;
         for (int i = 0; i < count && r >= 0; i++) {
-                double t0 = now_ms();
+                double t0 = bench_now_ms();
                 r = ip("netns add %s-%d", prefix, i);
                 if (r < 0)
                         break;
                 made++;
-                double t1 = now_ms();
+                double t1 = bench_now_ms();
                 if ((r = ip("link add %s-%d type veth peer name eth0 netns %s-%d", prefix, i, prefix, i)) < 0 ||
                     (r = ip("link set %s-%d master %s-br", prefix, i, prefix)) < 0 ||
                     (r = ip("link set %s-%d up", prefix, i)) < 0 ||
                     (r = ip("-n %s-%d link set eth0 up", prefix, i)) < 0)
                         break;
                 out->ns_ms[i] = t1 - t0;
-                out->wire_ms[i] = now_ms() - t1;
+                out->wire_ms[i] = bench_now_ms() - t1;
         }
         /* What a script does: delete each veth, then each netns. */
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
         for (int i = 0; i < made; i++) {
                 (void) ip("link del %s-%d", prefix, i);
                 (void) ip("netns del %s-%d", prefix, i);
         }
         (void) ip("link del %s-br", prefix);
-        out->teardown_ms = now_ms() - t0;
+        out->teardown_ms = bench_now_ms() - t0;
         return r;
 }
 
@@ -294,8 +281,8 @@ int main(int argc, char **argv) {
         if (rc)
                 return rc;
 
-        double nw = median(n_wire, total), nn = median(n_ns, total), nd = median(n_down, (size_t) rounds);
-        double nf = median(n_floor, total);
+        double nw = bench_median(n_wire, total), nn = bench_median(n_ns, total), nd = bench_median(n_down, (size_t) rounds);
+        double nf = bench_median(n_floor, total);
         printf("bench-netns: %d pairs x %d rounds, medians (ms)\n", count, rounds);
         printf("%-44s %10s %10s %8s\n", "", "netns/", with_ip ? "ip" : "", with_ip ? "ratio" : "");
         const struct {
@@ -311,7 +298,7 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
                 printf("%-44s %10.3f", rows[i].what, rows[i].ours);
                 if (with_ip) {
-                        double ref = median(rows[i].ip_samples, rows[i].n);
+                        double ref = bench_median(rows[i].ip_samples, rows[i].n);
                         printf(" %10.3f %7.1fx", ref, ref / rows[i].ours);
                 }
                 putchar('\n');
@@ -321,10 +308,10 @@ int main(int argc, char **argv) {
                "mark, peer up, netns socket)\n",
                nf, nw - nf);
         printf("  teardown: unmount+unlink of %d netns                 %8.3f\n", count,
-               median(n_del, (size_t) rounds));
+               bench_median(n_del, (size_t) rounds));
         printf("  teardown: deleting the bridge (ports still leaving)  %8.3f\n",
-               median(n_br, (size_t) rounds));
+               bench_median(n_br, (size_t) rounds));
         printf("  teardown: then waiting for the kernel's veth batch   %8.3f\n",
-               median(n_kern, (size_t) rounds));
+               bench_median(n_kern, (size_t) rounds));
         return 0;
 }
