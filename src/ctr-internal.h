@@ -39,9 +39,17 @@ typedef struct RootfsPlan {
 /* Builds the container's root filesystem in the current (new) mount namespace and
  * pivots into it. */
 int rootfs_setup(const RootfsPlan *plan, RtError *err);
+/* The default seccomp filter, compiled once and kept under the runroot. */
+struct sock_filter;
+typedef struct SeccompProgram {
+        struct sock_filter *filter;
+        unsigned short len;
+} SeccompProgram;
+int seccomp_program_load(const CtrStore *s, SeccompProgram *ret, RtError *err);
+void seccomp_program_done(SeccompProgram *p);
 /* Capabilities, no_new_privs and the default seccomp filter for an unprivileged
  * container; nothing for a privileged one. */
-int security_apply(const CtrConfig *c, RtError *err);
+int security_apply(const CtrConfig *c, const SeccompProgram *prog, RtError *err);
 /* The default capability set, Podman's: names in CAP_X form. */
 extern const char *const ctr_default_caps[];
 int caps_resolve(char *const *add, char *const *drop, bool privileged, char ***ret, RtError *err);

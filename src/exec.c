@@ -24,6 +24,7 @@
 
 typedef struct ExecPlan {
         CtrConfig cfg; /* the container's, with argv, env, caps replaced for this exec */
+        SeccompProgram seccomp;
         bool tty, interactive;
         int status_fd; /* errno of a failed exec goes here */
 } ExecPlan;
@@ -46,7 +47,7 @@ static _noreturn_ void exec_child(const ExecPlan *p, int slave) {
                         (void) dup2(null, 0);
         }
         RtError err = {};
-        if (security_apply(&p->cfg, &err) < 0) {
+        if (security_apply(&p->cfg, &p->seccomp, &err) < 0) {
                 e = -err.code;
                 goto fail_e;
         }
@@ -197,9 +198,13 @@ int ctr_exec(const CtrStore *s, const char *id, const CtrExec *ex, int *ret_exit
                 plan.cfg.privileged = true;
         }
 
+        if (!plan.cfg.privileged && (r = seccomp_program_load(s, &plan.seccomp, err)) < 0)
+                return r;
         int status[2];
-        if (pipe2(status, O_CLOEXEC) < 0)
+        if (pipe2(status, O_CLOEXEC) < 0) {
+                seccomp_program_done(&plan.seccomp);
                 return rt_err_set(err, -errno, "pipe");
+        }
         plan.status_fd = status[1];
 
         /* Our terminal goes raw while a pty relays it, as ssh does, and comes back after. */
@@ -251,6 +256,7 @@ int ctr_exec(const CtrStore *s, const char *id, const CtrExec *ex, int *ret_exit
                 *ret_exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         r = 0;
 out:
+        seccomp_program_done(&plan.seccomp);
         if (raw)
                 (void) tcsetattr(0, TCSANOW, &saved);
         close(status[0]);

@@ -397,6 +397,7 @@ typedef struct ChildArgs {
         int sync_fd;       /* to the monitor */
         int stdin_fd, stdout_fd, stderr_fd; /* the command's, in the host's view */
         bool tty;
+        const SeccompProgram *seccomp;
 } ChildArgs;
 
 /* Moves the fds a process keeps to fixed low numbers (3, 4, …) and closes every other one
@@ -604,7 +605,7 @@ static _noreturn_ void container_main(ChildArgs *a) {
                 }
                 a->stdin_fd = a->stdout_fd = a->stderr_fd = slave;
         }
-        if ((r = security_apply(a->config, &e)) < 0)
+        if ((r = security_apply(a->config, a->seccomp, &e)) < 0)
                 goto fail;
 
         if (a->config->init)
@@ -654,6 +655,7 @@ typedef struct Monitor {
         int cli_fd;                  /* sync socket to the CLI */
         int netns_fd;
         CtrAttach attach;            /* the CLI's stdio when attached, else all -1 */
+        const SeccompProgram *seccomp;
         bool attached;
         int log_fd;
         uint64_t log_bytes;
@@ -927,7 +929,7 @@ static _noreturn_ void monitor_main(Monitor *m) {
                 ChildArgs a = { .store = m->store, .config = m->config, .ctrdir = m->ctrdir,
                                 .netns_fd = m->netns_fd, .sync_fd = sp[1], .stdin_fd = c_in,
                                 .stdout_fd = c_out, .stderr_fd = c_err >= 0 ? c_err : c_out,
-                                .tty = m->config->tty };
+                                .tty = m->config->tty, .seccomp = m->seccomp };
                 container_main(&a);
         }
         close(sp[1]);
@@ -1000,6 +1002,11 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
                 return r;
         }
 
+        /* Loaded here, in memory the monitor and PID 1 inherit: after pivot_root the
+         * container cannot reach the host's cache file. */
+        _cleanup_(seccomp_program_done) SeccompProgram prog = {};
+        if (!k->privileged && (r = seccomp_program_load(s, &prog, err)) < 0)
+                goto fail;
         int sp[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
                 r = rt_err_set(err, -errno, "socketpair");
@@ -1015,7 +1022,7 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
         if (mon == 0) {
                 close(sp[0]);
                 Monitor m = { .store = s, .config = k, .cli_fd = sp[1], .netns_fd = netns_fd,
-                              .attach = { -1, -1, -1 }, .log_fd = -1 };
+                              .attach = { -1, -1, -1 }, .log_fd = -1, .seccomp = &prog };
                 (void) snprintf(m.ctrdir, sizeof m.ctrdir, "%s", dir);
                 if (attach) {
                         m.attached = true;

@@ -37,6 +37,11 @@ rc_is() {  # rc_is CODE -- COMMAND...
 
 ok "image add registers a busybox rootfs" -- nsp image add "$P-bb" --rootfs "$tmp/bb" --cmd /bin/sh
 ok "image ls shows host and the new image" -- bash -c "$NSP_DEF nsp image ls | grep -q '^host ' && nsp image ls | grep -q '^$P-bb .*$tmp/bb'"
+host_image() {
+        nsp image add "$P-lnst" --rootfs host --cmd '["sh", "-c", "echo agent-here"]' --env AGENT=1 >/dev/null || return 1
+        [ "$(nsp run --rm "$P-lnst")" = agent-here ] && [ "$(nsp run --rm "$P-lnst" sh -c 'echo $AGENT')" = 1 ]
+}
+ok "image add --rootfs host names the host's root with its own config" -- host_image
 ok "image exists: 0 for an image, 1 for none" -- bash -c "$NSP_DEF nsp image exists '$P-bb' && nsp image exists host && { nsp image exists nope-$P; [ \$? = 1 ]; }"
 
 # --- isolation ---
@@ -104,6 +109,15 @@ ok "exec -e and -w apply" -- is "v /tmp" -- nsp exec -e "X_$P=v" -w /tmp "$P-d" 
 ok "top lists the container's processes" -- bash -c "$NSP_DEF nsp top $P-d | grep -q 'nsprov-init\\|nsprov'"
 ok "logs has stdout and stderr" -- bash -c "$NSP_DEF [ \"\$(nsp logs $P-d 2>/dev/null)\" = out-line ] && [ \"\$(nsp logs $P-d 2>&1 >/dev/null)\" = err-line ]"
 ok "logs --timestamps prefixes RFC 3339 times" -- bash -c "$NSP_DEF nsp logs -t $P-d 2>/dev/null | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z out-line\$'"
+follow_logs() {
+        nsp run -d --name "$P-f" host sh -c 'echo one; sleep 0.3; echo two' >/dev/null || return 1
+        local out; out=$(timeout 10 "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" logs -f "$P-f")
+        nsp rm "$P-f" >/dev/null
+        [ "$out" = "one
+two" ] || { echo "got '$out'"; return 1; }
+}
+ok "logs -f follows until the container ends" -- follow_logs
+ok "logs --tail N keeps the last N lines" -- bash -c "$NSP_DEF nsp run --name $P-t host sh -c 'echo 1; echo 2; echo 3' >/dev/null && [ \"\$(nsp logs --tail 2 $P-t | tr '\\n' ' ')\" = '2 3 ' ] && nsp rm $P-t >/dev/null"
 ok "rm of a running container without -f is refused, named" -- expect_fail 125 "'$P-d' is running" -- nsp rm "$P-d"
 ok "stop uses SIGTERM: the trap's exit status shows" -- bash -c "$NSP_DEF nsp stop $P-d >/dev/null && [ \"\$(nsp inspect -f '{{.State.ExitCode}} {{.State.Status}}' $P-d)\" = '3 exited' ]"
 ok "the netns went with the stop" -- bash -c "$NSP_DEF ! ip netns list | grep -q \$(nsp inspect -f '{{.Id}}' $P-d)"
