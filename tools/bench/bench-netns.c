@@ -41,6 +41,7 @@ static int ip(const char *fmt, ...) {
         pid_t pid;
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", 1 /* O_WRONLY */, 0);
         posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", 1 /* O_WRONLY */, 0);
         int r = posix_spawnp(&pid, "ip", &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
