@@ -15,20 +15,20 @@ int ctr_find_executable(const char *name, char *const *env, char buf[static PATH
 /* The netns name of a container ("nsprov-<id>"). */
 void ctr_netns_name(const char *id, char buf[static 128]);
 
-/* ---- The ledger: every host object a container owns is written down before it is
- * made and crossed out after it is gone, so gc can remove exactly those. ---- */
+/* ---- The ledger: a host object outside our state dirs is written down in its
+ * owner's state dir before it is made, and crossed out after it is gone. ---- */
 typedef enum LedgerKind {
         LEDGER_NETNS,
-        LEDGER_STATEDIR,
-        LEDGER_NAME,
         _LEDGER_KIND_MAX,
 } LedgerKind;
 int ledger_record(const CtrStore *s, const char *owner, LedgerKind kind, const char *object,
                   RtError *err);
 int ledger_forget(const CtrStore *s, const char *owner, LedgerKind kind);
-/* Removes what the ledger lists for owner (netns, name, state dir), then the entries.
- * Best effort throughout; returns how many objects went. */
-int ledger_sweep(const CtrStore *s, const char *owner);
+/* Removes what owner's ledger lists; returns how many objects went. Best effort. */
+int ledger_undo(const CtrStore *s, const char *owner);
+/* Everything of a container: its ledger's objects, its name (when it still points at
+ * it) and its state dir. Best effort; returns how many objects went. */
+int ctr_destroy(const CtrStore *s, const char *id, const char *name);
 
 /* ---- Inside the container (runs in the cloned child) ---- */
 typedef struct RootfsPlan {

@@ -1,20 +1,30 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* system gc and reset: after a monitor, or the whole host, was killed, remove what
- * belongs to no live container. Only what this store's ledger lists, and links marked
- * with such an owner: never anything found by a name pattern. */
+ * belongs to no live container: what the ledgers of dead containers list, state dirs and
+ * names that a create or a removal left halfway, and links marked with a dead owner.
+ * Never anything found by a name pattern. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctr-internal.h"
 #include "fs.h"
 #include "log.h"
 #include "netns.h"
+#include "strv.h"
 
-static bool owner_is_id(const char *s) {
+/* A create or removal in progress has partial dirs and names for a moment: leave
+ * anything younger than this alone. */
+#define GC_GRACE_SECONDS 60
+
+static bool is_id(const char *s) {
         if (strlen(s) != CTR_ID_LEN)
                 return false;
         for (const char *p = s; *p; p++)
@@ -23,78 +33,88 @@ static bool owner_is_id(const char *s) {
         return true;
 }
 
+static bool old_enough(const char *path) {
+        struct stat st;
+        return lstat(path, &st) == 0 && time(NULL) - st.st_mtime > GC_GRACE_SECONDS;
+}
+
+/* One container dir: returns objects removed; adds the id to dead when it is not live. */
+static int gc_container(const CtrStore *s, const char *id, char ***dead) {
+        char lockp[PATH_MAX], dir[PATH_MAX];
+        ctr_path(s, id, "lock", lockp);
+        ctr_path(s, id, NULL, dir);
+        int lock = lock_file(lockp, true, NULL);
+        Container c = {};
+        int r = ctr_load(s, id, &c, NULL);
+        if (lock >= 0)
+                close(lock);
+        if (r < 0) {
+                /* No loadable config: a create or removal that died halfway. */
+                if (!old_enough(dir))
+                        return 0;
+                (void) strv_push(dead, id);
+                return ctr_destroy(s, id, NULL);
+        }
+        bool was_running = c.state.status == CTR_RUNNING;
+        ctr_reconcile(s, &c);
+        int removed = was_running && c.state.status != CTR_RUNNING;
+        if (c.state.status != CTR_RUNNING) {
+                /* An exited container stays (Podman keeps them too); what it no longer
+                 * needs goes. */
+                removed += ledger_undo(s, id);
+                (void) strv_push(dead, id);
+        }
+        ctr_done(&c);
+        return removed;
+}
+
 int ctr_gc(const CtrStore *s, RtError *err) {
         char p[PATH_MAX];
-        (void) snprintf(p, sizeof p, "%s/ledger", s->runroot);
+        int removed = 0;
+        _cleanup_(strv_freep) char **dead = NULL;
+
+        (void) snprintf(p, sizeof p, "%s/containers", s->runroot);
         _cleanup_closedir_ DIR *d = opendir(p);
         if (!d)
                 return rt_err_set(err, -errno, "read %s", p);
-        int removed = 0;
-        char **dead = NULL;
-        size_t n_dead = 0;
         struct dirent *de;
-        while ((de = readdir(d))) {
-                if (!owner_is_id(de->d_name))
+        while ((de = readdir(d)))
+                if (is_id(de->d_name))
+                        removed += gc_container(s, de->d_name, &dead);
+
+        /* Names whose container is gone. */
+        (void) snprintf(p, sizeof p, "%s/names", s->runroot);
+        _cleanup_closedir_ DIR *nd = opendir(p);
+        while (nd && (de = readdir(nd))) {
+                if (de->d_name[0] == '.')
                         continue;
-                const char *id = de->d_name;
-                char lockp[PATH_MAX];
-                ctr_path(s, id, "lock", lockp);
-                Container c = {};
-                if (access(lockp, F_OK) == 0) {
-                        int lock = lock_file(lockp, true, NULL);
-                        int r = ctr_load(s, id, &c, NULL);
-                        if (lock >= 0)
-                                close(lock);
-                        if (r == 0) {
-                                bool was_running = c.state.status == CTR_RUNNING;
-                                ctr_reconcile(s, &c);
-                                removed += was_running && c.state.status != CTR_RUNNING;
-                                bool live = c.state.status == CTR_RUNNING;
-                                ctr_done(&c);
-                                if (live)
-                                        continue;
-                                /* An exited container stays (podman keeps them too); only
-                                 * what it no longer needs goes: its netns. */
-                                char ns[128];
-                                ctr_netns_name(id, ns);
-                                if (netns_delete(ns, NULL) == 0)
-                                        removed++;
-                                (void) ledger_forget(s, id, LEDGER_NETNS);
-                                char **nd = realloc(dead, (n_dead + 1) * sizeof *nd);
-                                if (nd) {
-                                        dead = nd;
-                                        dead[n_dead++] = strdup(id);
-                                }
-                                continue;
-                        }
-                }
-                /* No loadable container: a create that died halfway, or a removal that
-                 * did. Everything the ledger lists goes. */
-                removed += ledger_sweep(s, id);
-                char **nd = realloc(dead, (n_dead + 1) * sizeof *nd);
-                if (nd) {
-                        dead = nd;
-                        dead[n_dead++] = strdup(id);
-                }
+                char np[PATH_MAX], id[CTR_ID_LEN + 1] = "", dir[PATH_MAX];
+                (void) snprintf(np, sizeof np, "%s/%s", p, de->d_name);
+                int fd = open(np, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                ssize_t n = read(fd, id, CTR_ID_LEN);
+                close(fd);
+                bool valid = n == CTR_ID_LEN && is_id(id);
+                if (valid)
+                        ctr_path(s, id, NULL, dir);
+                if ((!valid || access(dir, F_OK) < 0) && old_enough(np) && unlink(np) == 0)
+                        removed++;
         }
 
-        /* Links whose mark names one of those dead owners. */
+        /* Links whose mark names one of the dead owners. */
         _cleanup_(netns_sock_freep) NlSock *sk = NULL;
         NetnsMarked m = {};
-        if (n_dead && netns_sock_open(-1, &sk, NULL) == 0 &&
+        if (dead && netns_sock_open(-1, &sk, NULL) == 0 &&
             netns_find_marked(sk, NULL, NULL, &m, NULL) == 0) {
                 for (size_t i = 0; i < m.links.n; i++) {
                         const char *owner = netns_link_owner(&m.links.links[i]);
-                        for (size_t k = 0; owner && k < n_dead; k++)
-                                if (dead[k] && streq(owner, dead[k]) &&
-                                    netns_link_del(sk, m.links.links[i].ifindex, NULL) == 0)
-                                        removed++;
+                        if (owner && strv_contains(dead, owner) &&
+                            netns_link_del(sk, m.links.links[i].ifindex, NULL) == 0)
+                                removed++;
                 }
                 netns_marked_done(&m);
         }
-        for (size_t i = 0; i < n_dead; i++)
-                free(dead[i]);
-        free(dead);
         return removed;
 }
 

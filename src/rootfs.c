@@ -40,7 +40,8 @@ static int write_etc_files(const char *dir, const CtrConfig *c, RtError *err) {
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 (void) snprintf(text, sizeof text, files[i].fmt, c->hostname);
                 (void) snprintf(p, sizeof p, "%s/%s", dir, files[i].name);
-                int r = write_file_atomic(p, text, strlen(text), 0644, 0, err);
+                /* fresh dirs nobody reads yet: plain writes */
+                int r = write_file(p, text, strlen(text), 0644, false, err);
                 if (r < 0)
                         return r;
         }
@@ -50,7 +51,7 @@ static int write_etc_files(const char *dir, const CtrConfig *c, RtError *err) {
         if (read_file("/etc/resolv.conf", 64 * 1024, &resolv, NULL, NULL) < 0)
                 resolv = NULL;
         (void) snprintf(p, sizeof p, "%s/resolv.conf", dir);
-        int r = write_file_atomic(p, resolv ? resolv : "", resolv ? strlen(resolv) : 0, 0644, 0, err);
+        int r = write_file(p, resolv ? resolv : "", resolv ? strlen(resolv) : 0, 0644, false, err);
         free(resolv);
         return r;
 }

@@ -357,10 +357,6 @@ int ctr_create(const CtrStore *s, const CtrSpec *spec, char ret_id[static CTR_ID
 
         char dir[PATH_MAX];
         ctr_path(s, k->id, NULL, dir);
-        /* The ledger first: a crash from here on leaves entries that gc can act on. */
-        if ((r = ledger_record(s, k->id, LEDGER_STATEDIR, dir, err)) < 0 ||
-            (r = ledger_record(s, k->id, LEDGER_NAME, k->name, err)) < 0)
-                goto fail;
         /* Generated names can collide; try a few before giving up. */
         for (int tries = 0;; tries++) {
                 r = claim_name(s, k->name, k->id, err);
@@ -368,22 +364,20 @@ int ctr_create(const CtrStore *s, const CtrSpec *spec, char ret_id[static CTR_ID
                         break;
                 size_t l = strlen(k->name);
                 (void) snprintf(k->name + (l > 60 ? 60 : l), 5, "%d", tries);
-                (void) ledger_record(s, k->id, LEDGER_NAME, k->name, NULL);
         }
         if (r < 0)
-                goto fail;
+                return r;
         if (mkdir(dir, 0700) < 0) {
                 r = rt_err_set(err, -errno, "create %s", dir);
                 goto fail;
         }
-        c.state.status = CTR_CREATED;
-        if ((r = rootfs_prepare(s, k, err)) < 0 || (r = ctr_config_write(s, k, err)) < 0 ||
-            (r = ctr_state_write(s, k->id, &c.state, err)) < 0)
+        /* No state file yet: a container without one is "created". */
+        if ((r = rootfs_prepare(s, k, err)) < 0 || (r = ctr_config_write(s, k, err)) < 0)
                 goto fail;
         memcpy(ret_id, k->id, CTR_ID_LEN + 1);
         return 0;
 fail:
-        (void) ledger_sweep(s, k->id);
+        (void) ctr_destroy(s, k->id, k->name);
         return r;
 }
 
@@ -767,7 +761,7 @@ static void monitor_finish(Monitor *m, int exit_code) {
         (void) netns_delete(ns, NULL);
         (void) ledger_forget(m->store, c->id, LEDGER_NETNS);
         if (c->rm) {
-                (void) ledger_sweep(m->store, c->id);
+                (void) ctr_destroy(m->store, c->id, c->name);
         } else {
                 CtrState st = {};
                 if (ctr_state_read(m->store, c->id, &st, NULL) == 0) {
@@ -1145,7 +1139,7 @@ void ctr_reconcile(const CtrStore *s, Container *c) {
         st->init = (ProcId) {};
         (void) snprintf(st->error, sizeof st->error, "monitor died");
         if (c->config.rm) {
-                (void) ledger_sweep(s, c->config.id);
+                (void) ctr_destroy(s, c->config.id, c->config.name);
                 return;
         }
         (void) ctr_state_write(s, c->config.id, st, NULL);
@@ -1245,7 +1239,7 @@ int ctr_remove(const CtrStore *s, const char *id, bool force, RtError *err) {
         _cleanup_close_ int lock = lock_file(p, true, err);
         if (lock < 0)
                 return lock;
-        (void) ledger_sweep(s, c.config.id);
+        (void) ctr_destroy(s, c.config.id, c.config.name);
         return 0;
 }
 

@@ -44,7 +44,7 @@ int ctr_store_init(CtrStore *s, const char *root, const char *runroot, RtError *
                 return rt_err_setx(err, -ENAMETOOLONG, "--root or --runroot path is too long");
         (void) snprintf(s->root, sizeof s->root, "%s", root);
         (void) snprintf(s->runroot, sizeof s->runroot, "%s", runroot);
-        const char *dirs[] = { "containers", "names", "ledger" };
+        const char *dirs[] = { "containers", "names" };
         char p[PATH_MAX];
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 (void) snprintf(p, sizeof p, "%s/%s", s->runroot, dirs[i]);
@@ -160,7 +160,9 @@ int ctr_config_write(const CtrStore *s, const CtrConfig *c, RtError *err) {
                 return rt_err_set(err, -ENOMEM, "encode container config");
         char p[PATH_MAX];
         ctr_path(s, c->id, "config.json", p);
-        int r = write_file_atomic(p, text, strlen(text), 0600, 0, err);
+        /* Written once, into a fresh dir, never rewritten: a plain exclusive write. A
+         * reader that comes too early sees no file or a short one and skips the dir. */
+        int r = write_file(p, text, strlen(text), 0600, true, err);
         free(text);
         return r;
 }
@@ -292,6 +294,11 @@ static int state_from_json(json_t *j, CtrState *st) {
 int ctr_state_read(const CtrStore *s, const char *id, CtrState *ret, RtError *err) {
         char p[PATH_MAX];
         ctr_path(s, id, "state.json", p);
+        /* Never started: create writes no state file. */
+        if (access(p, F_OK) < 0 && errno == ENOENT) {
+                *ret = (CtrState) { .status = CTR_CREATED };
+                return 0;
+        }
         json_t *j = load_json(p, err);
         if (!j)
                 return err ? err->code : -EBADMSG;

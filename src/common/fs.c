@@ -91,6 +91,25 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
         return 0;
 }
 
+int write_file(const char *path, const void *data, size_t len, mode_t mode, bool exclusive,
+               RtError *err) {
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC),
+                                      mode);
+        if (fd < 0)
+                return rt_err_set(err, -errno, "create %s", path);
+        const char *p = data;
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return rt_err_set(err, n < 0 ? -errno : -EIO, "write %s", path);
+                p += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
 int read_file(const char *path, size_t max, char **ret, size_t *ret_len, RtError *err) {
         _cleanup_fclose_ FILE *f = fopen(path, "re");
         if (!f)

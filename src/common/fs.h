@@ -21,6 +21,11 @@ typedef enum WriteFlags {
  * so readers see the old or the new content, never a torn one. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                       WriteFlags flags, RtError *err);
+/* A plain write (O_CREAT|O_TRUNC, or O_EXCL with exclusive): for files nobody can be
+ * reading yet (a fresh dir, a fresh tmpfs) or that are written once; one rename cheaper
+ * than write_file_atomic. */
+int write_file(const char *path, const void *data, size_t len, mode_t mode, bool exclusive,
+               RtError *err);
 /* Reads a whole file of at most max bytes, NUL-terminated. */
 int read_file(const char *path, size_t max, char **ret, size_t *ret_len, RtError *err);
 

@@ -130,7 +130,7 @@ ok "start again, then stop escalates to SIGKILL when TERM is ignored" -- bash -c
 ok "restart brings a stopped container back" -- bash -c "$NSP_DEF nsp restart $P-d >/dev/null && [ \"\$(nsp inspect -f '{{.State.Status}}' $P-d)\" = running ]"
 ok "kill --signal sends that signal" -- bash -c "$NSP_DEF nsp kill -s TERM $P-d >/dev/null && [ \"\$(nsp wait $P-d)\" = 3 ]"
 ok "rm removes it and its name" -- bash -c "$NSP_DEF nsp rm $P-d $P-k >/dev/null && ! nsp inspect $P-d >/dev/null 2>&1 && empty $tmp/run/containers"
-ok "--rm leaves nothing once it returns" -- bash -c "$NSP_DEF nsp run --rm --name $P-r host true && ! nsp ps -a | grep -q $P-r && empty $tmp/run/containers $tmp/run/names $tmp/run/ledger"
+ok "--rm leaves nothing once it returns" -- bash -c "$NSP_DEF nsp run --rm --name $P-r host true && ! nsp ps -a | grep -q $P-r && empty $tmp/run/containers $tmp/run/names"
 ok "run attached relays stdout and stderr" -- bash -c "$NSP_DEF [ \"\$(nsp run --rm host sh -c 'echo a; echo b >&2' 2>/dev/null)\" = a ] && [ \"\$(nsp run --rm host sh -c 'echo a; echo b >&2' 2>&1 >/dev/null)\" = b ]"
 run_stdin() { [ "$(echo in | nsp run --rm -i host cat)" = in ]; }
 ok "run -i feeds stdin to the command" -- run_stdin
@@ -154,7 +154,7 @@ ok "kill -9 of a monitor, then system gc, leaves nothing" -- bash -c "$NSP_DEF
         nsp system gc >/dev/null || exit 1
         [ ! -e /run/netns/nsprov-\$id ] || { echo 'netns left'; exit 1; }
         [ \"\$(nsp inspect -f '{{.State.Status}}' $P-g)\" = exited ] || exit 1
-        nsp rm $P-g >/dev/null && empty $tmp/run/containers $tmp/run/ledger"
+        nsp rm $P-g >/dev/null && empty $tmp/run/containers"
 
 # --- races ---
 ok "20 parallel run -d with distinct names all start" -- bash -c "$NSP_DEF
@@ -181,7 +181,7 @@ ok "'..' in a mount destination" -- expect_fail 125 "must not contain '..'" -- n
 ok "an unknown capability" -- expect_fail 125 "unknown capability 'CAP_NOPE'" -- nsp run --rm --cap-add CAP_NOPE host true
 ok "an unknown stop signal" -- expect_fail 125 "unknown stop signal 'SIGNOPE'" -- nsp create --stop-signal SIGNOPE host true
 ok "no such container" -- expect_fail 125 "no such container 'nope-$P'" -- nsp stop "nope-$P"
-ok "after all the bad input nothing is left" -- empty "$tmp/run/containers" "$tmp/run/names" "$tmp/run/ledger"
+ok "after all the bad input nothing is left" -- empty "$tmp/run/containers" "$tmp/run/names"
 
 # --- soak ---
 ok "200 run --rm cycles leave no mount, netns, process or state file" -- bash -c "$NSP_DEF
@@ -192,5 +192,5 @@ ok "200 run --rm cycles leave no mount, netns, process or state file" -- bash -c
         [ \$n0 = \$n1 ] || { echo \"netns \$n0 -> \$n1\"; exit 1; }
         # open files across the host: other activity moves this a little, a leak per cycle would not
         [ \$((f1 - f0)) -lt 100 ] || { echo \"open files \$f0 -> \$f1\"; exit 1; }
-        empty $tmp/run/containers $tmp/run/names $tmp/run/ledger"
+        empty $tmp/run/containers $tmp/run/names"
 ok "system reset removes every container" -- bash -c "$NSP_DEF nsp run -d --name $P-x1 host sleep 60 >/dev/null; nsp create --name $P-x2 host true >/dev/null; nsp system reset --force >/dev/null && empty $tmp/run/containers"
