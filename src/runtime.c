@@ -42,6 +42,7 @@ enum {
         SYNC_STARTED,
         SYNC_EXITED,
         SYNC_PTY,    /* carries the pty master, made in the container's own devpts */
+        SYNC_GO,     /* monitor to PID 1: the netns is named, run the command */
 };
 
 typedef struct SyncMsg {
@@ -387,7 +388,6 @@ typedef struct ChildArgs {
         const CtrStore *store;
         const CtrConfig *config;
         const char *ctrdir;
-        int netns_fd;
         int sync_fd;       /* to the monitor */
         int stdin_fd, stdout_fd, stderr_fd; /* the command's, in the host's view */
         bool tty;
@@ -540,7 +540,7 @@ static _noreturn_ void container_main(ChildArgs *a) {
         RtError e = {};
         int r;
         bool shared_err = a->stderr_fd == a->stdout_fd, shared_in = a->stdin_fd == a->stdout_fd;
-        int *keep[] = { &a->netns_fd, &a->sync_fd, &a->stdin_fd, &a->stdout_fd, &a->stderr_fd };
+        int *keep[] = { &a->sync_fd, &a->stdin_fd, &a->stdout_fd, &a->stderr_fd };
         keep_only_fds(keep, ELEMENTSOF(keep));
         /* a pty is one fd for all three: keep exec_command's TIOCSCTTY on the same one */
         if (shared_err) {
@@ -557,12 +557,6 @@ static _noreturn_ void container_main(ChildArgs *a) {
         if (getppid() == 1)
                 _exit(125);
 
-        r = sys_setns(a->netns_fd, CLONE_NEWNET);
-        if (r < 0) {
-                (void) rt_err_set(&e, r, "join network namespace");
-                goto fail;
-        }
-        close(a->netns_fd);
         /* A fresh netns has only lo, at index 1, and it is down. */
         {
                 _cleanup_(netns_sock_freep) NlSock *sk = NULL;
@@ -601,6 +595,13 @@ static _noreturn_ void container_main(ChildArgs *a) {
         }
         if ((r = security_apply(a->config, a->seccomp, &e)) < 0)
                 goto fail;
+        /* The monitor names our netns in parallel with the setup above; the command must
+         * not run (and maybe end, taking the netns with it) before that is done. */
+        {
+                SyncMsg go = {};
+                if (sync_recv(a->sync_fd, &go, 60 * 1000) != 1 || go.type != SYNC_GO)
+                        _exit(125);
+        }
 
         if (a->config->init)
                 run_init(a);
@@ -647,7 +648,6 @@ typedef struct Monitor {
         const CtrConfig *config;
         char ctrdir[PATH_MAX];
         int cli_fd;                  /* sync socket to the CLI */
-        int netns_fd;
         CtrAttach attach;            /* the CLI's stdio when attached, else all -1 */
         const SeccompProgram *seccomp;
         bool attached;
@@ -860,7 +860,7 @@ static int monitor_loop(Monitor *m, pid_t child, int out_fd, int err_fd, int in_
 static _noreturn_ void monitor_main(Monitor *m) {
         (void) setsid();
         (void) prctl(PR_SET_NAME, "nsprov-monitor");
-        int *keep[] = { &m->cli_fd, &m->netns_fd, &m->attach.stdin_fd, &m->attach.stdout_fd,
+        int *keep[] = { &m->cli_fd, &m->attach.stdin_fd, &m->attach.stdout_fd,
                         &m->attach.stderr_fd };
         keep_only_fds(keep, ELEMENTSOF(keep));
         /* Our own stdio must not keep the caller's pipes open: `$(nsprov run -d …)` would
@@ -910,8 +910,8 @@ static _noreturn_ void monitor_main(Monitor *m) {
         int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 
         pid_t child = (pid_t) syscall(SYS_clone,
-                                      CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-                                              CLONE_NEWCGROUP | SIGCHLD,
+                                      CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS |
+                                              CLONE_NEWIPC | CLONE_NEWCGROUP | SIGCHLD,
                                       NULL, NULL, NULL, NULL);
         if (child < 0) {
                 (void) rt_err_set(&e, -errno, "clone the container's namespaces");
@@ -921,14 +921,28 @@ static _noreturn_ void monitor_main(Monitor *m) {
         if (child == 0) {
                 close(sp[0]);
                 ChildArgs a = { .store = m->store, .config = m->config, .ctrdir = m->ctrdir,
-                                .netns_fd = m->netns_fd, .sync_fd = sp[1], .stdin_fd = c_in,
+                                .sync_fd = sp[1], .stdin_fd = c_in,
                                 .stdout_fd = c_out, .stderr_fd = c_err >= 0 ? c_err : c_out,
                                 .tty = m->config->tty, .seccomp = m->seccomp };
                 container_main(&a);
         }
         close(sp[1]);
-        close(m->netns_fd);
-        m->netns_fd = -1;
+        /* Name the container's netns while its PID 1 builds the root: both cores busy. A
+         * netns left by a killed monitor under this name is this container's own. */
+        char ns[128];
+        ctr_netns_name(m->config->id, ns);
+        r = netns_pin(ns, child, &e);
+        if (r == -EEXIST) {
+                (void) netns_delete(ns, NULL);
+                r = netns_pin(ns, child, &e);
+        }
+        if (r < 0) {
+                (void) kill(child, SIGKILL);
+                (void) waitpid(child, NULL, 0);
+                sync_send(m->cli_fd, SYNC_ERROR, r, 0, e.msg);
+                _exit(1);
+        }
+        sync_send(sp[0], SYNC_GO, 0, 0, NULL);
         if (c_in >= 0 && c_in != c_out)
                 close(c_in);
         if (c_err >= 0 && c_err != c_out)
@@ -981,20 +995,10 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
         ctr_netns_name(k->id, ns);
         ctr_path(s, k->id, NULL, dir);
 
+        /* The monitor's clone makes the netns and names it; written down first. */
         int r = ledger_record(s, k->id, LEDGER_NETNS, ns, err);
         if (r < 0)
                 return r;
-        _cleanup_close_ int netns_fd = -1;
-        r = netns_create(ns, &netns_fd, err);
-        if (r == -EEXIST) {
-                /* Left by a monitor that was killed: it is this container's, remove it. */
-                (void) netns_delete(ns, NULL);
-                r = netns_create(ns, &netns_fd, err);
-        }
-        if (r < 0) {
-                (void) ledger_forget(s, k->id, LEDGER_NETNS);
-                return r;
-        }
 
         /* Loaded here, in memory the monitor and PID 1 inherit: after pivot_root the
          * container cannot reach the host's cache file. */
@@ -1015,7 +1019,7 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
         }
         if (mon == 0) {
                 close(sp[0]);
-                Monitor m = { .store = s, .config = k, .cli_fd = sp[1], .netns_fd = netns_fd,
+                Monitor m = { .store = s, .config = k, .cli_fd = sp[1],
                               .attach = { -1, -1, -1 }, .log_fd = -1, .seccomp = &prog };
                 (void) snprintf(m.ctrdir, sizeof m.ctrdir, "%s", dir);
                 if (attach) {

@@ -131,7 +131,9 @@ static bool podman_setup(Tool *t, const char *dir, const char *bbtree) {
 int main(int argc, char **argv) {
         int rounds = 30;
         const char *nsprov = "build/src/nsprov";
+        bool want_podman = true;
         static const struct option options[] = { { "rounds", required_argument, NULL, 'r' },
+                                                 { "no-podman", no_argument, NULL, 'P' },
                                                  { "nsprov", required_argument, NULL, 'n' },
                                                  { "help", no_argument, NULL, 'h' }, {} };
         int c;
@@ -139,8 +141,9 @@ int main(int argc, char **argv) {
                 switch (c) {
                 case 'r': rounds = atoi(optarg); break;
                 case 'n': nsprov = optarg; break;
+                case 'P': want_podman = false; break;
                 default:
-                        printf("Usage: bench-containers [--rounds N] [--nsprov PATH]\n");
+                        printf("Usage: bench-containers [--rounds N] [--nsprov PATH] [--no-podman]\n");
                         return c == 'h' ? 0 : 2;
                 }
         if (rounds < 3 || rounds > 1000 || access(nsprov, X_OK) < 0) {
@@ -170,8 +173,8 @@ int main(int argc, char **argv) {
         Tool tools[2] = { { .name = "nsprov", .image = "host" } };
         (void) snprintf(tools[0].prefix, sizeof tools[0].prefix, "%s --root %s/nsroot --runroot %s/nsrun",
                         nsprov, dir, dir);
-        int n_tools = podman_setup(&tools[1], dir, bb) ? 2 : 1;
-        if (n_tools == 1)
+        int n_tools = want_podman && podman_setup(&tools[1], dir, bb) ? 2 : 1;
+        if (n_tools == 1 && want_podman)
                 fprintf(stderr, "bench-containers: podman not installed; nsprov alone\n");
 
         double *runs[2], *cycles[2], *runs_bb[2];
