@@ -158,7 +158,8 @@ typedef struct CtrAttach {
 } CtrAttach;
 
 /* Starts the container's monitor and init. With attach, returns once the container has
- * exited, its exit status in *ret_exit_code. */
+ * exited, its exit status in *ret_exit_code. When the command could not be run (126) or
+ * found (127), the error comes with that status in *ret_exit_code. */
 int ctr_start(const CtrStore *s, const char *id, const CtrAttach *attach, int *ret_exit_code,
               RtError *err);
 /* SIGTERM (or the configured signal), then SIGKILL after timeout seconds (-1: the

@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,8 @@ enum {
 typedef struct SyncMsg {
         int type;
         int code;   /* -errno for SYNC_ERROR, exit status for SYNC_EXITED */
-        pid_t pid;  /* SYNC_STARTED: the container's PID 1 as the host sees it */
+        pid_t pid;  /* SYNC_STARTED: the container's PID 1 as the host sees it;
+                     * SYNC_ERROR: 126/127 when the command could not be run/found */
         char msg[512];
 } SyncMsg;
 
@@ -470,40 +472,62 @@ fail:;
 
 static void describe_exec_error(const CtrConfig *c, int e, char *buf, size_t size) {
         if (e == ENOENT)
-                (void) snprintf(buf, size, "exec '%s': executable file not found in $PATH or "
-                                "workdir '%s' missing: No such file or directory",
-                                c->argv[0], c->workdir ? c->workdir : "/");
+                (void) snprintf(buf, size, "exec '%s': executable file not found in $PATH: "
+                                "No such file or directory", c->argv[0]);
         else
                 (void) snprintf(buf, size, "exec '%s': %s", c->argv[0], strerror(e));
 }
 
 /* PID 1: forks the command, reaps everything, forwards signals, exits with the
  * command's status (128+N when a signal N ended it). */
-static _noreturn_ void run_init(const ChildArgs *a) {
-        sigset_t all;
-        sigfillset(&all);
-        (void) sigprocmask(SIG_BLOCK, &all, NULL);
+/* Without a terminal the command starts through posix_spawn: glibc's vfork-style clone
+ * skips copying our page tables, and an exec failure comes back as its return value. A
+ * terminal needs TIOCSCTTY in the child, which posix_spawn cannot do: fork then. */
+static int spawn_command(const ChildArgs *a, pid_t *ret_pid) {
+        char exe[PATH_MAX];
+        int r = ctr_find_executable(a->config->argv[0], a->config->env, exe);
+        if (r < 0)
+                return -r;
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t at;
+        sigset_t none, dfl;
+        sigemptyset(&none);
+        sigemptyset(&dfl);
+        static const int reset[] = { SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD };
+        for (size_t i = 0; i < ELEMENTSOF(reset); i++)
+                sigaddset(&dfl, reset[i]);
+        posix_spawn_file_actions_init(&fa);
+        posix_spawnattr_init(&at);
+        (void) posix_spawn_file_actions_adddup2(&fa, a->stdin_fd, 0);
+        (void) posix_spawn_file_actions_adddup2(&fa, a->stdout_fd, 1);
+        (void) posix_spawn_file_actions_adddup2(&fa, a->stderr_fd, 2);
+        (void) posix_spawn_file_actions_addchdir_np(&fa, a->config->workdir ? a->config->workdir : "/");
+        (void) posix_spawnattr_setsigmask(&at, &none);
+        (void) posix_spawnattr_setsigdefault(&at, &dfl);
+        (void) posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+                                                      POSIX_SPAWN_SETSIGDEF);
+        r = posix_spawn(ret_pid, exe, &fa, &at, a->config->argv, a->config->env);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&at);
+        return r;
+}
 
+static int fork_command(const ChildArgs *a, pid_t *ret_pid) {
         int status_pipe[2];
-        if (pipe2(status_pipe, O_CLOEXEC) < 0) {
-                sync_send(a->sync_fd, SYNC_ERROR, -errno, 0, "init: pipe");
-                _exit(125);
-        }
+        if (pipe2(status_pipe, O_CLOEXEC) < 0)
+                return errno;
         pid_t cmd = fork();
         if (cmd < 0) {
-                sync_send(a->sync_fd, SYNC_ERROR, -errno, 0, "init: fork the command");
-                _exit(125);
+                int e = errno;
+                close(status_pipe[0]);
+                close(status_pipe[1]);
+                return e;
         }
         if (cmd == 0) {
                 close(status_pipe[0]);
                 exec_command(a, status_pipe[1]);
         }
         close(status_pipe[1]);
-        close(a->stdin_fd);
-        close(a->stdout_fd);
-        if (a->stderr_fd != a->stdout_fd)
-                close(a->stderr_fd);
-
         int e = 0;
         ssize_t n;
         do
@@ -511,13 +535,41 @@ static _noreturn_ void run_init(const ChildArgs *a) {
         while (n < 0 && errno == EINTR);
         close(status_pipe[0]);
         if (n == sizeof e) {
+                (void) waitpid(cmd, NULL, 0);
+                return e;
+        }
+        *ret_pid = cmd;
+        return 0;
+}
+
+/* PID 1: starts the command, reaps everything, forwards signals, exits with the
+ * command's status (128+N when a signal N ended it). */
+static _noreturn_ void run_init(const ChildArgs *a) {
+        sigset_t all;
+        sigfillset(&all);
+        (void) sigprocmask(SIG_BLOCK, &all, NULL);
+
+        pid_t cmd = -1;
+        struct stat wst;
+        if (a->config->workdir && (stat(a->config->workdir, &wst) < 0 || !S_ISDIR(wst.st_mode))) {
+                char msg[512];
+                (void) snprintf(msg, sizeof msg, "workdir '%s' does not exist in the container",
+                                a->config->workdir);
+                sync_send(a->sync_fd, SYNC_ERROR, -ENOENT, 126, msg);
+                _exit(126);
+        }
+        int e = a->tty ? fork_command(a, &cmd) : spawn_command(a, &cmd);
+        close(a->stdin_fd);
+        close(a->stdout_fd);
+        if (a->stderr_fd != a->stdout_fd)
+                close(a->stderr_fd);
+        if (e != 0) {
                 char msg[512];
                 describe_exec_error(a->config, e, msg, sizeof msg);
-                sync_send(a->sync_fd, SYNC_ERROR, -e, 0, msg);
+                sync_send(a->sync_fd, SYNC_ERROR, -e, e == ENOENT ? 127 : 126, msg);
                 _exit(e == ENOENT ? 127 : 126);
         }
         sync_send(a->sync_fd, SYNC_STARTED, 0, 0, NULL);
-        close(a->sync_fd);
 
         for (;;) {
                 siginfo_t si;
@@ -531,8 +583,13 @@ static _noreturn_ void run_init(const ChildArgs *a) {
                 int st;
                 pid_t p;
                 while ((p = waitpid(-1, &st, WNOHANG)) > 0)
-                        if (p == cmd)
-                                _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+                        if (p == cmd) {
+                                int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+                                /* Told before we exit: the kernel's teardown of our
+                                 * namespaces then overlaps the monitor's bookkeeping. */
+                                sync_send(a->sync_fd, SYNC_EXITED, code, 0, NULL);
+                                _exit(code);
+                        }
         }
 }
 
@@ -633,7 +690,7 @@ static _noreturn_ void container_main(ChildArgs *a) {
                 }
                 char msg[512];
                 describe_exec_error(a->config, -r, msg, sizeof msg);
-                sync_send(a->sync_fd, SYNC_ERROR, r, 0, msg);
+                sync_send(a->sync_fd, SYNC_ERROR, r, r == -ENOENT ? 127 : 126, msg);
                 _exit(r == -ENOENT ? 127 : 126);
         }
 fail:
@@ -777,21 +834,26 @@ static void monitor_finish(Monitor *m, int exit_code) {
                 close(lock);
 }
 
-static int monitor_loop(Monitor *m, pid_t child, int out_fd, int err_fd, int in_fd, int sigfd) {
+/* Relays and logs output until the container has ended and its output is drained.
+ * ctl_fd is the sync socket to PID 1, which reports the command's status before it exits;
+ * *ret_reaped says whether PID 1 has been waited for already. */
+static int monitor_loop(Monitor *m, pid_t child, int out_fd, int err_fd, int in_fd, int sigfd,
+                        int ctl_fd, bool *ret_reaped) {
         char buf[16384];
         int exit_code = -1;
-        bool child_done = false;
+        bool child_done = false, reaped = false;
         /* After PID 1 is gone, the pid namespace is gone and every writer with it; the
          * pipes reach EOF soon. The bound is for a pipe some process outside still
          * holds (a leaked fd): we do not wait on it forever. */
         uint64_t drain_deadline = 0;
 
         while (out_fd >= 0 || err_fd >= 0 || !child_done) {
-                struct pollfd p[4] = {
+                struct pollfd p[5] = {
                         { .fd = sigfd, .events = POLLIN },
                         { .fd = out_fd, .events = POLLIN },
                         { .fd = err_fd, .events = POLLIN },
                         { .fd = in_fd >= 0 ? m->attach.stdin_fd : -1, .events = POLLIN },
+                        { .fd = ctl_fd, .events = POLLIN },
                 };
                 int timeout = -1;
                 if (child_done) {
@@ -800,11 +862,22 @@ static int monitor_loop(Monitor *m, pid_t child, int out_fd, int err_fd, int in_
                                 break;
                         timeout = (int) (drain_deadline - now);
                 }
-                int n = poll(p, 4, timeout);
+                int n = poll(p, 5, timeout);
                 if (n < 0 && errno != EINTR)
                         break;
                 if (n <= 0)
                         continue;
+                if (ctl_fd >= 0 && (p[4].revents & (POLLIN | POLLHUP | POLLERR))) {
+                        SyncMsg msg = {};
+                        int r = sync_recv(ctl_fd, &msg, 0);
+                        if (r == 1 && msg.type == SYNC_EXITED && !child_done) {
+                                exit_code = msg.code;
+                                child_done = true;
+                                drain_deadline = now_monotonic_ms() + 2000;
+                        }
+                        if (r != 1)
+                                ctl_fd = safe_close(ctl_fd);
+                }
                 if (p[0].revents & POLLIN) {
                         struct signalfd_siginfo si;
                         (void) !read(sigfd, &si, sizeof si);
@@ -812,9 +885,13 @@ static int monitor_loop(Monitor *m, pid_t child, int out_fd, int err_fd, int in_
                         pid_t w;
                         while ((w = waitpid(-1, &st, WNOHANG)) > 0)
                                 if (w == child) {
-                                        exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-                                        child_done = true;
-                                        drain_deadline = now_monotonic_ms() + 2000;
+                                        if (!child_done) {
+                                                exit_code = WIFEXITED(st) ? WEXITSTATUS(st)
+                                                                          : 128 + WTERMSIG(st);
+                                                child_done = true;
+                                                drain_deadline = now_monotonic_ms() + 2000;
+                                        }
+                                        reaped = true;
                                 }
                 }
                 for (int s = 0; s < 2; s++) {
@@ -849,11 +926,15 @@ static int monitor_loop(Monitor *m, pid_t child, int out_fd, int err_fd, int in_
                 }
         }
         log_flush_partial(m);
+        if (ctl_fd >= 0)
+                close(ctl_fd);
         if (!child_done) {
                 int st;
                 if (waitpid(child, &st, 0) == child)
                         exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+                reaped = true;
         }
+        *ret_reaped = reaped;
         return exit_code;
 }
 
@@ -961,14 +1042,13 @@ static _noreturn_ void monitor_main(Monitor *m) {
         }
         if (!m->config->tty || (r == 1 && msg.type == SYNC_PTY))
                 r = sync_recv(sp[0], &msg, 60 * 1000);
-        close(sp[0]);
         if (r < 0 || (r == 1 && msg.type == SYNC_ERROR)) {
                 if (r < 0)
                         (void) snprintf(msg.msg, sizeof msg.msg, "container setup did not answer: %s",
                                         strerror(-r));
                 (void) kill(child, SIGKILL);
                 (void) waitpid(child, NULL, 0);
-                sync_send(m->cli_fd, SYNC_ERROR, r < 0 ? r : msg.code, 0, msg.msg);
+                sync_send(m->cli_fd, SYNC_ERROR, r < 0 ? r : msg.code, r < 0 ? 0 : msg.pid, msg.msg);
                 _exit(1);
         }
         /* r == 0 (EOF: exec'd as PID 1) or SYNC_STARTED */
@@ -976,20 +1056,25 @@ static _noreturn_ void monitor_main(Monitor *m) {
         if (!m->attached)
                 m->cli_fd = safe_close(m->cli_fd);
 
-        int code = monitor_loop(m, child, m_out, m_err, m_in, sigfd);
+        bool reaped;
+        int code = monitor_loop(m, child, m_out, m_err, m_in, sigfd, r == 1 ? sp[0] : safe_close(sp[0]),
+                                &reaped);
         m->attach.stdout_fd = safe_close(m->attach.stdout_fd);
         m->attach.stderr_fd = safe_close(m->attach.stderr_fd);
         m->attach.stdin_fd = safe_close(m->attach.stdin_fd);
         monitor_finish(m, code);
         if (m->cli_fd >= 0)
                 sync_send(m->cli_fd, SYNC_EXITED, code, 0, NULL);
+        /* Only now: PID 1 may still be in the kernel's namespace teardown. */
+        if (!reaped)
+                (void) waitpid(child, NULL, 0);
         _exit(0);
 }
 
 /* ---- start ---- */
 
 static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach,
-                        int *ret_cli_fd, RtError *err) {
+                        int *ret_cli_fd, int *ret_exec_status, RtError *err) {
         CtrConfig *k = &c->config;
         char ns[128], dir[PATH_MAX];
         ctr_netns_name(k->id, ns);
@@ -1036,6 +1121,8 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
         SyncMsg msg = {};
         r = sync_recv(sp[0], &msg, 120 * 1000);
         if (r <= 0 || msg.type != SYNC_STARTED) {
+                if (r == 1 && msg.pid > 0 && ret_exec_status)
+                        *ret_exec_status = msg.pid;
                 if (r == 1)
                         r = rt_err_setx(err, msg.code < 0 ? msg.code : -EIO, "%s", msg.msg);
                 else
@@ -1089,7 +1176,7 @@ int ctr_start(const CtrStore *s, const char *id, const CtrAttach *attach, int *r
                                             c.config.name)
                               : 0;
         int cli_fd = -1;
-        r = start_locked(s, &c, attach, attach ? &cli_fd : NULL, err);
+        r = start_locked(s, &c, attach, attach ? &cli_fd : NULL, ret_exit_code, err);
         if (r < 0)
                 return rt_err_prefix(err, r, "start container '%s'", c.config.name);
         lock = safe_close(lock);
@@ -1100,7 +1187,8 @@ int ctr_start(const CtrStore *s, const char *id, const CtrAttach *attach, int *r
         SyncMsg msg = {};
         r = sync_recv(cli_fd, &msg, -1);
         close(cli_fd);
-        (void) waitpid(c.state.monitor.pid, NULL, 0);
+        /* Not waited for: after its exit record the monitor only reaps PID 1 while the
+         * kernel tears the namespaces down; that need not delay the caller. */
         if (r == 1 && msg.type == SYNC_EXITED) {
                 if (ret_exit_code)
                         *ret_exit_code = msg.code;

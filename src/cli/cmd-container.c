@@ -330,9 +330,8 @@ static int verb_create_or_run(int argc, char **argv, const GlobalOptions *g, boo
                 if (o.spec.rm)
                         (void) ctr_remove(&s, id, true, NULL);
                 /* Podman's run: 127 for a command not found, 126 for one not runnable. */
-                if (strstr(e.msg, "exec '"))
-                        return r == -ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE;
-                return EXIT_NSPROV;
+                return exit_code == EXIT_NOT_FOUND || exit_code == EXIT_CANNOT_INVOKE ? exit_code
+                                                                                     : EXIT_NSPROV;
         }
         if (o.detach) {
                 printf("%s\n", id);

@@ -73,6 +73,7 @@ ok "privileged sees host devices" -- nsp run --rm --privileged host test -e /dev
 ok "exit codes pass through" -- rc_is 42 -- nsp run --rm host sh -c 'exit 42'
 ok "a command that is not found: 127, named" -- expect_fail 127 "no-such-cmd-$P" -- nsp run --rm host "no-such-cmd-$P"
 ok "a command that cannot run: 126" -- expect_fail 126 "noexec" -- nsp run --rm "$P-bb" /bin/noexec
+ok "a workdir that is missing: 126, named" -- expect_fail 126 "workdir '/no-such-$P' does not exist" -- nsp run --rm -w "/no-such-$P" host true
 ok "a signal death is 128+N" -- rc_is 137 -- nsp run --rm host sh -c 'kill -9 $$'
 ok "init reaps orphans: no zombie remains" -- bash -c "$NSP_DEF
         nsp run -d --name $P-z host sh -c '(sleep 0.2 &); exec sleep 30' >/dev/null || exit 1
