@@ -242,8 +242,9 @@ static int setup_bind_mounts(const char *rootfs, const CtrConfig *c, RtError *er
         return 0;
 }
 
-/* The OCI runtime spec's defaults for a container without privileges. */
-static void mask_paths(void) {
+/* The OCI runtime spec's defaults for a container without privileges. A path this kernel
+ * does not have is fine; failing to mask one it has is not. */
+static int mask_paths(RtError *err) {
         static const char *const masked[] = {
                 "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
                 "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
@@ -255,18 +256,27 @@ static void mask_paths(void) {
                 "/proc/sysrq-trigger", NULL,
         };
         struct stat st;
+        int r;
         for (size_t i = 0; masked[i]; i++) {
                 if (stat(masked[i], &st) < 0)
                         continue;
                 if (S_ISDIR(st.st_mode))
-                        (void) sys_mount("tmpfs", masked[i], "tmpfs", MS_RDONLY, "size=0");
+                        r = sys_mount("tmpfs", masked[i], "tmpfs", MS_RDONLY, "size=0");
                 else
-                        (void) sys_mount("/dev/null", masked[i], NULL, MS_BIND, NULL);
+                        r = sys_mount("/dev/null", masked[i], NULL, MS_BIND, NULL);
+                if (r < 0 && r != -ENOENT)
+                        return rt_err_set(err, r, "mask %s", masked[i]);
         }
-        for (size_t i = 0; readonly[i]; i++)
-                if (sys_mount(readonly[i], readonly[i], NULL, MS_BIND | MS_REC, NULL) == 0)
-                        (void) sys_mount(NULL, readonly[i], NULL,
-                                         MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL);
+        for (size_t i = 0; readonly[i]; i++) {
+                r = sys_mount(readonly[i], readonly[i], NULL, MS_BIND | MS_REC, NULL);
+                if (r == -ENOENT)
+                        continue;
+                if (r == 0)
+                        r = sys_mount(NULL, readonly[i], NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL);
+                if (r < 0)
+                        return rt_err_set(err, r, "make %s read-only", readonly[i]);
+        }
+        return 0;
 }
 
 static int setup_host_root(const RootfsPlan *plan, RtError *err) {
@@ -360,7 +370,5 @@ int rootfs_setup(const RootfsPlan *plan, RtError *err) {
                 return rt_err_set(err, r, "detach the old root");
         if (chdir("/") < 0)
                 return rt_err_set(err, -errno, "chdir /");
-        if (!c->privileged)
-                mask_paths();
-        return 0;
+        return c->privileged ? 0 : mask_paths(err);
 }

@@ -1038,6 +1038,9 @@ static _noreturn_ void monitor_main(Monitor *m) {
                 if (r == 1 && msg.type == SYNC_PTY && master >= 0) {
                         m_out = master;
                         m_in = m->config->interactive ? master : -1;
+                        struct winsize ws;
+                        if (m->attach.stdout_fd >= 0 && ioctl(m->attach.stdout_fd, TIOCGWINSZ, &ws) == 0)
+                                (void) ioctl(master, TIOCSWINSZ, &ws);
                 }
         }
         if (!m->config->tty || (r == 1 && msg.type == SYNC_PTY))
@@ -1072,6 +1075,8 @@ static _noreturn_ void monitor_main(Monitor *m) {
 }
 
 /* ---- start ---- */
+
+static int signal_init(const CtrState *st, int sig);
 
 static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach,
                         int *ret_cli_fd, int *ret_exec_status, RtError *err) {
@@ -1183,9 +1188,31 @@ int ctr_start(const CtrStore *s, const char *id, const CtrAttach *attach, int *r
         if (!attach)
                 return 0;
 
-        /* Attached: the monitor relays the output; we wait for its exit record. */
+        /* Attached: the monitor relays the output; we wait for its exit record, and pass
+         * the signals a user sends us on to the container, as Podman's --sig-proxy does. */
+        static const int proxied[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+        sigset_t set, old;
+        sigemptyset(&set);
+        for (size_t i = 0; i < ELEMENTSOF(proxied); i++)
+                sigaddset(&set, proxied[i]);
+        (void) sigprocmask(SIG_BLOCK, &set, &old);
+        int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
         SyncMsg msg = {};
-        r = sync_recv(cli_fd, &msg, -1);
+        for (;;) {
+                struct pollfd pf[2] = { { .fd = cli_fd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+                if (poll(pf, 2, -1) < 0 && errno != EINTR)
+                        break;
+                struct signalfd_siginfo si;
+                while (sfd >= 0 && read(sfd, &si, sizeof si) == sizeof si)
+                        (void) signal_init(&c.state, (int) si.ssi_signo);
+                if (pf[0].revents) {
+                        r = sync_recv(cli_fd, &msg, 0);
+                        break;
+                }
+        }
+        if (sfd >= 0)
+                close(sfd);
+        (void) sigprocmask(SIG_SETMASK, &old, NULL);
         close(cli_fd);
         /* Not waited for: after its exit record the monitor only reaps PID 1 while the
          * kernel tears the namespaces down; that need not delay the caller. */

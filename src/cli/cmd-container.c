@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -323,7 +324,18 @@ static int verb_create_or_run(int argc, char **argv, const GlobalOptions *g, boo
         }
         int exit_code = EXIT_NSPROV;
         CtrAttach at = { .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2 };
+        /* A terminal attached to a pty goes raw while we relay it, as with ssh; Ctrl-C
+         * then reaches the container's terminal, not us. */
+        struct termios saved;
+        bool raw = !o.detach && o.spec.tty && o.spec.interactive && isatty(0) && tcgetattr(0, &saved) == 0;
+        if (raw) {
+                struct termios t = saved;
+                cfmakeraw(&t);
+                (void) tcsetattr(0, TCSANOW, &t);
+        }
         r = ctr_start(&s, id, o.detach ? NULL : &at, &exit_code, &e);
+        if (raw)
+                (void) tcsetattr(0, TCSANOW, &saved);
         if (r < 0) {
                 log_error("%s", e.msg);
                 /* The container stays, as Podman leaves it, unless it was --rm. */

@@ -135,6 +135,13 @@ ok "--rm leaves nothing once it returns" -- bash -c "$NSP_DEF nsp run --rm --nam
 ok "run attached relays stdout and stderr" -- bash -c "$NSP_DEF [ \"\$(nsp run --rm host sh -c 'echo a; echo b >&2' 2>/dev/null)\" = a ] && [ \"\$(nsp run --rm host sh -c 'echo a; echo b >&2' 2>&1 >/dev/null)\" = b ]"
 run_stdin() { [ "$(echo in | nsp run --rm -i host cat)" = in ]; }
 ok "run -i feeds stdin to the command" -- run_stdin
+sig_proxy() {
+        local out rc=0
+        out=$(nsp run --rm host sh -c 'trap "echo got-TERM; exit 5" TERM; sleep 30 & wait' &
+              pid=$!; sleep 0.5; kill -TERM $pid; wait $pid) || rc=$?
+        [ "$out" = got-TERM ] && [ $rc = 5 ] || { echo "out '$out' rc $rc"; return 1; }
+}
+ok "a signal to an attached run reaches the container (sig-proxy)" -- sig_proxy
 ok "run -t gives the command a terminal of the container's own devpts" -- is "/dev/pts/0" -- bash -c "$NSP_DEF nsp run --rm -t host tty </dev/null | tr -d '\\r'"
 ok "env, env-file, workdir and entrypoint apply" -- bash -c "$NSP_DEF
         printf 'B=2\n# comment\n' > $tmp/envf
