@@ -137,7 +137,8 @@ run_stdin() { [ "$(echo in | nsp run --rm -i host cat)" = in ]; }
 ok "run -i feeds stdin to the command" -- run_stdin
 sig_proxy() {
         local out rc=0
-        out=$(nsp run --rm host sh -c 'trap "echo got-TERM; exit 5" TERM; sleep 30 & wait' &
+        out=$("$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" run --rm host \
+                      sh -c 'trap "echo got-TERM; exit 5" TERM; sleep 30 & wait' &
               pid=$!; sleep 0.5; kill -TERM $pid; wait $pid) || rc=$?
         [ "$out" = got-TERM ] && [ $rc = 5 ] || { echo "out '$out' rc $rc"; return 1; }
 }
