@@ -35,6 +35,10 @@ typedef struct RootfsPlan {
         const CtrConfig *config;
         const char *ctrdir;   /* runroot/containers/<id> */
         const char *rootfs;   /* where to build it: ctrdir/rootfs */
+        /* Called just before /sys is mounted, which shows the devices of the caller's
+         * netns: the container's netns must be joined by then. */
+        int (*join_netns)(void *userdata, RtError *err);
+        void *userdata;
 } RootfsPlan;
 /* Builds the container's root filesystem in the current (new) mount namespace and
  * pivots into it. */

@@ -347,7 +347,9 @@ int rootfs_setup(const RootfsPlan *plan, RtError *err) {
         r = mnt("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
         if (r < 0)
                 return r;
-        /* sysfs shows the devices of the netns it is mounted from: ours, joined before. */
+        /* sysfs shows the devices of the netns it is mounted from: join ours first. */
+        if (plan->join_netns && (r = plan->join_netns(plan->userdata, err)) < 0)
+                return r;
         (void) snprintf(p, sizeof p, "%s/sys", plan->rootfs);
         r = mnt("sysfs", p, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | (c->privileged ? 0 : MS_RDONLY),
                 NULL, err);

@@ -43,7 +43,7 @@ enum {
         SYNC_STARTED,
         SYNC_EXITED,
         SYNC_PTY,    /* carries the pty master, made in the container's own devpts */
-        SYNC_GO,     /* monitor to PID 1: the netns is named, run the command */
+        SYNC_NETNS,  /* monitor to PID 1: the container's netns (named already), as an fd */
 };
 
 typedef struct SyncMsg {
@@ -593,6 +593,29 @@ static _noreturn_ void run_init(const ChildArgs *a) {
         }
 }
 
+/* The monitor makes and names the netns while we build the root (two cores, both busy),
+ * and hands it over as an fd; a command can then never end before its netns has a name. */
+static int join_container_netns(void *userdata, RtError *err) {
+        ChildArgs *a = userdata;
+        SyncMsg msg = {};
+        int fd = -1;
+        int r = sync_recv_fd(a->sync_fd, &msg, &fd, 60 * 1000);
+        if (r != 1 || msg.type != SYNC_NETNS || fd < 0) {
+                if (fd >= 0)
+                        close(fd);
+                return rt_err_setx(err, -EIO, "the monitor gave no network namespace");
+        }
+        r = sys_setns(fd, CLONE_NEWNET);
+        close(fd);
+        if (r < 0)
+                return rt_err_set(err, r, "join the network namespace");
+        /* A fresh netns has only lo, at index 1, and it is down. */
+        _cleanup_(netns_sock_freep) NlSock *sk = NULL;
+        if ((r = netns_sock_open(-1, &sk, err)) < 0 || (r = netns_link_set_up(sk, 1, true, err)) < 0)
+                return r;
+        return 0;
+}
+
 static _noreturn_ void container_main(ChildArgs *a) {
         RtError e = {};
         int r;
@@ -614,19 +637,14 @@ static _noreturn_ void container_main(ChildArgs *a) {
         if (getppid() == 1)
                 _exit(125);
 
-        /* A fresh netns has only lo, at index 1, and it is down. */
-        {
-                _cleanup_(netns_sock_freep) NlSock *sk = NULL;
-                if ((r = netns_sock_open(-1, &sk, &e)) < 0 || (r = netns_link_set_up(sk, 1, true, &e)) < 0)
-                        goto fail;
-        }
         if (sethostname(a->config->hostname, strlen(a->config->hostname)) < 0) {
                 r = rt_err_set(&e, -errno, "set hostname");
                 goto fail;
         }
         char rootfs[PATH_MAX];
         (void) snprintf(rootfs, sizeof rootfs, "%s/rootfs", a->ctrdir);
-        RootfsPlan plan = { .config = a->config, .ctrdir = a->ctrdir, .rootfs = rootfs };
+        RootfsPlan plan = { .config = a->config, .ctrdir = a->ctrdir, .rootfs = rootfs,
+                            .join_netns = join_container_netns, .userdata = a };
         if ((r = rootfs_setup(&plan, &e)) < 0)
                 goto fail;
         if (a->tty) {
@@ -652,13 +670,6 @@ static _noreturn_ void container_main(ChildArgs *a) {
         }
         if ((r = security_apply(a->config, a->seccomp, &e)) < 0)
                 goto fail;
-        /* The monitor names our netns in parallel with the setup above; the command must
-         * not run (and maybe end, taking the netns with it) before that is done. */
-        {
-                SyncMsg go = {};
-                if (sync_recv(a->sync_fd, &go, 60 * 1000) != 1 || go.type != SYNC_GO)
-                        _exit(125);
-        }
 
         if (a->config->init)
                 run_init(a);
@@ -991,8 +1002,8 @@ static _noreturn_ void monitor_main(Monitor *m) {
         int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 
         pid_t child = (pid_t) syscall(SYS_clone,
-                                      CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS |
-                                              CLONE_NEWIPC | CLONE_NEWCGROUP | SIGCHLD,
+                                      CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
+                                              CLONE_NEWCGROUP | SIGCHLD,
                                       NULL, NULL, NULL, NULL);
         if (child < 0) {
                 (void) rt_err_set(&e, -errno, "clone the container's namespaces");
@@ -1008,14 +1019,22 @@ static _noreturn_ void monitor_main(Monitor *m) {
                 container_main(&a);
         }
         close(sp[1]);
-        /* Name the container's netns while its PID 1 builds the root: both cores busy. A
-         * netns left by a killed monitor under this name is this container's own. */
+        /* The netns is made here, in parallel with PID 1 building its root, named, and
+         * handed over. One left by a killed monitor under this name is this container's
+         * own. */
         char ns[128];
         ctr_netns_name(m->config->id, ns);
-        r = netns_pin(ns, child, &e);
+        int netns_fd = -1;
+        r = netns_create(ns, &netns_fd, &e);
         if (r == -EEXIST) {
                 (void) netns_delete(ns, NULL);
-                r = netns_pin(ns, child, &e);
+                r = netns_create(ns, &netns_fd, &e);
+        }
+        if (r == 0) {
+                /* A failed send means PID 1 is gone already; its own error record,
+                 * read below, says why. */
+                (void) sync_send_fd(sp[0], SYNC_NETNS, netns_fd);
+                close(netns_fd);
         }
         if (r < 0) {
                 (void) kill(child, SIGKILL);
@@ -1023,7 +1042,6 @@ static _noreturn_ void monitor_main(Monitor *m) {
                 sync_send(m->cli_fd, SYNC_ERROR, r, 0, e.msg);
                 _exit(1);
         }
-        sync_send(sp[0], SYNC_GO, 0, 0, NULL);
         if (c_in >= 0 && c_in != c_out)
                 close(c_in);
         if (c_err >= 0 && c_err != c_out)
