@@ -82,9 +82,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(NlSock *, netns_sock_free)
 /* Like `ip netns add NAME`: a new netns bind-mounted at NETNS_RUN_DIR/NAME. ret_fd, when
  * given, gets an O_CLOEXEC fd to it. Fails with -EEXIST if the name is taken. */
 int netns_create(const char *name, int *ret_fd, RtError *err);
-/* Names the netns process pid is in, as NETNS_RUN_DIR/NAME (a bind mount), so it
- * outlives the process and `ip netns` and CNI plugins can use it. */
-int netns_pin(const char *name, pid_t pid, RtError *err);
 /* NAME under NETNS_RUN_DIR, or a path when it contains '/'. */
 int netns_open(const char *name_or_path, int *ret_fd, RtError *err);
 int netns_open_pid(pid_t pid, int *ret_fd, RtError *err);

@@ -124,31 +124,6 @@ int netns_create(const char *name, int *ret_fd, RtError *err) {
         return 0;
 }
 
-int netns_pin(const char *name, pid_t pid, RtError *err) {
-        assert_return(pid > 0, -EINVAL);
-        char path[PATH_MAX], src[64];
-        int r = netns_path(name, path, err);
-        if (r < 0)
-                return r;
-        r = run_dir_make_shared(err);
-        if (r < 0)
-                return r;
-        int fd = sys_open(path, O_RDONLY | O_CREAT | O_EXCL, 0);
-        if (fd == -EEXIST)
-                return rt_err_setx(err, -EEXIST, "network namespace '%s' already exists", name);
-        if (fd < 0)
-                return rt_err_set(err, fd, "create %s", path);
-        (void) safe_close(fd);
-        (void) snprintf(src, sizeof src, "/proc/%d/ns/net", (int) pid);
-        r = sys_mount(src, path, "none", MS_BIND, NULL);
-        if (r < 0) {
-                (void) unlink(path);
-                return rt_err_set(err, r, "bind-mount the network namespace of process %d on %s",
-                                  (int) pid, path);
-        }
-        return 0;
-}
-
 int netns_open(const char *name_or_path, int *ret_fd, RtError *err) {
         char path[PATH_MAX];
         assert_return(name_or_path && ret_fd, -EINVAL);

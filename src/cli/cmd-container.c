@@ -496,6 +496,24 @@ static char **all_refs(CtrStore *s, bool running_only, int *ret_n) {
         return refs;
 }
 
+/* The containers a verb acts on: those named after the options, or with all every one
+ * (every running one when running_only). */
+static int act_on(const GlobalOptions *g, int argc, char **argv, const char *cmd, bool all,
+                  bool running_only, EachFunc fn, void *userdata) {
+        CtrStore s;
+        int r = open_store(g, &s);
+        if (r != 0)
+                return r;
+        if (all) {
+                int n;
+                _cleanup_(strv_freep) char **refs = all_refs(&s, running_only, &n);
+                return for_each_ref(&s, refs, n, fn, userdata, true);
+        }
+        if (optind >= argc)
+                return usage_error(cmd, "name at least one container%s", running_only || all ? " (or -a)" : "");
+        return for_each_ref(&s, argv + optind, argc - optind, fn, userdata, true);
+}
+
 static int verb_stop(int argc, char **argv, const GlobalOptions *g) {
         static const struct option options[] = { { "time", required_argument, NULL, 't' },
                                                  { "timeout", required_argument, NULL, 't' },
@@ -508,17 +526,7 @@ static int verb_stop(int argc, char **argv, const GlobalOptions *g) {
                             "+t:a", options, stop_opt, &o);
         if (r != 0)
                 return r < 0 ? 0 : r;
-        CtrStore s;
-        if ((r = open_store(g, &s)) != 0)
-                return r;
-        if (o.all) {
-                int n;
-                _cleanup_(strv_freep) char **refs = all_refs(&s, true, &n);
-                return for_each_ref(&s, refs, n, each_stop, &o, true);
-        }
-        if (optind >= argc)
-                return usage_error("stop ", "name at least one container (or -a)");
-        return for_each_ref(&s, argv + optind, argc - optind, each_stop, &o, true);
+        return act_on(g, argc, argv, "stop ", o.all, true, each_stop, &o);
 }
 
 static int each_kill(CtrStore *s, const char *id, const char *ref, void *userdata, RtError *e) {
@@ -534,12 +542,7 @@ static int verb_kill(int argc, char **argv, const GlobalOptions *g) {
                             "+s:", options, stop_opt, &o);
         if (r != 0)
                 return r < 0 ? 0 : r;
-        if (optind >= argc)
-                return usage_error("kill ", "name at least one container");
-        CtrStore s;
-        if ((r = open_store(g, &s)) != 0)
-                return r;
-        return for_each_ref(&s, argv + optind, argc - optind, each_kill, &o, true);
+        return act_on(g, argc, argv, "kill ", false, false, each_kill, &o);
 }
 
 static int each_restart(CtrStore *s, const char *id, const char *ref, void *userdata, RtError *e) {
@@ -555,12 +558,7 @@ static int verb_restart(int argc, char **argv, const GlobalOptions *g) {
                             "+t:", options, stop_opt, &o);
         if (r != 0)
                 return r < 0 ? 0 : r;
-        if (optind >= argc)
-                return usage_error("restart ", "name at least one container");
-        CtrStore s;
-        if ((r = open_store(g, &s)) != 0)
-                return r;
-        return for_each_ref(&s, argv + optind, argc - optind, each_restart, &o, true);
+        return act_on(g, argc, argv, "restart ", false, false, each_restart, &o);
 }
 
 static int each_rm(CtrStore *s, const char *id, const char *ref, void *userdata, RtError *e) {
@@ -576,17 +574,7 @@ static int verb_rm(int argc, char **argv, const GlobalOptions *g) {
                             "+fa", options, stop_opt, &o);
         if (r != 0)
                 return r < 0 ? 0 : r;
-        CtrStore s;
-        if ((r = open_store(g, &s)) != 0)
-                return r;
-        if (o.all) {
-                int n;
-                _cleanup_(strv_freep) char **refs = all_refs(&s, false, &n);
-                return for_each_ref(&s, refs, n, each_rm, &o, true);
-        }
-        if (optind >= argc)
-                return usage_error("rm ", "name at least one container (or -a)");
-        return for_each_ref(&s, argv + optind, argc - optind, each_rm, &o, true);
+        return act_on(g, argc, argv, "rm ", o.all, false, each_rm, &o);
 }
 
 /* ---- ps / inspect ---- */
