@@ -9,6 +9,10 @@ void ctr_path(const CtrStore *s, const char *id, const char *file, char buf[stat
 int ctr_config_write(const CtrStore *s, const CtrConfig *c, RtError *err);
 int ctr_state_write(const CtrStore *s, const char *id, const CtrState *st, RtError *err);
 int ctr_state_read(const CtrStore *s, const char *id, CtrState *ret, RtError *err);
+/* The parsers behind the readers, for the fuzz targets: a config fills ret->…, to be
+ * freed with ctr_done on a Container holding it. */
+int ctr_config_parse(const char *text, size_t len, CtrConfig *ret, RtError *err);
+int ctr_state_parse(const char *text, size_t len, CtrState *ret, RtError *err);
 /* The first word of a command looked up on the container's PATH, as execvp would:
  * 0, -ENOENT (127 to the user) or -EACCES (126). */
 int ctr_find_executable(const char *name, char *const *env, char buf[static PATH_MAX]);

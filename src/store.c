@@ -291,6 +291,36 @@ static int state_from_json(json_t *j, CtrState *st) {
         return 0;
 }
 
+int ctr_config_parse(const char *text, size_t len, CtrConfig *ret, RtError *err) {
+        json_error_t je;
+        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+        if (!j)
+                return rt_err_setx(err, -EBADMSG, "config:%d:%d: %s", je.line, je.column, je.text);
+        Container c = {};
+        int r = config_from_json(j, &c.config);
+        json_decref(j);
+        if (r < 0) {
+                ctr_done(&c);
+                return rt_err_set(err, r, "not a valid container config");
+        }
+        *ret = c.config;
+        return 0;
+}
+
+int ctr_state_parse(const char *text, size_t len, CtrState *ret, RtError *err) {
+        json_error_t je;
+        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+        if (!j)
+                return rt_err_setx(err, -EBADMSG, "state:%d:%d: %s", je.line, je.column, je.text);
+        CtrState st = {};
+        int r = state_from_json(j, &st);
+        json_decref(j);
+        if (r < 0)
+                return rt_err_set(err, r, "not a valid container state");
+        *ret = st;
+        return 0;
+}
+
 int ctr_state_read(const CtrStore *s, const char *id, CtrState *ret, RtError *err) {
         char p[PATH_MAX];
         ctr_path(s, id, "state.json", p);
