@@ -143,6 +143,10 @@ int ctr_image_add(const CtrStore *s, const Image *img, RtError *err) {
                 if (img->rootfs[0] != '/')
                         return rt_err_setx(err, -EINVAL, "rootfs '%s' must be an absolute path",
                                            img->rootfs);
+                /* it becomes an overlay lowerdir, where ',' and ':' are separators */
+                if (strpbrk(img->rootfs, ",:\\"))
+                        return rt_err_setx(err, -EINVAL, "rootfs '%s' must not contain ',', ':' or '\\'",
+                                           img->rootfs);
                 if (stat(img->rootfs, &st) < 0)
                         return rt_err_set(err, -errno, "rootfs '%s'", img->rootfs);
                 if (!S_ISDIR(st.st_mode))

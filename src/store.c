@@ -42,6 +42,10 @@ int ctr_store_init(CtrStore *s, const char *root, const char *runroot, RtError *
                 return rt_err_setx(err, -EINVAL, "--root and --runroot must be absolute paths");
         if (strlen(root) >= sizeof s->root - 128 || strlen(runroot) >= sizeof s->runroot - 128)
                 return rt_err_setx(err, -ENAMETOOLONG, "--root or --runroot path is too long");
+        /* Paths under these end up in overlay mount options, where ',' and ':' separate
+         * options and layers: a path holding one would be read as something else. */
+        if (strpbrk(root, ",:\\") || strpbrk(runroot, ",:\\"))
+                return rt_err_setx(err, -EINVAL, "--root and --runroot must not contain ',', ':' or '\\'");
         (void) snprintf(s->root, sizeof s->root, "%s", root);
         (void) snprintf(s->runroot, sizeof s->runroot, "%s", runroot);
         const char *dirs[] = { "containers", "names" };

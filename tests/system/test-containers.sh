@@ -190,6 +190,7 @@ ok "'..' in a mount destination" -- expect_fail 125 "must not contain '..'" -- n
 ok "an unknown capability" -- expect_fail 125 "unknown capability 'CAP_NOPE'" -- nsp run --rm --cap-add CAP_NOPE host true
 ok "an unknown stop signal" -- expect_fail 125 "unknown stop signal 'SIGNOPE'" -- nsp create --stop-signal SIGNOPE host true
 ok "no such container" -- expect_fail 125 "no such container 'nope-$P'" -- nsp stop "nope-$P"
+ok "a rootfs path with ':' (an overlay separator)" -- bash -c "$NSP_DEF mkdir -p '$tmp/a:b'; { nsp image add $P-colon --rootfs '$tmp/a:b' 2>&1; [ \$? = 125 ]; } | grep -q \"must not contain\""
 ok "after all the bad input nothing is left" -- empty "$tmp/run/containers" "$tmp/run/names"
 
 # --- soak ---
