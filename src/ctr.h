@@ -82,7 +82,7 @@ typedef struct CtrSpec {
         char *const *labels;  /* "K=V" */
         const BindMount *mounts;
         size_t n_mounts;
-        const char *network;  /* "none"; native/CNI networks come with their issues */
+        char *const *networks; /* names to join (each once), or {"none"}; NULL: none */
         const char *stop_signal;
         int stop_timeout;     /* -1: the default */
         bool privileged, tty, interactive, rm;

@@ -34,6 +34,7 @@
 #include "ctr-internal.h"
 #include "fs.h"
 #include "log.h"
+#include "net.h"
 #include "netns.h"
 #include "strv.h"
 #include "sys.h"
@@ -272,11 +273,16 @@ static int build_config(const CtrStore *s, const CtrSpec *spec, const Image *img
                         return rt_err_set(err, -ENOMEM, "mounts");
         }
 
-        const char *net = spec->network ? spec->network : "none";
-        if (!streq(net, "none"))
-                return rt_err_setx(err, -EOPNOTSUPP,
-                                   "network '%s': only --network none is available so far", net);
-        if (!(c->network = strdup(net)))
+        bool none = !spec->networks || !spec->networks[0];
+        for (size_t i = 0; spec->networks && spec->networks[i]; i++) {
+                if (streq(spec->networks[i], "none")) {
+                        if (strv_length(spec->networks) > 1)
+                                return rt_err_setx(err, -EINVAL, "--network none cannot be combined with networks");
+                        none = true;
+                } else if ((r = net_name_check(spec->networks[i], err)) < 0)
+                        return r;
+        }
+        if (!(c->network = strdup(none ? "none" : "bridge")))
                 return rt_err_set(err, -ENOMEM, "network");
 
         const char *sig = spec->stop_signal ? spec->stop_signal : img->config.stop_signal;
@@ -377,6 +383,13 @@ int ctr_create(const CtrStore *s, const CtrSpec *spec, char ret_id[static CTR_ID
         /* No state file yet: a container without one is "created". */
         if ((r = rootfs_prepare(s, k, err)) < 0 || (r = ctr_config_write(s, k, err)) < 0)
                 goto fail;
+        for (size_t i = 0; spec->networks && spec->networks[i]; i++) {
+                if (streq(spec->networks[i], "none"))
+                        continue;
+                NetConnect nc = { .network = spec->networks[i] };
+                if ((r = ctr_network_connect(s, k->id, &nc, NULL, err)) < 0)
+                        goto fail;
+        }
         memcpy(ret_id, k->id, CTR_ID_LEN + 1);
         return 0;
 fail:
@@ -718,6 +731,7 @@ typedef struct Monitor {
         int cli_fd;                  /* sync socket to the CLI */
         CtrAttach attach;            /* the CLI's stdio when attached, else all -1 */
         const SeccompProgram *seccomp;
+        int netns_fd;                /* made and wired by the CLI (networks), or -1 */
         bool attached;
         int log_fd;
         uint64_t log_bytes;
@@ -828,6 +842,7 @@ static void monitor_finish(Monitor *m, int exit_code) {
         ctr_netns_name(c->id, ns);
         (void) netns_delete(ns, NULL);
         (void) ledger_forget(m->store, c->id, LEDGER_NETNS);
+        net_release_container(m->store, c->id);
         if (c->rm) {
                 (void) ctr_destroy(m->store, c->id, c->name);
         } else {
@@ -952,7 +967,7 @@ static int monitor_loop(Monitor *m, pid_t child, int out_fd, int err_fd, int in_
 static _noreturn_ void monitor_main(Monitor *m) {
         (void) setsid();
         (void) prctl(PR_SET_NAME, "nsprov-monitor");
-        int *keep[] = { &m->cli_fd, &m->attach.stdin_fd, &m->attach.stdout_fd,
+        int *keep[] = { &m->cli_fd, &m->netns_fd, &m->attach.stdin_fd, &m->attach.stdout_fd,
                         &m->attach.stderr_fd };
         keep_only_fds(keep, ELEMENTSOF(keep));
         /* Our own stdio must not keep the caller's pipes open: `$(nsprov run -d …)` would
@@ -1024,12 +1039,16 @@ static _noreturn_ void monitor_main(Monitor *m) {
          * own. */
         char ns[128];
         ctr_netns_name(m->config->id, ns);
-        int netns_fd = -1;
-        r = netns_create(ns, &netns_fd, &e);
-        if (r == -EEXIST) {
-                (void) netns_delete(ns, NULL);
+        int netns_fd = m->netns_fd;
+        r = 0;
+        if (netns_fd < 0) {
                 r = netns_create(ns, &netns_fd, &e);
+                if (r == -EEXIST) {
+                        (void) netns_delete(ns, NULL);
+                        r = netns_create(ns, &netns_fd, &e);
+                }
         }
+        m->netns_fd = -1;
         if (r == 0) {
                 /* A failed send means PID 1 is gone already; its own error record,
                  * read below, says why. */
@@ -1103,10 +1122,27 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
         ctr_netns_name(k->id, ns);
         ctr_path(s, k->id, NULL, dir);
 
-        /* The monitor's clone makes the netns and names it; written down first. */
+        /* The monitor makes the netns and names it; written down first. */
         int r = ledger_record(s, k->id, LEDGER_NETNS, ns, err);
         if (r < 0)
                 return r;
+        /* With networks, the command must find its interfaces there when it starts:
+         * then the netns is made and wired here, before the monitor exists. */
+        _cleanup_close_ int netns_fd = -1;
+        _cleanup_free_ NetAttachment *atts = NULL;
+        size_t n_atts = 0;
+        if ((r = net_attachments_load(s, k->id, &atts, &n_atts, err)) < 0)
+                goto fail;
+        if (n_atts > 0) {
+                r = netns_create(ns, &netns_fd, err);
+                if (r == -EEXIST) {
+                        (void) netns_delete(ns, NULL);
+                        r = netns_create(ns, &netns_fd, err);
+                }
+                if (r < 0 || (r = net_wire(s, k, netns_fd, atts, n_atts, err)) < 0 ||
+                    (r = net_attachments_save(s, k->id, atts, n_atts, err)) < 0)
+                        goto fail;
+        }
 
         /* Loaded here, in memory the monitor and PID 1 inherit: after pivot_root the
          * container cannot reach the host's cache file. */
@@ -1128,7 +1164,8 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
         if (mon == 0) {
                 close(sp[0]);
                 Monitor m = { .store = s, .config = k, .cli_fd = sp[1],
-                              .attach = { -1, -1, -1 }, .log_fd = -1, .seccomp = &prog };
+                              .attach = { -1, -1, -1 }, .log_fd = -1, .seccomp = &prog,
+                              .netns_fd = netns_fd };
                 (void) snprintf(m.ctrdir, sizeof m.ctrdir, "%s", dir);
                 if (attach) {
                         m.attached = true;
@@ -1176,6 +1213,7 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
 fail:
         (void) netns_delete(ns, NULL);
         (void) ledger_forget(s, k->id, LEDGER_NETNS);
+        net_release_container(s, k->id);
         /* The container stays as it was (created or exited), with the reason kept. */
         (void) snprintf(c->state.error, sizeof c->state.error, "%s", err ? err->msg : "");
         (void) ctr_state_write(s, k->id, &c->state, NULL);
@@ -1269,6 +1307,7 @@ void ctr_reconcile(const CtrStore *s, Container *c) {
         ctr_netns_name(c->config.id, ns);
         (void) netns_delete(ns, NULL);
         (void) ledger_forget(s, c->config.id, LEDGER_NETNS);
+        net_release_container(s, c->config.id);
         st->status = CTR_EXITED;
         st->exit_code = 137;
         st->finished_ns = now_realtime_ns();

@@ -425,7 +425,8 @@ int ctr_list(const CtrStore *s, Container **ret, size_t *ret_n, RtError *err) {
                 cs = ncs;
                 cs[n++] = c;
         }
-        qsort(cs, n, sizeof *cs, cmp_created);
+        if (n)
+                qsort(cs, n, sizeof *cs, cmp_created);
         *ret = cs;
         *ret_n = n;
         return 0;

@@ -37,4 +37,5 @@ int dispatch_verb(const char *parent, const Verb *verbs, int argc, char **argv,
 
 int verb_system(int argc, char **argv, const GlobalOptions *g);
 int verb_image(int argc, char **argv, const GlobalOptions *g);
+int verb_network(int argc, char **argv, const GlobalOptions *g);
 extern const Verb container_verbs[];

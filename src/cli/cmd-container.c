@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "ctr.h"
+#include "net.h"
 #include "fileio.h"
 #include "fs.h"
 #include "log.h"
@@ -41,7 +42,7 @@ static int open_store(const GlobalOptions *g, CtrStore *s) {
 
 typedef struct CreateOpts {
         CtrSpec spec;
-        char **env, **cap_add, **cap_drop, **labels, **command;
+        char **env, **cap_add, **cap_drop, **labels, **command, **networks;
         BindMount *mounts;
         size_t n_mounts;
         bool detach;
@@ -53,6 +54,7 @@ static void create_opts_done(CreateOpts *o) {
         strv_free(o->cap_drop);
         strv_free(o->labels);
         strv_free(o->command);
+        strv_free(o->networks);
         for (size_t i = 0; i < o->n_mounts; i++) {
                 free(o->mounts[i].source);
                 free(o->mounts[i].destination);
@@ -170,7 +172,7 @@ static const char create_usage[] =
         "  -i, --interactive      keep stdin open\n"
         "  -t, --tty              allocate a pseudo-terminal\n"
         "  --rm                   remove the container when it exits\n"
-        "  --network none         network mode (native and CNI networks: coming)\n"
+        "  --network NAME|none    join a network (repeatable; default: none)\n"
         "  -l, --label K=V        set a label (repeatable)\n"
         "  --stop-signal SIG      signal that stops it (default SIGTERM)\n"
         "  --stop-timeout SEC     seconds before stop escalates to SIGKILL (default 10)\n"
@@ -257,7 +259,13 @@ static int parse_create(int argc, char **argv, bool run, CreateOpts *o) {
                 case 'i': sp->interactive = true; break;
                 case 't': sp->tty = true; break;
                 case OPT_RM: sp->rm = true; break;
-                case OPT_NET: sp->network = optarg; break;
+                case OPT_NET:
+                        /* repeatable, and "a,b" as Podman takes it */
+                        for (char *save, *copy = strdupa(optarg), *t = strtok_r(copy, ",", &save); t;
+                             t = strtok_r(NULL, ",", &save))
+                                if (strv_push(&o->networks, t) < 0)
+                                        return EXIT_NSPROV;
+                        break;
                 case 'l':
                         if (strv_push(&o->labels, optarg) < 0)
                                 return EXIT_NSPROV;
@@ -297,6 +305,7 @@ static int parse_create(int argc, char **argv, bool run, CreateOpts *o) {
                 if (strv_push(&o->command, argv[i]) < 0)
                         return EXIT_NSPROV;
         sp->command = o->command;
+        sp->networks = o->networks;
         sp->env = o->env;
         sp->cap_add = o->cap_add;
         sp->cap_drop = o->cap_drop;
@@ -742,8 +751,41 @@ static json_t *inspect_json(const CtrStore *s, const Container *c) {
         json_t *host = json_pack("{s:b, s:b, s:b, s:s, s:o}", "Privileged", k->privileged,
                                  "AutoRemove", k->rm, "Init", k->init, "NetworkMode", k->network,
                                  "Binds", json_array());
-        json_t *net = json_pack("{s:s, s:o}", "SandboxKey", running ? st->netns : "", "Networks",
-                                json_object());
+        json_t *nets = json_object();
+        NetAttachment *as = NULL;
+        size_t na = 0;
+        if (net_attachments_load(s, k->id, &as, &na, NULL) == 0)
+                for (size_t i = 0; i < na; i++) {
+                        char mac[NETNS_MAC_STRLEN], a4[INET6_ADDRSTRLEN] = "", a6[INET6_ADDRSTRLEN] = "",
+                                                       g4[INET6_ADDRSTRLEN] = "", g6[INET6_ADDRSTRLEN] = "";
+                        Network n = {};
+                        bool have = net_load(s, as[i].network, &n, NULL) == 0;
+                        if (as[i].addr4.ip.family)
+                                netns_ip_format(&as[i].addr4.ip, a4);
+                        if (as[i].addr6.ip.family)
+                                netns_ip_format(&as[i].addr6.ip, a6);
+                        if (as[i].gateway4.family)
+                                netns_ip_format(&as[i].gateway4, g4);
+                        if (as[i].gateway6.family)
+                                netns_ip_format(&as[i].gateway6, g6);
+                        /* Podman keys by network; a second interface on one network (which
+                         * Podman never allowed) is keyed "<network>/<interface>". */
+                        char key[NET_NAME_MAX + NETNS_IFNAME_MAX + 2];
+                        (void) snprintf(key, sizeof key, "%s", as[i].network);
+                        if (json_object_get(nets, key))
+                                (void) snprintf(key, sizeof key, "%s/%s", as[i].network, as[i].ifname);
+                        json_object_set_new(nets, key,
+                                json_pack("{s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:s}", "NetworkID",
+                                          have ? n.id : "", "IPAddress", a4, "IPPrefixLen",
+                                          as[i].addr4.ip.family ? as[i].addr4.prefixlen : 0, "Gateway", g4,
+                                          "GlobalIPv6Address", a6, "GlobalIPv6PrefixLen",
+                                          as[i].addr6.ip.family ? as[i].addr6.prefixlen : 0, "IPv6Gateway", g6,
+                                          "MacAddress", netns_mac_format(&as[i].mac, mac), "InterfaceName",
+                                          as[i].ifname));
+                        net_done(&n);
+                }
+        free(as);
+        json_t *net = json_pack("{s:s, s:o}", "SandboxKey", running ? st->netns : "", "Networks", nets);
         return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:i, s:s, s:o, s:o, s:o, "
                          "s:o, s:o, s:o, s:s}",
                          "Id", k->id, "Created", format_rfc3339(k->created_ns, created), "Path",

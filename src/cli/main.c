@@ -17,6 +17,7 @@ static int verb_help(int argc, char **argv, const GlobalOptions *g);
 
 static const Verb top_verbs[] = {
         { "image", "manage images (add, ls, inspect, exists, rm)", verb_image },
+        { "network", "manage networks (create, ls, inspect, rm, connect, disconnect)", verb_network },
         { "system", "host-level: info, gc, reset, marked", verb_system },
         { "version", "print nsprov's version", verb_version },
         { "help", "show this help, or a command's (help COMMAND)", verb_help },

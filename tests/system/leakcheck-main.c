@@ -3,6 +3,7 @@
  * carries PREFIX; with --sweep it also removes the links, netns and mounts it found. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "syslib.h"
 
@@ -14,7 +15,15 @@ int main(int argc, char **argv) {
                 return 2;
         }
         char report[8192];
-        int n = leak_scan(prefix, report, sizeof report);
+        /* The kernel removes the links of a deleted netns in its own time: give it up to
+         * 3 s before calling anything a leak. */
+        int n = 0;
+        for (int tries = 0; tries < 30; tries++) {
+                n = leak_scan(prefix, report, sizeof report);
+                if (n == 0)
+                        break;
+                (void) usleep(100 * 1000);
+        }
         if (n > 0) {
                 printf("left behind: %s\n", report);
                 if (sweep)

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nsprov network create|ls|inspect|exists|rm|connect|disconnect */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+#include "net.h"
+#include "parse.h"
+#include "strv.h"
+
+static int open_store(const GlobalOptions *g, CtrStore *s) {
+        RtError e = {};
+        if (ctr_store_init(s, g->root, g->runroot, &e) < 0) {
+                log_error("%s", e.msg);
+                return EXIT_NSPROV;
+        }
+        return 0;
+}
+
+static int fail(const RtError *e) {
+        log_error("%s", e->msg);
+        return EXIT_NSPROV;
+}
+
+json_t *net_inspect_json(const CtrStore *s, const Network *n);
+
+/* The network as Podman 4's libpod answers for it, with the attached containers. */
+json_t *net_inspect_json(const CtrStore *s, const Network *n) {
+        char created[40];
+        json_t *subnets = json_array();
+        for (size_t i = 0; i < n->n_subnets; i++) {
+                char c[NETNS_CIDR_STRLEN], g[INET6_ADDRSTRLEN];
+                json_t *o = json_pack("{s:s}", "subnet", netns_cidr_format(&n->subnets[i].subnet, c));
+                if (n->subnets[i].gateway.family)
+                        json_object_set_new(o, "gateway", json_string(netns_ip_format(&n->subnets[i].gateway, g)));
+                json_array_append_new(subnets, o);
+        }
+        json_t *labels = json_object();
+        for (size_t i = 0; n->labels && n->labels[i]; i++) {
+                const char *eq = strchr(n->labels[i], '=');
+                if (!eq)
+                        continue;
+                char key[256];
+                (void) snprintf(key, sizeof key, "%.*s", (int) (eq - n->labels[i]), n->labels[i]);
+                json_object_set_new(labels, key, json_string(eq + 1));
+        }
+        json_t *containers = json_object();
+        Container *cs = NULL;
+        size_t nc = 0;
+        if (ctr_list(s, &cs, &nc, NULL) == 0) {
+                for (size_t i = 0; i < nc; i++) {
+                        NetAttachment *as = NULL;
+                        size_t na = 0;
+                        if (net_attachments_load(s, cs[i].config.id, &as, &na, NULL) < 0)
+                                continue;
+                        json_t *ifs = json_array();
+                        for (size_t k = 0; k < na; k++)
+                                if (streq(as[k].network, n->name)) {
+                                        char m[NETNS_MAC_STRLEN];
+                                        json_array_append_new(ifs, json_pack("{s:s, s:s}", "name", as[k].ifname,
+                                                                             "mac_address", netns_mac_format(&as[k].mac, m)));
+                                }
+                        if (json_array_size(ifs))
+                                json_object_set_new(containers, cs[i].config.id,
+                                                    json_pack("{s:s, s:o}", "name", cs[i].config.name,
+                                                              "interfaces", ifs));
+                        else
+                                json_decref(ifs);
+                        free(as);
+                }
+                ctr_list_free(cs, nc);
+        }
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:b, s:o, s:{s:s}, s:o}", "name",
+                         n->name, "id", n->id, "driver", "bridge", "network_interface", n->bridge,
+                         "created", format_rfc3339(n->created_ns, created), "subnets", subnets,
+                         "ipv6_enabled", n->ipv6, "internal", n->internal || n->n_subnets == 0,
+                         "dns_enabled", 0, "labels", labels, "ipam_options", "driver",
+                         n->n_subnets ? "host-local" : "none", "containers", containers);
+}
+
+static int network_create(int argc, char **argv, const GlobalOptions *g) {
+        enum { OPT_SUBNET = 0x100, OPT_GW, OPT_BRIDGE, OPT_MTU, OPT_INTERNAL, OPT_IPV6, OPT_DAD,
+               OPT_IGNORE, OPT_DRIVER, OPT_HELP };
+        static const struct option options[] = {
+                { "subnet", required_argument, NULL, OPT_SUBNET }, { "gateway", required_argument, NULL, OPT_GW },
+                { "bridge", required_argument, NULL, OPT_BRIDGE }, { "interface-name", required_argument, NULL, OPT_BRIDGE },
+                { "mtu", required_argument, NULL, OPT_MTU },      { "internal", no_argument, NULL, OPT_INTERNAL },
+                { "ipv6", no_argument, NULL, OPT_IPV6 },          { "ipv6-dad", no_argument, NULL, OPT_DAD },
+                { "label", required_argument, NULL, 'l' },        { "disable-dns", no_argument, NULL, OPT_IGNORE },
+                { "driver", required_argument, NULL, OPT_DRIVER }, { "help", no_argument, NULL, OPT_HELP },
+                {},
+        };
+        _cleanup_(strv_freep) char **subnets = NULL, **labels = NULL;
+        const char *gateways[NET_MAX_SUBNETS + 1] = {};
+        NetCreate nc = {};
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "l:d:", options, NULL)) >= 0)
+                switch (c) {
+                case OPT_SUBNET:
+                        if (strv_length(subnets) >= NET_MAX_SUBNETS)
+                                return usage_error("network create ", "at most %d --subnet", NET_MAX_SUBNETS);
+                        if (strv_push(&subnets, optarg) < 0)
+                                return EXIT_NSPROV;
+                        break;
+                case OPT_GW:
+                        if (!subnets)
+                                return usage_error("network create ", "--gateway follows the --subnet it belongs to");
+                        gateways[strv_length(subnets) - 1] = optarg;
+                        break;
+                case OPT_BRIDGE: nc.bridge = optarg; break;
+                case OPT_MTU: {
+                        uint32_t m;
+                        if (safe_atou32_range(optarg, 68, 65535, &m) < 0)
+                                return usage_error("network create ", "--mtu takes 68-65535, not '%s'", optarg);
+                        nc.mtu = m;
+                        break;
+                }
+                case OPT_INTERNAL: nc.internal = true; break;
+                case OPT_IPV6: nc.ipv6 = true; break;
+                case OPT_DAD: nc.ipv6_dad = true; break;
+                case 'l':
+                        if (!strchr(optarg, '='))
+                                return usage_error("network create ", "--label '%s' is not K=V", optarg);
+                        if (strv_push(&labels, optarg) < 0)
+                                return EXIT_NSPROV;
+                        break;
+                case OPT_IGNORE: break; /* no DNS to disable */
+                case 'd':
+                case OPT_DRIVER:
+                        if (!streq(optarg, "bridge"))
+                                return usage_error("network create ", "driver '%s': only 'bridge' is native", optarg);
+                        break;
+                case OPT_HELP:
+                        printf("Usage: nsprov network create [--subnet CIDR [--gateway IP]]... [--internal]\n"
+                               "                             [--bridge NAME] [--mtu N] [--ipv6] [--ipv6-dad] [-l K=V] NAME\n\n"
+                               "Creates a bridge network. Without --subnet it is L2 only (no addresses: the\n"
+                               "test sets its own, as LNST's networks do); with one, containers get addresses\n"
+                               "from it (the gateway, the first host by default, lives on the bridge unless\n"
+                               "--internal). IPv6 duplicate address detection is off on its links unless\n"
+                               "--ipv6-dad.\n");
+                        return 0;
+                default:
+                        return usage_error("network create ", "unknown option or missing value: '%s'", argv[optind - 1]);
+                }
+        if (argc - optind != 1)
+                return usage_error("network create ", "name one network");
+        nc.name = argv[optind];
+        nc.subnets = (const char *const *) subnets;
+        nc.gateways = gateways;
+        nc.n_subnets = strv_length(subnets);
+        nc.labels = labels;
+        CtrStore s;
+        int r = open_store(g, &s);
+        if (r != 0)
+                return r;
+        RtError e = {};
+        if (net_create(&s, &nc, NULL, &e) < 0)
+                return fail(&e);
+        printf("%s\n", nc.name);
+        return 0;
+}
+
+static int network_ls(int argc, char **argv, const GlobalOptions *g) {
+        static const struct option options[] = { { "format", required_argument, NULL, 'f' },
+                                                  { "quiet", no_argument, NULL, 'q' },
+                                                  { "help", no_argument, NULL, 'h' }, {} };
+        OutputFormat fmt = OUTPUT_TABLE;
+        bool quiet = false;
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+q", options, NULL)) >= 0)
+                switch (c) {
+                case 'f':
+                        if (parse_output_format(optarg, &fmt) < 0)
+                                return usage_error("network ls ", "unknown --format '%s' (table, json)", optarg);
+                        break;
+                case 'q': quiet = true; break;
+                case 'h':
+                        printf("Usage: nsprov network ls [-q] [--format table|json]\n");
+                        return 0;
+                default:
+                        return usage_error("network ls ", "unknown option '%s'", argv[optind - 1]);
+                }
+        CtrStore s;
+        int r = open_store(g, &s);
+        if (r != 0)
+                return r;
+        RtError e = {};
+        Network *ns = NULL;
+        size_t n = 0;
+        if (net_list(&s, &ns, &n, &e) < 0)
+                return fail(&e);
+        json_t *arr = fmt == OUTPUT_JSON ? json_array() : NULL;
+        if (!arr && !quiet)
+                printf("%-12s  %-24s  %-8s  %-15s  %s\n", "NETWORK ID", "NAME", "DRIVER", "BRIDGE", "SUBNETS");
+        for (size_t i = 0; i < n; i++) {
+                if (arr) {
+                        json_array_append_new(arr, net_inspect_json(&s, &ns[i]));
+                        continue;
+                }
+                if (quiet) {
+                        printf("%s\n", ns[i].name);
+                        continue;
+                }
+                char subs[256] = "";
+                for (size_t k = 0; k < ns[i].n_subnets; k++) {
+                        char cb[NETNS_CIDR_STRLEN];
+                        size_t l = strlen(subs);
+                        (void) snprintf(subs + l, sizeof subs - l, "%s%s", k ? "," : "",
+                                        netns_cidr_format(&ns[i].subnets[k].subnet, cb));
+                }
+                printf("%-12.12s  %-24s  %-8s  %-15s  %s\n", ns[i].id, ns[i].name, "bridge", ns[i].bridge,
+                       *subs ? subs : "(L2 only)");
+        }
+        if (arr) {
+                json_dumpf(arr, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+                putchar('\n');
+                json_decref(arr);
+        }
+        net_list_free(ns, n);
+        return 0;
+}
+
+static int network_inspect(int argc, char **argv, const GlobalOptions *g) {
+        if (argc < 2 || streq(argv[1], "--help")) {
+                printf("Usage: nsprov network inspect NETWORK...\n");
+                return argc < 2 ? EXIT_NSPROV : 0;
+        }
+        CtrStore s;
+        int r = open_store(g, &s);
+        if (r != 0)
+                return r;
+        json_t *arr = json_array();
+        int rc = 0;
+        for (int i = 1; i < argc; i++) {
+                RtError e = {};
+                Network n = {};
+                if (net_load(&s, argv[i], &n, &e) < 0) {
+                        log_error("%s", e.msg);
+                        rc = EXIT_NSPROV;
+                        continue;
+                }
+                json_array_append_new(arr, net_inspect_json(&s, &n));
+                net_done(&n);
+        }
+        json_dumpf(arr, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+        putchar('\n');
+        json_decref(arr);
+        return rc;
+}
+
+static int network_exists(int argc, char **argv, const GlobalOptions *g) {
+        if (argc != 2 || streq(argv[1], "--help")) {
+                printf("Usage: nsprov network exists NETWORK\n\nExit status 0 if it exists, 1 if not.\n");
+                return argc == 2 ? 0 : EXIT_NSPROV;
+        }
+        CtrStore s;
+        int r = open_store(g, &s);
+        if (r != 0)
+                return r;
+        Network n = {};
+        RtError e = {};
+        r = net_load(&s, argv[1], &n, &e);
+        net_done(&n);
+        if (r == -ENOENT)
+                return 1;
+        return r < 0 ? fail(&e) : 0;
+}
+
+static int network_rm(int argc, char **argv, const GlobalOptions *g) {
+        bool force = false;
+        int first = 1;
+        if (argc > 1 && streq(argv[1], "--help")) {
+                printf("Usage: nsprov network rm [-f] NETWORK...\n\n"
+                       "Removes networks and their bridges; -f disconnects attached containers first.\n");
+                return 0;
+        }
+        if (argc > 1 && (streq(argv[1], "-f") || streq(argv[1], "--force"))) {
+                force = true;
+                first = 2;
+        }
+        if (first >= argc)
+                return usage_error("network rm ", "name at least one network");
+        CtrStore s;
+        int r = open_store(g, &s);
+        if (r != 0)
+                return r;
+        int rc = 0;
+        for (int i = first; i < argc; i++) {
+                RtError e = {};
+                if (net_remove(&s, argv[i], force, &e) < 0) {
+                        log_error("%s", e.msg);
+                        rc = EXIT_NSPROV;
+                } else
+                        printf("%s\n", argv[i]);
+        }
+        return rc;
+}
+
+static int network_connect(int argc, char **argv, const GlobalOptions *g) {
+        enum { OPT_IP = 0x100, OPT_IP6, OPT_MAC, OPT_IF, OPT_ALIAS, OPT_HELP };
+        static const struct option options[] = {
+                { "ip", required_argument, NULL, OPT_IP },    { "ip6", required_argument, NULL, OPT_IP6 },
+                { "mac-address", required_argument, NULL, OPT_MAC },
+                { "interface-name", required_argument, NULL, OPT_IF },
+                { "alias", required_argument, NULL, OPT_ALIAS }, { "help", no_argument, NULL, OPT_HELP },
+                {},
+        };
+        NetConnect nc = {};
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (c) {
+                case OPT_IP: nc.ip = optarg; break;
+                case OPT_IP6: nc.ip6 = optarg; break;
+                case OPT_MAC: nc.mac = optarg; break;
+                case OPT_IF: nc.ifname = optarg; break;
+                case OPT_ALIAS: break; /* no DNS here: accepted, as harmless */
+                case OPT_HELP:
+                        printf("Usage: nsprov network connect [--ip IP] [--ip6 IP] [--mac-address MAC]\n"
+                               "                              [--interface-name IF] NETWORK CONTAINER\n\n"
+                               "Adds an interface (default: the next free ethN) to a container, at once when\n"
+                               "it runs. A container may join one network several times.\n");
+                        return 0;
+                default:
+                        return usage_error("network connect ", "unknown option or missing value: '%s'", argv[optind - 1]);
+                }
+        if (argc - optind != 2)
+                return usage_error("network connect ", "a NETWORK and a CONTAINER are needed");
+        nc.network = argv[optind];
+        CtrStore s;
+        int r = open_store(g, &s);
+        if (r != 0)
+                return r;
+        RtError e = {};
+        char id[CTR_ID_LEN + 1];
+        NetAttachment a;
+        if (ctr_lookup(&s, argv[optind + 1], id, &e) < 0 || ctr_network_connect(&s, id, &nc, &a, &e) < 0)
+                return fail(&e);
+        printf("%s\n", a.ifname);
+        return 0;
+}
+
+static int network_disconnect(int argc, char **argv, const GlobalOptions *g) {
+        enum { OPT_IF = 0x100, OPT_HELP };
+        static const struct option options[] = { { "interface-name", required_argument, NULL, OPT_IF },
+                                                  { "force", no_argument, NULL, 'f' },
+                                                  { "help", no_argument, NULL, OPT_HELP }, {} };
+        const char *ifname = NULL;
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "f", options, NULL)) >= 0)
+                switch (c) {
+                case OPT_IF: ifname = optarg; break;
+                case 'f': break;
+                case OPT_HELP:
+                        printf("Usage: nsprov network disconnect [--interface-name IF] NETWORK CONTAINER\n");
+                        return 0;
+                default:
+                        return usage_error("network disconnect ", "unknown option '%s'", argv[optind - 1]);
+                }
+        if (argc - optind != 2)
+                return usage_error("network disconnect ", "a NETWORK and a CONTAINER are needed");
+        CtrStore s;
+        int r = open_store(g, &s);
+        if (r != 0)
+                return r;
+        RtError e = {};
+        char id[CTR_ID_LEN + 1];
+        if (ctr_lookup(&s, argv[optind + 1], id, &e) < 0 ||
+            ctr_network_disconnect(&s, id, argv[optind], ifname, &e) < 0)
+                return fail(&e);
+        return 0;
+}
+
+int verb_network(int argc, char **argv, const GlobalOptions *g) {
+        static const Verb verbs[] = {
+                { "create", "create a bridge network (L2 only, or with subnets)", network_create },
+                { "ls", "list networks", network_ls },
+                { "list", "list networks", network_ls },
+                { "inspect", "show networks as JSON", network_inspect },
+                { "exists", "exit 0 if a network exists, 1 if not", network_exists },
+                { "rm", "remove networks", network_rm },
+                { "connect", "add an interface on a network to a container", network_connect },
+                { "disconnect", "remove a container's interface from a network", network_disconnect },
+                {},
+        };
+        if (argc >= 2 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
+                printf("Usage: nsprov network COMMAND\n\nCommands:\n");
+                for (const Verb *v = verbs; v->name; v++)
+                        printf("  %-10s %s\n", v->name, v->summary);
+                return 0;
+        }
+        return dispatch_verb("network", verbs, argc - 1, argv + 1, g);
+}

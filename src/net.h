@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Native networks: a bridge on the host and veth pairs into containers, over netlink
+ * (netns/). L2-only networks (no subnet: LNST's test networks, whose addresses the test
+ * sets itself) and networks with IPv4/IPv6 subnets and built-in IPAM. One container may
+ * join one network several times, each join a new interface. */
+
+#include "ctr.h"
+#include "netns.h"
+
+#define NET_NAME_MAX 64
+#define NET_MAX_SUBNETS 4
+#define NET_MAX_ATTACHMENTS 64 /* interfaces per container */
+
+typedef struct NetSubnet {
+        NetnsCidr subnet;
+        NetnsIp gateway; /* family 0: none */
+} NetSubnet;
+
+typedef struct Network {
+        char name[NET_NAME_MAX + 1];
+        char id[CTR_ID_LEN + 1];
+        char bridge[NETNS_IFNAME_MAX + 1];
+        bool internal;
+        bool ipv6;
+        bool ipv6_dad; /* leave duplicate address detection on for this network's links */
+        uint32_t mtu;
+        NetSubnet subnets[NET_MAX_SUBNETS];
+        size_t n_subnets;
+        char **labels; /* "K=V" */
+        uint64_t created_ns;
+} Network;
+
+typedef struct NetCreate {
+        const char *name;
+        const char *bridge;      /* NULL: generated */
+        const char *const *subnets; /* "CIDR" */
+        const char *const *gateways; /* parallel to subnets, NULL entries for the default */
+        size_t n_subnets;
+        bool internal, ipv6, ipv6_dad;
+        uint32_t mtu;
+        char *const *labels;
+} NetCreate;
+
+int net_name_check(const char *name, RtError *err);
+int net_create(const CtrStore *s, const NetCreate *spec, Network *ret, RtError *err);
+int net_load(const CtrStore *s, const char *name, Network *ret, RtError *err);
+void net_done(Network *n);
+int net_list(const CtrStore *s, Network **ret, size_t *ret_n, RtError *err);
+void net_list_free(Network *ns, size_t n);
+/* force: disconnect the containers attached first; else -EBUSY while any is. */
+int net_remove(const CtrStore *s, const char *name, bool force, RtError *err);
+
+/* One interface of a container on a network: what was asked, and what it got. */
+typedef struct NetAttachment {
+        char network[NET_NAME_MAX + 1];
+        char ifname[NETNS_IFNAME_MAX + 1];
+        NetnsMac mac;
+        bool mac_given;
+        NetnsIp ip, ip6;   /* requested; family 0: allocate */
+        /* while wired */
+        char host_ifname[NETNS_IFNAME_MAX + 1];
+        NetnsCidr addr4, addr6; /* family 0: none */
+        NetnsIp gateway4, gateway6;
+} NetAttachment;
+
+typedef struct NetConnect {
+        const char *network;
+        const char *ifname;   /* NULL: the next free ethN */
+        const char *mac;      /* NULL: derived from (container, network, index) */
+        const char *ip, *ip6; /* NULL: allocated (networks with subnets) */
+} NetConnect;
+
+/* Attachments a container has, in its state dir (networks.json). */
+int net_attachments_load(const CtrStore *s, const char *ctr_id, NetAttachment **ret, size_t *ret_n,
+                         RtError *err);
+int net_attachments_save(const CtrStore *s, const char *ctr_id, const NetAttachment *a, size_t n,
+                         RtError *err);
+
+/* Adds an attachment to a container (created, exited or running: a running one is wired
+ * at once). Takes the container's lock. */
+int ctr_network_connect(const CtrStore *s, const char *ctr_id, const NetConnect *nc,
+                        NetAttachment *ret, RtError *err);
+/* ifname NULL: the container's only interface on that network. */
+int ctr_network_disconnect(const CtrStore *s, const char *ctr_id, const char *network,
+                           const char *ifname, RtError *err);
+
+/* Wires every attachment of a container into netns_fd (at start), or the one given
+ * (hot plug). On failure nothing of it stays. */
+int net_wire(const CtrStore *s, const CtrConfig *c, int netns_fd, NetAttachment *a, size_t n,
+             RtError *err);
+/* Gives back what a stopped container's attachments held (addresses); its veths went
+ * with its netns. */
+void net_release(const CtrStore *s, const char *ctr_id, NetAttachment *a, size_t n);
+
+/* Releases every address a container holds and forgets where it was wired (its netns,
+ * and with it its veths, is gone or going). Best effort. */
+void net_release_container(const CtrStore *s, const char *ctr_id);
+
+/* A locally administered unicast MAC, the same for the same (container, network, index)
+ * on every run, so a recipe knows it before the container starts. */
+void net_derive_mac(const char *ctr_name, const char *network, unsigned index, NetnsMac *ret);
+/* The host end's name: short, unique per (container id, interface). */
+void net_host_ifname(const char *ctr_id, const char *ifname, char buf[static NETNS_IFNAME_MAX + 1]);

@@ -1,0 +1,903 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Native bridge networks (net.h). A network is a record under --root (it outlives
+ * reboots, as Podman's do) and a bridge made on demand; address allocations and a
+ * container's attachments are runtime state under --runroot. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctr-internal.h"
+#include "fs.h"
+#include "log.h"
+#include "net.h"
+#include "strv.h"
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len) {
+        const uint8_t *p = data;
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ p[i]) * 1099511628211ull;
+        return h;
+}
+
+static uint64_t hash_strings(const char *a, const char *b, unsigned n) {
+        uint64_t h = 1469598103934665603ull;
+        h = fnv1a(h, a, strlen(a) + 1);
+        h = fnv1a(h, b, strlen(b) + 1);
+        return fnv1a(h, &n, sizeof n);
+}
+
+void net_derive_mac(const char *ctr_name, const char *network, unsigned index, NetnsMac *ret) {
+        uint64_t h = hash_strings(ctr_name, network, index);
+        for (int i = 0; i < 6; i++)
+                ret->bytes[i] = (uint8_t) (h >> (8 * i));
+        /* locally administered (bit 1), unicast (bit 0 clear) */
+        ret->bytes[0] = (uint8_t) ((ret->bytes[0] & 0xfc) | 0x02);
+}
+
+void net_host_ifname(const char *ctr_id, const char *ifname, char buf[static NETNS_IFNAME_MAX + 1]) {
+        uint64_t h = hash_strings(ctr_id, ifname, 0);
+        (void) snprintf(buf, NETNS_IFNAME_MAX + 1, "nsv%012llx",
+                        (unsigned long long) (h & 0xffffffffffffull));
+}
+
+int net_name_check(const char *name, RtError *err) {
+        size_t l = name ? strlen(name) : 0;
+        if (l == 0 || l > NET_NAME_MAX)
+                return rt_err_setx(err, -EINVAL, "network name must be 1-%d characters", NET_NAME_MAX);
+        for (size_t i = 0; i < l; i++) {
+                unsigned char c = (unsigned char) name[i];
+                if (!isascii(c) || !(isalnum(c) || ((c == '_' || c == '.' || c == '-') && i > 0)))
+                        return rt_err_setx(err, -EINVAL,
+                                           "invalid network name '%.64s': use [a-zA-Z0-9][a-zA-Z0-9_.-]*",
+                                           name);
+        }
+        if (streq(name, "none") || streq(name, "host"))
+                return rt_err_setx(err, -EINVAL, "'%s' is a network mode, not a network name", name);
+        return 0;
+}
+
+static void net_path(const CtrStore *s, const char *name, char buf[static PATH_MAX]) {
+        (void) snprintf(buf, PATH_MAX, "%s/networks/%s.json", s->root, name);
+}
+
+void net_done(Network *n) {
+        if (!n)
+                return;
+        strv_free(n->labels);
+        *n = (Network) {};
+}
+
+void net_list_free(Network *ns, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                net_done(&ns[i]);
+        free(ns);
+}
+
+static int net_save(const CtrStore *s, const Network *n, RtError *err) {
+        json_t *subnets = json_array();
+        for (size_t i = 0; i < n->n_subnets; i++) {
+                char c[NETNS_CIDR_STRLEN], g[INET6_ADDRSTRLEN];
+                json_t *o = json_pack("{s:s}", "subnet", netns_cidr_format(&n->subnets[i].subnet, c));
+                if (n->subnets[i].gateway.family)
+                        json_object_set_new(o, "gateway",
+                                            json_string(netns_ip_format(&n->subnets[i].gateway, g)));
+                json_array_append_new(subnets, o);
+        }
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:i, s:o, s:o, s:I}", "name",
+                              n->name, "id", n->id, "driver", "bridge", "bridge", n->bridge,
+                              "internal", n->internal, "ipv6", n->ipv6, "ipv6Dad", n->ipv6_dad,
+                              "mtu", (int) n->mtu, "subnets", subnets, "labels",
+                              strv_to_json(n->labels), "created", (json_int_t) n->created_ns);
+        char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+        json_decref(j);
+        if (!text)
+                return rt_err_set(err, -ENOMEM, "encode network");
+        char p[PATH_MAX];
+        net_path(s, n->name, p);
+        int r = write_file_atomic(p, text, strlen(text), 0600, WRITE_DURABLE, err);
+        free(text);
+        return r;
+}
+
+static int net_parse(json_t *j, Network *n) {
+        const char *name = json_string_value(json_object_get(j, "name"));
+        const char *id = json_string_value(json_object_get(j, "id"));
+        const char *br = json_string_value(json_object_get(j, "bridge"));
+        if (!name || !id || !br || strlen(name) > NET_NAME_MAX || strlen(id) != CTR_ID_LEN ||
+            netns_ifname_check(br, NULL) < 0)
+                return -EBADMSG;
+        strcpy(n->name, name);
+        strcpy(n->id, id);
+        strcpy(n->bridge, br);
+        n->internal = json_is_true(json_object_get(j, "internal"));
+        n->ipv6 = json_is_true(json_object_get(j, "ipv6"));
+        n->ipv6_dad = json_is_true(json_object_get(j, "ipv6Dad"));
+        json_int_t mtu = json_integer_value(json_object_get(j, "mtu"));
+        if (mtu < 0 || mtu > 65535)
+                return -EBADMSG;
+        n->mtu = (uint32_t) mtu;
+        n->created_ns = (uint64_t) json_integer_value(json_object_get(j, "created"));
+        json_t *subs = json_object_get(j, "subnets");
+        if (!json_is_array(subs) || json_array_size(subs) > NET_MAX_SUBNETS)
+                return -EBADMSG;
+        size_t i;
+        json_t *o;
+        json_array_foreach(subs, i, o) {
+                NetSubnet *sn = &n->subnets[n->n_subnets];
+                const char *sub = json_string_value(json_object_get(o, "subnet"));
+                const char *gw = json_string_value(json_object_get(o, "gateway"));
+                if (!sub || netns_cidr_parse(sub, &sn->subnet, NULL) < 0)
+                        return -EBADMSG;
+                if (gw && netns_ip_parse(gw, &sn->gateway, NULL) < 0)
+                        return -EBADMSG;
+                n->n_subnets++;
+        }
+        json_t *labels = json_object_get(j, "labels");
+        if (labels && strv_from_json(labels, CTR_MAX_LABELS, &n->labels) < 0)
+                return -EBADMSG;
+        return 0;
+}
+
+int net_load(const CtrStore *s, const char *name, Network *ret, RtError *err) {
+        int r = net_name_check(name, err);
+        if (r < 0)
+                return r;
+        char p[PATH_MAX], *text = NULL;
+        size_t len;
+        net_path(s, name, p);
+        r = read_file(p, 1 << 20, &text, &len, NULL);
+        if (r == -ENOENT)
+                return rt_err_setx(err, -ENOENT, "no such network '%s'", name);
+        if (r < 0)
+                return rt_err_set(err, r, "read network '%s'", name);
+        json_error_t je;
+        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+        free(text);
+        if (!j)
+                return rt_err_setx(err, -EBADMSG, "%s:%d:%d: %s", p, je.line, je.column, je.text);
+        Network n = {};
+        r = net_parse(j, &n);
+        json_decref(j);
+        if (r < 0) {
+                net_done(&n);
+                return rt_err_setx(err, -EBADMSG, "%s is not a valid network record", p);
+        }
+        *ret = n;
+        return 0;
+}
+
+static int cmp_net(const void *a, const void *b) {
+        return strcmp(((const Network *) a)->name, ((const Network *) b)->name);
+}
+
+int net_list(const CtrStore *s, Network **ret, size_t *ret_n, RtError *err) {
+        char p[PATH_MAX];
+        (void) snprintf(p, sizeof p, "%s/networks", s->root);
+        Network *ns = NULL;
+        size_t n = 0;
+        _cleanup_closedir_ DIR *d = opendir(p);
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+                size_t l = strlen(de->d_name);
+                char name[NET_NAME_MAX + 1];
+                if (l <= 5 || l - 5 > NET_NAME_MAX || !streq(de->d_name + l - 5, ".json"))
+                        continue;
+                memcpy(name, de->d_name, l - 5);
+                name[l - 5] = '\0';
+                Network one;
+                if (net_load(s, name, &one, NULL) < 0)
+                        continue;
+                Network *nn = realloc(ns, (n + 1) * sizeof *nn);
+                if (!nn) {
+                        net_done(&one);
+                        net_list_free(ns, n);
+                        return rt_err_set(err, -ENOMEM, "list networks");
+                }
+                ns = nn;
+                ns[n++] = one;
+        }
+        if (n)
+                qsort(ns, n, sizeof *ns, cmp_net);
+        *ret = ns;
+        *ret_n = n;
+        return 0;
+}
+
+/* The first usable host address of a subnet: the gateway by default. */
+static void subnet_host(const NetnsCidr *c, uint32_t index, NetnsIp *ret) {
+        *ret = c->ip;
+        if (c->ip.family == AF_INET) {
+                uint32_t mask = c->prefixlen ? ~0u << (32 - c->prefixlen) : 0;
+                uint32_t base = ntohl(c->ip.v4.s_addr) & mask;
+                ret->v4.s_addr = htonl(base + index);
+        } else {
+                uint8_t *b = ret->v6.s6_addr;
+                for (int i = c->prefixlen; i < 128; i++)
+                        b[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
+                uint32_t carry = index;
+                for (int i = 15; i >= 0 && carry; i--) {
+                        uint32_t v = b[i] + (carry & 0xff);
+                        b[i] = (uint8_t) v;
+                        carry = (carry >> 8) + (v >> 8);
+                }
+        }
+}
+
+static bool in_subnet(const NetnsCidr *c, const NetnsIp *ip) {
+        if (ip->family != c->ip.family)
+                return false;
+        const uint8_t *a = ip->family == AF_INET ? (const uint8_t *) &ip->v4 : ip->v6.s6_addr;
+        const uint8_t *b = c->ip.family == AF_INET ? (const uint8_t *) &c->ip.v4 : c->ip.v6.s6_addr;
+        for (int i = 0; i < c->prefixlen; i++)
+                if ((a[i / 8] ^ b[i / 8]) & (0x80 >> (i % 8)))
+                        return false;
+        return true;
+}
+
+static void pick_bridge_name(const Network *n, char buf[static NETNS_IFNAME_MAX + 1]) {
+        uint64_t h = fnv1a(1469598103934665603ull, n->id, strlen(n->id));
+        (void) snprintf(buf, NETNS_IFNAME_MAX + 1, "nsbr%011llx",
+                        (unsigned long long) (h & 0xfffffffffffull));
+}
+
+static void bridge_owner(const Network *n, char buf[static NETNS_OWNER_MAX + 1]) {
+        (void) snprintf(buf, NETNS_OWNER_MAX + 1, "net-%.32s", n->id);
+}
+
+/* Makes the bridge when it is not there (first use, or after a reboot); addresses the
+ * gateways on it unless the network is internal. */
+static int ensure_bridge(NlSock *host, const Network *n, int *ret_ifindex, RtError *err) {
+        int idx;
+        int r = netns_link_index(host, n->bridge, &idx, NULL);
+        if (r == 0) {
+                *ret_ifindex = idx;
+                return 0;
+        }
+        char owner[NETNS_OWNER_MAX + 1];
+        bridge_owner(n, owner);
+        NetnsBridge b = { .ifname = n->bridge, .mtu = n->mtu, .up = true, .owner = owner };
+        /* Its own MAC, so it does not take on a port's and collide with a container's. */
+        NetnsMac mac;
+        net_derive_mac(n->id, "bridge", 0, &mac);
+        b.mac = &mac;
+        r = netns_bridge_add(host, &b, &idx, err);
+        if (r < 0)
+                return rt_err_prefix(err, r, "network '%s'", n->name);
+        /* An L2-only lab segment must carry the test's traffic alone: without IPv6 on the
+         * bridge the host sends no router solicitations or MLD reports into it. */
+        if (n->n_subnets == 0) {
+                char key[96];
+                (void) snprintf(key, sizeof key, "net/ipv6/conf/%s/disable_ipv6", n->bridge);
+                (void) netns_sysctl_write(-1, key, "1", NULL);
+        }
+        for (size_t i = 0; !n->internal && i < n->n_subnets; i++) {
+                if (!n->subnets[i].gateway.family)
+                        continue;
+                NetnsCidr gw = { .ip = n->subnets[i].gateway, .prefixlen = n->subnets[i].subnet.prefixlen };
+                r = netns_addr_add(host, idx, &gw, NETNS_ADDR_NODAD, err);
+                if (r < 0 && r != -EEXIST) {
+                        (void) netns_link_del(host, idx, NULL);
+                        return rt_err_prefix(err, r, "network '%s': gateway", n->name);
+                }
+        }
+        *ret_ifindex = idx;
+        return 0;
+}
+
+int net_create(const CtrStore *s, const NetCreate *spec, Network *ret, RtError *err) {
+        int r = net_name_check(spec->name, err);
+        if (r < 0)
+                return r;
+        if (spec->n_subnets > NET_MAX_SUBNETS)
+                return rt_err_setx(err, -E2BIG, "at most %d subnets", NET_MAX_SUBNETS);
+        if (spec->mtu && (spec->mtu < 68 || spec->mtu > 65535))
+                return rt_err_setx(err, -EINVAL, "MTU %u is outside 68-65535", spec->mtu);
+        Network n = { .internal = spec->internal, .ipv6 = spec->ipv6, .ipv6_dad = spec->ipv6_dad,
+                      .mtu = spec->mtu, .created_ns = now_realtime_ns() };
+        strcpy(n.name, spec->name);
+        uint8_t b[CTR_ID_LEN / 2];
+        if (getrandom(b, sizeof b, 0) != (ssize_t) sizeof b)
+                return rt_err_set(err, -errno, "generate a network id");
+        for (size_t i = 0; i < sizeof b; i++)
+                (void) snprintf(n.id + 2 * i, 3, "%02x", b[i]);
+        for (size_t i = 0; i < spec->n_subnets; i++) {
+                NetSubnet *sn = &n.subnets[n.n_subnets++];
+                if ((r = netns_cidr_parse(spec->subnets[i], &sn->subnet, err)) < 0)
+                        return rt_err_prefix(err, r, "--subnet");
+                uint32_t host_bits = (sn->subnet.ip.family == AF_INET ? 32u : 128u) - sn->subnet.prefixlen;
+                if (host_bits < 2)
+                        return rt_err_setx(err, -EINVAL, "subnet '%s' has no room for hosts",
+                                           spec->subnets[i]);
+                if (sn->subnet.ip.family == AF_INET6)
+                        n.ipv6 = true;
+                if (spec->gateways && spec->gateways[i]) {
+                        if ((r = netns_ip_parse(spec->gateways[i], &sn->gateway, err)) < 0)
+                                return rt_err_prefix(err, r, "--gateway");
+                        if (!in_subnet(&sn->subnet, &sn->gateway))
+                                return rt_err_setx(err, -EINVAL, "gateway '%s' is not in subnet '%s'",
+                                                   spec->gateways[i], spec->subnets[i]);
+                } else
+                        subnet_host(&sn->subnet, 1, &sn->gateway);
+        }
+        if (spec->bridge) {
+                if ((r = netns_ifname_check(spec->bridge, err)) < 0)
+                        return r;
+                (void) snprintf(n.bridge, sizeof n.bridge, "%s", spec->bridge);
+        } else
+                pick_bridge_name(&n, n.bridge);
+        if (spec->labels && !(n.labels = strv_copy(spec->labels)))
+                return rt_err_set(err, -ENOMEM, "labels");
+
+        char p[PATH_MAX];
+        (void) snprintf(p, sizeof p, "%s/networks", s->root);
+        if ((r = mkdir_p(p, 0700, err)) < 0)
+                goto fail;
+        net_path(s, n.name, p);
+        if (access(p, F_OK) == 0) {
+                r = rt_err_setx(err, -EEXIST, "network '%s' already exists", n.name);
+                goto fail;
+        }
+        /* The record first (the bridge's ledger, in effect), then the bridge. */
+        if ((r = net_save(s, &n, err)) < 0)
+                goto fail;
+        _cleanup_(netns_sock_freep) NlSock *host = NULL;
+        int idx;
+        if ((r = netns_sock_open(-1, &host, err)) < 0 || (r = ensure_bridge(host, &n, &idx, err)) < 0) {
+                (void) unlink(p);
+                goto fail;
+        }
+        if (ret)
+                *ret = n;
+        else
+                net_done(&n);
+        return 0;
+fail:
+        net_done(&n);
+        return r;
+}
+
+/* ---- IPAM: runroot/ipam/<network>.json, {"ip": "owner"}, under a lock ---- */
+
+static int ipam_open(const CtrStore *s, const char *net, json_t **ret, int *ret_lock, RtError *err) {
+        char p[PATH_MAX];
+        (void) snprintf(p, sizeof p, "%s/ipam", s->runroot);
+        int r = mkdir_p(p, 0700, err);
+        if (r < 0)
+                return r;
+        (void) snprintf(p, sizeof p, "%s/ipam/%s.lock", s->runroot, net);
+        int lock = lock_file(p, true, err);
+        if (lock < 0)
+                return lock;
+        (void) snprintf(p, sizeof p, "%s/ipam/%s.json", s->runroot, net);
+        char *text = NULL;
+        size_t len;
+        json_t *j = NULL;
+        if (read_file(p, 16 << 20, &text, &len, NULL) == 0) {
+                j = json_loadb(text, len, 0, NULL);
+                free(text);
+        }
+        if (!json_is_object(j)) {
+                json_decref(j);
+                j = json_object();
+        }
+        *ret = j;
+        *ret_lock = lock;
+        return 0;
+}
+
+static int ipam_save(const CtrStore *s, const char *net, json_t *j, RtError *err) {
+        char p[PATH_MAX];
+        (void) snprintf(p, sizeof p, "%s/ipam/%s.json", s->runroot, net);
+        char *text = json_dumps(j, JSON_COMPACT);
+        if (!text)
+                return rt_err_set(err, -ENOMEM, "ipam");
+        int r = write_file_atomic(p, text, strlen(text), 0600, 0, err);
+        free(text);
+        return r;
+}
+
+/* Takes want (when given: refused if taken or outside) or the next free address of the
+ * subnet for owner. */
+static int ipam_take(json_t *j, const NetSubnet *sn, const NetnsIp *want, const char *owner,
+                     NetnsIp *ret, RtError *err) {
+        char a[INET6_ADDRSTRLEN];
+        if (want && want->family) {
+                NetnsIp first, last;
+                subnet_host(&sn->subnet, 0, &first);
+                if (!in_subnet(&sn->subnet, want))
+                        return rt_err_setx(err, -EINVAL, "address %s is not in subnet",
+                                           netns_ip_format(want, a));
+                if (memcmp(want, &first, sizeof first) == 0 ||
+                    (sn->gateway.family && memcmp(want, &sn->gateway, sizeof *want) == 0))
+                        return rt_err_setx(err, -EINVAL, "address %s is reserved",
+                                           netns_ip_format(want, a));
+                (void) last;
+                netns_ip_format(want, a);
+                if (json_object_get(j, a))
+                        return rt_err_setx(err, -EADDRINUSE, "address %s is already in use", a);
+                json_object_set_new(j, a, json_string(owner));
+                *ret = *want;
+                return 0;
+        }
+        uint32_t host_bits = (sn->subnet.ip.family == AF_INET ? 32u : 128u) - sn->subnet.prefixlen;
+        uint64_t size = host_bits >= 32 ? (1ull << 32) : (1ull << host_bits);
+        /* IPv4 leaves the broadcast address out; the walk is bounded for huge IPv6 ones. */
+        uint64_t last = sn->subnet.ip.family == AF_INET ? size - 2 : (size > 65536 ? 65536 : size - 1);
+        for (uint64_t i = 1; i <= last; i++) {
+                NetnsIp ip;
+                subnet_host(&sn->subnet, (uint32_t) i, &ip);
+                if (sn->gateway.family && memcmp(&ip, &sn->gateway, sizeof ip) == 0)
+                        continue;
+                netns_ip_format(&ip, a);
+                if (json_object_get(j, a))
+                        continue;
+                json_object_set_new(j, a, json_string(owner));
+                *ret = ip;
+                return 0;
+        }
+        return rt_err_setx(err, -ENOSPC, "no free address left in the subnet");
+}
+
+static void ipam_release_owner(const CtrStore *s, const char *net, const char *owner) {
+        json_t *j;
+        int lock;
+        if (ipam_open(s, net, &j, &lock, NULL) < 0)
+                return;
+        const char *key;
+        json_t *v, *tmp;
+        bool changed = false;
+        json_object_foreach_safe(j, tmp, key, v) if (streq_ptr(json_string_value(v), owner)) {
+                json_object_del(j, key);
+                changed = true;
+        }
+        if (changed)
+                (void) ipam_save(s, net, j, NULL);
+        json_decref(j);
+        close(lock);
+}
+
+/* ---- attachments of a container: ctrdir/networks.json ---- */
+
+static json_t *attachment_json(const NetAttachment *a) {
+        char m[NETNS_MAC_STRLEN], b[NETNS_CIDR_STRLEN];
+        json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "network", a->network, "ifname", a->ifname,
+                              "mac", netns_mac_format(&a->mac, m), "macGiven", a->mac_given);
+        if (a->ip.family)
+                json_object_set_new(o, "ip", json_string(netns_ip_format(&a->ip, b)));
+        if (a->ip6.family)
+                json_object_set_new(o, "ip6", json_string(netns_ip_format(&a->ip6, b)));
+        if (a->host_ifname[0])
+                json_object_set_new(o, "hostIfname", json_string(a->host_ifname));
+        if (a->addr4.ip.family)
+                json_object_set_new(o, "addr4", json_string(netns_cidr_format(&a->addr4, b)));
+        if (a->addr6.ip.family)
+                json_object_set_new(o, "addr6", json_string(netns_cidr_format(&a->addr6, b)));
+        if (a->gateway4.family)
+                json_object_set_new(o, "gateway4", json_string(netns_ip_format(&a->gateway4, b)));
+        if (a->gateway6.family)
+                json_object_set_new(o, "gateway6", json_string(netns_ip_format(&a->gateway6, b)));
+        return o;
+}
+
+static int attachment_parse(json_t *o, NetAttachment *a) {
+        const char *net = json_string_value(json_object_get(o, "network"));
+        const char *ifn = json_string_value(json_object_get(o, "ifname"));
+        const char *mac = json_string_value(json_object_get(o, "mac"));
+        if (!net || strlen(net) > NET_NAME_MAX || !ifn || netns_ifname_check(ifn, NULL) < 0 || !mac ||
+            netns_mac_parse(mac, &a->mac, NULL) < 0)
+                return -EBADMSG;
+        strcpy(a->network, net);
+        strcpy(a->ifname, ifn);
+        a->mac_given = json_is_true(json_object_get(o, "macGiven"));
+        const char *v;
+        if ((v = json_string_value(json_object_get(o, "ip"))) && netns_ip_parse(v, &a->ip, NULL) < 0)
+                return -EBADMSG;
+        if ((v = json_string_value(json_object_get(o, "ip6"))) && netns_ip_parse(v, &a->ip6, NULL) < 0)
+                return -EBADMSG;
+        if ((v = json_string_value(json_object_get(o, "hostIfname"))) &&
+            netns_ifname_check(v, NULL) == 0)
+                strcpy(a->host_ifname, v);
+        if ((v = json_string_value(json_object_get(o, "addr4"))) && netns_cidr_parse(v, &a->addr4, NULL) < 0)
+                return -EBADMSG;
+        if ((v = json_string_value(json_object_get(o, "addr6"))) && netns_cidr_parse(v, &a->addr6, NULL) < 0)
+                return -EBADMSG;
+        if ((v = json_string_value(json_object_get(o, "gateway4"))) && netns_ip_parse(v, &a->gateway4, NULL) < 0)
+                return -EBADMSG;
+        if ((v = json_string_value(json_object_get(o, "gateway6"))) && netns_ip_parse(v, &a->gateway6, NULL) < 0)
+                return -EBADMSG;
+        return 0;
+}
+
+int net_attachments_load(const CtrStore *s, const char *ctr_id, NetAttachment **ret, size_t *ret_n,
+                         RtError *err) {
+        char p[PATH_MAX], *text = NULL;
+        size_t len;
+        ctr_path(s, ctr_id, "networks.json", p);
+        *ret = NULL;
+        *ret_n = 0;
+        int r = read_file(p, 1 << 20, &text, &len, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return rt_err_set(err, r, "read %s", p);
+        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+        free(text);
+        if (!json_is_array(j) || json_array_size(j) > NET_MAX_ATTACHMENTS) {
+                json_decref(j);
+                return rt_err_setx(err, -EBADMSG, "%s is not a valid attachment list", p);
+        }
+        NetAttachment *a = calloc(json_array_size(j) + 1, sizeof *a);
+        size_t i;
+        json_t *o;
+        json_array_foreach(j, i, o) if (!a || attachment_parse(o, &a[i]) < 0) {
+                free(a);
+                json_decref(j);
+                return rt_err_setx(err, -EBADMSG, "%s is not a valid attachment list", p);
+        }
+        *ret_n = json_array_size(j);
+        json_decref(j);
+        *ret = a;
+        return 0;
+}
+
+int net_attachments_save(const CtrStore *s, const char *ctr_id, const NetAttachment *a, size_t n,
+                         RtError *err) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++)
+                json_array_append_new(arr, attachment_json(&a[i]));
+        char *text = json_dumps(arr, JSON_COMPACT);
+        json_decref(arr);
+        if (!text)
+                return rt_err_set(err, -ENOMEM, "encode attachments");
+        char p[PATH_MAX];
+        ctr_path(s, ctr_id, "networks.json", p);
+        int r = write_file_atomic(p, text, strlen(text), 0600, 0, err);
+        free(text);
+        return r;
+}
+
+/* ---- wiring ---- */
+
+static void owner_of(const char *ctr_id, const char *ifname, char buf[static 96]) {
+        (void) snprintf(buf, 96, "%s/%s", ctr_id, ifname);
+}
+
+static void unwire_one(NlSock *host, const CtrStore *s, const char *ctr_id, NetAttachment *a) {
+        int idx;
+        if (a->host_ifname[0] && netns_link_index(host, a->host_ifname, &idx, NULL) == 0)
+                (void) netns_link_del(host, idx, NULL);
+        char owner[96];
+        owner_of(ctr_id, a->ifname, owner);
+        ipam_release_owner(s, a->network, owner);
+        a->host_ifname[0] = '\0';
+        a->addr4 = a->addr6 = (NetnsCidr) {};
+        a->gateway4 = a->gateway6 = (NetnsIp) {};
+}
+
+typedef struct DadArgs {
+        const char *ifname;
+} DadArgs;
+
+static int wire_one(NlSock *host, NlSock *in, int netns_fd, const CtrStore *s, const CtrConfig *c,
+                    NetAttachment *a, bool *have_default_route, RtError *err) {
+        _cleanup_(net_done) Network n = {};
+        int r = net_load(s, a->network, &n, err);
+        if (r < 0)
+                return r;
+        int br;
+        if ((r = ensure_bridge(host, &n, &br, err)) < 0)
+                return r;
+        net_host_ifname(c->id, a->ifname, a->host_ifname);
+        NetnsVeth v = { .ifname = a->host_ifname, .peer_ifname = a->ifname, .peer_netns_fd = netns_fd,
+                        .peer_mac = &a->mac, .mtu = n.mtu, .master_ifindex = br, .up = true,
+                        .peer_up = false, .owner = c->id };
+        int peer;
+        r = netns_veth_add(host, &v, NULL, &peer, err);
+        if (r < 0) {
+                a->host_ifname[0] = '\0';
+                return rt_err_prefix(err, r, "connect %s of '%s' to '%s'", a->ifname, c->name, n.name);
+        }
+        /* A bridge port needs no addresses of its own; without IPv6 it sends nothing
+         * into the segment. */
+        {
+                char key[96];
+                (void) snprintf(key, sizeof key, "net/ipv6/conf/%s/disable_ipv6", a->host_ifname);
+                (void) netns_sysctl_write(-1, key, "1", NULL);
+        }
+        /* Lab links are usable at once: no duplicate address detection unless asked. */
+        if (!n.ipv6_dad) {
+                char key[96];
+                (void) snprintf(key, sizeof key, "net/ipv6/conf/%s/accept_dad", a->ifname);
+                (void) netns_sysctl_write(netns_fd, key, "0", NULL);
+        }
+        if ((r = netns_link_set_up(in, peer, true, err)) < 0)
+                goto fail;
+
+        char owner[96];
+        owner_of(c->id, a->ifname, owner);
+        for (size_t i = 0; i < n.n_subnets; i++) {
+                const NetSubnet *sn = &n.subnets[i];
+                bool v4 = sn->subnet.ip.family == AF_INET;
+                NetnsCidr *slot = v4 ? &a->addr4 : &a->addr6;
+                if (slot->ip.family)
+                        continue; /* one address per family */
+                json_t *j;
+                int lock;
+                if ((r = ipam_open(s, n.name, &j, &lock, err)) < 0)
+                        goto fail;
+                NetnsIp got;
+                const NetnsIp *want = v4 ? &a->ip : &a->ip6;
+                r = ipam_take(j, sn, want->family == sn->subnet.ip.family ? want : NULL, owner, &got, err);
+                if (r == 0)
+                        r = ipam_save(s, n.name, j, err);
+                json_decref(j);
+                close(lock);
+                if (r < 0) {
+                        (void) rt_err_prefix(err, r, "network '%s'", n.name);
+                        goto fail;
+                }
+                slot->ip = got;
+                slot->prefixlen = sn->subnet.prefixlen;
+                if ((r = netns_addr_add(in, peer, slot, NETNS_ADDR_NODAD, err)) < 0)
+                        goto fail;
+                if (sn->gateway.family && !n.internal) {
+                        if (v4)
+                                a->gateway4 = sn->gateway;
+                        else
+                                a->gateway6 = sn->gateway;
+                        /* the first network with a gateway routes the container out */
+                        if (v4 && !*have_default_route) {
+                                if ((r = netns_route_add_default(in, &sn->gateway, peer, err)) < 0)
+                                        goto fail;
+                                *have_default_route = true;
+                        }
+                }
+        }
+        return 0;
+fail:
+        unwire_one(host, s, c->id, a);
+        return rt_err_prefix(err, r, "connect %s of '%s' to '%s'", a->ifname, c->name, n.name);
+}
+
+int net_wire(const CtrStore *s, const CtrConfig *c, int netns_fd, NetAttachment *a, size_t n,
+             RtError *err) {
+        _cleanup_(netns_sock_freep) NlSock *host = NULL, *in = NULL;
+        int r;
+        if ((r = netns_sock_open(-1, &host, err)) < 0 || (r = netns_sock_open(netns_fd, &in, err)) < 0)
+                return r;
+        bool have_route = false;
+        for (size_t i = 0; i < n; i++)
+                if (a[i].gateway4.family)
+                        have_route = true;
+        for (size_t i = 0; i < n; i++) {
+                if (a[i].host_ifname[0])
+                        continue; /* wired already */
+                r = wire_one(host, in, netns_fd, s, c, &a[i], &have_route, err);
+                if (r < 0) {
+                        for (size_t k = 0; k < i; k++)
+                                unwire_one(host, s, c->id, &a[k]);
+                        return r;
+                }
+        }
+        return 0;
+}
+
+void net_release(const CtrStore *s, const char *ctr_id, NetAttachment *a, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                char owner[96];
+                owner_of(ctr_id, a[i].ifname, owner);
+                ipam_release_owner(s, a[i].network, owner);
+                a[i].host_ifname[0] = '\0';
+                a[i].addr4 = a[i].addr6 = (NetnsCidr) {};
+                a[i].gateway4 = a[i].gateway6 = (NetnsIp) {};
+        }
+}
+
+/* ---- connect / disconnect ---- */
+
+int ctr_network_connect(const CtrStore *s, const char *ctr_id, const NetConnect *nc,
+                        NetAttachment *ret, RtError *err) {
+        _cleanup_(net_done) Network n = {};
+        int r = net_load(s, nc->network, &n, err);
+        if (r < 0)
+                return r;
+        char p[PATH_MAX];
+        ctr_path(s, ctr_id, "lock", p);
+        _cleanup_close_ int lock = lock_file(p, true, err);
+        if (lock < 0)
+                return lock;
+        _cleanup_(ctr_done) Container c = {};
+        if ((r = ctr_load(s, ctr_id, &c, err)) < 0)
+                return r;
+        ctr_reconcile(s, &c);
+
+        NetAttachment *as = NULL;
+        size_t na = 0;
+        if ((r = net_attachments_load(s, ctr_id, &as, &na, err)) < 0)
+                return r;
+        _cleanup_free_ NetAttachment *owned = as;
+        if (na >= NET_MAX_ATTACHMENTS)
+                return rt_err_setx(err, -E2BIG, "container '%s' has %d interfaces already",
+                                   c.config.name, NET_MAX_ATTACHMENTS);
+        NetAttachment a = {};
+        strcpy(a.network, n.name);
+        if (nc->ifname) {
+                if ((r = netns_ifname_check(nc->ifname, err)) < 0)
+                        return r;
+                for (size_t i = 0; i < na; i++)
+                        if (streq(as[i].ifname, nc->ifname))
+                                return rt_err_setx(err, -EEXIST, "container '%s' has an interface '%s' already",
+                                                   c.config.name, nc->ifname);
+                strcpy(a.ifname, nc->ifname);
+        } else
+                for (unsigned k = 0;; k++) {
+                        (void) snprintf(a.ifname, sizeof a.ifname, "eth%u", k);
+                        bool taken = false;
+                        for (size_t i = 0; i < na; i++)
+                                taken |= streq(as[i].ifname, a.ifname);
+                        if (!taken)
+                                break;
+                }
+        unsigned joins = 0;
+        for (size_t i = 0; i < na; i++)
+                joins += streq(as[i].network, n.name);
+        if (nc->mac) {
+                if ((r = netns_mac_parse(nc->mac, &a.mac, err)) < 0 ||
+                    (r = netns_mac_check_unicast(&a.mac, err)) < 0)
+                        return r;
+                a.mac_given = true;
+        } else
+                net_derive_mac(c.config.name, n.name, joins, &a.mac);
+        if (nc->ip && ((r = netns_ip_parse(nc->ip, &a.ip, err)) < 0 || a.ip.family != AF_INET))
+                return r < 0 ? r : rt_err_setx(err, -EINVAL, "--ip '%s' is not IPv4", nc->ip);
+        if (nc->ip6 && ((r = netns_ip_parse(nc->ip6, &a.ip6, err)) < 0 || a.ip6.family != AF_INET6))
+                return r < 0 ? r : rt_err_setx(err, -EINVAL, "--ip6 '%s' is not IPv6", nc->ip6);
+        if ((a.ip.family || a.ip6.family) && n.n_subnets == 0)
+                return rt_err_setx(err, -EINVAL, "network '%s' has no subnet to take an address from",
+                                   n.name);
+
+        if (c.state.status == CTR_RUNNING) {
+                /* hot plug */
+                int fd = open(c.state.netns, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        return rt_err_set(err, -errno, "open %s", c.state.netns);
+                r = net_wire(s, &c.config, fd, &a, 1, err);
+                close(fd);
+                if (r < 0)
+                        return r;
+        }
+        NetAttachment *all = realloc(owned, (na + 1) * sizeof *all);
+        if (!all)
+                return rt_err_set(err, -ENOMEM, "connect");
+        owned = all;
+        all[na] = a;
+        r = net_attachments_save(s, ctr_id, all, na + 1, err);
+        if (r < 0) {
+                if (c.state.status == CTR_RUNNING) {
+                        _cleanup_(netns_sock_freep) NlSock *host = NULL;
+                        if (netns_sock_open(-1, &host, NULL) == 0)
+                                unwire_one(host, s, ctr_id, &a);
+                }
+                return r;
+        }
+        if (ret)
+                *ret = a;
+        return 0;
+}
+
+int ctr_network_disconnect(const CtrStore *s, const char *ctr_id, const char *network,
+                           const char *ifname, RtError *err) {
+        char p[PATH_MAX];
+        ctr_path(s, ctr_id, "lock", p);
+        _cleanup_close_ int lock = lock_file(p, true, err);
+        if (lock < 0)
+                return lock;
+        _cleanup_(ctr_done) Container c = {};
+        int r = ctr_load(s, ctr_id, &c, err);
+        if (r < 0)
+                return r;
+        ctr_reconcile(s, &c);
+        NetAttachment *as = NULL;
+        size_t na = 0;
+        if ((r = net_attachments_load(s, ctr_id, &as, &na, err)) < 0)
+                return r;
+        _cleanup_free_ NetAttachment *owned = as;
+        ssize_t hit = -1;
+        int matches = 0;
+        for (size_t i = 0; i < na; i++)
+                if (streq(as[i].network, network) && (!ifname || streq(as[i].ifname, ifname))) {
+                        hit = (ssize_t) i;
+                        matches++;
+                }
+        if (matches == 0)
+                return rt_err_setx(err, -ENOENT, "container '%s' is not connected to network '%s'%s%s",
+                                   c.config.name, network, ifname ? " as " : "", ifname ? ifname : "");
+        if (matches > 1)
+                return rt_err_setx(err, -EINVAL,
+                                   "container '%s' has %d interfaces on '%s': name one (--interface-name)",
+                                   c.config.name, matches, network);
+        if (c.state.status == CTR_RUNNING) {
+                _cleanup_(netns_sock_freep) NlSock *host = NULL;
+                if ((r = netns_sock_open(-1, &host, err)) < 0)
+                        return r;
+                unwire_one(host, s, ctr_id, &as[hit]);
+        }
+        memmove(&as[hit], &as[hit + 1], (na - (size_t) hit - 1) * sizeof *as);
+        return net_attachments_save(s, ctr_id, as, na - 1, err);
+}
+
+int net_remove(const CtrStore *s, const char *name, bool force, RtError *err) {
+        _cleanup_(net_done) Network n = {};
+        int r = net_load(s, name, &n, err);
+        if (r < 0)
+                return r;
+        Container *cs = NULL;
+        size_t nc = 0;
+        if ((r = ctr_list(s, &cs, &nc, err)) < 0)
+                return r;
+        int users = 0;
+        for (size_t i = 0; i < nc && r >= 0; i++) {
+                NetAttachment *as = NULL;
+                size_t na = 0;
+                if (net_attachments_load(s, cs[i].config.id, &as, &na, NULL) < 0)
+                        continue;
+                for (size_t k = 0; k < na; k++) {
+                        if (!streq(as[k].network, name))
+                                continue;
+                        users++;
+                        if (force && (r = ctr_network_disconnect(s, cs[i].config.id, name, as[k].ifname, err)) < 0)
+                                break;
+                }
+                free(as);
+        }
+        ctr_list_free(cs, nc);
+        if (r < 0)
+                return r;
+        if (users && !force)
+                return rt_err_setx(err, -EBUSY,
+                                   "network '%s' is used by %d interface(s); disconnect them or use --force",
+                                   name, users);
+        /* The bridge goes only if it carries this network's mark: a --bridge the user
+         * made and named stays theirs. */
+        _cleanup_(netns_sock_freep) NlSock *host = NULL;
+        if ((r = netns_sock_open(-1, &host, err)) < 0)
+                return r;
+        NetnsMarked m = {};
+        char owner[NETNS_OWNER_MAX + 1];
+        bridge_owner(&n, owner);
+        if (netns_find_marked(host, NULL, owner, &m, NULL) == 0) {
+                for (size_t i = 0; i < m.links.n; i++)
+                        (void) netns_link_del(host, m.links.links[i].ifindex, NULL);
+                netns_marked_done(&m);
+        }
+        char p[PATH_MAX];
+        (void) snprintf(p, sizeof p, "%s/ipam/%s.json", s->runroot, name);
+        (void) unlink(p);
+        (void) snprintf(p, sizeof p, "%s/ipam/%s.lock", s->runroot, name);
+        (void) unlink(p);
+        net_path(s, name, p);
+        if (unlink(p) < 0)
+                return rt_err_set(err, -errno, "remove network '%s'", name);
+        return 0;
+}
+
+void net_release_container(const CtrStore *s, const char *ctr_id) {
+        NetAttachment *as = NULL;
+        size_t n = 0;
+        if (net_attachments_load(s, ctr_id, &as, &n, NULL) < 0 || n == 0) {
+                free(as);
+                return;
+        }
+        net_release(s, ctr_id, as, n);
+        (void) net_attachments_save(s, ctr_id, as, n, NULL);
+        free(as);
+}

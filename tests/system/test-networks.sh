@@ -1,0 +1,111 @@
+#!/bin/bash
+# Native networks as LNST uses them: L2-only lab networks whose addresses the test sets,
+# and a network with subnets and IPAM that the host reaches the containers on. Real
+# bridges, veths and pings; every bridge is named with the test's prefix, every host veth
+# carries its container's mark, and the end checks none of them is left.
+set -u
+. "$(dirname "$0")/tap.sh"
+require_root
+trap 'tap_finish; exit $?' EXIT
+
+P=$TEST_PREFIX
+tmp=$(mktemp -d "/tmp/$P.XXXXXX")
+defer rm -rf "$tmp"
+nsp() { "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" "$@"; }
+# networks go after the containers (defers run last-registered first)
+defer 'for n in $(nsp network ls -q 2>/dev/null); do nsp network rm -f $n; done'
+defer 'nsp system reset --force'
+
+# TEST-NET-3 and the IPv6 documentation prefix: routed nowhere, and not this host's.
+MGMT4=203.0.113.0/24
+MGMT6=2001:db8:e5::/64
+
+is() {
+        local want=$1; shift; [ "$1" = -- ] && shift
+        local got; got=$("$@" 2>&1)
+        [ "$got" = "$want" ] || { echo "got '$got', wanted '$want'"; return 1; }
+}
+jq_py() { python3 -c "import json,sys; d=json.load(sys.stdin); $1"; }
+
+ok "create an L2-only lab network" -- nsp network create --bridge "$P-lab" "$P-lab"
+ok "create a second one" -- nsp network create --bridge "$P-lab2" "$P-lab2"
+ok "create a network with IPv4 and IPv6 subnets" -- nsp network create --bridge "$P-mg" --subnet $MGMT4 --subnet $MGMT6 "$P-mgmt"
+ok "the bridge forwards at once: STP off, forward delay 0, marked" -- bash -c "ip -j -d link show $P-lab | python3 -c \"import json,sys; l=json.load(sys.stdin)[0]; d=l['linkinfo']['info_data']; assert d['stp_state']==0 and d['forward_delay']==0, d; assert l['ifalias'].startswith('nsprov:net-'), l\""
+ok "the gateway lives on the subnet network's bridge" -- bash -c "ip -br addr show $P-mg | grep -q '203.0.113.1/24'"
+ok "an L2-only bridge has no IPv6 of its own (sends nothing into the segment)" -- bash -c "[ \$(cat /proc/sys/net/ipv6/conf/$P-lab/disable_ipv6) = 1 ]"
+ok "network ls shows them" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network ls | grep -q '$P-lab .*(L2 only)' && nsp network ls | grep -q '$P-mgmt .*203.0.113.0/24,2001:db8:e5::/64'"
+ok "network inspect has Podman's fields" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network inspect $P-mgmt | python3 -c \"import json,sys; n=json.load(sys.stdin)[0]; assert n['name']=='$P-mgmt' and n['driver']=='bridge' and n['network_interface']=='$P-mg' and len(n['id'])==64 and n['ipv6_enabled'] and n['subnets'][0]=={'subnet':'203.0.113.0/24','gateway':'203.0.113.1'}, n\""
+ok "network exists: 0, and 1 for none" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network exists $P-lab && { nsp network exists nope-$P; [ \$? = 1 ]; }"
+ok "a duplicate network is refused" -- expect_fail 125 "network '$P-lab' already exists" -- nsp network create "$P-lab"
+ok "a bad subnet is named" -- expect_fail 125 "203.0.113.0/33" -- nsp network create --subnet 203.0.113.0/33 "$P-bad"
+ok "a gateway outside its subnet is refused" -- expect_fail 125 "is not in subnet" -- nsp network create --subnet 203.0.113.0/24 --gateway 198.51.100.1 "$P-bad"
+ok "an invalid network name" -- expect_fail 125 "invalid network name" -- nsp network create "x/$P"
+
+ok "run two lab agents on the lab network and the management network" -- bash -c "$(declare -f nsp); tmp='$tmp'
+        nsp run -d --privileged --name $P-a --hostname machine1 --network $P-mgmt --network $P-lab host sleep 300 >/dev/null &&
+        nsp run -d --privileged --name $P-b --hostname machine2 --network $P-mgmt,$P-lab host sleep 300 >/dev/null"
+ok "interfaces are there from the start: eth0 (mgmt) and eth1 (lab)" -- is "eth0 eth1" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp exec $P-a ip -o link | awk -F': ' '{print \$2}' | cut -d@ -f1 | grep eth | tr '\n' ' ' | sed 's/ \$//'"
+ok "IPAM gave each a distinct address, shown by inspect" -- bash -c "$(declare -f nsp); tmp='$tmp'
+        a=\$(nsp inspect -f \"{{.NetworkSettings.Networks.$P-mgmt.IPAddress}}\" $P-a); b=\$(nsp inspect -f \"{{.NetworkSettings.Networks.$P-mgmt.IPAddress}}\" $P-b)
+        [ \"\$a\" = 203.0.113.2 ] && [ \"\$b\" = 203.0.113.3 ] || { echo \"\$a \$b\"; exit 1; }"
+ok "inspect has Podman's per-network fields" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp inspect $P-a | python3 -c \"import json,sys; c=json.load(sys.stdin)[0]; n=c['NetworkSettings']['Networks']; m=n['$P-mgmt']; assert m['IPPrefixLen']==24 and m['Gateway']=='203.0.113.1' and m['GlobalIPv6Address']=='2001:db8:e5::2' and len(m['NetworkID'])==64 and m['InterfaceName']=='eth0', m; l=n['$P-lab']; assert l['IPAddress']=='' and l['InterfaceName']=='eth1', l; assert c['HostConfig']['NetworkMode']=='bridge'\""
+ok "the address is inside the container, with the default route" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp exec $P-a ip -br addr show eth0 | grep -q '203.0.113.2/24' && nsp exec $P-a ip route show default | grep -q 'via 203.0.113.1 dev eth0'"
+ok "MACs are derived: the same on every run, locally administered" -- bash -c "$(declare -f nsp); tmp='$tmp'
+        m1=\$(nsp inspect -f \"{{.NetworkSettings.Networks.$P-lab.MacAddress}}\" $P-a)
+        inside=\$(nsp exec $P-a cat /sys/class/net/eth1/address)
+        [ \"\$m1\" = \"\$inside\" ] || { echo \"\$m1 vs \$inside\"; exit 1; }
+        python3 -c \"b=int('\$m1'[:2],16); assert b & 2 and not b & 1, '\$m1'\"
+        nsp create --name $P-twin --network $P-lab host true >/dev/null; m2=\$(nsp inspect -f \"{{.NetworkSettings.Networks.$P-lab.MacAddress}}\" $P-twin); nsp rm $P-twin >/dev/null
+        nsp rm -f $P-a >/dev/null && nsp run -d --privileged --name $P-a --hostname machine1 --network $P-mgmt --network $P-lab host sleep 300 >/dev/null
+        [ \"\$(nsp inspect -f \"{{.NetworkSettings.Networks.$P-lab.MacAddress}}\" $P-a)\" = \"\$m1\" ] && [ \"\$m2\" != \"\$m1\" ]"
+ok "the host side of each link carries the container's mark" -- bash -c "$(declare -f nsp); tmp='$tmp'; id=\$(nsp inspect -f '{{.Id}}' $P-a); [ \$(ip -j link show master $P-lab | python3 -c \"import json,sys; print(sum(1 for l in json.load(sys.stdin) if l.get('ifalias')=='nsprov:\$id'))\") = 1 ]"
+
+ok "the host reaches an agent at its inspected IP (TCP)" -- bash -c "$(declare -f nsp); tmp='$tmp'
+        ip=\$(nsp inspect -f \"{{.NetworkSettings.Networks.$P-mgmt.IPAddress}}\" $P-a)
+        (nsp exec $P-a python3 -c 'import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((\"0.0.0.0\", 9999)); s.listen(1); c,_=s.accept(); c.sendall(b\"agent-hello\"); c.close()' &)
+        for i in \$(seq 50); do out=\$(python3 -c \"import socket; s=socket.create_connection(('\$ip', 9999), timeout=1); print(s.recv(64).decode())\" 2>/dev/null) && break; sleep 0.1; done
+        [ \"\$out\" = agent-hello ] || { echo \"got '\$out'\"; exit 1; }"
+ok "agents on the management network reach each other (v4 and v6)" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp exec $P-a ping -c1 -W3 203.0.113.3 >/dev/null && nsp exec $P-a ping -6 -c1 -W3 2001:db8:e5::3 >/dev/null"
+ok "on the L2 network they set their own addresses and ping both ways, v4 and v6" -- bash -c "$(declare -f nsp); tmp='$tmp'
+        nsp exec $P-a ip addr add 198.51.100.21/24 dev eth1 && nsp exec $P-b ip addr add 198.51.100.22/24 dev eth1 &&
+        nsp exec $P-a ip -6 addr add 2001:db8:21::1/64 dev eth1 && nsp exec $P-b ip -6 addr add 2001:db8:21::2/64 dev eth1 &&
+        nsp exec $P-a ping -c1 -W3 198.51.100.22 >/dev/null && nsp exec $P-b ping -c1 -W3 198.51.100.21 >/dev/null &&
+        nsp exec $P-a ping -6 -c1 -W3 2001:db8:21::2 >/dev/null && nsp exec $P-b ping -6 -c1 -W3 2001:db8:21::1 >/dev/null"
+ok "the IPv6 address was usable at once (no DAD, never tentative)" -- bash -c "$(declare -f nsp); tmp='$tmp'; ! nsp exec $P-b ip -6 addr show dev eth1 | grep -q tentative && [ \$(nsp exec $P-b cat /proc/sys/net/ipv6/conf/eth1/accept_dad) = 0 ]"
+
+ok "hot plug: connect a running agent to the second lab network, with a MAC and a name" -- bash -c "$(declare -f nsp); tmp='$tmp'
+        [ \"\$(nsp network connect --mac-address 02:42:00:00:00:07 --interface-name lab2 $P-lab2 $P-a)\" = lab2 ] &&
+        nsp exec $P-a ip -j link show lab2 | python3 -c \"import json,sys; l=json.load(sys.stdin)[0]; assert l['address']=='02:42:00:00:00:07' and 'UP' in l['flags'], l\""
+ok "one agent joins the same network twice: two NICs on one segment, both reach a peer" -- bash -c "$(declare -f nsp); tmp='$tmp'
+        [ \"\$(nsp network connect $P-lab $P-b)\" = eth2 ] || exit 1
+        nsp exec $P-b ip addr add 198.51.100.23/24 dev eth2 &&
+        nsp exec $P-b ping -I eth1 -c1 -W3 198.51.100.21 >/dev/null && nsp exec $P-b ping -I eth2 -c1 -W3 198.51.100.21 >/dev/null"
+ok "disconnect needs the interface when there are two" -- expect_fail 125 "has 2 interfaces on '$P-lab'" -- nsp network disconnect "$P-lab" "$P-b"
+ok "disconnect one by name; it is gone inside" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network disconnect --interface-name eth2 $P-lab $P-b && ! nsp exec $P-b ip link show eth2 >/dev/null 2>&1"
+ok "a requested address is honoured, a taken one refused" -- bash -c "$(declare -f nsp); tmp='$tmp'
+        nsp run -d --name $P-c host sleep 300 >/dev/null &&
+        nsp network connect --ip 203.0.113.77 $P-mgmt $P-c >/dev/null &&
+        [ \"\$(nsp inspect -f \"{{.NetworkSettings.Networks.$P-mgmt.IPAddress}}\" $P-c)\" = 203.0.113.77 ] &&
+        nsp network connect --ip 203.0.113.77 --interface-name x1 $P-mgmt $P-c 2>&1 | grep -q 'already in use' &&
+        ! nsp exec $P-c ip link show x1 >/dev/null 2>&1"
+ok "an address outside the subnet is refused" -- expect_fail 125 "not in subnet" -- nsp network connect --ip 198.51.100.9 --interface-name x2 "$P-mgmt" "$P-c"
+ok "stop releases the addresses and the links" -- bash -c "$(declare -f nsp); tmp='$tmp'
+        nsp stop -t 0 $P-c >/dev/null && ! grep -q 203.0.113.77 $tmp/run/ipam/$P-mgmt.json &&
+        for i in \$(seq 30); do [ \$(ip -j link show master $P-mg | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') = 2 ] && exit 0; sleep 0.1; done; exit 1"
+ok "a restart wires it again, with its requested address" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp start $P-c >/dev/null && nsp exec $P-c ip -br addr show eth0 | grep -q 203.0.113.77"
+ok "50 parallel connects get 50 distinct addresses" -- bash -c "$(declare -f nsp); tmp='$tmp'
+        for i in \$(seq 50); do nsp run -d --name $P-p\$i host sleep 300 >/dev/null || exit 1; done
+        for i in \$(seq 50); do nsp network connect $P-mgmt $P-p\$i >/dev/null & done; wait
+        n=\$(for i in \$(seq 50); do nsp inspect -f \"{{.NetworkSettings.Networks.$P-mgmt.IPAddress}}\" $P-p\$i; done | sort -u | grep -c 203.0.113)
+        for i in \$(seq 50); do nsp rm -f $P-p\$i >/dev/null & done; wait
+        [ \$n = 50 ] || { echo \"\$n distinct\"; exit 1; }"
+ok "network rm refuses a network in use" -- expect_fail 125 "is used by" -- nsp network rm "$P-lab"
+ok "network rm -f disconnects them, removes the bridge" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network rm -f $P-lab >/dev/null && ! ip link show $P-lab >/dev/null 2>&1 && ! nsp exec $P-a ip link show eth1 >/dev/null 2>&1"
+ok "a --bridge the user made is never removed" -- bash -c "$(declare -f nsp); tmp='$tmp'
+        ip link add $P-ub type bridge && nsp network create --bridge $P-ub $P-user >/dev/null && nsp network rm $P-user >/dev/null &&
+        ip link show $P-ub >/dev/null; r=\$?; ip link del $P-ub; exit \$r"
+ok "after removing everything, no mark of ours is left" -- bash -c "$(declare -f nsp); tmp='$tmp'
+        ids=\$(nsp ps -aq --no-trunc); nsp system reset --force >/dev/null
+        for n in \$(nsp network ls -q); do nsp network rm -f \$n >/dev/null; done
+        for i in \$(seq 30); do left=0; for id in \$ids; do ip -j link | grep -q \"nsprov:\$id\" && left=1; done; [ \$left = 0 ] && break; sleep 0.1; done
+        [ \$left = 0 ] && [ -z \"\$(nsp network ls -q)\" ] && ! ip -br link | grep -q '^$P'"
