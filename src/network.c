@@ -294,6 +294,7 @@ static int ensure_bridge(NlSock *host, const Network *n, int *ret_ifindex, RtErr
 }
 
 int net_create(const CtrStore *s, const NetCreate *spec, Network *ret, RtError *err) {
+        _cleanup_(netns_sock_freep) NlSock *host = NULL;
         int r = net_name_check(spec->name, err);
         if (r < 0)
                 return r;
@@ -349,7 +350,6 @@ int net_create(const CtrStore *s, const NetCreate *spec, Network *ret, RtError *
         /* The record first (the bridge's ledger, in effect), then the bridge. */
         if ((r = net_save(s, &n, err)) < 0)
                 goto fail;
-        _cleanup_(netns_sock_freep) NlSock *host = NULL;
         int idx;
         if ((r = netns_sock_open(-1, &host, err)) < 0 || (r = ensure_bridge(host, &n, &idx, err)) < 0) {
                 (void) unlink(p);

@@ -1130,6 +1130,9 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
          * then the netns is made and wired here, before the monitor exists. */
         _cleanup_close_ int netns_fd = -1;
         _cleanup_free_ NetAttachment *atts = NULL;
+        /* Loaded here, in memory the monitor and PID 1 inherit: after pivot_root the
+         * container cannot reach the host's cache file. */
+        _cleanup_(seccomp_program_done) SeccompProgram prog = {};
         size_t n_atts = 0;
         if ((r = net_attachments_load(s, k->id, &atts, &n_atts, err)) < 0)
                 goto fail;
@@ -1144,9 +1147,6 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
                         goto fail;
         }
 
-        /* Loaded here, in memory the monitor and PID 1 inherit: after pivot_root the
-         * container cannot reach the host's cache file. */
-        _cleanup_(seccomp_program_done) SeccompProgram prog = {};
         if (!k->privileged && (r = seccomp_program_load(s, &prog, err)) < 0)
                 goto fail;
         int sp[2];
