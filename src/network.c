@@ -806,11 +806,10 @@ int ctr_network_disconnect(const CtrStore *s, const char *ctr_id, const char *ne
         if (r < 0)
                 return r;
         ctr_reconcile(s, &c);
-        NetAttachment *as = NULL;
+        _cleanup_free_ NetAttachment *as = NULL;
         size_t na = 0;
         if ((r = net_attachments_load(s, ctr_id, &as, &na, err)) < 0)
                 return r;
-        _cleanup_free_ NetAttachment *owned = as;
         ssize_t hit = -1;
         int matches = 0;
         for (size_t i = 0; i < na; i++)
