@@ -10,7 +10,7 @@
 
 static void ifnames(void **state) {
         RtError e = {};
-        const char *good[] = { "eth0", "a", "br-lab", "veth.5", "x123456789012345" + 1,
+        const char *good[] = { "eth0", "a", "br-lab", "veth.5", "123456789012345",
                                "nsprov0", "e_1" };
         for (size_t i = 0; i < sizeof good / sizeof *good; i++)
                 assert_int_equal(netns_ifname_check(good[i], NULL), 0);
