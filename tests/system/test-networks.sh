@@ -16,8 +16,9 @@ nsp() { "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" "$@"; }
 defer 'for n in $(nsp network ls -q 2>/dev/null); do nsp network rm -f $n; done'
 defer 'nsp system reset --force'
 
-# TEST-NET-3 and the IPv6 documentation prefix: routed nowhere, and not this host's.
-MGMT4=203.0.113.0/24
+# Halves of TEST-NET-3 (the lab demo, which may run beside us, has the other) and the
+# IPv6 documentation prefix: routed nowhere, and not this host's.
+MGMT4=203.0.113.128/25
 MGMT6=2001:db8:e5::/64
 
 is() {
@@ -31,14 +32,14 @@ ok "create an L2-only lab network" -- nsp network create --bridge "$P-lab" "$P-l
 ok "create a second one" -- nsp network create --bridge "$P-lab2" "$P-lab2"
 ok "create a network with IPv4 and IPv6 subnets" -- nsp network create --bridge "$P-mg" --subnet $MGMT4 --subnet $MGMT6 "$P-mgmt"
 ok "the bridge forwards at once: STP off, forward delay 0, marked" -- bash -c "ip -j -d link show $P-lab | python3 -c \"import json,sys; l=json.load(sys.stdin)[0]; d=l['linkinfo']['info_data']; assert d['stp_state']==0 and d['forward_delay']==0, d; assert l['ifalias'].startswith('nsprov:net-'), l\""
-ok "the gateway lives on the subnet network's bridge" -- bash -c "ip -br addr show $P-mg | grep -q '203.0.113.1/24'"
+ok "the gateway lives on the subnet network's bridge" -- bash -c "ip -br addr show $P-mg | grep -q '203.0.113.129/25'"
 ok "an L2-only bridge has no IPv6 of its own (sends nothing into the segment)" -- bash -c "[ \$(cat /proc/sys/net/ipv6/conf/$P-lab/disable_ipv6) = 1 ]"
-ok "network ls shows them" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network ls | grep -q '$P-lab .*(L2 only)' && nsp network ls | grep -q '$P-mgmt .*203.0.113.0/24,2001:db8:e5::/64'"
-ok "network inspect has Podman's fields" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network inspect $P-mgmt | python3 -c \"import json,sys; n=json.load(sys.stdin)[0]; assert n['name']=='$P-mgmt' and n['driver']=='bridge' and n['network_interface']=='$P-mg' and len(n['id'])==64 and n['ipv6_enabled'] and n['subnets'][0]=={'subnet':'203.0.113.0/24','gateway':'203.0.113.1'}, n\""
+ok "network ls shows them" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network ls | grep -q '$P-lab .*(L2 only)' && nsp network ls | grep -q '$P-mgmt .*203.0.113.128/25,2001:db8:e5::/64'"
+ok "network inspect has Podman's fields" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network inspect $P-mgmt | python3 -c \"import json,sys; n=json.load(sys.stdin)[0]; assert n['name']=='$P-mgmt' and n['driver']=='bridge' and n['network_interface']=='$P-mg' and len(n['id'])==64 and n['ipv6_enabled'] and n['subnets'][0]=={'subnet':'203.0.113.128/25','gateway':'203.0.113.129'}, n\""
 ok "network exists: 0, and 1 for none" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network exists $P-lab && { nsp network exists nope-$P; [ \$? = 1 ]; }"
 ok "a duplicate network is refused" -- expect_fail 125 "network '$P-lab' already exists" -- nsp network create "$P-lab"
-ok "a bad subnet is named" -- expect_fail 125 "203.0.113.0/33" -- nsp network create --subnet 203.0.113.0/33 "$P-bad"
-ok "a gateway outside its subnet is refused" -- expect_fail 125 "is not in subnet" -- nsp network create --subnet 203.0.113.0/24 --gateway 198.51.100.1 "$P-bad"
+ok "a bad subnet is named" -- expect_fail 125 "203.0.113.128/33" -- nsp network create --subnet 203.0.113.128/33 "$P-bad"
+ok "a gateway outside its subnet is refused" -- expect_fail 125 "is not in subnet" -- nsp network create --subnet 203.0.113.128/25 --gateway 198.51.100.1 "$P-bad"
 ok "an invalid network name" -- expect_fail 125 "invalid network name" -- nsp network create "x/$P"
 
 ok "run two lab agents on the lab network and the management network" -- bash -c "$(declare -f nsp); tmp='$tmp'
@@ -47,9 +48,9 @@ ok "run two lab agents on the lab network and the management network" -- bash -c
 ok "interfaces are there from the start: eth0 (mgmt) and eth1 (lab)" -- is "eth0 eth1" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp exec $P-a ip -o link | awk -F': ' '{print \$2}' | cut -d@ -f1 | grep eth | tr '\n' ' ' | sed 's/ \$//'"
 ok "IPAM gave each a distinct address, shown by inspect" -- bash -c "$(declare -f nsp); tmp='$tmp'
         a=\$(nsp inspect -f \"{{.NetworkSettings.Networks.$P-mgmt.IPAddress}}\" $P-a); b=\$(nsp inspect -f \"{{.NetworkSettings.Networks.$P-mgmt.IPAddress}}\" $P-b)
-        [ \"\$a\" = 203.0.113.2 ] && [ \"\$b\" = 203.0.113.3 ] || { echo \"\$a \$b\"; exit 1; }"
-ok "inspect has Podman's per-network fields" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp inspect $P-a | python3 -c \"import json,sys; c=json.load(sys.stdin)[0]; n=c['NetworkSettings']['Networks']; m=n['$P-mgmt']; assert m['IPPrefixLen']==24 and m['Gateway']=='203.0.113.1' and m['GlobalIPv6Address']=='2001:db8:e5::2' and len(m['NetworkID'])==64 and m['InterfaceName']=='eth0', m; l=n['$P-lab']; assert l['IPAddress']=='' and l['InterfaceName']=='eth1', l; assert c['HostConfig']['NetworkMode']=='bridge'\""
-ok "the address is inside the container, with the default route" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp exec $P-a ip -br addr show eth0 | grep -q '203.0.113.2/24' && nsp exec $P-a ip route show default | grep -q 'via 203.0.113.1 dev eth0'"
+        [ \"\$a\" = 203.0.113.130 ] && [ \"\$b\" = 203.0.113.131 ] || { echo \"\$a \$b\"; exit 1; }"
+ok "inspect has Podman's per-network fields" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp inspect $P-a | python3 -c \"import json,sys; c=json.load(sys.stdin)[0]; n=c['NetworkSettings']['Networks']; m=n['$P-mgmt']; assert m['IPPrefixLen']==25 and m['Gateway']=='203.0.113.129' and m['GlobalIPv6Address']=='2001:db8:e5::2' and len(m['NetworkID'])==64 and m['InterfaceName']=='eth0', m; l=n['$P-lab']; assert l['IPAddress']=='' and l['InterfaceName']=='eth1', l; assert c['HostConfig']['NetworkMode']=='bridge'\""
+ok "the address is inside the container, with the default route" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp exec $P-a ip -br addr show eth0 | grep -q '203.0.113.130/25' && nsp exec $P-a ip route show default | grep -q 'via 203.0.113.129 dev eth0'"
 ok "MACs are derived: the same on every run, locally administered" -- bash -c "$(declare -f nsp); tmp='$tmp'
         m1=\$(nsp inspect -f \"{{.NetworkSettings.Networks.$P-lab.MacAddress}}\" $P-a)
         inside=\$(nsp exec $P-a cat /sys/class/net/eth1/address)
@@ -65,7 +66,7 @@ ok "the host reaches an agent at its inspected IP (TCP)" -- bash -c "$(declare -
         (nsp exec $P-a python3 -c 'import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((\"0.0.0.0\", 9999)); s.listen(1); c,_=s.accept(); c.sendall(b\"agent-hello\"); c.close()' &)
         for i in \$(seq 50); do out=\$(python3 -c \"import socket; s=socket.create_connection(('\$ip', 9999), timeout=1); print(s.recv(64).decode())\" 2>/dev/null) && break; sleep 0.1; done
         [ \"\$out\" = agent-hello ] || { echo \"got '\$out'\"; exit 1; }"
-ok "agents on the management network reach each other (v4 and v6)" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp exec $P-a ping -c1 -W3 203.0.113.3 >/dev/null && nsp exec $P-a ping -6 -c1 -W3 2001:db8:e5::3 >/dev/null"
+ok "agents on the management network reach each other (v4 and v6)" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp exec $P-a ping -c1 -W3 203.0.113.131 >/dev/null && nsp exec $P-a ping -6 -c1 -W3 2001:db8:e5::3 >/dev/null"
 ok "on the L2 network they set their own addresses and ping both ways, v4 and v6" -- bash -c "$(declare -f nsp); tmp='$tmp'
         nsp exec $P-a ip addr add 198.51.100.21/24 dev eth1 && nsp exec $P-b ip addr add 198.51.100.22/24 dev eth1 &&
         nsp exec $P-a ip -6 addr add 2001:db8:21::1/64 dev eth1 && nsp exec $P-b ip -6 addr add 2001:db8:21::2/64 dev eth1 &&
@@ -84,15 +85,15 @@ ok "disconnect needs the interface when there are two" -- expect_fail 125 "has 2
 ok "disconnect one by name; it is gone inside" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network disconnect --interface-name eth2 $P-lab $P-b && ! nsp exec $P-b ip link show eth2 >/dev/null 2>&1"
 ok "a requested address is honoured, a taken one refused" -- bash -c "$(declare -f nsp); tmp='$tmp'
         nsp run -d --name $P-c host sleep 300 >/dev/null &&
-        nsp network connect --ip 203.0.113.77 $P-mgmt $P-c >/dev/null &&
-        [ \"\$(nsp inspect -f \"{{.NetworkSettings.Networks.$P-mgmt.IPAddress}}\" $P-c)\" = 203.0.113.77 ] &&
-        nsp network connect --ip 203.0.113.77 --interface-name x1 $P-mgmt $P-c 2>&1 | grep -q 'already in use' &&
+        nsp network connect --ip 203.0.113.177 $P-mgmt $P-c >/dev/null &&
+        [ \"\$(nsp inspect -f \"{{.NetworkSettings.Networks.$P-mgmt.IPAddress}}\" $P-c)\" = 203.0.113.177 ] &&
+        nsp network connect --ip 203.0.113.177 --interface-name x1 $P-mgmt $P-c 2>&1 | grep -q 'already in use' &&
         ! nsp exec $P-c ip link show x1 >/dev/null 2>&1"
 ok "an address outside the subnet is refused" -- expect_fail 125 "not in subnet" -- nsp network connect --ip 198.51.100.9 --interface-name x2 "$P-mgmt" "$P-c"
 ok "stop releases the addresses and the links" -- bash -c "$(declare -f nsp); tmp='$tmp'
-        nsp stop -t 0 $P-c >/dev/null && ! grep -q 203.0.113.77 $tmp/run/ipam/$P-mgmt.json &&
+        nsp stop -t 0 $P-c >/dev/null && ! grep -q 203.0.113.177 $tmp/run/ipam/$P-mgmt.json &&
         for i in \$(seq 30); do [ \$(ip -j link show master $P-mg | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') = 2 ] && exit 0; sleep 0.1; done; exit 1"
-ok "a restart wires it again, with its requested address" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp start $P-c >/dev/null && nsp exec $P-c ip -br addr show eth0 | grep -q 203.0.113.77"
+ok "a restart wires it again, with its requested address" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp start $P-c >/dev/null && nsp exec $P-c ip -br addr show eth0 | grep -q 203.0.113.177"
 ok "50 parallel connects get 50 distinct addresses" -- bash -c "$(declare -f nsp); tmp='$tmp'
         for i in \$(seq 50); do nsp run -d --name $P-p\$i host sleep 300 >/dev/null || exit 1; done
         for i in \$(seq 50); do nsp network connect $P-mgmt $P-p\$i >/dev/null & done; wait
