@@ -26,9 +26,19 @@
 #define CTR_LOG_MAX_BYTES (16u << 20) /* then the log rotates once */
 #define CTR_HOST_IMAGE "host"
 
+#define CTR_DEFAULT_NETWORK "nsprov"
+#define CTR_DEFAULT_SUBNET "10.88.0.0/16"
+#define CTR_DEFAULT_BRIDGE "nsprov0"
+
 typedef struct CtrStore {
         char root[PATH_MAX];
         char runroot[PATH_MAX];
+        /* The network a container joins when it names none (made on first use), as
+         * Podman's "podman" network: NSPROV_DEFAULT_NETWORK ("none": no default),
+         * NSPROV_DEFAULT_SUBNET, NSPROV_DEFAULT_BRIDGE. */
+        char default_network[65];
+        char default_subnet[64];
+        char default_bridge[16];
 } CtrStore;
 
 int ctr_store_init(CtrStore *s, const char *root, const char *runroot, RtError *err);
@@ -82,7 +92,7 @@ typedef struct CtrSpec {
         char *const *labels;  /* "K=V" */
         const BindMount *mounts;
         size_t n_mounts;
-        char *const *networks; /* names to join (each once), or {"none"}; NULL: none */
+        char *const *networks; /* names to join, or {"none"}; NULL: the store's default network */
         const char *stop_signal;
         int stop_timeout;     /* -1: the default */
         bool privileged, tty, interactive, rm;

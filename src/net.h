@@ -45,6 +45,8 @@ typedef struct NetCreate {
 
 int net_name_check(const char *name, RtError *err);
 int net_create(const CtrStore *s, const NetCreate *spec, Network *ret, RtError *err);
+/* The store's default network, created when it does not exist yet. */
+int net_ensure_default(const CtrStore *s, RtError *err);
 int net_load(const CtrStore *s, const char *name, Network *ret, RtError *err);
 void net_done(Network *n);
 int net_list(const CtrStore *s, Network **ret, size_t *ret_n, RtError *err);

@@ -278,6 +278,10 @@ static int ensure_bridge(NlSock *host, const Network *n, int *ret_ifindex, RtErr
                 char key[96];
                 (void) snprintf(key, sizeof key, "net/ipv6/conf/%s/disable_ipv6", n->bridge);
                 (void) netns_sysctl_write(-1, key, "1", NULL);
+                /* ...and does not answer ARP there for its own addresses elsewhere (Linux
+                 * would by default), which would steal a lab address the host also has. */
+                (void) snprintf(key, sizeof key, "net/ipv4/conf/%s/arp_ignore", n->bridge);
+                (void) netns_sysctl_write(-1, key, "8", NULL);
         }
         for (size_t i = 0; !n->internal && i < n->n_subnets; i++) {
                 if (!n->subnets[i].gateway.family)
@@ -899,4 +903,20 @@ void net_release_container(const CtrStore *s, const char *ctr_id) {
         net_release(s, ctr_id, as, n);
         (void) net_attachments_save(s, ctr_id, as, n, NULL);
         free(as);
+}
+
+int net_ensure_default(const CtrStore *s, RtError *err) {
+        Network n = {};
+        int r = net_load(s, s->default_network, &n, NULL);
+        net_done(&n);
+        if (r == 0)
+                return 0;
+        const char *subnets[] = { s->default_subnet };
+        NetCreate nc = { .name = s->default_network, .bridge = s->default_bridge, .subnets = subnets,
+                         .n_subnets = 1 };
+        r = net_create(s, &nc, NULL, err);
+        /* Another command made it in the meantime: as good. */
+        if (r == -EEXIST)
+                return 0;
+        return r < 0 ? rt_err_prefix(err, r, "default network") : 0;
 }

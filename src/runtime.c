@@ -273,7 +273,7 @@ static int build_config(const CtrStore *s, const CtrSpec *spec, const Image *img
                         return rt_err_set(err, -ENOMEM, "mounts");
         }
 
-        bool none = !spec->networks || !spec->networks[0];
+        bool none = spec->networks ? !spec->networks[0] : streq(s->default_network, "none");
         for (size_t i = 0; spec->networks && spec->networks[i]; i++) {
                 if (streq(spec->networks[i], "none")) {
                         if (strv_length(spec->networks) > 1)
@@ -387,6 +387,14 @@ int ctr_create(const CtrStore *s, const CtrSpec *spec, char ret_id[static CTR_ID
                 if (streq(spec->networks[i], "none"))
                         continue;
                 NetConnect nc = { .network = spec->networks[i] };
+                if ((r = ctr_network_connect(s, k->id, &nc, NULL, err)) < 0)
+                        goto fail;
+        }
+        if (!spec->networks && !streq(s->default_network, "none")) {
+                /* No --network: the default network, made on first use, as Podman's. */
+                if ((r = net_ensure_default(s, err)) < 0)
+                        goto fail;
+                NetConnect nc = { .network = s->default_network };
                 if ((r = ctr_network_connect(s, k->id, &nc, NULL, err)) < 0)
                         goto fail;
         }

@@ -48,6 +48,21 @@ int ctr_store_init(CtrStore *s, const char *root, const char *runroot, RtError *
                 return rt_err_setx(err, -EINVAL, "--root and --runroot must not contain ',', ':' or '\\'");
         (void) snprintf(s->root, sizeof s->root, "%s", root);
         (void) snprintf(s->runroot, sizeof s->runroot, "%s", runroot);
+        const struct {
+                const char *env, *def;
+                char *buf;
+                size_t size;
+        } defaults[] = {
+                { "NSPROV_DEFAULT_NETWORK", CTR_DEFAULT_NETWORK, s->default_network, sizeof s->default_network },
+                { "NSPROV_DEFAULT_SUBNET", CTR_DEFAULT_SUBNET, s->default_subnet, sizeof s->default_subnet },
+                { "NSPROV_DEFAULT_BRIDGE", CTR_DEFAULT_BRIDGE, s->default_bridge, sizeof s->default_bridge },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(defaults); i++) {
+                const char *v = getenv(defaults[i].env);
+                if (v && strlen(v) >= defaults[i].size)
+                        return rt_err_setx(err, -EINVAL, "%s is too long", defaults[i].env);
+                (void) snprintf(defaults[i].buf, defaults[i].size, "%s", v && *v ? v : defaults[i].def);
+        }
         const char *dirs[] = { "containers", "names" };
         char p[PATH_MAX];
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {

@@ -305,6 +305,38 @@ static int network_rm(int argc, char **argv, const GlobalOptions *g) {
         return rc;
 }
 
+static int network_prune(int argc, char **argv, const GlobalOptions *g) {
+        if (argc > 1 && streq(argv[1], "--help")) {
+                printf("Usage: nsprov network prune [-f]\n\nRemoves every network no container is attached to.\n");
+                return 0;
+        }
+        for (int i = 1; i < argc; i++)
+                if (!streq(argv[i], "-f") && !streq(argv[i], "--force"))
+                        return usage_error("network prune ", "unexpected argument '%s'", argv[i]);
+        CtrStore s;
+        int r = open_store(g, &s);
+        if (r != 0)
+                return r;
+        RtError e = {};
+        Network *ns = NULL;
+        size_t n = 0;
+        if (net_list(&s, &ns, &n, &e) < 0)
+                return fail(&e);
+        int rc = 0;
+        for (size_t i = 0; i < n; i++) {
+                RtError re = {};
+                r = net_remove(&s, ns[i].name, false, &re);
+                if (r == 0)
+                        printf("%s\n", ns[i].name);
+                else if (r != -EBUSY) {
+                        log_error("%s", re.msg);
+                        rc = EXIT_NSPROV;
+                }
+        }
+        net_list_free(ns, n);
+        return rc;
+}
+
 static int network_connect(int argc, char **argv, const GlobalOptions *g) {
         enum { OPT_IP = 0x100, OPT_IP6, OPT_MAC, OPT_IF, OPT_ALIAS, OPT_HELP };
         static const struct option options[] = {
@@ -391,6 +423,7 @@ int verb_network(int argc, char **argv, const GlobalOptions *g) {
                 { "inspect", "show networks as JSON", network_inspect },
                 { "exists", "exit 0 if a network exists, 1 if not", network_exists },
                 { "rm", "remove networks", network_rm },
+                { "prune", "remove networks no container uses", network_prune },
                 { "connect", "add an interface on a network to a container", network_connect },
                 { "disconnect", "remove a container's interface from a network", network_disconnect },
                 {},

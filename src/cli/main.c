@@ -81,6 +81,10 @@ static void print_main_help(void) {
                "  --runroot DIR       runtime state: containers, locks, logs (default %s;\n"
                "                      env NSPROV_RUNROOT)\n"
                "  --log-level LEVEL   error, warning, info or debug (env NSPROV_LOG_LEVEL)\n"
+               "  --default-network NAME   joined when a container names no network (default\n"
+               "                      nsprov, bridge nsprov0, made on first use; 'none': no\n"
+               "                      default; env NSPROV_DEFAULT_NETWORK)\n"
+               "  --default-subnet CIDR    its subnet (default 10.88.0.0/16; env NSPROV_DEFAULT_SUBNET)\n"
                "  --version           print the version and exit\n"
                "  -h, --help          show this help; 'nsprov COMMAND --help' for a command\n"
                "\n"
@@ -116,9 +120,11 @@ static int verb_help(int argc, char **argv, const GlobalOptions *g) {
 }
 
 int main(int argc, char **argv) {
-        enum { OPT_ROOT = 0x100, OPT_RUNROOT, OPT_LOG_LEVEL, OPT_VERSION };
+        enum { OPT_ROOT = 0x100, OPT_RUNROOT, OPT_LOG_LEVEL, OPT_VERSION, OPT_DEFNET, OPT_DEFSUBNET };
         static const struct option options[] = {
                 { "root", required_argument, NULL, OPT_ROOT },
+                { "default-network", required_argument, NULL, OPT_DEFNET },
+                { "default-subnet", required_argument, NULL, OPT_DEFSUBNET },
                 { "runroot", required_argument, NULL, OPT_RUNROOT },
                 { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
                 { "version", no_argument, NULL, OPT_VERSION },
@@ -156,6 +162,14 @@ int main(int argc, char **argv) {
                         log_set_level(l);
                         break;
                 }
+                /* the store reads them from the environment, where a service or a test
+                 * would set them too */
+                case OPT_DEFNET:
+                        (void) setenv("NSPROV_DEFAULT_NETWORK", optarg, 1);
+                        break;
+                case OPT_DEFSUBNET:
+                        (void) setenv("NSPROV_DEFAULT_SUBNET", optarg, 1);
+                        break;
                 case OPT_VERSION:
                         printf("nsprov version %s\n", NSPROV_VERSION);
                         return 0;

@@ -33,6 +33,7 @@ ok "create a second one" -- nsp network create --bridge "$P-lab2" "$P-lab2"
 ok "create a network with IPv4 and IPv6 subnets" -- nsp network create --bridge "$P-mg" --subnet $MGMT4 --subnet $MGMT6 "$P-mgmt"
 ok "the bridge forwards at once: STP off, forward delay 0, marked" -- bash -c "ip -j -d link show $P-lab | python3 -c \"import json,sys; l=json.load(sys.stdin)[0]; d=l['linkinfo']['info_data']; assert d['stp_state']==0 and d['forward_delay']==0, d; assert l['ifalias'].startswith('nsprov:net-'), l\""
 ok "the gateway lives on the subnet network's bridge" -- bash -c "ip -br addr show $P-mg | grep -q '203.0.113.129/25'"
+ok "an L2-only bridge does not answer ARP for the host's addresses" -- bash -c "[ \$(cat /proc/sys/net/ipv4/conf/$P-lab/arp_ignore) = 8 ]"
 ok "an L2-only bridge has no IPv6 of its own (sends nothing into the segment)" -- bash -c "[ \$(cat /proc/sys/net/ipv6/conf/$P-lab/disable_ipv6) = 1 ]"
 ok "network ls shows them" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network ls | grep -q '$P-lab .*(L2 only)' && nsp network ls | grep -q '$P-mgmt .*203.0.113.128/25,2001:db8:e5::/64'"
 ok "network inspect has Podman's fields" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network inspect $P-mgmt | python3 -c \"import json,sys; n=json.load(sys.stdin)[0]; assert n['name']=='$P-mgmt' and n['driver']=='bridge' and n['network_interface']=='$P-mg' and len(n['id'])==64 and n['ipv6_enabled'] and n['subnets'][0]=={'subnet':'203.0.113.128/25','gateway':'203.0.113.129'}, n\""
@@ -102,6 +103,20 @@ ok "50 parallel connects get 50 distinct addresses" -- bash -c "$(declare -f nsp
         [ \$n = 50 ] || { echo \"\$n distinct\"; exit 1; }"
 ok "network rm refuses a network in use" -- expect_fail 125 "is used by" -- nsp network rm "$P-lab"
 ok "network rm -f disconnects them, removes the bridge" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network rm -f $P-lab >/dev/null && ! ip link show $P-lab >/dev/null 2>&1 && ! nsp exec $P-a ip link show eth1 >/dev/null 2>&1"
+default_net() {
+        # RFC 2544's benchmarking range: no lab segment here uses it
+        local out
+        NSPROV_DEFAULT_NETWORK="$P-def" NSPROV_DEFAULT_SUBNET=198.18.0.0/24 NSPROV_DEFAULT_BRIDGE="$P-d0" \
+                nsp run -d --name "$P-dn" host sleep 300 >/dev/null || return 1
+        out=$(nsp inspect -f "{{.NetworkSettings.Networks.$P-def.IPAddress}} {{.HostConfig.NetworkMode}}" "$P-dn")
+        [ "$out" = "198.18.0.2 bridge" ] || { echo "got '$out'"; return 1; }
+        ip -br addr show "$P-d0" | grep -q 198.18.0.1/24 || { echo "no gateway on $P-d0"; return 1; }
+        NSPROV_DEFAULT_NETWORK="$P-def" nsp run --rm --network none host sh -c '[ $(ls /sys/class/net | wc -l) = 1 ]' ||
+                { echo "--network none still joined"; return 1; }
+        nsp rm -f "$P-dn" >/dev/null && nsp network rm "$P-def" >/dev/null
+}
+ok "without --network a container joins the default network, made on first use" -- default_net
+ok "network prune removes unused networks only" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network create $P-unused >/dev/null && [ \"\$(nsp network prune)\" = $P-unused ] && nsp network exists $P-mgmt"
 ok "a --bridge the user made is never removed" -- bash -c "$(declare -f nsp); tmp='$tmp'
         ip link add $P-ub type bridge && nsp network create --bridge $P-ub $P-user >/dev/null && nsp network rm $P-user >/dev/null &&
         ip link show $P-ub >/dev/null; r=\$?; ip link del $P-ub; exit \$r"
