@@ -699,7 +699,9 @@ void net_release(const CtrStore *s, const char *ctr_id, NetAttachment *a, size_t
         for (size_t i = 0; i < n; i++) {
                 char owner[96];
                 owner_of(ctr_id, a[i].ifname, owner);
-                ipam_release_owner(s, a[i].network, owner);
+                /* an L2-only attachment holds no address: no IPAM file to lock and rewrite */
+                if (a[i].addr4.ip.family || a[i].addr6.ip.family)
+                        ipam_release_owner(s, a[i].network, owner);
                 a[i].host_ifname[0] = '\0';
                 a[i].addr4 = a[i].addr6 = (NetnsCidr) {};
                 a[i].gateway4 = a[i].gateway6 = (NetnsIp) {};
