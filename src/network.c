@@ -699,8 +699,13 @@ void net_release(const CtrStore *s, const char *ctr_id, NetAttachment *a, size_t
         for (size_t i = 0; i < n; i++) {
                 char owner[96];
                 owner_of(ctr_id, a[i].ifname, owner);
-                /* an L2-only attachment holds no address: no IPAM file to lock and rewrite */
-                if (a[i].addr4.ip.family || a[i].addr6.ip.family)
+                /* A network without addresses has no IPAM file: nothing to lock and
+                 * rewrite. One with a file is always looked at, even when this attachment
+                 * recorded no address: a crash may have come between taking one and
+                 * writing it down. */
+                char p[PATH_MAX];
+                (void) snprintf(p, sizeof p, "%s/ipam/%s.json", s->runroot, a[i].network);
+                if (a[i].addr4.ip.family || a[i].addr6.ip.family || access(p, F_OK) == 0)
                         ipam_release_owner(s, a[i].network, owner);
                 a[i].host_ifname[0] = '\0';
                 a[i].addr4 = a[i].addr6 = (NetnsCidr) {};
