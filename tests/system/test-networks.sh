@@ -101,6 +101,22 @@ ok "50 parallel connects get 50 distinct addresses" -- bash -c "$(declare -f nsp
         n=\$(for i in \$(seq 50); do nsp inspect -f \"{{.NetworkSettings.Networks.$P-mgmt.IPAddress}}\" $P-p\$i; done | sort -u | grep -c 203.0.113)
         for i in \$(seq 50); do nsp rm -f $P-p\$i >/dev/null & done; wait
         [ \$n = 50 ] || { echo \"\$n distinct\"; exit 1; }"
+sixteen() {
+        local i j k n=16
+        nsp network create --bridge "$P-s1" "$P-s1" >/dev/null && nsp network create --bridge "$P-s2" "$P-s2" >/dev/null || return 1
+        for i in $(seq $n); do
+                nsp run -d --privileged --name "$P-x$i" --network "$P-s1,$P-s2" host sleep 300 >/dev/null || return 1
+                nsp exec "$P-x$i" sh -c "ip addr add 198.51.100.$i/24 dev eth0 && ip addr add 198.51.101.$i/24 dev eth1" || return 1
+        done
+        # every ordered pair, on both networks: one exec per container pings all the others
+        for i in $(seq $n); do
+                nsp exec "$P-x$i" sh -c "for j in \$(seq $n); do [ \$j = $i ] && continue
+                        ping -c1 -W2 198.51.100.\$j >/dev/null && ping -c1 -W2 198.51.101.\$j >/dev/null || { echo \"$i -> \$j\"; exit 1; }; done" || return 1
+        done
+        for i in $(seq $n); do nsp rm -f "$P-x$i" >/dev/null & done; wait
+        nsp network rm "$P-s1" "$P-s2" >/dev/null
+}
+ok "16 agents on 2 L2 networks: every pair reaches the other on both" -- sixteen
 ok "network rm refuses a network in use" -- expect_fail 125 "is used by" -- nsp network rm "$P-lab"
 ok "network rm -f disconnects them, removes the bridge" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network rm -f $P-lab >/dev/null && ! ip link show $P-lab >/dev/null 2>&1 && ! nsp exec $P-a ip link show eth1 >/dev/null 2>&1"
 default_net() {
