@@ -15,7 +15,8 @@
 
 typedef struct NetSubnet {
         NetnsCidr subnet;
-        NetnsIp gateway; /* family 0: none */
+        NetnsIp gateway;  /* family 0: none */
+        NetnsCidr range;  /* where allocation draws from; family 0: the whole subnet */
 } NetSubnet;
 
 typedef struct Network {
@@ -37,6 +38,7 @@ typedef struct NetCreate {
         const char *bridge;      /* NULL: generated */
         const char *const *subnets; /* "CIDR" */
         const char *const *gateways; /* parallel to subnets, NULL entries for the default */
+        const char *const *ranges;   /* parallel to subnets, NULL entries: the whole subnet */
         size_t n_subnets;
         bool internal, ipv6, ipv6_dad;
         uint32_t mtu;

@@ -90,6 +90,9 @@ static int net_save(const CtrStore *s, const Network *n, RtError *err) {
                 if (n->subnets[i].gateway.family)
                         json_object_set_new(o, "gateway",
                                             json_string(netns_ip_format(&n->subnets[i].gateway, g)));
+                if (n->subnets[i].range.ip.family)
+                        json_object_set_new(o, "ipRange",
+                                            json_string(netns_cidr_format(&n->subnets[i].range, c)));
                 json_array_append_new(subnets, o);
         }
         json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:i, s:o, s:o, s:I}", "name",
@@ -135,9 +138,12 @@ static int net_parse(json_t *j, Network *n) {
                 NetSubnet *sn = &n->subnets[n->n_subnets];
                 const char *sub = json_string_value(json_object_get(o, "subnet"));
                 const char *gw = json_string_value(json_object_get(o, "gateway"));
+                const char *rg = json_string_value(json_object_get(o, "ipRange"));
                 if (!sub || netns_cidr_parse(sub, &sn->subnet, NULL) < 0)
                         return -EBADMSG;
                 if (gw && netns_ip_parse(gw, &sn->gateway, NULL) < 0)
+                        return -EBADMSG;
+                if (rg && netns_cidr_parse(rg, &sn->range, NULL) < 0)
                         return -EBADMSG;
                 n->n_subnets++;
         }
@@ -332,6 +338,13 @@ int net_create(const CtrStore *s, const NetCreate *spec, Network *ret, RtError *
                                                    spec->gateways[i], spec->subnets[i]);
                 } else
                         subnet_host(&sn->subnet, 1, &sn->gateway);
+                if (spec->ranges && spec->ranges[i]) {
+                        if ((r = netns_cidr_parse(spec->ranges[i], &sn->range, err)) < 0)
+                                return rt_err_prefix(err, r, "--ip-range");
+                        if (sn->range.prefixlen < sn->subnet.prefixlen || !in_subnet(&sn->subnet, &sn->range.ip))
+                                return rt_err_setx(err, -EINVAL, "ip range '%s' is not inside subnet '%s'",
+                                                   spec->ranges[i], spec->subnets[i]);
+                }
         }
         if (spec->bridge) {
                 if ((r = netns_ifname_check(spec->bridge, err)) < 0)
@@ -432,14 +445,24 @@ static int ipam_take(json_t *j, const NetSubnet *sn, const NetnsIp *want, const 
                 *ret = *want;
                 return 0;
         }
-        uint32_t host_bits = (sn->subnet.ip.family == AF_INET ? 32u : 128u) - sn->subnet.prefixlen;
+        /* Draw from --ip-range when there is one, else from the whole subnet. */
+        const NetnsCidr *pool = sn->range.ip.family ? &sn->range : &sn->subnet;
+        uint32_t host_bits = (pool->ip.family == AF_INET ? 32u : 128u) - pool->prefixlen;
         uint64_t size = host_bits >= 32 ? (1ull << 32) : (1ull << host_bits);
         /* IPv4 leaves the broadcast address out; the walk is bounded for huge IPv6 ones. */
-        uint64_t last = sn->subnet.ip.family == AF_INET ? size - 2 : (size > 65536 ? 65536 : size - 1);
-        for (uint64_t i = 1; i <= last; i++) {
+        uint64_t last = pool->ip.family == AF_INET ? size - 2 : (size > 65536 ? 65536 : size - 1);
+        NetnsIp subnet_base, subnet_bcast;
+        subnet_host(&sn->subnet, 0, &subnet_base);
+        uint32_t sbits = (sn->subnet.ip.family == AF_INET ? 32u : 128u) - sn->subnet.prefixlen;
+        subnet_host(&sn->subnet, sbits >= 32 ? UINT32_MAX : (uint32_t) ((1ull << sbits) - 1), &subnet_bcast);
+        for (uint64_t i = pool == &sn->subnet ? 1 : 0; i <= last + (pool == &sn->subnet ? 0 : 1); i++) {
                 NetnsIp ip;
-                subnet_host(&sn->subnet, (uint32_t) i, &ip);
+                subnet_host(pool, (uint32_t) i, &ip);
                 if (sn->gateway.family && memcmp(&ip, &sn->gateway, sizeof ip) == 0)
+                        continue;
+                /* a range may touch the subnet's own network and broadcast addresses */
+                if (memcmp(&ip, &subnet_base, sizeof ip) == 0 ||
+                    (ip.family == AF_INET && memcmp(&ip, &subnet_bcast, sizeof ip) == 0))
                         continue;
                 netns_ip_format(&ip, a);
                 if (json_object_get(j, a))
@@ -448,7 +471,7 @@ static int ipam_take(json_t *j, const NetSubnet *sn, const NetnsIp *want, const 
                 *ret = ip;
                 return 0;
         }
-        return rt_err_setx(err, -ENOSPC, "no free address left in the subnet");
+        return rt_err_setx(err, -ENOSPC, "no free address left in %s", sn->range.ip.family ? "its --ip-range" : "the subnet");
 }
 
 static void ipam_release_owner(const CtrStore *s, const char *net, const char *owner) {

@@ -84,10 +84,11 @@ json_t *net_inspect_json(const CtrStore *s, const Network *n) {
 }
 
 static int network_create(int argc, char **argv, const GlobalOptions *g) {
-        enum { OPT_SUBNET = 0x100, OPT_GW, OPT_BRIDGE, OPT_MTU, OPT_INTERNAL, OPT_IPV6, OPT_DAD,
-               OPT_IGNORE, OPT_DRIVER, OPT_HELP };
+        enum { OPT_SUBNET = 0x100, OPT_GW, OPT_RANGE, OPT_BRIDGE, OPT_MTU, OPT_INTERNAL, OPT_IPV6,
+               OPT_DAD, OPT_IGNORE, OPT_DRIVER, OPT_HELP };
         static const struct option options[] = {
                 { "subnet", required_argument, NULL, OPT_SUBNET }, { "gateway", required_argument, NULL, OPT_GW },
+                { "ip-range", required_argument, NULL, OPT_RANGE },
                 { "bridge", required_argument, NULL, OPT_BRIDGE }, { "interface-name", required_argument, NULL, OPT_BRIDGE },
                 { "mtu", required_argument, NULL, OPT_MTU },      { "internal", no_argument, NULL, OPT_INTERNAL },
                 { "ipv6", no_argument, NULL, OPT_IPV6 },          { "ipv6-dad", no_argument, NULL, OPT_DAD },
@@ -96,7 +97,7 @@ static int network_create(int argc, char **argv, const GlobalOptions *g) {
                 {},
         };
         _cleanup_(strv_freep) char **subnets = NULL, **labels = NULL;
-        const char *gateways[NET_MAX_SUBNETS + 1] = {};
+        const char *gateways[NET_MAX_SUBNETS + 1] = {}, *ranges[NET_MAX_SUBNETS + 1] = {};
         NetCreate nc = {};
         int c;
         optind = 0;
@@ -113,6 +114,11 @@ static int network_create(int argc, char **argv, const GlobalOptions *g) {
                         if (!subnets)
                                 return usage_error("network create ", "--gateway follows the --subnet it belongs to");
                         gateways[strv_length(subnets) - 1] = optarg;
+                        break;
+                case OPT_RANGE:
+                        if (!subnets)
+                                return usage_error("network create ", "--ip-range follows the --subnet it belongs to");
+                        ranges[strv_length(subnets) - 1] = optarg;
                         break;
                 case OPT_BRIDGE: nc.bridge = optarg; break;
                 case OPT_MTU: {
@@ -138,7 +144,7 @@ static int network_create(int argc, char **argv, const GlobalOptions *g) {
                                 return usage_error("network create ", "driver '%s': only 'bridge' is native", optarg);
                         break;
                 case OPT_HELP:
-                        printf("Usage: nsprov network create [--subnet CIDR [--gateway IP]]... [--internal]\n"
+                        printf("Usage: nsprov network create [--subnet CIDR [--gateway IP] [--ip-range CIDR]]... [--internal]\n"
                                "                             [--bridge NAME] [--mtu N] [--ipv6] [--ipv6-dad] [-l K=V] NAME\n\n"
                                "Creates a bridge network. Without --subnet it is L2 only (no addresses: the\n"
                                "test sets its own, as LNST's networks do); with one, containers get addresses\n"
@@ -154,6 +160,7 @@ static int network_create(int argc, char **argv, const GlobalOptions *g) {
         nc.name = argv[optind];
         nc.subnets = (const char *const *) subnets;
         nc.gateways = gateways;
+        nc.ranges = ranges;
         nc.n_subnets = strv_length(subnets);
         nc.labels = labels;
         CtrStore s;

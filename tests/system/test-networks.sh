@@ -132,6 +132,18 @@ default_net() {
         nsp rm -f "$P-dn" >/dev/null && nsp network rm "$P-def" >/dev/null
 }
 ok "without --network a container joins the default network, made on first use" -- default_net
+ip_range() {
+        local i out
+        nsp network create --bridge "$P-rg" --subnet 198.18.1.0/24 --ip-range 198.18.1.64/30 "$P-rg" >/dev/null || return 1
+        for i in 1 2 3 4; do nsp run -d --name "$P-r$i" --network "$P-rg" host sleep 300 >/dev/null || return 1; done
+        out=$(for i in 1 2 3 4; do nsp inspect -f "{{.NetworkSettings.Networks.$P-rg.IPAddress}}" "$P-r$i"; done | tr '\n' ' ')
+        [ "$out" = "198.18.1.64 198.18.1.65 198.18.1.66 198.18.1.67 " ] || { echo "got '$out'"; return 1; }
+        nsp run -d --name "$P-r5" --network "$P-rg" host sleep 300 2>&1 | grep -q "no free address left in its --ip-range" || return 1
+        for i in 1 2 3 4 5; do nsp rm -f "$P-r$i" >/dev/null; done
+        nsp network rm "$P-rg" >/dev/null
+}
+ok "--ip-range bounds what IPAM hands out, and says when it is used up" -- ip_range
+ok "an --ip-range outside its subnet is refused" -- expect_fail 125 "is not inside subnet" -- nsp network create --subnet 198.18.1.0/24 --ip-range 198.18.2.0/30 "$P-bad"
 ok "network prune removes unused networks only" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network create $P-unused >/dev/null && [ \"\$(nsp network prune)\" = $P-unused ] && nsp network exists $P-mgmt"
 ok "a --bridge the user made is never removed" -- bash -c "$(declare -f nsp); tmp='$tmp'
         ip link add $P-ub type bridge && nsp network create --bridge $P-ub $P-user >/dev/null && nsp network rm $P-user >/dev/null &&
