@@ -26,6 +26,7 @@ typedef struct Network {
         bool internal;
         bool ipv6;
         bool ipv6_dad; /* leave duplicate address detection on for this network's links */
+        bool nat;      /* IPv4 forwarding and masquerading out of the host */
         uint32_t mtu;
         NetSubnet subnets[NET_MAX_SUBNETS];
         size_t n_subnets;
@@ -40,7 +41,7 @@ typedef struct NetCreate {
         const char *const *gateways; /* parallel to subnets, NULL entries for the default */
         const char *const *ranges;   /* parallel to subnets, NULL entries: the whole subnet */
         size_t n_subnets;
-        bool internal, ipv6, ipv6_dad;
+        bool internal, ipv6, ipv6_dad, nat;
         uint32_t mtu;
         char *const *labels;
 } NetCreate;

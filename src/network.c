@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,9 +96,10 @@ static int net_save(const CtrStore *s, const Network *n, RtError *err) {
                                             json_string(netns_cidr_format(&n->subnets[i].range, c)));
                 json_array_append_new(subnets, o);
         }
-        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:i, s:o, s:o, s:I}", "name",
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:i, s:o, s:o, s:I}", "name",
                               n->name, "id", n->id, "driver", "bridge", "bridge", n->bridge,
                               "internal", n->internal, "ipv6", n->ipv6, "ipv6Dad", n->ipv6_dad,
+                              "nat", n->nat,
                               "mtu", (int) n->mtu, "subnets", subnets, "labels",
                               strv_to_json(n->labels), "created", (json_int_t) n->created_ns);
         char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
@@ -124,6 +126,7 @@ static int net_parse(json_t *j, Network *n) {
         n->internal = json_is_true(json_object_get(j, "internal"));
         n->ipv6 = json_is_true(json_object_get(j, "ipv6"));
         n->ipv6_dad = json_is_true(json_object_get(j, "ipv6Dad"));
+        n->nat = json_is_true(json_object_get(j, "nat"));
         json_int_t mtu = json_integer_value(json_object_get(j, "mtu"));
         if (mtu < 0 || mtu > 65535)
                 return -EBADMSG;
@@ -259,6 +262,68 @@ static void bridge_owner(const Network *n, char buf[static NETNS_OWNER_MAX + 1])
         (void) snprintf(buf, NETNS_OWNER_MAX + 1, "net-%.32s", n->id);
 }
 
+/* The network's own nftables table, "ip nsprov-<id>": its name is its mark, and
+ * deleting it takes every rule nsprov made for the network. */
+static void nat_table(const Network *n, char buf[static 48]) {
+        (void) snprintf(buf, 48, "nsprov-%.12s", n->id);
+}
+
+static int nft_run(const char *cmd, RtError *err) {
+        struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+        if (!ctx)
+                return rt_err_set(err, -ENOMEM, "nftables");
+        (void) nft_ctx_buffer_output(ctx);
+        (void) nft_ctx_buffer_error(ctx);
+        int rc = nft_run_cmd_from_buffer(ctx, cmd);
+        int r = 0;
+        if (rc != 0) {
+                const char *msg = nft_ctx_get_error_buffer(ctx);
+                char first[256] = "";
+                if (msg)
+                        (void) snprintf(first, sizeof first, "%.*s", (int) strcspn(msg, "\n"), msg);
+                r = rt_err_setx(err, -EIO, "nftables: %s", *first ? first : "command failed");
+        }
+        nft_ctx_free(ctx);
+        return r;
+}
+
+/* Masquerading for what leaves the host from the network's IPv4 subnets, and forwarding
+ * for it; an L2-only network never gets either. */
+static int nat_setup(const Network *n, RtError *err) {
+        char table[48], cmd[4096];
+        nat_table(n, table);
+        size_t l = (size_t) snprintf(cmd, sizeof cmd,
+                                     "table ip %s {\n"
+                                     " chain postrouting { type nat hook postrouting priority srcnat; }\n"
+                                     " chain forward { type filter hook forward priority filter; }\n"
+                                     "}\nflush table ip %s\n",
+                                     table, table);
+        for (size_t i = 0; i < n->n_subnets && l < sizeof cmd; i++) {
+                char c[NETNS_CIDR_STRLEN];
+                if (n->subnets[i].subnet.ip.family != AF_INET)
+                        continue;
+                l += (size_t) snprintf(cmd + l, sizeof cmd - l,
+                                       "add rule ip %s postrouting ip saddr %s oifname != \"%s\" masquerade\n"
+                                       "add rule ip %s forward iifname \"%s\" accept\n"
+                                       "add rule ip %s forward oifname \"%s\" ct state established,related accept\n",
+                                       table, netns_cidr_format(&n->subnets[i].subnet, c), n->bridge, table,
+                                       n->bridge, table, n->bridge);
+        }
+        int r = nft_run(cmd, err);
+        if (r < 0)
+                return rt_err_prefix(err, r, "network '%s': NAT", n->name);
+        /* Forwarding is host-wide; nsprov only ever turns it on, and only when asked. */
+        r = netns_sysctl_write(-1, "net.ipv4.ip_forward", "1", err);
+        return r < 0 ? rt_err_prefix(err, r, "network '%s'", n->name) : 0;
+}
+
+static void nat_teardown(const Network *n) {
+        char table[48], cmd[128];
+        nat_table(n, table);
+        (void) snprintf(cmd, sizeof cmd, "delete table ip %s", table);
+        (void) nft_run(cmd, NULL);
+}
+
 /* Makes the bridge when it is not there (first use, or after a reboot); addresses the
  * gateways on it unless the network is internal. */
 static int ensure_bridge(NlSock *host, const Network *n, int *ret_ifindex, RtError *err) {
@@ -299,6 +364,10 @@ static int ensure_bridge(NlSock *host, const Network *n, int *ret_ifindex, RtErr
                         return rt_err_prefix(err, r, "network '%s': gateway", n->name);
                 }
         }
+        if (n->nat && (r = nat_setup(n, err)) < 0) {
+                (void) netns_link_del(host, idx, NULL);
+                return r;
+        }
         *ret_ifindex = idx;
         return 0;
 }
@@ -313,7 +382,9 @@ int net_create(const CtrStore *s, const NetCreate *spec, Network *ret, RtError *
         if (spec->mtu && (spec->mtu < 68 || spec->mtu > 65535))
                 return rt_err_setx(err, -EINVAL, "MTU %u is outside 68-65535", spec->mtu);
         Network n = { .internal = spec->internal, .ipv6 = spec->ipv6, .ipv6_dad = spec->ipv6_dad,
-                      .mtu = spec->mtu, .created_ns = now_realtime_ns() };
+                      .nat = spec->nat, .mtu = spec->mtu, .created_ns = now_realtime_ns() };
+        if (spec->nat && (spec->internal || spec->n_subnets == 0))
+                return rt_err_setx(err, -EINVAL, "--nat needs a --subnet and a network that is not --internal");
         strcpy(n.name, spec->name);
         uint8_t b[CTR_ID_LEN / 2];
         if (getrandom(b, sizeof b, 0) != (ssize_t) sizeof b)
@@ -912,6 +983,8 @@ int net_remove(const CtrStore *s, const char *name, bool force, RtError *err) {
                         (void) netns_link_del(host, m.links.links[i].ifindex, NULL);
                 netns_marked_done(&m);
         }
+        if (n.nat)
+                nat_teardown(&n);
         char p[PATH_MAX];
         (void) snprintf(p, sizeof p, "%s/ipam/%s.json", s->runroot, name);
         (void) unlink(p);

@@ -75,23 +75,24 @@ json_t *net_inspect_json(const CtrStore *s, const Network *n) {
                 }
                 ctr_list_free(cs, nc);
         }
-        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:b, s:o, s:{s:s}, s:o}", "name",
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:o, s:{s:s}, s:o}", "name",
                          n->name, "id", n->id, "driver", "bridge", "network_interface", n->bridge,
                          "created", format_rfc3339(n->created_ns, created), "subnets", subnets,
                          "ipv6_enabled", n->ipv6, "internal", n->internal || n->n_subnets == 0,
-                         "dns_enabled", 0, "labels", labels, "ipam_options", "driver",
+                         "dns_enabled", 0, "nat", n->nat, "labels", labels, "ipam_options", "driver",
                          n->n_subnets ? "host-local" : "none", "containers", containers);
 }
 
 static int network_create(int argc, char **argv, const GlobalOptions *g) {
         enum { OPT_SUBNET = 0x100, OPT_GW, OPT_RANGE, OPT_BRIDGE, OPT_MTU, OPT_INTERNAL, OPT_IPV6,
-               OPT_DAD, OPT_IGNORE, OPT_DRIVER, OPT_HELP };
+               OPT_DAD, OPT_IGNORE, OPT_DRIVER, OPT_NAT, OPT_HELP };
         static const struct option options[] = {
                 { "subnet", required_argument, NULL, OPT_SUBNET }, { "gateway", required_argument, NULL, OPT_GW },
                 { "ip-range", required_argument, NULL, OPT_RANGE },
                 { "bridge", required_argument, NULL, OPT_BRIDGE }, { "interface-name", required_argument, NULL, OPT_BRIDGE },
                 { "mtu", required_argument, NULL, OPT_MTU },      { "internal", no_argument, NULL, OPT_INTERNAL },
                 { "ipv6", no_argument, NULL, OPT_IPV6 },          { "ipv6-dad", no_argument, NULL, OPT_DAD },
+                { "nat", no_argument, NULL, OPT_NAT },
                 { "label", required_argument, NULL, 'l' },        { "disable-dns", no_argument, NULL, OPT_IGNORE },
                 { "driver", required_argument, NULL, OPT_DRIVER }, { "help", no_argument, NULL, OPT_HELP },
                 {},
@@ -131,6 +132,7 @@ static int network_create(int argc, char **argv, const GlobalOptions *g) {
                 case OPT_INTERNAL: nc.internal = true; break;
                 case OPT_IPV6: nc.ipv6 = true; break;
                 case OPT_DAD: nc.ipv6_dad = true; break;
+                case OPT_NAT: nc.nat = true; break;
                 case 'l':
                         if (!strchr(optarg, '='))
                                 return usage_error("network create ", "--label '%s' is not K=V", optarg);
@@ -150,7 +152,8 @@ static int network_create(int argc, char **argv, const GlobalOptions *g) {
                                "test sets its own, as LNST's networks do); with one, containers get addresses\n"
                                "from it (the gateway, the first host by default, lives on the bridge unless\n"
                                "--internal). IPv6 duplicate address detection is off on its links unless\n"
-                               "--ipv6-dad.\n");
+                               "--ipv6-dad. --nat turns on IPv4 forwarding and masquerades what leaves the\n"
+                               "host from the subnet (nftables table ip nsprov-<id>).\n");
                         return 0;
                 default:
                         return usage_error("network create ", "unknown option or missing value: '%s'", argv[optind - 1]);

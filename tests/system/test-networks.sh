@@ -144,6 +144,34 @@ ip_range() {
 }
 ok "--ip-range bounds what IPAM hands out, and says when it is used up" -- ip_range
 ok "an --ip-range outside its subnet is refused" -- expect_fail 125 "is not inside subnet" -- nsp network create --subnet 198.18.1.0/24 --ip-range 198.18.2.0/30 "$P-bad"
+# (ok runs each check in a subshell: cleanup for the NAT test is registered out here)
+defer "ip netns del $P-nh 2>/dev/null; ip netns del $P-no 2>/dev/null"
+nat() {
+        # A "host" of its own (a netns) with an "outside" behind it: the forwarding, the
+        # nftables table and the masquerading all happen in there, never on this machine.
+        local h="$P-nh" o="$P-no" src
+        ip netns add "$h" && ip netns add "$o" || return 1
+        ip -n "$h" link set lo up && ip -n "$o" link set lo up &&
+        ip link add "$P-v0" netns "$h" type veth peer name "$P-v1" netns "$o" &&
+        ip -n "$h" addr add 198.18.4.1/24 dev "$P-v0" && ip -n "$h" link set "$P-v0" up &&
+        ip -n "$o" addr add 198.18.4.2/24 dev "$P-v1" && ip -n "$o" link set "$P-v1" up || return 1
+        hn() { ip netns exec "$h" "$NSPROV_BIN" --root "$tmp/nroot" --runroot "$tmp/nrun" --default-network none "$@"; }
+        hn network create --nat --bridge "$P-nb" --subnet 198.18.3.0/24 "$P-nat" >/dev/null || return 1
+        [ "$(ip netns exec "$h" cat /proc/sys/net/ipv4/ip_forward)" = 1 ] || { echo "no forwarding"; return 1; }
+        ip netns exec "$o" python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("198.18.4.2", 7777)); s.settimeout(10); print(s.recvfrom(64)[1][0])' >"$tmp/natsrc" &
+        local lp=$!
+        sleep 0.3
+        hn run --rm --network "$P-nat" host python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(10): s.sendto(b"x", ("198.18.4.2", 7777)); time.sleep(0.05)' || return 1
+        wait $lp
+        src=$(cat "$tmp/natsrc")
+        [ "$src" = 198.18.4.1 ] || { echo "the outside saw '$src', not the host's address"; return 1; }
+        hn network rm "$P-nat" >/dev/null || return 1
+        ! ip netns exec "$h" nft list tables | grep -q nsprov || { echo "nftables table left"; return 1; }
+}
+ok "--nat masquerades what leaves the host from the subnet, and its table goes with the network" -- nat
+ok "--nat is refused on an L2-only network" -- expect_fail 125 "--nat needs a --subnet" -- nsp network create --nat "$P-bad"
 ok "network prune removes unused networks only" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network create $P-unused >/dev/null && [ \"\$(nsp network prune)\" = $P-unused ] && nsp network exists $P-mgmt"
 ok "a --bridge the user made is never removed" -- bash -c "$(declare -f nsp); tmp='$tmp'
         ip link add $P-ub type bridge && nsp network create --bridge $P-ub $P-user >/dev/null && nsp network rm $P-user >/dev/null &&
