@@ -17,6 +17,7 @@
 #include "ctr-internal.h"
 #include "fs.h"
 #include "log.h"
+#include "net.h"
 #include "netns.h"
 #include "strv.h"
 
@@ -101,6 +102,9 @@ int ctr_gc(const CtrStore *s, RtError *err) {
                 if ((!valid || access(dir, F_OK) < 0) && old_enough(np) && unlink(np) == 0)
                         removed++;
         }
+
+        /* Addresses held for containers that are not running. */
+        removed += net_gc(s);
 
         /* Links whose mark names one of the dead owners. */
         _cleanup_(netns_sock_freep) NlSock *sk = NULL;

@@ -103,6 +103,10 @@ void net_release(const CtrStore *s, const char *ctr_id, NetAttachment *a, size_t
  * and with it its veths, is gone or going). Best effort. */
 void net_release_container(const CtrStore *s, const char *ctr_id);
 
+/* Addresses held for containers that are not running: after a crash. Returns how many
+ * went. */
+int net_gc(const CtrStore *s);
+
 /* A locally administered unicast MAC, the same for the same (container, network, index)
  * on every run, so a recipe knows it before the container starts. */
 void net_derive_mac(const char *ctr_name, const char *network, unsigned index, NetnsMac *ret);

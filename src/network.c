@@ -545,22 +545,62 @@ static int ipam_take(json_t *j, const NetSubnet *sn, const NetnsIp *want, const 
         return rt_err_setx(err, -ENOSPC, "no free address left in %s", sn->range.ip.family ? "its --ip-range" : "the subnet");
 }
 
-static void ipam_release_owner(const CtrStore *s, const char *net, const char *owner) {
+/* Drops the entries of one network's IPAM file whose owner drop() picks; returns how
+ * many went. */
+static int ipam_drop(const CtrStore *s, const char *net, bool (*drop)(const char *owner, void *ud),
+                     void *ud) {
         json_t *j;
         int lock;
         if (ipam_open(s, net, &j, &lock, NULL) < 0)
-                return;
+                return 0;
         const char *key;
         json_t *v, *tmp;
-        bool changed = false;
-        json_object_foreach_safe(j, tmp, key, v) if (streq_ptr(json_string_value(v), owner)) {
+        int dropped = 0;
+        json_object_foreach_safe(j, tmp, key, v) if (drop(json_string_value(v) ?: "", ud)) {
                 json_object_del(j, key);
-                changed = true;
+                dropped++;
         }
-        if (changed)
+        if (dropped)
                 (void) ipam_save(s, net, j, NULL);
         json_decref(j);
         close(lock);
+        return dropped;
+}
+
+static bool owner_is(const char *owner, void *ud) {
+        return streq(owner, ud);
+}
+
+static void ipam_release_owner(const CtrStore *s, const char *net, const char *owner) {
+        (void) ipam_drop(s, net, owner_is, (void *) owner);
+}
+
+/* Calls fn for the name of every network that has an IPAM file. */
+static int ipam_each(const CtrStore *s, int (*fn)(const CtrStore *s, const char *net, void *ud), void *ud) {
+        char p[PATH_MAX];
+        (void) snprintf(p, sizeof p, "%s/ipam", s->runroot);
+        _cleanup_closedir_ DIR *d = opendir(p);
+        struct dirent *de;
+        int total = 0;
+        while (d && (de = readdir(d))) {
+                size_t l = strlen(de->d_name);
+                char net[NET_NAME_MAX + 1];
+                if (l <= 5 || l - 5 > NET_NAME_MAX || !streq(de->d_name + l - 5, ".json"))
+                        continue;
+                memcpy(net, de->d_name, l - 5);
+                net[l - 5] = '\0';
+                total += fn(s, net, ud);
+        }
+        return total;
+}
+
+static bool owner_of_container(const char *owner, void *ud) {
+        size_t l = strlen(ud);
+        return strncmp(owner, ud, l) == 0 && owner[l] == '/';
+}
+
+static int release_container_in(const CtrStore *s, const char *net, void *ud) {
+        return ipam_drop(s, net, owner_of_container, ud);
 }
 
 /* ---- attachments of a container: ctrdir/networks.json ---- */
@@ -997,15 +1037,56 @@ int net_remove(const CtrStore *s, const char *name, bool force, RtError *err) {
 }
 
 void net_release_container(const CtrStore *s, const char *ctr_id) {
+        /* Every address held for the container, in every network: also one that a crash
+         * took between the IPAM file and the attachment list. */
+        (void) ipam_each(s, release_container_in, (void *) ctr_id);
         NetAttachment *as = NULL;
         size_t n = 0;
         if (net_attachments_load(s, ctr_id, &as, &n, NULL) < 0 || n == 0) {
                 free(as);
                 return;
         }
-        net_release(s, ctr_id, as, n);
+        for (size_t i = 0; i < n; i++) {
+                as[i].host_ifname[0] = '\0';
+                as[i].addr4 = as[i].addr6 = (NetnsCidr) {};
+                as[i].gateway4 = as[i].gateway6 = (NetnsIp) {};
+        }
         (void) net_attachments_save(s, ctr_id, as, n, NULL);
         free(as);
+}
+
+static bool owner_not_running(const char *owner, void *ud) {
+        const CtrStore *s = ud;
+        char id[CTR_ID_LEN + 1];
+        if (strlen(owner) < CTR_ID_LEN + 1 || owner[CTR_ID_LEN] != '/')
+                return true;
+        memcpy(id, owner, CTR_ID_LEN);
+        id[CTR_ID_LEN] = '\0';
+        /* A container being started or connected right now holds its lock, with
+         * addresses taken but its state not yet running: leave those alone. */
+        char p[PATH_MAX];
+        ctr_path(s, id, "lock", p);
+        if (access(p, F_OK) == 0) {
+                int lock = lock_file(p, false, NULL);
+                if (lock < 0)
+                        return false;
+                close(lock);
+        }
+        Container c = {};
+        if (ctr_load(s, id, &c, NULL) < 0)
+                return true;
+        ctr_reconcile(s, &c);
+        bool running = c.state.status == CTR_RUNNING;
+        ctr_done(&c);
+        return !running;
+}
+
+static int gc_ipam_in(const CtrStore *s, const char *net, void *ud) {
+        return ipam_drop(s, net, owner_not_running, (void *) s);
+}
+
+int net_gc(const CtrStore *s) {
+        return ipam_each(s, gc_ipam_in, NULL);
 }
 
 int net_ensure_default(const CtrStore *s, RtError *err) {

@@ -117,6 +117,24 @@ sixteen() {
         nsp network rm "$P-s1" "$P-s2" >/dev/null
 }
 ok "16 agents on 2 L2 networks: every pair reaches the other on both" -- sixteen
+killed_connects() {
+        # kill -9 the CLI at varying points of a connect: whatever it made must go with
+        # the container and gc, and no address stays taken
+        local i id
+        nsp network create --bridge "$P-kb" --subnet 198.18.6.0/24 "$P-kill" >/dev/null || return 1
+        nsp run -d --privileged --name "$P-k" host sleep 300 >/dev/null || return 1
+        id=$(nsp inspect -f '{{.Id}}' "$P-k")
+        for i in $(seq 20); do
+                "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" network connect "$P-kill" "$P-k" >/dev/null 2>&1 &
+                sleep "0.00$((i % 10))"; kill -9 $! 2>/dev/null; wait $! 2>/dev/null
+        done
+        nsp rm -f "$P-k" >/dev/null && nsp system gc >/dev/null || return 1
+        ! grep -q "$id" "$tmp/run/ipam/$P-kill.json" 2>/dev/null || { echo "addresses of $id still taken"; return 1; }
+        for i in $(seq 30); do ip -j link | grep -q "nsprov:$id" || break; sleep 0.1; done
+        ! ip -j link | grep -q "nsprov:$id" || { echo "links of $id left"; return 1; }
+        nsp network rm "$P-kill" >/dev/null
+}
+ok "kill -9 of the CLI halfway through connects, then gc: nothing left, no address held" -- killed_connects
 ok "network rm refuses a network in use" -- expect_fail 125 "is used by" -- nsp network rm "$P-lab"
 ok "network rm -f disconnects them, removes the bridge" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network rm -f $P-lab >/dev/null && ! ip link show $P-lab >/dev/null 2>&1 && ! nsp exec $P-a ip link show eth1 >/dev/null 2>&1"
 default_net() {
