@@ -29,6 +29,15 @@ typedef enum OutputFormat {
 } OutputFormat;
 
 int parse_output_format(const char *s, OutputFormat *ret);
+/* The store the global options name; on failure the error is logged and 125 returned. */
+struct CtrStore;
+int cli_open_store(const GlobalOptions *g, struct CtrStore *s);
+/* Logs an error once and gives Podman's status for our own failures, 125. */
+struct RtError;
+int cli_fail(const struct RtError *e);
+/* Prints JSON as the inspect commands do (indented, key order kept), and frees it. */
+struct json_t;
+void cli_print_json(struct json_t *j);
 /* A usage error: prints "nsprov: <msg>" and a hint, and returns EXIT_NSPROV. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Dispatches argv[0] among verbs; prints the list on an unknown one. */

@@ -26,17 +26,7 @@
 #include "parse.h"
 #include "strv.h"
 
-static int fail(const RtError *e) {
-        log_error("%s", e->msg);
-        return EXIT_NSPROV;
-}
 
-static int open_store(const GlobalOptions *g, CtrStore *s) {
-        RtError e = {};
-        if (ctr_store_init(s, g->root, g->runroot, &e) < 0)
-                return fail(&e);
-        return 0;
-}
 
 /* ---- create / run ---- */
 
@@ -132,7 +122,7 @@ static int read_env_file(CreateOpts *o, const char *path) {
         _cleanup_fclose_ FILE *f = fopen(path, "re");
         if (!f) {
                 (void) rt_err_set(&e, -errno, "env file '%s'", path);
-                return fail(&e);
+                return cli_fail(&e);
         }
         char line[8192];
         while (fgets(line, sizeof line, f)) {
@@ -321,12 +311,12 @@ static int verb_create_or_run(int argc, char **argv, const GlobalOptions *g, boo
         if (r != 0)
                 return r < 0 ? 0 : r;
         CtrStore s;
-        if ((r = open_store(g, &s)) != 0)
+        if ((r = cli_open_store(g, &s)) != 0)
                 return r;
         RtError e = {};
         char id[CTR_ID_LEN + 1];
         if (ctr_create(&s, &o.spec, id, &e) < 0)
-                return fail(&e);
+                return cli_fail(&e);
         if (!run) {
                 printf("%s\n", id);
                 return 0;
@@ -438,7 +428,7 @@ static int verb_start(int argc, char **argv, const GlobalOptions *g) {
         if (optind >= argc)
                 return usage_error("start ", "name at least one container");
         CtrStore s;
-        if ((r = open_store(g, &s)) != 0)
+        if ((r = cli_open_store(g, &s)) != 0)
                 return r;
         if (o.attach) {
                 if (argc - optind != 1)
@@ -448,7 +438,7 @@ static int verb_start(int argc, char **argv, const GlobalOptions *g) {
                 int code = EXIT_NSPROV;
                 CtrAttach at = { 0, 1, 2 };
                 if (ctr_lookup(&s, argv[optind], id, &e) < 0 || ctr_start(&s, id, &at, &code, &e) < 0)
-                        return fail(&e);
+                        return cli_fail(&e);
                 return code;
         }
         return for_each_ref(&s, argv + optind, argc - optind, each_start, NULL, true);
@@ -510,7 +500,7 @@ static char **all_refs(CtrStore *s, bool running_only, int *ret_n) {
 static int act_on(const GlobalOptions *g, int argc, char **argv, const char *cmd, bool all,
                   bool running_only, EachFunc fn, void *userdata) {
         CtrStore s;
-        int r = open_store(g, &s);
+        int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
         if (all) {
@@ -673,14 +663,14 @@ static int verb_ps(int argc, char **argv, const GlobalOptions *g) {
         if (optind < argc)
                 return usage_error("ps ", "unexpected argument '%s'", argv[optind]);
         CtrStore s;
-        int r = open_store(g, &s);
+        int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
         RtError e = {};
         Container *cs = NULL;
         size_t n = 0;
         if (ctr_list(&s, &cs, &n, &e) < 0)
-                return fail(&e);
+                return cli_fail(&e);
         json_t *arr = fmt == OUTPUT_JSON ? json_array() : NULL;
         if (fmt == OUTPUT_TABLE && !quiet)
                 printf("%-12s  %-12s  %-20s  %-16s  %-26s  %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
@@ -711,9 +701,7 @@ static int verb_ps(int argc, char **argv, const GlobalOptions *g) {
                        k->config.id, k->config.image, cmd, created, st, k->config.name);
         }
         if (arr) {
-                json_dumpf(arr, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-                putchar('\n');
-                json_decref(arr);
+                cli_print_json(arr);
         }
         ctr_list_free(cs, n);
         return 0;
@@ -857,7 +845,7 @@ static int verb_inspect(int argc, char **argv, const GlobalOptions *g) {
         if (optind >= argc)
                 return usage_error("inspect ", "name at least one container");
         CtrStore s;
-        int r = open_store(g, &s);
+        int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
         json_t *arr = json_array();
@@ -927,14 +915,14 @@ static int verb_exec(int argc, char **argv, const GlobalOptions *g) {
         ex.env = env;
         ex.argv = argv + optind + 1;
         CtrStore s;
-        int r = open_store(g, &s);
+        int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
         RtError e = {};
         char id[CTR_ID_LEN + 1];
         int code = EXIT_NSPROV;
         if (ctr_lookup(&s, argv[optind], id, &e) < 0)
-                return fail(&e);
+                return cli_fail(&e);
         r = ctr_exec(&s, id, &ex, &code, &e);
         if (r < 0) {
                 log_error("%s", e.msg);
@@ -1016,13 +1004,13 @@ static int verb_logs(int argc, char **argv, const GlobalOptions *g) {
         if (argc - optind != 1)
                 return usage_error("logs ", "name one container");
         CtrStore s;
-        int r = open_store(g, &s);
+        int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
         RtError e = {};
         char id[CTR_ID_LEN + 1], path[PATH_MAX], old[PATH_MAX + 4];
         if (ctr_lookup(&s, argv[optind], id, &e) < 0)
-                return fail(&e);
+                return cli_fail(&e);
         (void) ctr_log_path(&s, id, path);
         (void) snprintf(old, sizeof old, "%s.1", path);
         _cleanup_free_ char *t_old = NULL, *t_cur = NULL;
@@ -1044,7 +1032,7 @@ static int verb_logs(int argc, char **argv, const GlobalOptions *g) {
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_CREAT, 0600);
         if (ino < 0 || fd < 0 || inotify_add_watch(ino, path, IN_MODIFY) < 0) {
                 (void) rt_err_set(&e, -errno, "follow %s", path);
-                return fail(&e);
+                return cli_fail(&e);
         }
         (void) lseek(fd, (off_t) len_cur, SEEK_SET);
         char buf[65536], line[65536];
@@ -1119,7 +1107,7 @@ static int verb_wait(int argc, char **argv, const GlobalOptions *g) {
         if (optind >= argc)
                 return usage_error("wait ", "name at least one container");
         CtrStore s;
-        int r = open_store(g, &s);
+        int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
         int rc = 0;
@@ -1147,24 +1135,24 @@ static int verb_top(int argc, char **argv, const GlobalOptions *g) {
         if (argc != 2)
                 return usage_error("top ", "name one container");
         CtrStore s;
-        int r = open_store(g, &s);
+        int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
         RtError e = {};
         char id[CTR_ID_LEN + 1];
         _cleanup_(ctr_done) Container k = {};
         if (ctr_lookup(&s, argv[1], id, &e) < 0 || ctr_load(&s, id, &k, &e) < 0)
-                return fail(&e);
+                return cli_fail(&e);
         ctr_reconcile(&s, &k);
         if (k.state.status != CTR_RUNNING) {
                 (void) rt_err_setx(&e, -EINVAL, "container '%s' is not running", k.config.name);
-                return fail(&e);
+                return cli_fail(&e);
         }
         char p[64], ns[64] = "", want[64] = "";
         (void) snprintf(p, sizeof p, "/proc/%d/ns/pid", (int) k.state.init.pid);
         if (readlink(p, want, sizeof want - 1) < 0) {
                 (void) rt_err_set(&e, -errno, "read %s", p);
-                return fail(&e);
+                return cli_fail(&e);
         }
         printf("%-10s %-8s %s\n", "USER", "PID", "COMMAND");
         _cleanup_closedir_ DIR *d = opendir("/proc");

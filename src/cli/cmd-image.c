@@ -12,14 +12,6 @@
 #include "log.h"
 #include "strv.h"
 
-static int open_store(const GlobalOptions *g, CtrStore *s) {
-        RtError e = {};
-        if (ctr_store_init(s, g->root, g->runroot, &e) < 0) {
-                log_error("%s", e.msg);
-                return EXIT_NSPROV;
-        }
-        return 0;
-}
 
 /* A command as a JSON array ('["/bin/sh","-c","x"]') or words split on spaces. */
 static int parse_command(const char *what, const char *v, char ***ret) {
@@ -84,7 +76,7 @@ static int image_add(int argc, char **argv, const GlobalOptions *g) {
                 r = usage_error("image add ", "--rootfs DIR (or host) is needed");
         CtrStore s;
         if (r == 0)
-                r = open_store(g, &s);
+                r = cli_open_store(g, &s);
         if (r == 0) {
                 RtError e = {};
                 img.name = strdup(argv[optind]);
@@ -137,7 +129,7 @@ static int image_ls(int argc, char **argv, const GlobalOptions *g) {
                         return usage_error("image ls ", "unknown option '%s'", argv[optind - 1]);
                 }
         CtrStore s;
-        int r = open_store(g, &s);
+        int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
         RtError e = {};
@@ -151,9 +143,7 @@ static int image_ls(int argc, char **argv, const GlobalOptions *g) {
                 json_t *a = json_array();
                 for (size_t i = 0; i < n; i++)
                         json_array_append_new(a, image_json(&imgs[i]));
-                json_dumpf(a, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-                putchar('\n');
-                json_decref(a);
+                cli_print_json(a);
         } else {
                 printf("%-24s %-40s %s\n", "NAME", "ROOTFS", "COMMAND");
                 for (size_t i = 0; i < n; i++) {
@@ -176,7 +166,7 @@ static int image_inspect(int argc, char **argv, const GlobalOptions *g) {
                 return argc < 2 ? EXIT_NSPROV : 0;
         }
         CtrStore s;
-        int r = open_store(g, &s);
+        int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
         json_t *a = json_array();
@@ -192,9 +182,7 @@ static int image_inspect(int argc, char **argv, const GlobalOptions *g) {
                 json_array_append_new(a, image_json(&img));
                 image_done(&img);
         }
-        json_dumpf(a, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-        putchar('\n');
-        json_decref(a);
+        cli_print_json(a);
         return rc;
 }
 
@@ -204,7 +192,7 @@ static int image_exists(int argc, char **argv, const GlobalOptions *g) {
                 return argc == 2 ? 0 : EXIT_NSPROV;
         }
         CtrStore s;
-        int r = open_store(g, &s);
+        int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
         Image img = {};
@@ -234,7 +222,7 @@ static int image_rm(int argc, char **argv, const GlobalOptions *g) {
         if (first >= argc)
                 return usage_error("image rm ", "name at least one image");
         CtrStore s;
-        int r = open_store(g, &s);
+        int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
         int rc = 0;

@@ -13,19 +13,7 @@
 #include "parse.h"
 #include "strv.h"
 
-static int open_store(const GlobalOptions *g, CtrStore *s) {
-        RtError e = {};
-        if (ctr_store_init(s, g->root, g->runroot, &e) < 0) {
-                log_error("%s", e.msg);
-                return EXIT_NSPROV;
-        }
-        return 0;
-}
 
-static int fail(const RtError *e) {
-        log_error("%s", e->msg);
-        return EXIT_NSPROV;
-}
 
 json_t *net_inspect_json(const CtrStore *s, const Network *n);
 
@@ -167,12 +155,12 @@ static int network_create(int argc, char **argv, const GlobalOptions *g) {
         nc.n_subnets = strv_length(subnets);
         nc.labels = labels;
         CtrStore s;
-        int r = open_store(g, &s);
+        int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
         RtError e = {};
         if (net_create(&s, &nc, NULL, &e) < 0)
-                return fail(&e);
+                return cli_fail(&e);
         printf("%s\n", nc.name);
         return 0;
 }
@@ -200,14 +188,14 @@ static int network_ls(int argc, char **argv, const GlobalOptions *g) {
                         return usage_error("network ls ", "unknown option '%s'", argv[optind - 1]);
                 }
         CtrStore s;
-        int r = open_store(g, &s);
+        int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
         RtError e = {};
         Network *ns = NULL;
         size_t n = 0;
         if (net_list(&s, &ns, &n, &e) < 0)
-                return fail(&e);
+                return cli_fail(&e);
         json_t *arr = fmt == OUTPUT_JSON ? json_array() : NULL;
         if (!arr && !quiet)
                 printf("%-12s  %-24s  %-8s  %-15s  %s\n", "NETWORK ID", "NAME", "DRIVER", "BRIDGE", "SUBNETS");
@@ -231,9 +219,7 @@ static int network_ls(int argc, char **argv, const GlobalOptions *g) {
                        *subs ? subs : "(L2 only)");
         }
         if (arr) {
-                json_dumpf(arr, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-                putchar('\n');
-                json_decref(arr);
+                cli_print_json(arr);
         }
         net_list_free(ns, n);
         return 0;
@@ -245,7 +231,7 @@ static int network_inspect(int argc, char **argv, const GlobalOptions *g) {
                 return argc < 2 ? EXIT_NSPROV : 0;
         }
         CtrStore s;
-        int r = open_store(g, &s);
+        int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
         json_t *arr = json_array();
@@ -261,9 +247,7 @@ static int network_inspect(int argc, char **argv, const GlobalOptions *g) {
                 json_array_append_new(arr, net_inspect_json(&s, &n));
                 net_done(&n);
         }
-        json_dumpf(arr, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-        putchar('\n');
-        json_decref(arr);
+        cli_print_json(arr);
         return rc;
 }
 
@@ -273,7 +257,7 @@ static int network_exists(int argc, char **argv, const GlobalOptions *g) {
                 return argc == 2 ? 0 : EXIT_NSPROV;
         }
         CtrStore s;
-        int r = open_store(g, &s);
+        int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
         Network n = {};
@@ -282,7 +266,7 @@ static int network_exists(int argc, char **argv, const GlobalOptions *g) {
         net_done(&n);
         if (r == -ENOENT)
                 return 1;
-        return r < 0 ? fail(&e) : 0;
+        return r < 0 ? cli_fail(&e) : 0;
 }
 
 static int network_rm(int argc, char **argv, const GlobalOptions *g) {
@@ -300,7 +284,7 @@ static int network_rm(int argc, char **argv, const GlobalOptions *g) {
         if (first >= argc)
                 return usage_error("network rm ", "name at least one network");
         CtrStore s;
-        int r = open_store(g, &s);
+        int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
         int rc = 0;
@@ -324,14 +308,14 @@ static int network_prune(int argc, char **argv, const GlobalOptions *g) {
                 if (!streq(argv[i], "-f") && !streq(argv[i], "--force"))
                         return usage_error("network prune ", "unexpected argument '%s'", argv[i]);
         CtrStore s;
-        int r = open_store(g, &s);
+        int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
         RtError e = {};
         Network *ns = NULL;
         size_t n = 0;
         if (net_list(&s, &ns, &n, &e) < 0)
-                return fail(&e);
+                return cli_fail(&e);
         int rc = 0;
         for (size_t i = 0; i < n; i++) {
                 RtError re = {};
@@ -380,14 +364,14 @@ static int network_connect(int argc, char **argv, const GlobalOptions *g) {
                 return usage_error("network connect ", "a NETWORK and a CONTAINER are needed");
         nc.network = argv[optind];
         CtrStore s;
-        int r = open_store(g, &s);
+        int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
         RtError e = {};
         char id[CTR_ID_LEN + 1];
         NetAttachment a;
         if (ctr_lookup(&s, argv[optind + 1], id, &e) < 0 || ctr_network_connect(&s, id, &nc, &a, &e) < 0)
-                return fail(&e);
+                return cli_fail(&e);
         printf("%s\n", a.ifname);
         return 0;
 }
@@ -414,14 +398,14 @@ static int network_disconnect(int argc, char **argv, const GlobalOptions *g) {
         if (argc - optind != 2)
                 return usage_error("network disconnect ", "a NETWORK and a CONTAINER are needed");
         CtrStore s;
-        int r = open_store(g, &s);
+        int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
         RtError e = {};
         char id[CTR_ID_LEN + 1];
         if (ctr_lookup(&s, argv[optind + 1], id, &e) < 0 ||
             ctr_network_disconnect(&s, id, argv[optind], ifname, &e) < 0)
-                return fail(&e);
+                return cli_fail(&e);
         return 0;
 }
 

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli.h"
+#include "ctr.h"
 #include "log.h"
 
 static const char *const default_root = "/var/lib/nsprov";
@@ -32,6 +35,24 @@ int parse_output_format(const char *s, OutputFormat *ret) {
         else
                 return -EINVAL;
         return 0;
+}
+
+int cli_open_store(const GlobalOptions *g, CtrStore *s) {
+        RtError e = {};
+        if (ctr_store_init(s, g->root, g->runroot, &e) < 0)
+                return cli_fail(&e);
+        return 0;
+}
+
+int cli_fail(const RtError *e) {
+        log_error("%s", e->msg);
+        return EXIT_NSPROV;
+}
+
+void cli_print_json(json_t *j) {
+        json_dumpf(j, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+        putchar('\n');
+        json_decref(j);
 }
 
 int usage_error(const char *cmd, const char *fmt, ...) {
