@@ -51,6 +51,8 @@ int net_create(const CtrStore *s, const NetCreate *spec, Network *ret, RtError *
 /* The store's default network, created when it does not exist yet. */
 int net_ensure_default(const CtrStore *s, RtError *err);
 int net_load(const CtrStore *s, const char *name, Network *ret, RtError *err);
+/* The parser behind net_load (the file can be edited by hand: outside input, fuzzed). */
+int net_record_parse(const char *text, size_t len, Network *ret, RtError *err);
 void net_done(Network *n);
 int net_list(const CtrStore *s, Network **ret, size_t *ret_n, RtError *err);
 void net_list_free(Network *ns, size_t n);
@@ -82,6 +84,8 @@ int net_attachments_load(const CtrStore *s, const char *ctr_id, NetAttachment **
                          RtError *err);
 int net_attachments_save(const CtrStore *s, const char *ctr_id, const NetAttachment *a, size_t n,
                          RtError *err);
+/* The parser behind net_attachments_load, fuzzed like the others. */
+int net_attachments_parse(const char *text, size_t len, NetAttachment **ret, size_t *ret_n);
 
 /* Adds an attachment to a container (created, exited or running: a running one is wired
  * at once). Takes the container's lock. */

@@ -66,6 +66,8 @@ int net_name_check(const char *name, RtError *err) {
         return 0;
 }
 
+static int attachment_parse(json_t *o, NetAttachment *a);
+
 static void net_path(const CtrStore *s, const char *name, char buf[static PATH_MAX]) {
         (void) snprintf(buf, PATH_MAX, "%s/networks/%s.json", s->root, name);
 }
@@ -156,6 +158,42 @@ static int net_parse(json_t *j, Network *n) {
         return 0;
 }
 
+int net_record_parse(const char *text, size_t len, Network *ret, RtError *err) {
+        json_error_t je;
+        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+        if (!j)
+                return rt_err_setx(err, -EBADMSG, "network:%d:%d: %s", je.line, je.column, je.text);
+        Network n = {};
+        int r = net_parse(j, &n);
+        json_decref(j);
+        if (r < 0) {
+                net_done(&n);
+                return rt_err_setx(err, -EBADMSG, "not a valid network record");
+        }
+        *ret = n;
+        return 0;
+}
+
+int net_attachments_parse(const char *text, size_t len, NetAttachment **ret, size_t *ret_n) {
+        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+        if (!json_is_array(j) || json_array_size(j) > NET_MAX_ATTACHMENTS) {
+                json_decref(j);
+                return -EBADMSG;
+        }
+        NetAttachment *a = calloc(json_array_size(j) + 1, sizeof *a);
+        size_t i;
+        json_t *o;
+        json_array_foreach(j, i, o) if (!a || attachment_parse(o, &a[i]) < 0) {
+                free(a);
+                json_decref(j);
+                return -EBADMSG;
+        }
+        *ret_n = json_array_size(j);
+        json_decref(j);
+        *ret = a;
+        return 0;
+}
+
 int net_load(const CtrStore *s, const char *name, Network *ret, RtError *err) {
         int r = net_name_check(name, err);
         if (r < 0)
@@ -168,19 +206,10 @@ int net_load(const CtrStore *s, const char *name, Network *ret, RtError *err) {
                 return rt_err_setx(err, -ENOENT, "no such network '%s'", name);
         if (r < 0)
                 return rt_err_set(err, r, "read network '%s'", name);
-        json_error_t je;
-        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+        r = net_record_parse(text, len, ret, err);
         free(text);
-        if (!j)
-                return rt_err_setx(err, -EBADMSG, "%s:%d:%d: %s", p, je.line, je.column, je.text);
-        Network n = {};
-        r = net_parse(j, &n);
-        json_decref(j);
-        if (r < 0) {
-                net_done(&n);
-                return rt_err_setx(err, -EBADMSG, "%s is not a valid network record", p);
-        }
-        *ret = n;
+        if (r < 0)
+                return rt_err_prefix(err, r, "%s", p);
         return 0;
 }
 
@@ -667,23 +696,10 @@ int net_attachments_load(const CtrStore *s, const char *ctr_id, NetAttachment **
                 return 0;
         if (r < 0)
                 return rt_err_set(err, r, "read %s", p);
-        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+        r = net_attachments_parse(text, len, ret, ret_n);
         free(text);
-        if (!json_is_array(j) || json_array_size(j) > NET_MAX_ATTACHMENTS) {
-                json_decref(j);
+        if (r < 0)
                 return rt_err_setx(err, -EBADMSG, "%s is not a valid attachment list", p);
-        }
-        NetAttachment *a = calloc(json_array_size(j) + 1, sizeof *a);
-        size_t i;
-        json_t *o;
-        json_array_foreach(j, i, o) if (!a || attachment_parse(o, &a[i]) < 0) {
-                free(a);
-                json_decref(j);
-                return rt_err_setx(err, -EBADMSG, "%s is not a valid attachment list", p);
-        }
-        *ret_n = json_array_size(j);
-        json_decref(j);
-        *ret = a;
         return 0;
 }
 

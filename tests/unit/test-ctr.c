@@ -15,6 +15,7 @@
 
 #include "ctr-internal.h"
 #include "fs.h"
+#include "net.h"
 #include "strv.h"
 
 static void container_names(void **state) {
@@ -169,11 +170,79 @@ static void state_round_trips(void **state) {
         assert_int_equal(rm_rf(dir, &e), 0);
 }
 
+static void network_names_macs_and_host_ifnames(void **state) {
+        RtError e = {};
+        assert_int_equal(net_name_check("lnst_container_net_net1", NULL), 0);
+        assert_int_equal(net_name_check("net-1.a", NULL), 0);
+        assert_int_equal(net_name_check("none", &e), -EINVAL);
+        assert_non_null(strstr(e.msg, "network mode"));
+        assert_int_equal(net_name_check("host", &e), -EINVAL);
+        assert_int_equal(net_name_check("-x", &e), -EINVAL);
+        assert_int_equal(net_name_check("a/b", &e), -EINVAL);
+        assert_int_equal(net_name_check("", &e), -EINVAL);
+
+        NetnsMac a, b, c;
+        net_derive_mac("machine1", "net1", 0, &a);
+        net_derive_mac("machine1", "net1", 0, &b);
+        net_derive_mac("machine1", "net1", 1, &c);
+        assert_memory_equal(&a, &b, sizeof a); /* the same on every run */
+        assert_memory_not_equal(&a, &c, sizeof a); /* a second NIC differs */
+        assert_int_equal(a.bytes[0] & 0x03, 0x02); /* locally administered, unicast */
+        assert_int_equal(netns_mac_check_unicast(&a, NULL), 0);
+        net_derive_mac("machine2", "net1", 0, &c);
+        assert_memory_not_equal(&a, &c, sizeof a);
+
+        char h1[NETNS_IFNAME_MAX + 1], h2[NETNS_IFNAME_MAX + 1], h3[NETNS_IFNAME_MAX + 1];
+        net_host_ifname("0123abcd", "eth0", h1);
+        net_host_ifname("0123abcd", "eth0", h2);
+        net_host_ifname("0123abcd", "eth1", h3);
+        assert_string_equal(h1, h2);
+        assert_string_not_equal(h1, h3);
+        assert_int_equal(strlen(h1), NETNS_IFNAME_MAX);
+        assert_int_equal(netns_ifname_check(h1, NULL), 0);
+        assert_non_null(startswith(h1, "nsv"));
+}
+
+static void network_records_parse_strictly(void **state) {
+        RtError e = {};
+        Network n = {};
+        char good[512];
+        (void) snprintf(good, sizeof good,
+                        "{\"name\":\"lab\",\"id\":\"%064d\",\"bridge\":\"nsbr1\",\"mtu\":1500,"
+                        "\"subnets\":[{\"subnet\":\"203.0.113.0/24\",\"gateway\":\"203.0.113.1\"}]}",
+                        0);
+        assert_int_equal(net_record_parse(good, strlen(good), &n, &e), 0);
+        assert_string_equal(n.bridge, "nsbr1");
+        assert_int_equal(n.n_subnets, 1);
+        assert_int_equal(n.subnets[0].subnet.prefixlen, 24);
+        net_done(&n);
+        const char *bad[] = {
+                "{\"name\":\"lab\"}",
+                "{\"name\":\"lab\",\"id\":\"short\",\"bridge\":\"b\",\"subnets\":[]}",
+                "[1,2]",
+                "{\"name\":\"a\",\"name\":\"b\"}",
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+                assert_int_equal(net_record_parse(bad[i], strlen(bad[i]), &n, &e), -EBADMSG);
+
+        NetAttachment *a = NULL;
+        size_t na = 0;
+        const char *atts = "[{\"network\":\"lab\",\"ifname\":\"eth0\",\"mac\":\"02:00:00:00:00:01\"}]";
+        assert_int_equal(net_attachments_parse(atts, strlen(atts), &a, &na), 0);
+        assert_int_equal(na, 1);
+        assert_string_equal(a[0].ifname, "eth0");
+        free(a);
+        const char *evil = "[{\"network\":\"lab\",\"ifname\":\"../x\",\"mac\":\"02:00:00:00:00:01\"}]";
+        assert_int_equal(net_attachments_parse(evil, strlen(evil), &a, &na), -EBADMSG);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(container_names), cmocka_unit_test(image_names),
                 cmocka_unit_test(signals),         cmocka_unit_test(capabilities),
                 cmocka_unit_test(env_sets_and_replaces), cmocka_unit_test(state_round_trips),
+                cmocka_unit_test(network_names_macs_and_host_ifnames),
+                cmocka_unit_test(network_records_parse_strictly),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
