@@ -30,6 +30,7 @@ static void link_from_rtnl(struct rtnl_link *l, NetnsLink *out) {
         out->flags = rtnl_link_get_flags(l);
         out->operstate = rtnl_link_get_operstate(l);
         out->master_ifindex = rtnl_link_get_master(l);
+        out->group = rtnl_link_get_group(l);
         int peer = rtnl_link_get_link(l);
         out->peer_ifindex = peer != out->ifindex ? peer : 0;
         int32_t nsid;

@@ -111,12 +111,16 @@ int ctr_gc(const CtrStore *s, RtError *err) {
         NetnsMarked m = {};
         if (dead && netns_sock_open(-1, &sk, NULL) == 0 &&
             netns_find_marked(sk, NULL, NULL, &m, NULL) == 0) {
-                for (size_t i = 0; i < m.links.n; i++) {
+                _cleanup_free_ int *orphans = calloc(m.links.n + 1, sizeof *orphans);
+                size_t n = 0;
+                for (size_t i = 0; orphans && i < m.links.n; i++) {
                         const char *owner = netns_link_owner(&m.links.links[i]);
-                        if (owner && strv_contains(dead, owner) &&
-                            netns_link_del(sk, m.links.links[i].ifindex, NULL) == 0)
-                                removed++;
+                        if (owner && strv_contains(dead, owner))
+                                orphans[n++] = m.links.links[i].ifindex;
                 }
+                /* One batch: orphaned bridges cost ~40 ms each deleted one by one. */
+                if (n && netns_links_del(sk, orphans, n, NULL) == 0)
+                        removed += (int) n;
                 netns_marked_done(&m);
         }
         return removed;

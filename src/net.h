@@ -58,6 +58,11 @@ int net_list(const CtrStore *s, Network **ret, size_t *ret_n, RtError *err);
 void net_list_free(Network *ns, size_t n);
 /* force: disconnect the containers attached first; else -EBUSY while any is. */
 int net_remove(const CtrStore *s, const char *name, bool force, RtError *err);
+/* Removes several networks, their bridges deleted in one kernel batch; report is called
+ * once per name with 0 or the error that kept it. */
+typedef void (*NetRemoveReport)(const char *name, int r, const RtError *err, void *userdata);
+void net_remove_many(const CtrStore *s, char *const *names, size_t n, bool force,
+                     NetRemoveReport report, void *userdata);
 
 /* One interface of a container on a network: what was asked, and what it got. */
 typedef struct NetAttachment {

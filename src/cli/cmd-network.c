@@ -269,6 +269,21 @@ static int network_exists(int argc, char **argv, const GlobalOptions *g) {
         return r < 0 ? cli_fail(&e) : 0;
 }
 
+typedef struct RemoveOutcome {
+        bool quiet_busy;
+        bool failed;
+} RemoveOutcome;
+
+static void report_removal(const char *name, int r, const RtError *e, void *userdata) {
+        RemoveOutcome *out = userdata;
+        if (r == 0)
+                printf("%s\n", name);
+        else if (!(r == -EBUSY && out->quiet_busy)) {
+                log_error("%s", e->msg);
+                out->failed = true;
+        }
+}
+
 static int network_rm(int argc, char **argv, const GlobalOptions *g) {
         bool force = false;
         int first = 1;
@@ -287,16 +302,9 @@ static int network_rm(int argc, char **argv, const GlobalOptions *g) {
         int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
-        int rc = 0;
-        for (int i = first; i < argc; i++) {
-                RtError e = {};
-                if (net_remove(&s, argv[i], force, &e) < 0) {
-                        log_error("%s", e.msg);
-                        rc = EXIT_NSPROV;
-                } else
-                        printf("%s\n", argv[i]);
-        }
-        return rc;
+        RemoveOutcome out = { .quiet_busy = false };
+        net_remove_many(&s, argv + first, (size_t) (argc - first), force, report_removal, &out);
+        return out.failed ? EXIT_NSPROV : 0;
 }
 
 static int network_prune(int argc, char **argv, const GlobalOptions *g) {
@@ -316,19 +324,18 @@ static int network_prune(int argc, char **argv, const GlobalOptions *g) {
         size_t n = 0;
         if (net_list(&s, &ns, &n, &e) < 0)
                 return cli_fail(&e);
-        int rc = 0;
-        for (size_t i = 0; i < n; i++) {
-                RtError re = {};
-                r = net_remove(&s, ns[i].name, false, &re);
-                if (r == 0)
-                        printf("%s\n", ns[i].name);
-                else if (r != -EBUSY) {
-                        log_error("%s", re.msg);
-                        rc = EXIT_NSPROV;
-                }
+        _cleanup_free_ char **names = calloc(n ? n : 1, sizeof *names);
+        if (!names) {
+                net_list_free(ns, n);
+                return cli_fail(&(RtError) { .code = -ENOMEM, .msg = "out of memory" });
         }
+        for (size_t i = 0; i < n; i++)
+                names[i] = ns[i].name;
+        /* A network in use is simply not pruned. */
+        RemoveOutcome out = { .quiet_busy = true };
+        net_remove_many(&s, names, n, false, report_removal, &out);
         net_list_free(ns, n);
-        return rc;
+        return out.failed ? EXIT_NSPROV : 0;
 }
 
 static int network_connect(int argc, char **argv, const GlobalOptions *g) {

@@ -323,6 +323,36 @@ static void bridge_and_ports(void **state) {
         assert_int_equal(netns_link_del(fx->host, bri, &e), -ENODEV);
 }
 
+/* Several bridges go in one group delete; a link already gone is skipped and a link not
+ * in the batch (its group untouched) stays. */
+static void batch_delete_takes_only_its_links(void **state) {
+        Fx *fx = *state;
+        RtError e = {};
+        const char *names[] = { nm(fx, "g1"), nm(fx, "g2"), nm(fx, "g3") };
+        const char *keep = nm(fx, "gk"), *gone = nm(fx, "gx");
+        int ix[4] = {};
+        for (size_t i = 0; i < 3; i++) {
+                NetnsBridge b = { .ifname = names[i], .owner = fx->owner };
+                assert_ok(netns_bridge_add(fx->host, &b, &ix[i], &e), e);
+        }
+        NetnsBridge kb = { .ifname = keep, .owner = fx->owner }, gb = { .ifname = gone, .owner = fx->owner };
+        int keep_ix = 0;
+        assert_ok(netns_bridge_add(fx->host, &kb, &keep_ix, &e), e);
+        assert_ok(netns_bridge_add(fx->host, &gb, &ix[3], &e), e);
+        assert_ok(netns_link_del(fx->host, ix[3], &e), e);
+
+        assert_ok(netns_links_del(fx->host, ix, 4, &e), e);
+        for (size_t i = 0; i < 3; i++)
+                assert_false(link_exists(NULL, names[i]));
+        json_t *k = link_json(NULL, keep);
+        assert_non_null(k);
+        assert_string_equal(json_string_value(json_object_get(k, "group")), "default");
+        json_decref(k);
+        assert_ok(netns_links_del(fx->host, &keep_ix, 1, &e), e);
+        assert_false(link_exists(NULL, keep));
+        assert_ok(netns_links_del(fx->host, &keep_ix, 1, &e), e); /* gone already: nothing to do */
+}
+
 static void link_settings(void **state) {
         Fx *fx = *state;
         RtError e = {};
@@ -755,6 +785,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(run_in_comes_back, setup, teardown),
                 cmocka_unit_test_setup_teardown(veth_born_in_netns, setup, teardown),
                 cmocka_unit_test_setup_teardown(bridge_and_ports, setup, teardown),
+                cmocka_unit_test_setup_teardown(batch_delete_takes_only_its_links, setup, teardown),
                 cmocka_unit_test_setup_teardown(link_settings, setup, teardown),
                 cmocka_unit_test_setup_teardown(addresses_and_routes, setup, teardown),
                 cmocka_unit_test_setup_teardown(sysctls_stay_in_their_netns, setup, teardown),

@@ -194,6 +194,16 @@ ok "network prune removes unused networks only" -- bash -c "$(declare -f nsp); t
 ok "a --bridge the user made is never removed" -- bash -c "$(declare -f nsp); tmp='$tmp'
         ip link add $P-ub type bridge && nsp network create --bridge $P-ub $P-user >/dev/null && nsp network rm $P-user >/dev/null &&
         ip link show $P-ub >/dev/null; r=\$?; ip link del $P-ub; exit \$r"
+several_rm() {
+        local i out
+        for i in 1 2 3; do nsp network create --bridge "$P-m$i" "$P-m$i" >/dev/null || return 1; done
+        out=$(nsp network rm "$P-m1" "$P-nosuch" "$P-m2" "$P-m3" 2>"$tmp/several.err"); [ $? = 125 ] || { echo "exit status not 125"; return 1; }
+        [ "$out" = "$(printf '%s\n' "$P-m1" "$P-m2" "$P-m3")" ] || { echo "printed: $out"; return 1; }
+        grep -q "$P-nosuch" "$tmp/several.err" || { echo "the missing name was not reported"; return 1; }
+        for i in 1 2 3; do ! ip link show "$P-m$i" >/dev/null 2>&1 || { echo "bridge $P-m$i left"; return 1; }; done
+        ! nsp network exists "$P-m1"
+}
+ok "network rm of several: each existing one goes with its bridge, a missing name is reported" -- several_rm
 ok "after removing everything, no mark of ours is left" -- bash -c "$(declare -f nsp); tmp='$tmp'
         ids=\$(nsp ps -aq --no-trunc); nsp system reset --force >/dev/null
         for n in \$(nsp network ls -q); do nsp network rm -f \$n >/dev/null; done
