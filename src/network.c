@@ -1048,6 +1048,48 @@ static int net_remove_state(const CtrStore *s, const Network *n, RtError *err) {
         return 0;
 }
 
+/* The marked links of the ready networks' bridges, deleted in one batch. */
+static int delete_bridges(const Network *nets, const bool *ready, size_t n, RtError *err) {
+        _cleanup_(netns_sock_freep) NlSock *host = NULL;
+        int r = netns_sock_open(-1, &host, err);
+        if (r < 0)
+                return r;
+        NetnsMarked m = {};
+        if ((r = netns_find_marked(host, NULL, NULL, &m, err)) < 0)
+                return r;
+        _cleanup_free_ int *ifindexes = calloc(m.links.n + 1, sizeof *ifindexes);
+        size_t n_links = 0;
+        for (size_t i = 0; ifindexes && i < n; i++) {
+                if (!ready[i])
+                        continue;
+                char owner[NETNS_OWNER_MAX + 1];
+                bridge_owner(&nets[i], owner);
+                for (size_t k = 0; k < m.links.n; k++) {
+                        const char *o = netns_link_owner(&m.links.links[k]);
+                        if (o && streq(o, owner))
+                                ifindexes[n_links++] = m.links.links[k].ifindex;
+                }
+        }
+        netns_marked_done(&m);
+        if (!ifindexes)
+                return rt_err_set(err, -ENOMEM, "delete bridges");
+        return netns_links_del(host, ifindexes, n_links, err);
+}
+
+/* After a failed batch: whether the network's marked bridge is still there (when that
+ * cannot be told, it is taken as there, so no state is dropped for a live bridge). */
+static bool bridge_left(const Network *net) {
+        _cleanup_(netns_sock_freep) NlSock *host = NULL;
+        NetnsMarked m = {};
+        char owner[NETNS_OWNER_MAX + 1];
+        bridge_owner(net, owner);
+        if (netns_sock_open(-1, &host, NULL) < 0 || netns_find_marked(host, NULL, owner, &m, NULL) < 0)
+                return true;
+        bool left = m.links.n > 0;
+        netns_marked_done(&m);
+        return left;
+}
+
 void net_remove_many(const CtrStore *s, char *const *names, size_t n, bool force,
                      NetRemoveReport report, void *userdata) {
         _cleanup_free_ Network *nets = calloc(n ? n : 1, sizeof *nets);
@@ -1070,37 +1112,24 @@ void net_remove_many(const CtrStore *s, char *const *names, size_t n, bool force
 
         /* The bridges go only if they carry their network's mark: a --bridge the user
          * made and named stays theirs. All in one batch: deleting a bridge costs the
-         * kernel ~40 ms alone, most of it waits that a batch shares. */
-        size_t n_links = 0;
-        _cleanup_free_ int *ifindexes = NULL;
-        _cleanup_(netns_sock_freep) NlSock *host = NULL;
-        NetnsMarked m = {};
+         * kernel ~40 ms alone, most of it waits that a batch shares. A network whose
+         * bridge could not go keeps its state, so rm can be retried and gc finds it. */
         bool any = false;
         for (size_t i = 0; i < n; i++)
                 any = any || ready[i];
-        if (any && netns_sock_open(-1, &host, NULL) == 0 &&
-            netns_find_marked(host, NULL, NULL, &m, NULL) == 0 &&
-            (ifindexes = calloc(m.links.n + 1, sizeof *ifindexes))) {
-                for (size_t i = 0; i < n; i++) {
-                        if (!ready[i])
-                                continue;
-                        char owner[NETNS_OWNER_MAX + 1];
-                        bridge_owner(&nets[i], owner);
-                        for (size_t k = 0; k < m.links.n; k++) {
-                                const char *o = netns_link_owner(&m.links.links[k]);
-                                if (o && streq(o, owner))
-                                        ifindexes[n_links++] = m.links.links[k].ifindex;
-                        }
-                }
-                (void) netns_links_del(host, ifindexes, n_links, NULL);
-        }
-        netns_marked_done(&m);
+        RtError kernel_error = {};
+        int r = any ? delete_bridges(nets, ready, n, &kernel_error) : 0;
 
         for (size_t i = 0; i < n; i++) {
                 if (!ready[i])
                         continue;
                 RtError e = {};
-                report(names[i], net_remove_state(s, &nets[i], &e), &e, userdata);
+                if (r < 0 && bridge_left(&nets[i]))
+                        report(names[i],
+                               rt_err_setx(&e, r, "remove network '%s': %s", names[i], kernel_error.msg),
+                               &e, userdata);
+                else
+                        report(names[i], net_remove_state(s, &nets[i], &e), &e, userdata);
                 net_done(&nets[i]);
         }
 }
