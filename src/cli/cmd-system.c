@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "ctr.h"
 #include "log.h"
+#include "net.h"
 #include "netns.h"
 
 
@@ -205,15 +206,32 @@ static int system_gc(int argc, char **argv, const GlobalOptions *g) {
         return 0;
 }
 
+typedef struct ResetCount {
+        int removed;
+        int failed;
+} ResetCount;
+
+static void count_network(const char *name, int r, const RtError *e, void *userdata) {
+        ResetCount *c = userdata;
+        if (r == 0)
+                c->removed++;
+        else {
+                log_warning("reset: %s", e->msg);
+                c->failed++;
+        }
+}
+
 static int system_reset(int argc, char **argv, const GlobalOptions *g) {
         bool force = argc > 1 && (streq(argv[1], "-f") || streq(argv[1], "--force"));
         if (argc > 1 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
                 printf("Usage: nsprov system reset --force\n\n"
-                       "Stops and removes every container of this store, then runs gc.\n");
+                       "Stops and removes every container and every network of this store (as\n"
+                       "Podman's reset does), then runs gc. Images stay.\n");
                 return 0;
         }
         if (!force)
-                return usage_error("system reset ", "this removes every container: confirm with --force");
+                return usage_error("system reset ",
+                                   "this removes every container and network: confirm with --force");
         CtrStore s;
         RtError e = {};
         int r;
@@ -221,15 +239,33 @@ static int system_reset(int argc, char **argv, const GlobalOptions *g) {
                 log_error("%s", e.msg);
                 return EXIT_NSPROV;
         }
-        printf("removed %d container(s)\n", r);
-        return 0;
+        int containers = r;
+        Network *ns = NULL;
+        size_t n = 0;
+        if (net_list(&s, &ns, &n, &e) < 0) {
+                log_error("%s", e.msg);
+                return EXIT_NSPROV;
+        }
+        _cleanup_free_ char **names = calloc(n ? n : 1, sizeof *names);
+        if (!names) {
+                net_list_free(ns, n);
+                log_error("out of memory");
+                return EXIT_NSPROV;
+        }
+        for (size_t i = 0; i < n; i++)
+                names[i] = ns[i].name;
+        ResetCount nets = {};
+        net_remove_many(&s, names, n, true, count_network, &nets);
+        net_list_free(ns, n);
+        printf("removed %d container(s) and %d network(s)\n", containers, nets.removed);
+        return nets.failed ? EXIT_NSPROV : 0;
 }
 
 int verb_system(int argc, char **argv, const GlobalOptions *g) {
         static const Verb verbs[] = {
                 { "info", "show version, state directories and host facts", system_info },
                 { "gc", "remove what belongs to no live container", system_gc },
-                { "reset", "remove every container and its state", system_reset },
+                { "reset", "remove every container and network, and their state", system_reset },
                 { "marked", "list kernel objects carrying nsprov's mark", system_marked },
                 {},
         };

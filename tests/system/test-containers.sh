@@ -216,4 +216,8 @@ soak() {
         empty "$tmp/run/containers" "$tmp/run/names"
 }
 ok "200 run/rm cycles leave no mount, netns, process, open file or state file" -- soak
-ok "system reset removes every container" -- bash -c "$NSP_DEF nsp run -d --name $P-x1 host sleep 60 >/dev/null; nsp create --name $P-x2 host true >/dev/null; nsp system reset --force >/dev/null && empty $tmp/run/containers"
+ok "system reset removes every container and network, bridges included" -- bash -c "$NSP_DEF
+        nsp network create --bridge $P-rb1 $P-rn1 >/dev/null && nsp network create --bridge $P-rb2 $P-rn2 >/dev/null || exit 1
+        nsp run -d --name $P-x1 --network $P-rn1 host sleep 60 >/dev/null; nsp create --name $P-x2 host true >/dev/null
+        out=\$(nsp system reset --force) && [ \"\$out\" = 'removed 2 container(s) and 2 network(s)' ] || { echo \"said: \$out\"; exit 1; }
+        empty $tmp/run/containers && [ -z \"\$(nsp network ls -q)\" ] && ! ip link show $P-rb1 >/dev/null 2>&1 && ! ip link show $P-rb2 >/dev/null 2>&1"
