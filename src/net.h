@@ -63,6 +63,9 @@ int net_remove(const CtrStore *s, const char *name, bool force, RtError *err);
 typedef void (*NetRemoveReport)(const char *name, int r, const RtError *err, void *userdata);
 void net_remove_many(const CtrStore *s, char *const *names, size_t n, bool force,
                      NetRemoveReport report, void *userdata);
+/* net_remove_many of every network of the store; fails only when they cannot be listed. */
+int net_remove_every(const CtrStore *s, bool force, NetRemoveReport report, void *userdata,
+                     RtError *err);
 
 /* One interface of a container on a network: what was asked, and what it got. */
 typedef struct NetAttachment {

@@ -218,6 +218,16 @@ static int cmp_net(const void *a, const void *b) {
         return strcmp(((const Network *) a)->name, ((const Network *) b)->name);
 }
 
+/* The network name of a per-network "<name>.json" file (records and IPAM files). */
+static bool json_stem(const char *file, char name[static NET_NAME_MAX + 1]) {
+        size_t l = strlen(file);
+        if (l <= 5 || l - 5 > NET_NAME_MAX || !streq(file + l - 5, ".json"))
+                return false;
+        memcpy(name, file, l - 5);
+        name[l - 5] = '\0';
+        return true;
+}
+
 int net_list(const CtrStore *s, Network **ret, size_t *ret_n, RtError *err) {
         char p[PATH_MAX];
         (void) snprintf(p, sizeof p, "%s/networks", s->root);
@@ -226,12 +236,9 @@ int net_list(const CtrStore *s, Network **ret, size_t *ret_n, RtError *err) {
         _cleanup_closedir_ DIR *d = opendir(p);
         struct dirent *de;
         while (d && (de = readdir(d))) {
-                size_t l = strlen(de->d_name);
                 char name[NET_NAME_MAX + 1];
-                if (l <= 5 || l - 5 > NET_NAME_MAX || !streq(de->d_name + l - 5, ".json"))
+                if (!json_stem(de->d_name, name))
                         continue;
-                memcpy(name, de->d_name, l - 5);
-                name[l - 5] = '\0';
                 Network one;
                 if (net_load(s, name, &one, NULL) < 0)
                         continue;
@@ -665,13 +672,9 @@ static int ipam_each(const CtrStore *s, int (*fn)(const CtrStore *s, const char 
         struct dirent *de;
         int total = 0;
         while (d && (de = readdir(d))) {
-                size_t l = strlen(de->d_name);
                 char net[NET_NAME_MAX + 1];
-                if (l <= 5 || l - 5 > NET_NAME_MAX || !streq(de->d_name + l - 5, ".json"))
-                        continue;
-                memcpy(net, de->d_name, l - 5);
-                net[l - 5] = '\0';
-                total += fn(s, net, ud);
+                if (json_stem(de->d_name, net))
+                        total += fn(s, net, ud);
         }
         return total;
 }
@@ -1185,6 +1188,25 @@ void net_remove_many(const CtrStore *s, char *const *names, size_t n, bool force
                         report(names[i], net_remove_state(s, &nets[i], &e), &e, userdata);
                 net_done(&nets[i]);
         }
+}
+
+int net_remove_every(const CtrStore *s, bool force, NetRemoveReport report, void *userdata,
+                     RtError *err) {
+        Network *ns = NULL;
+        size_t n = 0;
+        int r = net_list(s, &ns, &n, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char **names = calloc(n ? n : 1, sizeof *names);
+        if (!names) {
+                net_list_free(ns, n);
+                return rt_err_set(err, -ENOMEM, "remove networks");
+        }
+        for (size_t i = 0; i < n; i++)
+                names[i] = ns[i].name;
+        net_remove_many(s, names, n, force, report, userdata);
+        net_list_free(ns, n);
+        return 0;
 }
 
 static void remember_error(const char *name, int r, const RtError *e, void *userdata) {

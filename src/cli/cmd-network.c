@@ -320,21 +320,10 @@ static int network_prune(int argc, char **argv, const GlobalOptions *g) {
         if (r != 0)
                 return r;
         RtError e = {};
-        Network *ns = NULL;
-        size_t n = 0;
-        if (net_list(&s, &ns, &n, &e) < 0)
-                return cli_fail(&e);
-        _cleanup_free_ char **names = calloc(n ? n : 1, sizeof *names);
-        if (!names) {
-                net_list_free(ns, n);
-                return cli_fail(&(RtError) { .code = -ENOMEM, .msg = "out of memory" });
-        }
-        for (size_t i = 0; i < n; i++)
-                names[i] = ns[i].name;
         /* A network in use is simply not pruned. */
         RemoveOutcome out = { .quiet_busy = true };
-        net_remove_many(&s, names, n, false, report_removal, &out);
-        net_list_free(ns, n);
+        if (net_remove_every(&s, false, report_removal, &out, &e) < 0)
+                return cli_fail(&e);
         return out.failed ? EXIT_NSPROV : 0;
 }
 

@@ -240,23 +240,11 @@ static int system_reset(int argc, char **argv, const GlobalOptions *g) {
                 return EXIT_NSPROV;
         }
         int containers = r;
-        Network *ns = NULL;
-        size_t n = 0;
-        if (net_list(&s, &ns, &n, &e) < 0) {
+        ResetCount nets = {};
+        if (net_remove_every(&s, true, count_network, &nets, &e) < 0) {
                 log_error("%s", e.msg);
                 return EXIT_NSPROV;
         }
-        _cleanup_free_ char **names = calloc(n ? n : 1, sizeof *names);
-        if (!names) {
-                net_list_free(ns, n);
-                log_error("out of memory");
-                return EXIT_NSPROV;
-        }
-        for (size_t i = 0; i < n; i++)
-                names[i] = ns[i].name;
-        ResetCount nets = {};
-        net_remove_many(&s, names, n, true, count_network, &nets);
-        net_list_free(ns, n);
         printf("removed %d container(s) and %d network(s)\n", containers, nets.removed);
         return nets.failed ? EXIT_NSPROV : 0;
 }
