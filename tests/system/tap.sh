@@ -32,6 +32,14 @@ ok() {   # ok DESCRIPTION -- COMMAND...: passes when COMMAND exits 0
 
 defer() { TAP_DEFERRED+=("$*"); }
 
+# A private nsprov store for the test: $tmp, removed at the end after everything the test
+# defers later (defers run last-registered first), and nsp, nsprov on that store.
+use_private_store() {
+        tmp=$(mktemp -d "/tmp/$TEST_PREFIX.XXXXXX")
+        defer rm -rf "$tmp"
+        nsp() { "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" "$@"; }
+}
+
 tap_finish() {
         local i
         for ((i = ${#TAP_DEFERRED[@]} - 1; i >= 0; i--)); do eval "${TAP_DEFERRED[$i]}" >/dev/null 2>&1 || true; done

@@ -10,9 +10,7 @@ require_root
 trap 'tap_finish; exit $?' EXIT
 
 P=$TEST_PREFIX
-tmp=$(mktemp -d "/tmp/$P.XXXXXX")
-defer rm -rf "$tmp"
-nsp() { "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" "$@"; }
+use_private_store
 # For the checks written as `bash -c "…"`: the same nsp, and a check that dirs are empty.
 NSP_DEF="$(declare -f nsp); tmp='$tmp'; empty() { [ -z \"\$(find \"\$@\" -mindepth 1 2>/dev/null)\" ]; };"
 empty() { [ -z "$(find "$@" -mindepth 1 2>/dev/null)" ]; }

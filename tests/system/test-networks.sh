@@ -9,12 +9,8 @@ require_root
 trap 'tap_finish; exit $?' EXIT
 
 P=$TEST_PREFIX
-tmp=$(mktemp -d "/tmp/$P.XXXXXX")
-defer rm -rf "$tmp"
-nsp() { "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" "$@"; }
-# networks go after the containers (defers run last-registered first)
-defer 'for n in $(nsp network ls -q 2>/dev/null); do nsp network rm -f $n; done'
-defer 'nsp system reset --force'
+use_private_store
+defer 'nsp system reset --force'  # containers, then networks
 
 # Halves of TEST-NET-3 (the lab demo, which may run beside us, has the other) and the
 # IPv6 documentation prefix: routed nowhere, and not this host's.
@@ -206,6 +202,5 @@ several_rm() {
 ok "network rm of several: each existing one goes with its bridge, a missing name is reported" -- several_rm
 ok "after removing everything, no mark of ours is left" -- bash -c "$(declare -f nsp); tmp='$tmp'
         ids=\$(nsp ps -aq --no-trunc); nsp system reset --force >/dev/null
-        for n in \$(nsp network ls -q); do nsp network rm -f \$n >/dev/null; done
         for i in \$(seq 30); do left=0; for id in \$ids; do ip -j link | grep -q \"nsprov:\$id\" && left=1; done; [ \$left = 0 ] && break; sleep 0.1; done
         [ \$left = 0 ] && [ -z \"\$(nsp network ls -q)\" ] && ! ip -br link | grep -q '^$P'"
