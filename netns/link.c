@@ -342,11 +342,21 @@ static bool listed(const NetnsLinkList *all, int ifindex) {
         return false;
 }
 
+/* A link already gone is what was wanted; the first real failure is the one reported. */
+static void delete_one(NlSock *sk, int ifindex, int *first_error, RtError *err) {
+        RtError e = {};
+        int r = netns_link_del(sk, ifindex, &e);
+        if (r < 0 && r != -ENODEV && *first_error == 0)
+                *first_error = rt_err_setx(err, r, "%s", e.msg);
+}
+
 int netns_links_del(NlSock *sk, const int *ifindexes, size_t n, RtError *err) {
         assert_return(sk && (ifindexes || n == 0), -EINVAL);
+        int first_error = 0;
         if (n <= 1) {
-                int r = n == 0 ? 0 : netns_link_del(sk, ifindexes[0], err);
-                return r == -ENODEV ? 0 : r;
+                if (n == 1)
+                        delete_one(sk, ifindexes[0], &first_error, err);
+                return first_error;
         }
         _cleanup_(netns_link_list_done) NetnsLinkList all = {};
         int r = netns_link_list(sk, &all, err);
@@ -355,39 +365,27 @@ int netns_links_del(NlSock *sk, const int *ifindexes, size_t n, RtError *err) {
         uint32_t group = unused_group(&all);
         char buf[NL_REQ_BUF_SIZE];
         size_t grouped = 0;
-        int first_error = 0;
         for (size_t i = 0; i < n; i++) {
                 if (!listed(&all, ifindexes[i]))
                         continue;
                 struct nlmsghdr *nlh = nl_build_setlink(buf, ifindexes[i]);
                 mnl_attr_put_u32(nlh, IFLA_GROUP, group);
-                RtError e = {};
-                r = nl_transact(sk, nlh, NULL, NULL, &e, "move link %d to group %u", ifindexes[i],
+                r = nl_transact(sk, nlh, NULL, NULL, NULL, "move link %d to group %u", ifindexes[i],
                                 group);
-                if (r == 0) {
+                if (r == 0)
                         grouped++;
-                        continue;
-                }
-                /* Not in the batch: it goes on its own. */
-                r = netns_link_del(sk, ifindexes[i], &e);
-                if (r < 0 && r != -ENODEV && first_error == 0)
-                        first_error = rt_err_setx(err, r, "%s", e.msg);
+                else /* not in the batch: it goes on its own */
+                        delete_one(sk, ifindexes[i], &first_error, err);
         }
         if (grouped == 0)
                 return first_error;
         struct nlmsghdr *nlh = put_link_header(buf, RTM_DELLINK, 0, 0, false, NULL);
         mnl_attr_put_u32(nlh, IFLA_GROUP, group);
-        RtError e = {};
-        r = nl_transact(sk, nlh, NULL, NULL, &e, "delete the %zu links of group %u", grouped, group);
-        if (r < 0) {
-                /* A link whose kind cannot be deleted this way fails the whole group
-                 * (EOPNOTSUPP): fall back to one by one, as before. */
-                for (size_t i = 0; i < n; i++) {
-                        int r1 = netns_link_del(sk, ifindexes[i], &e);
-                        if (r1 < 0 && r1 != -ENODEV && first_error == 0)
-                                first_error = rt_err_setx(err, r1, "%s", e.msg);
-                }
-        }
+        r = nl_transact(sk, nlh, NULL, NULL, NULL, "delete the %zu links of group %u", grouped, group);
+        /* A link whose kind has no group delete fails the whole group (EOPNOTSUPP):
+         * then each goes on its own. */
+        for (size_t i = 0; r < 0 && i < n; i++)
+                delete_one(sk, ifindexes[i], &first_error, err);
         return first_error;
 }
 
