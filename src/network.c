@@ -1104,8 +1104,13 @@ static int net_remove_state(const CtrStore *s, const Network *n, RtError *err) {
         return 0;
 }
 
-/* The marked links of the ready networks' bridges, deleted in one batch. */
-static int delete_bridges(const Network *nets, const bool *ready, size_t n, RtError *err) {
+/* A slot of net_remove_many holds a network only once net_remove_prepare loaded it. */
+static bool prepared(const Network *n) {
+        return n->id[0] != '\0';
+}
+
+/* The marked links of the prepared networks' bridges, deleted in one batch. */
+static int delete_bridges(const Network *nets, size_t n, RtError *err) {
         _cleanup_(netns_sock_freep) NlSock *host = NULL;
         int r = netns_sock_open(-1, &host, err);
         if (r < 0)
@@ -1116,7 +1121,7 @@ static int delete_bridges(const Network *nets, const bool *ready, size_t n, RtEr
         _cleanup_free_ int *ifindexes = calloc(m.links.n + 1, sizeof *ifindexes);
         size_t n_links = 0;
         for (size_t i = 0; ifindexes && i < n; i++) {
-                if (!ready[i])
+                if (!prepared(&nets[i]))
                         continue;
                 char owner[NETNS_OWNER_MAX + 1];
                 bridge_owner(&nets[i], owner);
@@ -1149,8 +1154,7 @@ static bool bridge_left(const Network *net) {
 void net_remove_many(const CtrStore *s, char *const *names, size_t n, bool force,
                      NetRemoveReport report, void *userdata) {
         _cleanup_free_ Network *nets = calloc(n ? n : 1, sizeof *nets);
-        _cleanup_free_ bool *ready = calloc(n ? n : 1, sizeof *ready);
-        if (!nets || !ready) {
+        if (!nets) {
                 for (size_t i = 0; i < n; i++) {
                         RtError e = {};
                         report(names[i], rt_err_set(&e, -ENOMEM, "remove network '%s'", names[i]), &e,
@@ -1158,26 +1162,24 @@ void net_remove_many(const CtrStore *s, char *const *names, size_t n, bool force
                 }
                 return;
         }
+        bool any = false;
         for (size_t i = 0; i < n; i++) {
                 RtError e = {};
                 int r = net_remove_prepare(s, names[i], force, &nets[i], &e);
                 if (r < 0)
                         report(names[i], r, &e, userdata);
-                ready[i] = r == 0;
+                any = any || r == 0;
         }
 
         /* The bridges go only if they carry their network's mark: a --bridge the user
          * made and named stays theirs. All in one batch: deleting a bridge costs the
          * kernel ~40 ms alone, most of it waits that a batch shares. A network whose
          * bridge could not go keeps its state, so rm can be retried and gc finds it. */
-        bool any = false;
-        for (size_t i = 0; i < n; i++)
-                any = any || ready[i];
         RtError kernel_error = {};
-        int r = any ? delete_bridges(nets, ready, n, &kernel_error) : 0;
+        int r = any ? delete_bridges(nets, n, &kernel_error) : 0;
 
         for (size_t i = 0; i < n; i++) {
-                if (!ready[i])
+                if (!prepared(&nets[i]))
                         continue;
                 RtError e = {};
                 if (r < 0 && bridge_left(&nets[i]))
