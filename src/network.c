@@ -19,19 +19,13 @@
 
 #include "ctr-internal.h"
 #include "fs.h"
+#include "hash.h"
 #include "log.h"
 #include "net.h"
 #include "strv.h"
 
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len) {
-        const uint8_t *p = data;
-        for (size_t i = 0; i < len; i++)
-                h = (h ^ p[i]) * 1099511628211ull;
-        return h;
-}
-
 static uint64_t hash_strings(const char *a, const char *b, unsigned n) {
-        uint64_t h = 1469598103934665603ull;
+        uint64_t h = FNV1A_OFFSET;
         h = fnv1a(h, a, strlen(a) + 1);
         h = fnv1a(h, b, strlen(b) + 1);
         return fnv1a(h, &n, sizeof n);
@@ -290,7 +284,7 @@ static bool in_subnet(const NetnsCidr *c, const NetnsIp *ip) {
 }
 
 static void pick_bridge_name(const Network *n, char buf[static NETNS_IFNAME_MAX + 1]) {
-        uint64_t h = fnv1a(1469598103934665603ull, n->id, strlen(n->id));
+        uint64_t h = fnv1a(FNV1A_OFFSET, n->id, strlen(n->id));
         (void) snprintf(buf, NETNS_IFNAME_MAX + 1, "nsbr%011llx",
                         (unsigned long long) (h & 0xfffffffffffull));
 }

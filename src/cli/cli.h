@@ -14,6 +14,9 @@ enum {
 typedef struct GlobalOptions {
         const char *root;    /* images, persistent network configs */
         const char *runroot; /* containers, monitors, locks, logs */
+        const char *cni_config_dir; /* conflists */
+        const char *cni_path;       /* plugin dirs, ':'-separated */
+        const char *cni_cache_dir;  /* libcni's result cache root */
 } GlobalOptions;
 
 typedef struct Verb {
@@ -47,4 +50,10 @@ int dispatch_verb(const char *parent, const Verb *verbs, int argc, char **argv,
 int verb_system(int argc, char **argv, const GlobalOptions *g);
 int verb_image(int argc, char **argv, const GlobalOptions *g);
 int verb_network(int argc, char **argv, const GlobalOptions *g);
+int verb_cni(int argc, char **argv, const GlobalOptions *g);
+/* The CNI executor's settings from the global options; *ret_path owns ret->path. */
+struct CniConfig;
+int cli_cni_config(const GlobalOptions *g, struct CniConfig *ret, char ***ret_path);
+/* Out of memory: logged, 125. */
+int cli_oom(void);
 extern const Verb container_verbs[];

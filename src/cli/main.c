@@ -14,6 +14,9 @@
 
 static const char *const default_root = "/var/lib/nsprov";
 static const char *const default_runroot = "/run/nsprov";
+static const char *const default_cni_config_dir = "/etc/cni/net.d";
+static const char *const default_cni_path = "/usr/lib/cni:/opt/cni/bin";
+static const char *const default_cni_cache_dir = "/var/lib/cni";
 
 static int verb_version(int argc, char **argv, const GlobalOptions *g);
 static int verb_help(int argc, char **argv, const GlobalOptions *g);
@@ -21,6 +24,7 @@ static int verb_help(int argc, char **argv, const GlobalOptions *g);
 static const Verb top_verbs[] = {
         { "image", "manage images (add, ls, inspect, exists, rm)", verb_image },
         { "network", "manage networks (create, ls, inspect, rm, connect, disconnect)", verb_network },
+        { "cni", "run CNI plugins from conflists (ls, add, del, check, gc, status, version)", verb_cni },
         { "system", "host-level: info, gc, reset, marked", verb_system },
         { "version", "print nsprov's version", verb_version },
         { "help", "show this help, or a command's (help COMMAND)", verb_help },
@@ -65,6 +69,11 @@ int usage_error(const char *cmd, const char *fmt, ...) {
         return EXIT_NSPROV;
 }
 
+int cli_oom(void) {
+        log_error("Out of memory.");
+        return EXIT_NSPROV;
+}
+
 static void print_verbs(FILE *f, const Verb *verbs) {
         for (const Verb *v = verbs; v->name; v++)
                 fprintf(f, "  %-10s %s\n", v->name, v->summary);
@@ -101,6 +110,12 @@ static void print_main_help(void) {
                "                      env NSPROV_ROOT)\n"
                "  --runroot DIR       runtime state: containers, locks, logs (default %s;\n"
                "                      env NSPROV_RUNROOT)\n"
+               "  --cni-config-dir DIR    CNI conflists (default %s;\n"
+               "                      env NSPROV_CNI_CONFIG_DIR)\n"
+               "  --cni-path DIRS     CNI plugin dirs, ':'-separated (default %s;\n"
+               "                      env NSPROV_CNI_PATH)\n"
+               "  --cni-cache-dir DIR     CNI result cache, libcni's layout (default %s;\n"
+               "                      env NSPROV_CNI_CACHE_DIR)\n"
                "  --log-level LEVEL   error, warning, info or debug (env NSPROV_LOG_LEVEL)\n"
                "  --default-network NAME   joined when a container names no network (default\n"
                "                      nsprov, bridge nsprov0, made on first use; 'none': no\n"
@@ -110,7 +125,8 @@ static void print_main_help(void) {
                "  -h, --help          show this help; 'nsprov COMMAND --help' for a command\n"
                "\n"
                "Exit status: 0 on success, 125 when nsprov itself fails.\n",
-               default_root, default_runroot);
+               default_root, default_runroot, default_cni_config_dir, default_cni_path,
+               default_cni_cache_dir);
 }
 
 static int verb_version(int argc, char **argv, const GlobalOptions *g) {
@@ -141,12 +157,16 @@ static int verb_help(int argc, char **argv, const GlobalOptions *g) {
 }
 
 int main(int argc, char **argv) {
-        enum { OPT_ROOT = 0x100, OPT_RUNROOT, OPT_LOG_LEVEL, OPT_VERSION, OPT_DEFNET, OPT_DEFSUBNET };
+        enum { OPT_ROOT = 0x100, OPT_RUNROOT, OPT_LOG_LEVEL, OPT_VERSION, OPT_DEFNET, OPT_DEFSUBNET,
+               OPT_CNI_CONFIG_DIR, OPT_CNI_PATH, OPT_CNI_CACHE_DIR };
         static const struct option options[] = {
                 { "root", required_argument, NULL, OPT_ROOT },
                 { "default-network", required_argument, NULL, OPT_DEFNET },
                 { "default-subnet", required_argument, NULL, OPT_DEFSUBNET },
                 { "runroot", required_argument, NULL, OPT_RUNROOT },
+                { "cni-config-dir", required_argument, NULL, OPT_CNI_CONFIG_DIR },
+                { "cni-path", required_argument, NULL, OPT_CNI_PATH },
+                { "cni-cache-dir", required_argument, NULL, OPT_CNI_CACHE_DIR },
                 { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
                 { "version", no_argument, NULL, OPT_VERSION },
                 { "help", no_argument, NULL, 'h' },
@@ -155,6 +175,9 @@ int main(int argc, char **argv) {
         GlobalOptions g = {
                 .root = getenv("NSPROV_ROOT") ?: default_root,
                 .runroot = getenv("NSPROV_RUNROOT") ?: default_runroot,
+                .cni_config_dir = getenv("NSPROV_CNI_CONFIG_DIR") ?: default_cni_config_dir,
+                .cni_path = getenv("NSPROV_CNI_PATH") ?: default_cni_path,
+                .cni_cache_dir = getenv("NSPROV_CNI_CACHE_DIR") ?: default_cni_cache_dir,
         };
 
         log_parse_environment();
@@ -173,6 +196,18 @@ int main(int argc, char **argv) {
                         if (!*optarg)
                                 return usage_error(NULL, "--runroot needs a directory");
                         g.runroot = optarg;
+                        break;
+                case OPT_CNI_CONFIG_DIR:
+                case OPT_CNI_PATH:
+                case OPT_CNI_CACHE_DIR:
+                        if (!*optarg)
+                                return usage_error(NULL, "%s needs a value", argv[optind - 1]);
+                        if (c == OPT_CNI_CONFIG_DIR)
+                                g.cni_config_dir = optarg;
+                        else if (c == OPT_CNI_PATH)
+                                g.cni_path = optarg;
+                        else
+                                g.cni_cache_dir = optarg;
                         break;
                 case OPT_LOG_LEVEL: {
                         LogLevel l = log_level_from_string(optarg);
