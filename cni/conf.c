@@ -260,8 +260,8 @@ int cni_list_parse(const char *file, const char *bytes, size_t len, bool legacy,
                         strv_free(p.caps);
                         return r;
                 }
-                json_t *ver = json_object_get(o, "cniVersion");
-                _cleanup_free_ char *head = json_dumps(ver && json_is_string(ver) ? ver : json_string(""), JSON_ENCODE_ANY);
+                json_auto_t *ver = json_string(l.version);
+                _cleanup_free_ char *head = ver ? json_dumps(ver, JSON_ENCODE_ANY) : NULL;
                 _cleanup_free_ char *nm = json_dumps(name, JSON_ENCODE_ANY);
                 if (!head || !nm || asprintf(&l.raw, "{\"cniVersion\":%s,\"name\":%s,\"plugins\":[%.*s]}", head, nm,
                                              (int) p.raw_len, p.raw) < 0)
