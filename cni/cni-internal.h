@@ -19,6 +19,11 @@ static inline RtError *cni_rt(CniError *ce) {
 /* ---- raw JSON spans: byte-faithful pass-through (L-17) ----
  * Only ever run over text jansson already accepted, so it needs no error handling
  * beyond staying inside the buffer. */
+/* JSON's four whitespace bytes; not strchr(" \t\r\n", c), which also matches NUL. */
+static inline bool json_space(char c) {
+        return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 typedef struct JsonSpan {
         const char *p;
         size_t len;

@@ -131,8 +131,10 @@ static int parse_plugin(json_t *o, const char *raw, size_t raw_len, const char *
         json_object_foreach(caps, k, v)
                 if (json_is_true(v) && strv_push(&p.caps, k) < 0)
                         goto oom;
-        if (!(p.type = strdup(type)) || !(p.raw = strndup(raw, raw_len)))
+        if (!(p.type = strdup(type)) || !(p.raw = malloc(raw_len + 1)))
                 goto oom;
+        memcpy(p.raw, raw, raw_len);
+        p.raw[raw_len] = 0;
         p.raw_len = raw_len;
         *ret = p;
         return 0;
@@ -150,9 +152,9 @@ static int strcmp_ptr(const void *a, const void *b) {
  * so they can be spliced into a list or a request. */
 static int trim_raw(CniPlugin *p, CniError *ce) {
         const char *b = p->raw, *e = p->raw + p->raw_len;
-        while (b < e && strchr(" \t\r\n", *b))
+        while (b < e && json_space(*b))
                 b++;
-        while (e > b && strchr(" \t\r\n", e[-1]))
+        while (e > b && json_space(e[-1]))
                 e--;
         char *t = strndup(b, (size_t) (e - b));
         if (!t)

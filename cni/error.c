@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cni-internal.h"
 
@@ -82,6 +83,9 @@ json_t *cni_error_json(const CniError *ce) {
 
 int cni_json_load(const char *source, const char *bytes, size_t len, size_t flags, json_t **ret,
                   CniError *ce) {
+        /* jansson stops at a NUL byte; what follows would be trailing data it never saw */
+        if (memchr(bytes, 0, len))
+                return cni_fail(ce, CNI_ERR_CONFIG, 6, -EINVAL, "%s: contains a NUL byte", source);
         json_error_t je;
         json_t *j = json_loadb(bytes, len, flags, &je);
         if (!j)

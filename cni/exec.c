@@ -248,13 +248,13 @@ int cni_exec(const CniExec *x, CniOutput *o, CniError *ce) {
 
 static bool only_space(const char *s, size_t len) {
         for (size_t i = 0; i < len; i++)
-                if (!strchr(" \t\r\n", s[i]))
+                if (!json_space(s[i]))
                         return false;
         return true;
 }
 
 static void copy_trimmed(char *dst, size_t size, const char *src, size_t len) {
-        while (len && strchr(" \t\r\n", src[len - 1]))
+        while (len && json_space(src[len - 1]))
                 len--;
         (void) snprintf(dst, size, "%.*s", (int) (len < size ? len : size - 1), src);
 }
