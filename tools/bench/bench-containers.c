@@ -24,45 +24,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-
-extern char **environ;
-
-
-/* Runs argv (NULL-terminated) with stdout to out_fd (-1: /dev/null); returns the exit
- * status, or -1. */
-static int run(char *const argv[], int out_fd) {
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        if (out_fd >= 0)
-                posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-        else
-                posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        pid_t pid;
-        int r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        if (r != 0)
-                return -1;
-        int st;
-        if (waitpid(pid, &st, 0) < 0)
-                return -1;
-        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* Builds argv from a printf format, split on spaces (no argument has spaces here). */
-static char **argv_of(const char *fmt, ...) {
-        static char line[4096];
-        static char *argv[64];
-        va_list ap;
-        va_start(ap, fmt);
-        (void) vsnprintf(line, sizeof line, fmt, ap);
-        va_end(ap);
-        int n = 0;
-        for (char *save, *t = strtok_r(line, " ", &save); t && n < 63; t = strtok_r(NULL, " ", &save))
-                argv[n++] = t;
-        argv[n] = NULL;
-        return argv;
-}
+#include "bench-podman.h"
 
 typedef struct Tool {
         const char *name;
@@ -99,33 +61,13 @@ static long rss_kib(pid_t pid) {
         return kib;
 }
 
-/* Podman beside us, never touching anyone's Podman state: private conf, root, runroot. */
+/* Podman beside us, never touching anyone's Podman state (bench-podman.h). */
 static bool podman_setup(Tool *t, const char *dir, const char *bbtree) {
-        if (run(argv_of("podman --version"), -1) != 0)
-                return false;
-        char conf[1024];
-        (void) snprintf(conf, sizeof conf, "%s/containers.conf", dir);
-        FILE *f = fopen(conf, "we");
-        if (!f)
-                return false;
-        fprintf(f, "[containers]\ndefault_ulimits = [\"nofile=20000:20000\", \"nproc=32768:32768\"]\n"
-                   "[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\nruntime = \"runc\"\n"
-                   "[network]\nnetwork_backend = \"netavark\"\nnetwork_config_dir = \"%s/net\"\n", dir);
-        fclose(f);
-        (void) setenv("CONTAINERS_CONF", conf, 1);
         t->podman = true;
         t->name = "podman";
         t->image = "localhost/nsprov-bench-bb";
         (void) snprintf(t->prefix, sizeof t->prefix, "podman --root %s/root --runroot %s/run", dir, dir);
-        /* podman import of the busybox tree, as bench-notes.md says */
-        char tar[1024], cmd[4096];
-        (void) snprintf(tar, sizeof tar, "%s/bb.tar", dir);
-        (void) snprintf(cmd, sizeof cmd, "tar -C %s -cf %s .", bbtree, tar);
-        if (system(cmd) != 0)
-                return false;
-        char full[4096];
-        (void) snprintf(full, sizeof full, "%s import %s %s", t->prefix, tar, t->image);
-        return run(argv_of("%s", full), -1) == 0;
+        return bench_podman_setup(dir, "netavark", t->prefix, bbtree, t->image);
 }
 
 int main(int argc, char **argv) {
@@ -160,15 +102,7 @@ int main(int argc, char **argv) {
         /* a busybox tree for the rootfs image (and Podman's import) */
         char bb[1200], cmd[4096];
         (void) snprintf(bb, sizeof bb, "%s/bb", dir);
-        (void) snprintf(cmd, sizeof cmd,
-                        "mkdir -p %s/bin && cp \"$(command -v busybox)\" %s/bin/busybox && "
-                        "for c in sh true sleep; do ln -s busybox %s/bin/$c; done && "
-                        /* PID 1 of Podman's container must handle SIGTERM, or every stop
-                         * waits its whole timeout (bench-notes.md): a shell that does */
-                        "printf '#!/bin/sh\\ntrap \"exit 0\" TERM\\nsleep 100000 &\\nwait\\n' > %s/bin/serve && "
-                        "chmod 755 %s/bin/serve",
-                        bb, bb, bb, bb, bb);
-        if (system(cmd) != 0) {
+        if (bench_busybox_tree(bb) != 0) {
                 fprintf(stderr, "bench-containers: needs busybox (busybox-static)\n");
                 return 1;
         }
