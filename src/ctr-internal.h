@@ -28,6 +28,13 @@ typedef enum LedgerKind {
 int ledger_record(const CtrStore *s, const char *owner, LedgerKind kind, const char *object,
                   RtError *err);
 int ledger_forget(const CtrStore *s, const char *owner, LedgerKind kind);
+/* CNI attachments, several per owner: one line "<network> <ifname>" each. */
+int ledger_cni_add(const CtrStore *s, const char *owner, const char *network, const char *ifname,
+                   RtError *err);
+int ledger_cni_remove(const CtrStore *s, const char *owner, const char *network, const char *ifname);
+/* Calls fn for each CNI attachment owner's ledger lists. */
+int ledger_cni_each(const CtrStore *s, const char *owner,
+                    int (*fn)(const char *network, const char *ifname, void *userdata), void *userdata);
 /* Removes what owner's ledger lists; returns how many objects went. Best effort. */
 int ledger_undo(const CtrStore *s, const char *owner);
 /* Everything of a container: its ledger's objects, its name (when it still points at

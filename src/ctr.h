@@ -29,6 +29,9 @@
 #define CTR_DEFAULT_NETWORK "nsprov"
 #define CTR_DEFAULT_SUBNET "10.88.0.0/16"
 #define CTR_DEFAULT_BRIDGE "nsprov0"
+#define CTR_DEFAULT_CNI_CONFIG_DIR "/etc/cni/net.d"
+#define CTR_DEFAULT_CNI_PATH "/usr/lib/cni:/opt/cni/bin"
+#define CTR_DEFAULT_CNI_CACHE_DIR "/var/lib/cni"
 
 typedef struct CtrStore {
         char root[PATH_MAX];
@@ -39,6 +42,13 @@ typedef struct CtrStore {
         char default_network[65];
         char default_subnet[64];
         char default_bridge[16];
+        /* CNI networks (DESIGN.md): conflists, plugin dirs (':'-separated), libcni's
+         * result cache root. NSPROV_CNI_CONFIG_DIR, NSPROV_CNI_PATH, NSPROV_CNI_CACHE_DIR,
+         * which the CLI's --cni-* options set, so a monitor tearing a container down
+         * later uses what its start used. */
+        char cni_config_dir[1024];
+        char cni_path[1024];
+        char cni_cache_dir[1024];
 } CtrStore;
 
 int ctr_store_init(CtrStore *s, const char *root, const char *runroot, RtError *err);

@@ -106,6 +106,27 @@ int ctr_gc(const CtrStore *s, RtError *err) {
         /* Addresses held for containers that are not running. */
         removed += net_gc(s);
 
+        /* The CNI networks our containers use: their plugins' GC (1.1.0 lists), every
+         * cached attachment counted valid, since ours that were not went with the ledger
+         * above and the rest may be another tool's. */
+        Container *cs = NULL;
+        size_t nc = 0;
+        _cleanup_(strv_freep) char **cni_nets = NULL;
+        if (ctr_list(s, &cs, &nc, NULL) == 0) {
+                for (size_t i = 0; i < nc; i++) {
+                        _cleanup_free_ NetAttachment *as = NULL;
+                        size_t na = 0;
+                        if (net_attachments_load(s, cs[i].config.id, &as, &na, NULL) < 0)
+                                continue;
+                        for (size_t k = 0; k < na; k++)
+                                if (as[k].cni && !strv_contains(cni_nets, as[k].network))
+                                        (void) strv_push(&cni_nets, as[k].network);
+                }
+                ctr_list_free(cs, nc);
+        }
+        if (cni_nets)
+                (void) net_cni_gc(s, cni_nets);
+
         /* Links whose mark names one of the dead owners. */
         _cleanup_(netns_sock_freep) NlSock *sk = NULL;
         NetnsMarked m = {};

@@ -7,14 +7,18 @@
  * where they live. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ctr-internal.h"
+#include "cleanup.h"
+#include "fileio.h"
 #include "fs.h"
 #include "log.h"
+#include "net.h"
 #include "netns.h"
 
 static const char *const kind_files[_LEDGER_KIND_MAX] = {
@@ -39,9 +43,79 @@ int ledger_forget(const CtrStore *s, const char *owner, LedgerKind kind) {
         return unlink(p) < 0 && errno != ENOENT ? -errno : 0;
 }
 
+/* ---- CNI attachments ---- */
+
+static void cni_ledger_path(const CtrStore *s, const char *owner, char p[static PATH_MAX]) {
+        ctr_path(s, owner, "ledger.cni", p);
+}
+
+int ledger_cni_add(const CtrStore *s, const char *owner, const char *network, const char *ifname,
+                   RtError *err) {
+        char p[PATH_MAX];
+        cni_ledger_path(s, owner, p);
+        int fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return rt_err_set(err, -errno, "ledger %s", p);
+        char line[NAME_MAX * 2];
+        int n = snprintf(line, sizeof line, "%s %s\n", network, ifname);
+        /* one write of a short line on O_APPEND: entries never interleave */
+        ssize_t w = write(fd, line, (size_t) n);
+        int r = w == n ? 0 : rt_err_set(err, w < 0 ? -errno : -EIO, "ledger %s", p);
+        close(fd);
+        return r;
+}
+
+int ledger_cni_each(const CtrStore *s, const char *owner,
+                    int (*fn)(const char *network, const char *ifname, void *userdata), void *userdata) {
+        char p[PATH_MAX];
+        cni_ledger_path(s, owner, p);
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        if (read_file(p, 64 * 1024, &text, &len, NULL) < 0)
+                return 0;
+        int count = 0;
+        for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *sp = strchr(line, ' ');
+                if (!sp)
+                        continue;
+                *sp = '\0';
+                int r = fn(line, sp + 1, userdata);
+                if (r < 0)
+                        return r;
+                count++;
+        }
+        return count;
+}
+
+int ledger_cni_remove(const CtrStore *s, const char *owner, const char *network, const char *ifname) {
+        char p[PATH_MAX];
+        cni_ledger_path(s, owner, p);
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        if (read_file(p, 64 * 1024, &text, &len, NULL) < 0)
+                return 0;
+        char want[NAME_MAX * 2];
+        (void) snprintf(want, sizeof want, "%s %s", network, ifname);
+        _cleanup_free_ char *kept = calloc(1, len + 1);
+        if (!kept)
+                return -ENOMEM;
+        size_t used = 0;
+        bool gone = false;
+        for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                if (!gone && streq(line, want)) {
+                        gone = true; /* one entry per attachment, even with repeats */
+                        continue;
+                }
+                used += (size_t) sprintf(kept + used, "%s\n", line);
+        }
+        if (used == 0)
+                return unlink(p) < 0 && errno != ENOENT ? -errno : 0;
+        return write_file_atomic(p, kept, used, 0600, 0, NULL);
+}
+
 int ledger_undo(const CtrStore *s, const char *owner) {
         char p[PATH_MAX], obj[256];
-        int removed = 0;
+        int removed = net_cni_undo(s, owner);
         ctr_path(s, owner, kind_files[LEDGER_NETNS], p);
         int fd = open(p, O_RDONLY | O_CLOEXEC);
         if (fd < 0)

@@ -74,7 +74,9 @@ typedef struct NetAttachment {
         NetnsMac mac;
         bool mac_given;
         NetnsIp ip, ip6;   /* requested; family 0: allocate */
+        bool cni; /* a CNI network: plugins from its conflist do the wiring */
         /* while wired */
+        bool cni_attached; /* ADD done, DEL not yet */
         char host_ifname[NETNS_IFNAME_MAX + 1];
         NetnsCidr addr4, addr6; /* family 0: none */
         NetnsIp gateway4, gateway6;
@@ -118,6 +120,35 @@ void net_release_container(const CtrStore *s, const char *ctr_id);
 /* Addresses held for containers that are not running: after a crash. Returns how many
  * went. */
 int net_gc(const CtrStore *s);
+
+/* ---- CNI networks (cni/), beside the native ones ---- */
+struct CniConfig;
+/* The executor's settings from the store; *ret_path owns ret->path. */
+int net_cni_config(const CtrStore *s, struct CniConfig *ret, char ***ret_path);
+/* 0 when name is a CNI network of the config dir, -ENOENT when not. */
+int net_cni_exists(const CtrStore *s, const char *name, RtError *err);
+/* ADD of one attachment into the netns at netns_path (recorded in the ledger first); the
+ * addresses and MAC the plugins returned are written into a. Nothing stays on failure. */
+int net_cni_wire(const CtrStore *s, const CtrConfig *c, const char *netns_path, NetAttachment *a,
+                 RtError *err);
+/* DEL of one attachment (its cached config and args first, as Podman does); the ledger
+ * entry goes once it succeeded. netns_path may be gone already. */
+int net_cni_unwire(const CtrStore *s, const char *ctr_id, const char *netns_path, NetAttachment *a,
+                   RtError *err);
+/* DEL of every CNI attachment the ledger lists for owner; returns how many went. */
+int net_cni_undo(const CtrStore *s, const char *owner);
+/* The plugins' GC for the CNI networks our containers use, every cached attachment
+ * counted valid (we DEL'ed our dead ones already; the rest may be another tool's). */
+int net_cni_gc(const CtrStore *s, char *const *networks);
+/* The CNI networks of the config dir as Network records (driver "cni") for ls/inspect. */
+typedef struct CniNetworkInfo {
+        char *name;
+        char *version;
+        char *file;
+        char **plugins;
+} CniNetworkInfo;
+int net_cni_list(const CtrStore *s, CniNetworkInfo **ret, size_t *ret_n, RtError *err);
+void net_cni_list_free(CniNetworkInfo *l, size_t n);
 
 /* A locally administered unicast MAC, the same for the same (container, network, index)
  * on every run, so a recipe knows it before the container starts. */

@@ -688,6 +688,10 @@ static json_t *attachment_json(const NetAttachment *a) {
         char m[NETNS_MAC_STRLEN], b[NETNS_CIDR_STRLEN];
         json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "network", a->network, "ifname", a->ifname,
                               "mac", netns_mac_format(&a->mac, m), "macGiven", a->mac_given);
+        if (a->cni) {
+                json_object_set_new(o, "driver", json_string("cni"));
+                json_object_set_new(o, "cniAttached", json_boolean(a->cni_attached));
+        }
         if (a->ip.family)
                 json_object_set_new(o, "ip", json_string(netns_ip_format(&a->ip, b)));
         if (a->ip6.family)
@@ -715,7 +719,9 @@ static int attachment_parse(json_t *o, NetAttachment *a) {
         strcpy(a->network, net);
         strcpy(a->ifname, ifn);
         a->mac_given = json_is_true(json_object_get(o, "macGiven"));
-        const char *v;
+        const char *v = json_string_value(json_object_get(o, "driver"));
+        a->cni = v && streq(v, "cni");
+        a->cni_attached = a->cni && json_is_true(json_object_get(o, "cniAttached"));
         if ((v = json_string_value(json_object_get(o, "ip"))) && netns_ip_parse(v, &a->ip, NULL) < 0)
                 return -EBADMSG;
         if ((v = json_string_value(json_object_get(o, "ip6"))) && netns_ip_parse(v, &a->ip6, NULL) < 0)
@@ -775,7 +781,32 @@ static void owner_of(const char *ctr_id, const char *ifname, char buf[static 96]
         (void) snprintf(buf, 96, "%s/%s", ctr_id, ifname);
 }
 
+/* Where a container's netns is bound while it runs: CNI plugins are given the path. */
+static void ctr_netns_path(const char *ctr_id, char buf[static PATH_MAX]) {
+        char ns[128];
+        ctr_netns_name(ctr_id, ns);
+        (void) snprintf(buf, PATH_MAX, "%s/%s", NETNS_RUN_DIR, ns);
+}
+
+static void unwire_cni(const CtrStore *s, const char *ctr_id, NetAttachment *a) {
+        if (!a->cni_attached)
+                return;
+        char ns[PATH_MAX];
+        ctr_netns_path(ctr_id, ns);
+        RtError e = {};
+        /* a failed DEL stays in the ledger: gc tries again */
+        if (net_cni_unwire(s, ctr_id, access(ns, F_OK) == 0 ? ns : NULL, a, &e) < 0)
+                log_warning("%s, ignoring", e.msg);
+        a->cni_attached = false;
+        a->addr4 = a->addr6 = (NetnsCidr) {};
+        a->gateway4 = a->gateway6 = (NetnsIp) {};
+}
+
 static void unwire_one(NlSock *host, const CtrStore *s, const char *ctr_id, NetAttachment *a) {
+        if (a->cni) {
+                unwire_cni(s, ctr_id, a);
+                return;
+        }
         int idx;
         if (a->host_ifname[0] && netns_link_index(host, a->host_ifname, &idx, NULL) == 0)
                 (void) netns_link_del(host, idx, NULL);
@@ -882,10 +913,13 @@ int net_wire(const CtrStore *s, const CtrConfig *c, int netns_fd, NetAttachment 
         for (size_t i = 0; i < n; i++)
                 if (a[i].gateway4.family)
                         have_route = true;
+        char ns_path[PATH_MAX];
+        ctr_netns_path(c->id, ns_path);
         for (size_t i = 0; i < n; i++) {
-                if (a[i].host_ifname[0])
+                if (a[i].host_ifname[0] || a[i].cni_attached)
                         continue; /* wired already */
-                r = wire_one(host, in, netns_fd, s, c, &a[i], &have_route, err);
+                r = a[i].cni ? net_cni_wire(s, c, ns_path, &a[i], err)
+                             : wire_one(host, in, netns_fd, s, c, &a[i], &have_route, err);
                 if (r < 0) {
                         for (size_t k = 0; k < i; k++)
                                 unwire_one(host, s, c->id, &a[k]);
@@ -897,6 +931,10 @@ int net_wire(const CtrStore *s, const CtrConfig *c, int netns_fd, NetAttachment 
 
 void net_release(const CtrStore *s, const char *ctr_id, NetAttachment *a, size_t n) {
         for (size_t i = 0; i < n; i++) {
+                if (a[i].cni) {
+                        unwire_cni(s, ctr_id, &a[i]);
+                        continue;
+                }
                 char owner[96];
                 owner_of(ctr_id, a[i].ifname, owner);
                 /* A network without addresses has no IPAM file: nothing to lock and
@@ -918,9 +956,18 @@ void net_release(const CtrStore *s, const char *ctr_id, NetAttachment *a, size_t
 int ctr_network_connect(const CtrStore *s, const char *ctr_id, const NetConnect *nc,
                         NetAttachment *ret, RtError *err) {
         _cleanup_(net_done) Network n = {};
-        int r = net_load(s, nc->network, &n, err);
-        if (r < 0)
+        /* a native network first; else one of the CNI config dir */
+        RtError native_err = {};
+        int r = net_load(s, nc->network, &n, &native_err);
+        bool cni = false;
+        if (r == -ENOENT && net_cni_exists(s, nc->network, NULL) == 0) {
+                cni = true;
+                (void) snprintf(n.name, sizeof n.name, "%s", nc->network);
+        } else if (r < 0) {
+                if (err)
+                        *err = native_err;
                 return r;
+        }
         char p[PATH_MAX];
         ctr_path(s, ctr_id, "lock", p);
         _cleanup_close_ int lock = lock_file(p, true, err);
@@ -939,7 +986,7 @@ int ctr_network_connect(const CtrStore *s, const char *ctr_id, const NetConnect 
         if (na >= NET_MAX_ATTACHMENTS)
                 return rt_err_setx(err, -E2BIG, "container '%s' has %d interfaces already",
                                    c.config.name, NET_MAX_ATTACHMENTS);
-        NetAttachment a = {};
+        NetAttachment a = { .cni = cni };
         strcpy(a.network, n.name);
         if (nc->ifname) {
                 if ((r = netns_ifname_check(nc->ifname, err)) < 0)
@@ -966,13 +1013,13 @@ int ctr_network_connect(const CtrStore *s, const char *ctr_id, const NetConnect 
                     (r = netns_mac_check_unicast(&a.mac, err)) < 0)
                         return r;
                 a.mac_given = true;
-        } else
+        } else if (!cni) /* a CNI plugin picks its own unless asked (capability "mac") */
                 net_derive_mac(c.config.name, n.name, joins, &a.mac);
         if (nc->ip && ((r = netns_ip_parse(nc->ip, &a.ip, err)) < 0 || a.ip.family != AF_INET))
                 return r < 0 ? r : rt_err_setx(err, -EINVAL, "--ip '%s' is not IPv4", nc->ip);
         if (nc->ip6 && ((r = netns_ip_parse(nc->ip6, &a.ip6, err)) < 0 || a.ip6.family != AF_INET6))
                 return r < 0 ? r : rt_err_setx(err, -EINVAL, "--ip6 '%s' is not IPv6", nc->ip6);
-        if ((a.ip.family || a.ip6.family) && n.n_subnets == 0)
+        if ((a.ip.family || a.ip6.family) && n.n_subnets == 0 && !cni)
                 return rt_err_setx(err, -EINVAL, "network '%s' has no subnet to take an address from",
                                    n.name);
 
@@ -1234,6 +1281,8 @@ void net_release_container(const CtrStore *s, const char *ctr_id) {
                 return;
         }
         for (size_t i = 0; i < n; i++) {
+                if (as[i].cni)
+                        unwire_cni(s, ctr_id, &as[i]);
                 as[i].host_ifname[0] = '\0';
                 as[i].addr4 = as[i].addr6 = (NetnsCidr) {};
                 as[i].gateway4 = as[i].gateway6 = (NetnsIp) {};

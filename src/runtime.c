@@ -846,11 +846,12 @@ static void monitor_finish(Monitor *m, int exit_code) {
         ctr_path(m->store, c->id, "lock", p);
         int lock = lock_file(p, true, NULL);
 
+        /* attachments first: CNI plugins DEL best while the netns is still there */
+        net_release_container(m->store, c->id);
         char ns[128];
         ctr_netns_name(c->id, ns);
         (void) netns_delete(ns, NULL);
         (void) ledger_forget(m->store, c->id, LEDGER_NETNS);
-        net_release_container(m->store, c->id);
         if (c->rm) {
                 (void) ctr_destroy(m->store, c->id, c->name);
         } else {
@@ -1219,9 +1220,9 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
          * An attached caller waits for its exit record instead. */
         return 0;
 fail:
+        net_release_container(s, k->id);
         (void) netns_delete(ns, NULL);
         (void) ledger_forget(s, k->id, LEDGER_NETNS);
-        net_release_container(s, k->id);
         /* The container stays as it was (created or exited), with the reason kept. */
         (void) snprintf(c->state.error, sizeof c->state.error, "%s", err ? err->msg : "");
         (void) ctr_state_write(s, k->id, &c->state, NULL);
@@ -1311,11 +1312,11 @@ void ctr_reconcile(const CtrStore *s, Container *c) {
                         close(pfd);
                 }
         }
+        net_release_container(s, c->config.id);
         char ns[128];
         ctr_netns_name(c->config.id, ns);
         (void) netns_delete(ns, NULL);
         (void) ledger_forget(s, c->config.id, LEDGER_NETNS);
-        net_release_container(s, c->config.id);
         st->status = CTR_EXITED;
         st->exit_code = 137;
         st->finished_ns = now_realtime_ns();

@@ -56,6 +56,9 @@ int ctr_store_init(CtrStore *s, const char *root, const char *runroot, RtError *
                 { "NSPROV_DEFAULT_NETWORK", CTR_DEFAULT_NETWORK, s->default_network, sizeof s->default_network },
                 { "NSPROV_DEFAULT_SUBNET", CTR_DEFAULT_SUBNET, s->default_subnet, sizeof s->default_subnet },
                 { "NSPROV_DEFAULT_BRIDGE", CTR_DEFAULT_BRIDGE, s->default_bridge, sizeof s->default_bridge },
+                { "NSPROV_CNI_CONFIG_DIR", CTR_DEFAULT_CNI_CONFIG_DIR, s->cni_config_dir, sizeof s->cni_config_dir },
+                { "NSPROV_CNI_PATH", CTR_DEFAULT_CNI_PATH, s->cni_path, sizeof s->cni_path },
+                { "NSPROV_CNI_CACHE_DIR", CTR_DEFAULT_CNI_CACHE_DIR, s->cni_cache_dir, sizeof s->cni_cache_dir },
         };
         for (size_t i = 0; i < ELEMENTSOF(defaults); i++) {
                 const char *v = getenv(defaults[i].env);

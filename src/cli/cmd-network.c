@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hash.h"
 #include "log.h"
 #include "net.h"
 #include "parse.h"
@@ -16,6 +17,61 @@
 
 
 json_t *net_inspect_json(const CtrStore *s, const Network *n);
+
+/* The containers with an interface on a network, keyed by id, as Podman lists them. */
+static json_t *containers_on(const CtrStore *s, const char *network) {
+        json_t *containers = json_object();
+        Container *cs = NULL;
+        size_t nc = 0;
+        if (ctr_list(s, &cs, &nc, NULL) == 0) {
+                for (size_t i = 0; i < nc; i++) {
+                        NetAttachment *as = NULL;
+                        size_t na = 0;
+                        if (net_attachments_load(s, cs[i].config.id, &as, &na, NULL) < 0)
+                                continue;
+                        json_t *ifs = json_array();
+                        for (size_t k = 0; k < na; k++)
+                                if (streq(as[k].network, network)) {
+                                        char m[NETNS_MAC_STRLEN];
+                                        json_array_append_new(ifs, json_pack("{s:s, s:s}", "name", as[k].ifname,
+                                                                             "mac_address", netns_mac_format(&as[k].mac, m)));
+                                }
+                        if (json_array_size(ifs))
+                                json_object_set_new(containers, cs[i].config.id,
+                                                    json_pack("{s:s, s:o}", "name", cs[i].config.name,
+                                                              "interfaces", ifs));
+                        else
+                                json_decref(ifs);
+                        free(as);
+                }
+                ctr_list_free(cs, nc);
+        }
+        return containers;
+}
+
+/* A 64-hex id for a CNI network, stable for its name (CNI networks have none of their
+ * own; Podman derives one from the name too). */
+static void cni_network_id(const char *name, char buf[static 65]) {
+        uint64_t h = FNV1A_OFFSET;
+        for (int i = 0; i < 4; i++) {
+                h = fnv1a(h, name, strlen(name));
+                (void) snprintf(buf + 16 * i, 17, "%016llx", (unsigned long long) h);
+        }
+}
+
+/* A CNI network in the shape of a native one, its conflist's facts under "cni". */
+static json_t *cni_inspect_json(const CtrStore *s, const CniNetworkInfo *n) {
+        char id[65];
+        cni_network_id(n->name, id);
+        json_t *plugins = json_array();
+        for (char **p = n->plugins; p && *p; p++)
+                json_array_append_new(plugins, json_string(*p));
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:[], s:b, s:b, s:b, s:{}, s:{s:s}, s:o, s:{s:s, s:s, s:o}}",
+                         "name", n->name, "id", id, "driver", "cni", "network_interface", "", "created", "",
+                         "subnets", "ipv6_enabled", 0, "internal", 0, "dns_enabled", 0, "labels",
+                         "ipam_options", "driver", "cni", "containers", containers_on(s, n->name), "cni",
+                         "cniVersion", n->version, "file", n->file, "plugins", plugins);
+}
 
 /* The network as Podman 4's libpod answers for it, with the attached containers. */
 json_t *net_inspect_json(const CtrStore *s, const Network *n) {
@@ -37,32 +93,7 @@ json_t *net_inspect_json(const CtrStore *s, const Network *n) {
                 (void) snprintf(key, sizeof key, "%.*s", (int) (eq - n->labels[i]), n->labels[i]);
                 json_object_set_new(labels, key, json_string(eq + 1));
         }
-        json_t *containers = json_object();
-        Container *cs = NULL;
-        size_t nc = 0;
-        if (ctr_list(s, &cs, &nc, NULL) == 0) {
-                for (size_t i = 0; i < nc; i++) {
-                        NetAttachment *as = NULL;
-                        size_t na = 0;
-                        if (net_attachments_load(s, cs[i].config.id, &as, &na, NULL) < 0)
-                                continue;
-                        json_t *ifs = json_array();
-                        for (size_t k = 0; k < na; k++)
-                                if (streq(as[k].network, n->name)) {
-                                        char m[NETNS_MAC_STRLEN];
-                                        json_array_append_new(ifs, json_pack("{s:s, s:s}", "name", as[k].ifname,
-                                                                             "mac_address", netns_mac_format(&as[k].mac, m)));
-                                }
-                        if (json_array_size(ifs))
-                                json_object_set_new(containers, cs[i].config.id,
-                                                    json_pack("{s:s, s:o}", "name", cs[i].config.name,
-                                                              "interfaces", ifs));
-                        else
-                                json_decref(ifs);
-                        free(as);
-                }
-                ctr_list_free(cs, nc);
-        }
+        json_t *containers = containers_on(s, n->name);
         return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:o, s:{s:s}, s:o}", "name",
                          n->name, "id", n->id, "driver", "bridge", "network_interface", n->bridge,
                          "created", format_rfc3339(n->created_ns, created), "subnets", subnets,
@@ -218,11 +249,54 @@ static int network_ls(int argc, char **argv, const GlobalOptions *g) {
                 printf("%-12.12s  %-24s  %-8s  %-15s  %s\n", ns[i].id, ns[i].name, "bridge", ns[i].bridge,
                        *subs ? subs : "(L2 only)");
         }
+        /* CNI networks beside them; a native one of the same name shadows its conflist */
+        CniNetworkInfo *cn = NULL;
+        size_t ncn = 0;
+        if (net_cni_list(&s, &cn, &ncn, &e) < 0)
+                log_warning("CNI networks not listed: %s", e.msg);
+        for (size_t i = 0; i < ncn; i++) {
+                bool shadowed = false;
+                for (size_t k = 0; k < n; k++)
+                        shadowed |= streq(ns[k].name, cn[i].name);
+                if (shadowed)
+                        continue;
+                if (arr) {
+                        json_array_append_new(arr, cni_inspect_json(&s, &cn[i]));
+                        continue;
+                }
+                if (quiet) {
+                        printf("%s\n", cn[i].name);
+                        continue;
+                }
+                char id[65], plugins[256] = "";
+                cni_network_id(cn[i].name, id);
+                for (char **p = cn[i].plugins; p && *p; p++) {
+                        size_t l = strlen(plugins);
+                        (void) snprintf(plugins + l, sizeof plugins - l, "%s%s", p == cn[i].plugins ? "" : ",", *p);
+                }
+                printf("%-12.12s  %-24s  %-8s  %-15s  %s\n", id, cn[i].name, "cni", "-", plugins);
+        }
+        net_cni_list_free(cn, ncn);
         if (arr) {
                 cli_print_json(arr);
         }
         net_list_free(ns, n);
         return 0;
+}
+
+/* A CNI network of the config dir by name, or -ENOENT. */
+static int cni_network_load(const CtrStore *s, const char *name, CniNetworkInfo **ret, size_t *ret_n,
+                            size_t *ret_index) {
+        if (net_cni_list(s, ret, ret_n, NULL) < 0)
+                return -ENOENT;
+        for (size_t i = 0; i < *ret_n; i++)
+                if (streq((*ret)[i].name, name)) {
+                        *ret_index = i;
+                        return 0;
+                }
+        net_cni_list_free(*ret, *ret_n);
+        *ret = NULL;
+        return -ENOENT;
 }
 
 static int network_inspect(int argc, char **argv, const GlobalOptions *g) {
@@ -240,6 +314,13 @@ static int network_inspect(int argc, char **argv, const GlobalOptions *g) {
                 RtError e = {};
                 Network n = {};
                 if (net_load(&s, argv[i], &n, &e) < 0) {
+                        CniNetworkInfo *cn = NULL;
+                        size_t ncn = 0, at = 0;
+                        if (e.code == -ENOENT && cni_network_load(&s, argv[i], &cn, &ncn, &at) == 0) {
+                                json_array_append_new(arr, cni_inspect_json(&s, &cn[at]));
+                                net_cni_list_free(cn, ncn);
+                                continue;
+                        }
                         log_error("%s", e.msg);
                         rc = EXIT_NSPROV;
                         continue;
@@ -265,7 +346,7 @@ static int network_exists(int argc, char **argv, const GlobalOptions *g) {
         r = net_load(&s, argv[1], &n, &e);
         net_done(&n);
         if (r == -ENOENT)
-                return 1;
+                return net_cni_exists(&s, argv[1], NULL) == 0 ? 0 : 1;
         return r < 0 ? cli_fail(&e) : 0;
 }
 

@@ -208,6 +208,11 @@ int main(int argc, char **argv) {
                                 g.cni_path = optarg;
                         else
                                 g.cni_cache_dir = optarg;
+                        /* the store (and a monitor it forks) reads them there */
+                        (void) setenv(c == OPT_CNI_CONFIG_DIR ? "NSPROV_CNI_CONFIG_DIR"
+                                      : c == OPT_CNI_PATH     ? "NSPROV_CNI_PATH"
+                                                              : "NSPROV_CNI_CACHE_DIR",
+                                      optarg, 1);
                         break;
                 case OPT_LOG_LEVEL: {
                         LogLevel l = log_level_from_string(optarg);

@@ -425,3 +425,80 @@ t_parallel() {   # T-48
         [ -z "$(ls "$DATA/par" | grep -v -e lock -e last_reserved)" ] && [ -z "$(ls "$CACHE/results" | grep '^par-')" ]
 }
 ok "T-48: parallel attachments get distinct addresses and all come off" -- t_parallel
+
+# ---- containers on CNI networks (nsprov on the real host netns: its bridge is ours) ----
+CBR=${TEST_PREFIX}c0
+defer ip link del "$CBR"
+defer nsp system reset --force
+cat >"$CONF/cnet.conflist" <<JSON
+{"cniVersion":"1.0.0","name":"cnet","plugins":[{"type":"bridge","bridge":"$CBR","isGateway":true,"ipMasq":false,
+ "ipam":{"type":"host-local","subnet":"10.216.0.0/24","gateway":"10.216.0.1","dataDir":"$DATA"}},
+ {"type":"tuning","capabilities":{"mac":true}}]}
+JSON
+cnsp() { nsp --cni-config-dir "$CONF" --cni-path "$BIN:/usr/lib/cni" --cni-cache-dir "$CACHE" "$@"; }
+leases() { ls "$DATA/cnet" 2>/dev/null | grep -c '^10\.' ; }
+
+t_ls_inspect() {
+        cnsp network ls | grep -q ' cnet  *cni ' || return 1
+        cnsp network inspect cnet | pyj 'j[0]["driver"]=="cni" and j[0]["cni"]["plugins"]==["bridge","tuning"]' || return 1
+        cnsp network exists cnet && ! cnsp network exists nope
+}
+ok "network ls/inspect/exists show CNI networks beside native ones (driver cni)" -- t_ls_inspect
+
+t_run_on_cni() {
+        cnsp run -d --name "$TEST_PREFIX-k1" --network cnet host sleep 300 >/dev/null || return 1
+        local id; id=$(cnsp inspect -f '{{.Id}}' "$TEST_PREFIX-k1")
+        local ip; ip=$(cnsp inspect -f '{{.NetworkSettings.Networks.cnet.IPAddress}}' "$TEST_PREFIX-k1")
+        [[ $ip == 10.216.0.* ]] || { echo "inspect IP '$ip'"; return 1; }
+        [ "$(cnsp inspect -f '{{.NetworkSettings.Networks.cnet.Gateway}}' "$TEST_PREFIX-k1")" = 10.216.0.1 ] || return 1
+        cnsp exec "$TEST_PREFIX-k1" ip -4 -br addr show eth0 | grep -q "$ip/24" || return 1
+        ping -c1 -W2 "$ip" >/dev/null || return 1   # across the CNI bridge from the host
+        [ -e "$CACHE/results/cnet-$id-eth0" ] || return 1
+        pyj 'j["cniArgs"]==[["IgnoreUnknown","1"],["K8S_POD_NAME","'"$TEST_PREFIX-k1"'"]]' <"$CACHE/results/cnet-$id-eth0" || return 1
+        grep -qx 'cnet eth0' "$tmp/run/containers/$id/ledger.cni"
+}
+ok "--network of a CNI network: ADD into the container's netns, addresses in inspect, traffic" -- t_run_on_cni
+
+t_hotplug() {
+        local id; id=$(cnsp inspect -f '{{.Id}}' "$TEST_PREFIX-k1")
+        [ "$(cnsp network connect --mac-address c2:11:22:33:44:66 cnet "$TEST_PREFIX-k1")" = eth1 ] || return 1
+        cnsp exec "$TEST_PREFIX-k1" ip link show eth1 | grep -q c2:11:22:33:44:66 || return 1
+        [ -e "$CACHE/results/cnet-$id-eth1" ] && [ "$(leases)" = 2 ] || return 1
+        cnsp network disconnect --interface-name eth1 cnet "$TEST_PREFIX-k1" >/dev/null || return 1
+        ! cnsp exec "$TEST_PREFIX-k1" ip link show eth1 >/dev/null 2>&1 && [ ! -e "$CACHE/results/cnet-$id-eth1" ] &&
+                [ "$(leases)" = 1 ] && ! grep -q eth1 "$tmp/run/containers/$id/ledger.cni"
+}
+ok "network connect/disconnect of a CNI network on a running container (ADD/DEL, MAC as asked)" -- t_hotplug
+
+t_stop_start_rm() {
+        local id; id=$(cnsp inspect -f '{{.Id}}' "$TEST_PREFIX-k1")
+        cnsp stop -t 1 "$TEST_PREFIX-k1" >/dev/null || return 1
+        [ ! -e "$CACHE/results/cnet-$id-eth0" ] && [ "$(leases)" = 0 ] || { echo "stop left the attachment"; return 1; }
+        [ -z "$(cnsp inspect -f '{{.NetworkSettings.Networks.cnet.IPAddress}}' "$TEST_PREFIX-k1")" ] || return 1
+        cnsp start "$TEST_PREFIX-k1" >/dev/null && [ "$(leases)" = 1 ] || return 1
+        cnsp rm -f "$TEST_PREFIX-k1" >/dev/null || return 1
+        [ "$(leases)" = 0 ] && [ -z "$(ls "$CACHE/results" | grep "^cnet-")" ]
+}
+ok "stop DELs, start ADDs again, rm -f DELs: no lease or cache entry left" -- t_stop_start_rm
+
+t_gc_after_kill() {
+        cnsp run -d --name "$TEST_PREFIX-k2" --network cnet host sleep 300 >/dev/null || return 1
+        local id mon init
+        id=$(cnsp inspect -f '{{.Id}}' "$TEST_PREFIX-k2")
+        mon=$(cnsp inspect -f '{{.State.ConmonPid}}' "$TEST_PREFIX-k2"); init=$(cnsp inspect -f '{{.State.Pid}}' "$TEST_PREFIX-k2")
+        kill -9 "$mon"
+        for _ in $(seq 100); do kill -0 "$init" 2>/dev/null || break; sleep 0.02; done
+        cnsp system gc >/dev/null || return 1
+        [ "$(leases)" = 0 ] && [ ! -e "$CACHE/results/cnet-$id-eth0" ] || { echo "gc left the attachment"; return 1; }
+        [ ! -s "$tmp/run/containers/$id/ledger.cni" ] || return 1
+        cnsp rm "$TEST_PREFIX-k2" >/dev/null
+}
+ok "kill -9 of a monitor, then system gc: the CNI attachment is DELed" -- t_gc_after_kill
+
+t_bad_cni_network() {
+        printf '{"cniVersion":"1.0.0","name":"cbad","plugins":[{"type":"fake-fail"}]}' >"$CONF/cbad.conflist"
+        expect_fail 125 'try later' -- cnsp run -d --name "$TEST_PREFIX-k3" --network cbad host sleep 300 || return 1
+        cnsp rm -f "$TEST_PREFIX-k3" >/dev/null 2>&1
+        [ -z "$(ls "$CACHE/results" | grep "^cbad-")" ]
+}
+ok "a CNI network whose plugin fails: the container does not start, nothing stays attached" -- t_bad_cni_network
