@@ -79,6 +79,9 @@ typedef struct CniError {
         char secondary[256]; /* e.g. the rollback DEL's own failure (O-12) */
 } CniError;
 
+/* "d1:d2" (CNI_PATH's form) → the list of dirs, empty parts dropped. */
+int cni_path_split(const char *joined, char ***ret);
+
 const char *cni_category_name(CniCategory c);
 /* The error as CNI error JSON ({"code","msg","details"}), plus our fields. */
 json_t *cni_error_json(const CniError *ce);

@@ -28,6 +28,18 @@ void cni_output_done(CniOutput *o) {
         *o = (CniOutput) {};
 }
 
+int cni_path_split(const char *joined, char ***ret) {
+        _cleanup_(strv_freep) char **path = calloc(1, sizeof(char *));
+        _cleanup_free_ char *copy = strdup(joined ?: "");
+        if (!path || !copy)
+                return -ENOMEM;
+        for (char *save = NULL, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save))
+                if (strv_push(&path, d) < 0)
+                        return -ENOMEM;
+        *ret = TAKE_PTR(path);
+        return 0;
+}
+
 char *cni_path_joined(const CniConfig *cfg) {
         size_t len = 1;
         for (char **d = cfg->path; d && *d; d++)

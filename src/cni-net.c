@@ -22,16 +22,12 @@ static void cni_list_donep(CniList *l) {
 }
 
 int net_cni_config(const CtrStore *s, CniConfig *ret, char ***ret_path) {
-        _cleanup_(strv_freep) char **path = calloc(1, sizeof(char *));
-        _cleanup_free_ char *copy = strdup(s->cni_path);
-        if (!path || !copy)
+        char **path = NULL;
+        if (cni_path_split(s->cni_path, &path) < 0)
                 return -ENOMEM;
-        for (char *save = NULL, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save))
-                if (strv_push(&path, d) < 0)
-                        return -ENOMEM;
         *ret = (CniConfig) { .conf_dir = s->cni_config_dir, .path = path, .cache_dir = s->cni_cache_dir,
                              .state_dir = s->runroot };
-        *ret_path = TAKE_PTR(path);
+        *ret_path = path;
         return 0;
 }
 

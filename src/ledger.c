@@ -49,6 +49,13 @@ static void cni_ledger_path(const CtrStore *s, const char *owner, char p[static 
         ctr_path(s, owner, "ledger.cni", p);
 }
 
+/* The ledger's text, NULL when there is none. */
+static char *cni_ledger_read(const CtrStore *s, const char *owner, char p[static PATH_MAX], size_t *len) {
+        char *text = NULL;
+        cni_ledger_path(s, owner, p);
+        return read_file(p, 64 * 1024, &text, len, NULL) < 0 ? NULL : text;
+}
+
 int ledger_cni_add(const CtrStore *s, const char *owner, const char *network, const char *ifname,
                    RtError *err) {
         char p[PATH_MAX];
@@ -68,10 +75,9 @@ int ledger_cni_add(const CtrStore *s, const char *owner, const char *network, co
 int ledger_cni_each(const CtrStore *s, const char *owner,
                     int (*fn)(const char *network, const char *ifname, void *userdata), void *userdata) {
         char p[PATH_MAX];
-        cni_ledger_path(s, owner, p);
-        _cleanup_free_ char *text = NULL;
         size_t len;
-        if (read_file(p, 64 * 1024, &text, &len, NULL) < 0)
+        _cleanup_free_ char *text = cni_ledger_read(s, owner, p, &len);
+        if (!text)
                 return 0;
         int count = 0;
         for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -89,10 +95,9 @@ int ledger_cni_each(const CtrStore *s, const char *owner,
 
 int ledger_cni_remove(const CtrStore *s, const char *owner, const char *network, const char *ifname) {
         char p[PATH_MAX];
-        cni_ledger_path(s, owner, p);
-        _cleanup_free_ char *text = NULL;
         size_t len;
-        if (read_file(p, 64 * 1024, &text, &len, NULL) < 0)
+        _cleanup_free_ char *text = cni_ledger_read(s, owner, p, &len);
+        if (!text)
                 return 0;
         char want[NAME_MAX * 2];
         (void) snprintf(want, sizeof want, "%s %s", network, ifname);

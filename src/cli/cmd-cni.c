@@ -19,16 +19,12 @@ static void cni_list_donep(CniList *l) {
 }
 
 int cli_cni_config(const GlobalOptions *g, CniConfig *ret, char ***ret_path) {
-        _cleanup_(strv_freep) char **path = calloc(1, sizeof(char *));
-        _cleanup_free_ char *copy = strdup(g->cni_path);
-        if (!path || !copy)
+        char **path = NULL;
+        if (cni_path_split(g->cni_path, &path) < 0)
                 return -ENOMEM;
-        for (char *save = NULL, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save))
-                if (strv_push(&path, d) < 0)
-                        return -ENOMEM;
         *ret = (CniConfig) { .conf_dir = g->cni_config_dir, .path = path, .cache_dir = g->cni_cache_dir,
                              .state_dir = g->runroot };
-        *ret_path = TAKE_PTR(path);
+        *ret_path = path;
         return 0;
 }
 
@@ -64,6 +60,7 @@ typedef struct AttachOptions {
         json_t *cap_args;
         unsigned timeout_ms;
         bool no_rollback, no_validate, raw;
+        bool strict; /* L-07: stop at the first config file that cannot be loaded, as libcni */
         json_t *valid; /* gc */
         bool json_errors;
 } AttachOptions;
@@ -96,7 +93,7 @@ static int resolve_netns(const char *arg, char buf[static PATH_MAX]) {
 
 static int parse_attach(const char *verb, int argc, char **argv, bool want_netns, AttachOptions *o) {
         enum { OPT_IFNAME = 0x100, OPT_ARGS, OPT_CAP_ARGS, OPT_CID, OPT_TIMEOUT, OPT_NO_ROLLBACK,
-               OPT_NO_VALIDATE, OPT_RAW, OPT_VALID, OPT_JSON_ERRORS };
+               OPT_NO_VALIDATE, OPT_RAW, OPT_VALID, OPT_JSON_ERRORS, OPT_STRICT };
         static const struct option options[] = {
                 { "ifname", required_argument, NULL, OPT_IFNAME },
                 { "args", required_argument, NULL, OPT_ARGS },
@@ -108,6 +105,7 @@ static int parse_attach(const char *verb, int argc, char **argv, bool want_netns
                 { "raw", no_argument, NULL, OPT_RAW },
                 { "valid", required_argument, NULL, OPT_VALID },
                 { "json-errors", no_argument, NULL, OPT_JSON_ERRORS },
+                { "strict", no_argument, NULL, OPT_STRICT },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -148,6 +146,7 @@ static int parse_attach(const char *verb, int argc, char **argv, bool want_netns
                 case OPT_NO_VALIDATE: o->no_validate = true; break;
                 case OPT_RAW: o->raw = o->no_rollback = o->no_validate = true; break;
                 case OPT_JSON_ERRORS: o->json_errors = true; break;
+                case OPT_STRICT: o->strict = true; break;
                 case OPT_VALID: {
                         /* CONTAINERID/IFNAME: neither may hold a '/' */
                         const char *slash = strchr(optarg, '/');
@@ -183,6 +182,14 @@ static int parse_attach(const char *verb, int argc, char **argv, bool want_netns
         return 0;
 }
 
+/* The global dirs, and the verb's own --timeout and --strict. */
+static int verb_config(const GlobalOptions *g, const AttachOptions *o, CniConfig *cfg, char ***path) {
+        int r = cli_cni_config(g, cfg, path);
+        cfg->timeout_ms = o->timeout_ms;
+        cfg->strict = o->strict;
+        return r;
+}
+
 static void usage_attach(const char *verb) {
         printf("Usage: nsprov cni %s NETWORK NETNS [OPTIONS]\n"
                "\n"
@@ -194,7 +201,9 @@ static void usage_attach(const char *verb) {
                "  --cap-args JSON       capability args (runtimeConfig), e.g. '{\"mac\":\"...\"}'\n"
                "  --container-id ID     default: derived from the NETNS path\n"
                "  --timeout SECONDS     per plugin run (default 60)\n"
-               "  --json-errors         also print a failure as CNI error JSON on stdout\n",
+               "  --json-errors         also print a failure as CNI error JSON on stdout\n"
+               "  --strict              fail at the first config file that cannot be loaded\n"
+               "                        (libcni's way), not only when NETWORK's is broken\n",
                verb, streq(verb, "del") ? "; '' or - when it is gone" : "");
         if (streq(verb, "add"))
                 printf("  --no-rollback         leave a failed ADD as it is (no DEL of the list)\n"
@@ -224,9 +233,8 @@ static int cni_attach_verb(const char *verb, int argc, char **argv, const Global
                 return r;
         CniConfig cfg;
         _cleanup_(strv_freep) char **path = NULL;
-        if (cli_cni_config(g, &cfg, &path) < 0)
+        if (verb_config(g, &o, &cfg, &path) < 0)
                 return cli_oom();
-        cfg.timeout_ms = o.timeout_ms;
         CniRuntime rt = { .container_id = o.container_id, .netns = o.netns, .ifname = o.ifname, .args = o.args,
                           .cap_args = o.cap_args };
         CniError ce = {};
@@ -285,9 +293,8 @@ static int cni_net_verb(const char *verb, int argc, char **argv, const GlobalOpt
                 return r;
         CniConfig cfg;
         _cleanup_(strv_freep) char **path = NULL;
-        if (cli_cni_config(g, &cfg, &path) < 0)
+        if (verb_config(g, &o, &cfg, &path) < 0)
                 return cli_oom();
-        cfg.timeout_ms = o.timeout_ms;
         CniError ce = {};
         _cleanup_(cni_list_donep) CniList list = {};
         if (load_network(&cfg, o.network, &list, &ce) < 0)
