@@ -48,6 +48,7 @@ fake fake-empty <<<'exit 0'
 fake fake-50 <<<'echo "{\"code\":50,\"msg\":\"not ready\"}"; exit 1'
 fake fake-hang <<<'sleep 1000 & echo $! >"$LOG/hang.pids"; sleep 1000'
 fake fake-daemon <<<"sleep 30 & echo \$! >\"\$LOG/daemon.pids\"; echo '$ok_result'; exit 0"
+fake fake-huge <<<'head -c 17000000 /dev/zero | tr "\\0" x; exit 0'
 fake fake-big <<<"python3 -c 'import json; print(json.dumps({\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":\"10.9.9.9/24\"}],\"dns\":{\"search\":[\"x\"*1048000]}}))'"
 cat >"$BIN/fake-noread" <<'SCRIPT'
 #!/bin/sh
@@ -182,9 +183,12 @@ t_big() {   # T-24
         cni del big - --container-id c1 || return 1
         python3 -c 'import json; print(json.dumps({"cniVersion":"1.0.0","name":"noread","plugins":[{"type":"fake-noread","pad":"y"*262144}]}))' >"$CONF/noread.conflist"
         expect_fail 1 'unexpected end of JSON input' -- cni add noread $NETNS --container-id c1 || return 1
-        cni del noread - --container-id c1
+        cni del noread - --container-id c1 || return 1
+        # past the 16 MiB bound: killed and refused, not read into memory without end
+        list huge 1.0.0 fake-huge
+        expect_fail 125 'printed more than 16777216 bytes' -- cni add huge $NETNS --container-id c1 --no-rollback
 }
-ok "T-24: 1 MiB of output is read whole; a plugin that never reads its stdin is no deadlock" -- t_big
+ok "T-24: 1 MiB of output is read whole, 17 MiB refused; a plugin that never reads its stdin is no deadlock" -- t_big
 
 t_noexec() {   # T-25
         list nox 1.0.0 noexec
