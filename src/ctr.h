@@ -210,6 +210,16 @@ typedef struct CtrExec {
 int ctr_exec(const CtrStore *s, const char *id, const CtrExec *ex, int *ret_exit_code,
              RtError *err);
 
+/* ---- As JSON (src/inspect.c) ---- */
+typedef enum InspectFormat {
+        INSPECT_V4, /* Podman 4: Config.Entrypoint a string, Config.StopSignal a number */
+        INSPECT_V5, /* Podman 5: a list and a name */
+} InspectFormat;
+struct json_t;
+/* libpod's InspectContainerData, the fields Podman's clients read, with their Go types. */
+struct json_t *ctr_inspect_json(const CtrStore *s, const Container *c, InspectFormat fmt);
+struct json_t *ctr_labels_json(char *const *labels);
+
 /* The log file path of a container (and the rotated one, with ".1"). */
 int ctr_log_path(const CtrStore *s, const char *id, char buf[static PATH_MAX]);
 

@@ -150,6 +150,16 @@ typedef struct CniNetworkInfo {
 int net_cni_list(const CtrStore *s, CniNetworkInfo **ret, size_t *ret_n, RtError *err);
 void net_cni_list_free(CniNetworkInfo *l, size_t n);
 
+/* ---- As JSON (src/inspect.c), libpod's network shape ---- */
+struct json_t;
+struct json_t *net_inspect_json(const CtrStore *s, const Network *n);
+/* The containers with an interface on a network, keyed by id. */
+struct json_t *net_containers_json(const CtrStore *s, const char *network);
+/* A CNI network for `nsprov network inspect` (driver "cni", its conflist's facts). */
+struct json_t *net_cni_inspect_json(const CtrStore *s, const CniNetworkInfo *n);
+/* A 64-hex id stable for a name (CNI networks have none; Podman derives one too). */
+void net_cni_id(const char *name, char buf[static 65]);
+
 /* A locally administered unicast MAC, the same for the same (container, network, index)
  * on every run, so a recipe knows it before the container starts. */
 void net_derive_mac(const char *ctr_name, const char *network, unsigned index, NetnsMac *ret);

@@ -609,17 +609,6 @@ static void status_text(const Container *c, char *buf, size_t size) {
         }
 }
 
-static json_t *labels_json(char *const *labels) {
-        json_t *o = json_object();
-        for (size_t i = 0; labels && labels[i]; i++) {
-                const char *eq = strchr(labels[i], '=');
-                char key[256];
-                (void) snprintf(key, sizeof key, "%.*s", (int) (eq - labels[i]), labels[i]);
-                json_object_set_new(o, key, json_string(eq + 1));
-        }
-        return o;
-}
-
 static json_t *ps_json(const Container *c) {
         char st[64];
         status_text(c, st, sizeof st);
@@ -629,7 +618,7 @@ static json_t *ps_json(const Container *c) {
                          (json_int_t) (c->config.created_ns / 1000000000ull), "State",
                          ctr_status_to_string(c->state.status), "Status", st, "ExitCode",
                          c->state.exit_code, "Pid", c->state.status == CTR_RUNNING ? (int) c->state.init.pid : 0,
-                         "Labels", labels_json(c->config.labels), "AutoRemove", c->config.rm);
+                         "Labels", ctr_labels_json(c->config.labels), "AutoRemove", c->config.rm);
 }
 
 static int verb_ps(int argc, char **argv, const GlobalOptions *g) {
@@ -707,84 +696,6 @@ static int verb_ps(int argc, char **argv, const GlobalOptions *g) {
         return 0;
 }
 
-static json_t *inspect_json(const CtrStore *s, const Container *c) {
-        const CtrConfig *k = &c->config;
-        const CtrState *st = &c->state;
-        char created[40], started[40], finished[40], sig[16], logp[PATH_MAX];
-        json_t *mounts = json_array();
-        for (size_t i = 0; i < k->n_mounts; i++)
-                json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind",
-                                                        "Source", k->mounts[i].source, "Destination",
-                                                        k->mounts[i].destination, "Driver", "", "RW",
-                                                        !k->mounts[i].readonly, "Propagation", "rprivate"));
-        (void) ctr_log_path(s, k->id, logp);
-        bool running = st->status == CTR_RUNNING;
-        json_t *args = json_array();
-        for (size_t i = 1; k->argv[i]; i++)
-                json_array_append_new(args, json_string(k->argv[i]));
-        json_t *state = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s, s:i}",
-                                  "Status", ctr_status_to_string(st->status), "Running", running,
-                                  "Paused", 0, "Restarting", 0, "OOMKilled", 0, "Dead", 0, "Pid",
-                                  running ? (int) st->init.pid : 0, "ExitCode", st->exit_code, "Error",
-                                  st->error, "StartedAt", format_rfc3339(st->started_ns, started),
-                                  "FinishedAt", format_rfc3339(st->finished_ns, finished), "ConmonPid",
-                                  running ? (int) st->monitor.pid : 0);
-        json_t *config = json_pack("{s:s, s:o, s:o, s:s, s:o, s:s, s:s, s:b, s:b, s:i, s:s, s:o}",
-                                   "Hostname", k->hostname, "Env", strv_to_json(k->env), "Cmd",
-                                   strv_to_json(k->argv), "Image", k->image, "Labels",
-                                   labels_json(k->labels), "WorkingDir", k->workdir ? k->workdir : "/",
-                                   "StopSignal", signal_to_string(k->stop_signal, sig), "Tty", k->tty,
-                                   "OpenStdin", k->interactive, "StopTimeout", k->stop_timeout,
-                                   "CreateCommand", "", "Entrypoint", json_array());
-        json_t *host = json_pack("{s:b, s:b, s:b, s:s, s:o}", "Privileged", k->privileged,
-                                 "AutoRemove", k->rm, "Init", k->init, "NetworkMode", k->network,
-                                 "Binds", json_array());
-        json_t *nets = json_object();
-        NetAttachment *as = NULL;
-        size_t na = 0;
-        if (net_attachments_load(s, k->id, &as, &na, NULL) == 0)
-                for (size_t i = 0; i < na; i++) {
-                        char mac[NETNS_MAC_STRLEN], a4[INET6_ADDRSTRLEN] = "", a6[INET6_ADDRSTRLEN] = "",
-                                                       g4[INET6_ADDRSTRLEN] = "", g6[INET6_ADDRSTRLEN] = "";
-                        Network n = {};
-                        bool have = net_load(s, as[i].network, &n, NULL) == 0;
-                        if (as[i].addr4.ip.family)
-                                netns_ip_format(&as[i].addr4.ip, a4);
-                        if (as[i].addr6.ip.family)
-                                netns_ip_format(&as[i].addr6.ip, a6);
-                        if (as[i].gateway4.family)
-                                netns_ip_format(&as[i].gateway4, g4);
-                        if (as[i].gateway6.family)
-                                netns_ip_format(&as[i].gateway6, g6);
-                        /* Podman keys by network; a second interface on one network (which
-                         * Podman never allowed) is keyed "<network>/<interface>". */
-                        char key[NET_NAME_MAX + NETNS_IFNAME_MAX + 2];
-                        (void) snprintf(key, sizeof key, "%s", as[i].network);
-                        if (json_object_get(nets, key))
-                                (void) snprintf(key, sizeof key, "%s/%s", as[i].network, as[i].ifname);
-                        json_object_set_new(nets, key,
-                                json_pack("{s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:s}", "NetworkID",
-                                          have ? n.id : "", "IPAddress", a4, "IPPrefixLen",
-                                          as[i].addr4.ip.family ? as[i].addr4.prefixlen : 0, "Gateway", g4,
-                                          "GlobalIPv6Address", a6, "GlobalIPv6PrefixLen",
-                                          as[i].addr6.ip.family ? as[i].addr6.prefixlen : 0, "IPv6Gateway", g6,
-                                          "MacAddress", netns_mac_format(&as[i].mac, mac), "InterfaceName",
-                                          as[i].ifname));
-                        net_done(&n);
-                }
-        free(as);
-        json_t *net = json_pack("{s:s, s:o}", "SandboxKey", running ? st->netns : "", "Networks", nets);
-        return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:i, s:s, s:o, s:o, s:o, "
-                         "s:o, s:o, s:o, s:s}",
-                         "Id", k->id, "Created", format_rfc3339(k->created_ns, created), "Path",
-                         k->argv[0], "Args", args, "State", state, "Image", k->image, "ImageName",
-                         k->image, "Rootfs", streq(k->rootfs, CTR_HOST_IMAGE) ? "/" : k->rootfs,
-                         "Name", k->name, "RestartCount", 0, "Driver", "overlay", "Mounts", mounts,
-                         "NetworkSettings", net, "Config", config, "HostConfig", host,
-                         "EffectiveCaps", strv_to_json(k->caps), "BoundingCaps",
-                         strv_to_json(k->caps), "LogPath", logp);
-}
-
 /* Go-template subset: "{{.A.B}}" paths into the JSON, "{{json .A}}" for JSON. */
 static void print_template(const char *tmpl, json_t *j) {
         const char *p = tmpl;
@@ -860,7 +771,7 @@ static int verb_inspect(int argc, char **argv, const GlobalOptions *g) {
                         continue;
                 }
                 ctr_reconcile(&s, &k);
-                json_t *j = inspect_json(&s, &k);
+                json_t *j = ctr_inspect_json(&s, &k, INSPECT_V5);
                 ctr_done(&k);
                 if (format && !streq(format, "json")) {
                         print_template(format, j);

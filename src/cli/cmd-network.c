@@ -16,91 +16,6 @@
 
 
 
-json_t *net_inspect_json(const CtrStore *s, const Network *n);
-
-/* The containers with an interface on a network, keyed by id, as Podman lists them. */
-static json_t *containers_on(const CtrStore *s, const char *network) {
-        json_t *containers = json_object();
-        Container *cs = NULL;
-        size_t nc = 0;
-        if (ctr_list(s, &cs, &nc, NULL) == 0) {
-                for (size_t i = 0; i < nc; i++) {
-                        NetAttachment *as = NULL;
-                        size_t na = 0;
-                        if (net_attachments_load(s, cs[i].config.id, &as, &na, NULL) < 0)
-                                continue;
-                        json_t *ifs = json_array();
-                        for (size_t k = 0; k < na; k++)
-                                if (streq(as[k].network, network)) {
-                                        char m[NETNS_MAC_STRLEN];
-                                        json_array_append_new(ifs, json_pack("{s:s, s:s}", "name", as[k].ifname,
-                                                                             "mac_address", netns_mac_format(&as[k].mac, m)));
-                                }
-                        if (json_array_size(ifs))
-                                json_object_set_new(containers, cs[i].config.id,
-                                                    json_pack("{s:s, s:o}", "name", cs[i].config.name,
-                                                              "interfaces", ifs));
-                        else
-                                json_decref(ifs);
-                        free(as);
-                }
-                ctr_list_free(cs, nc);
-        }
-        return containers;
-}
-
-/* A 64-hex id for a CNI network, stable for its name (CNI networks have none of their
- * own; Podman derives one from the name too). */
-static void cni_network_id(const char *name, char buf[static 65]) {
-        uint64_t h = FNV1A_OFFSET;
-        for (int i = 0; i < 4; i++) {
-                h = fnv1a(h, name, strlen(name));
-                (void) snprintf(buf + 16 * i, 17, "%016llx", (unsigned long long) h);
-        }
-}
-
-/* A CNI network in the shape of a native one, its conflist's facts under "cni". */
-static json_t *cni_inspect_json(const CtrStore *s, const CniNetworkInfo *n) {
-        char id[65];
-        cni_network_id(n->name, id);
-        json_t *plugins = json_array();
-        for (char **p = n->plugins; p && *p; p++)
-                json_array_append_new(plugins, json_string(*p));
-        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:[], s:b, s:b, s:b, s:{}, s:{s:s}, s:o, s:{s:s, s:s, s:o}}",
-                         "name", n->name, "id", id, "driver", "cni", "network_interface", "", "created", "",
-                         "subnets", "ipv6_enabled", 0, "internal", 0, "dns_enabled", 0, "labels",
-                         "ipam_options", "driver", "cni", "containers", containers_on(s, n->name), "cni",
-                         "cniVersion", n->version, "file", n->file, "plugins", plugins);
-}
-
-/* The network as Podman 4's libpod answers for it, with the attached containers. */
-json_t *net_inspect_json(const CtrStore *s, const Network *n) {
-        char created[40];
-        json_t *subnets = json_array();
-        for (size_t i = 0; i < n->n_subnets; i++) {
-                char c[NETNS_CIDR_STRLEN], g[INET6_ADDRSTRLEN];
-                json_t *o = json_pack("{s:s}", "subnet", netns_cidr_format(&n->subnets[i].subnet, c));
-                if (n->subnets[i].gateway.family)
-                        json_object_set_new(o, "gateway", json_string(netns_ip_format(&n->subnets[i].gateway, g)));
-                json_array_append_new(subnets, o);
-        }
-        json_t *labels = json_object();
-        for (size_t i = 0; n->labels && n->labels[i]; i++) {
-                const char *eq = strchr(n->labels[i], '=');
-                if (!eq)
-                        continue;
-                char key[256];
-                (void) snprintf(key, sizeof key, "%.*s", (int) (eq - n->labels[i]), n->labels[i]);
-                json_object_set_new(labels, key, json_string(eq + 1));
-        }
-        json_t *containers = containers_on(s, n->name);
-        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:o, s:{s:s}, s:o}", "name",
-                         n->name, "id", n->id, "driver", "bridge", "network_interface", n->bridge,
-                         "created", format_rfc3339(n->created_ns, created), "subnets", subnets,
-                         "ipv6_enabled", n->ipv6, "internal", n->internal || n->n_subnets == 0,
-                         "dns_enabled", 0, "nat", n->nat, "labels", labels, "ipam_options", "driver",
-                         n->n_subnets ? "host-local" : "none", "containers", containers);
-}
 
 static int network_create(int argc, char **argv, const GlobalOptions *g) {
         enum { OPT_SUBNET = 0x100, OPT_GW, OPT_RANGE, OPT_BRIDGE, OPT_MTU, OPT_INTERNAL, OPT_IPV6,
@@ -261,7 +176,7 @@ static int network_ls(int argc, char **argv, const GlobalOptions *g) {
                 if (shadowed)
                         continue;
                 if (arr) {
-                        json_array_append_new(arr, cni_inspect_json(&s, &cn[i]));
+                        json_array_append_new(arr, net_cni_inspect_json(&s, &cn[i]));
                         continue;
                 }
                 if (quiet) {
@@ -269,7 +184,7 @@ static int network_ls(int argc, char **argv, const GlobalOptions *g) {
                         continue;
                 }
                 char id[65], plugins[256] = "";
-                cni_network_id(cn[i].name, id);
+                net_cni_id(cn[i].name, id);
                 for (char **p = cn[i].plugins; p && *p; p++) {
                         size_t l = strlen(plugins);
                         (void) snprintf(plugins + l, sizeof plugins - l, "%s%s", p == cn[i].plugins ? "" : ",", *p);
@@ -317,7 +232,7 @@ static int network_inspect(int argc, char **argv, const GlobalOptions *g) {
                         CniNetworkInfo *cn = NULL;
                         size_t ncn = 0, at = 0;
                         if (e.code == -ENOENT && cni_network_load(&s, argv[i], &cn, &ncn, &at) == 0) {
-                                json_array_append_new(arr, cni_inspect_json(&s, &cn[at]));
+                                json_array_append_new(arr, net_cni_inspect_json(&s, &cn[at]));
                                 net_cni_list_free(cn, ncn);
                                 continue;
                         }
