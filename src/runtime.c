@@ -426,12 +426,16 @@ static void keep_only_fds(int *fds[], size_t n) {
         for (size_t i = 0; i < n; i++)
                 if (*fds[i] >= 0)
                         *fds[i] = fcntl(*fds[i], F_DUPFD_CLOEXEC, 100);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+                int target = 3 + (int) i;
                 if (*fds[i] >= 0) {
-                        int target = 3 + (int) i;
                         (void) dup3(*fds[i], target, O_CLOEXEC);
                         *fds[i] = target;
-                }
+                } else
+                        /* a slot nobody keeps may hold an inherited fd too: a server's
+                         * lock fd left there deadlocked the monitor against itself */
+                        (void) close(target);
+        }
         (void) close_range(3 + (unsigned) n, ~0U, 0);
 }
 

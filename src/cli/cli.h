@@ -51,6 +51,7 @@ int verb_system(int argc, char **argv, const GlobalOptions *g);
 int verb_image(int argc, char **argv, const GlobalOptions *g);
 int verb_network(int argc, char **argv, const GlobalOptions *g);
 int verb_cni(int argc, char **argv, const GlobalOptions *g);
+int verb_serve(int argc, char **argv, const GlobalOptions *g);
 /* The CNI executor's settings from the global options; *ret_path owns ret->path. */
 struct CniConfig;
 int cli_cni_config(const GlobalOptions *g, struct CniConfig *ret, char ***ret_path);

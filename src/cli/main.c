@@ -26,6 +26,7 @@ static const Verb top_verbs[] = {
         { "network", "manage networks (create, ls, inspect, rm, connect, disconnect)", verb_network },
         { "cni", "run CNI plugins from conflists (ls, add, del, check, gc, status, version)", verb_cni },
         { "system", "host-level: info, gc, reset, marked", verb_system },
+        { "serve", "answer Podman's REST API on a unix socket (the shim)", verb_serve },
         { "version", "print nsprov's version", verb_version },
         { "help", "show this help, or a command's (help COMMAND)", verb_help },
         {},

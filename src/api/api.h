@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The Podman shim (DESIGN.md): the libpod REST subset of shared/podman-api-subset.md on
+ * a unix socket, over the runtime, native networks and the CNI executor. One thread per
+ * connection: a slow or stuck client holds its own thread only, and a long operation
+ * (a stop that waits out its timeout, a held wait, an exec stream) never blocks the
+ * others. */
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "ctr.h"
+#include "http.h"
+
+#define API_LIBPOD_VERSION "4.9.4" /* ≥ 4.0.0 for Podman 4 clients; exec remove exists */
+#define API_COMPAT_VERSION "1.41"
+
+typedef struct ExecSession ExecSession;
+
+typedef struct ApiServer {
+        CtrStore store;
+        const char *self_exe;     /* what exec sessions run: this binary */
+        const char *network_backend; /* what info reports: "netavark" or "cni" */
+        int listen_fds[4];
+        size_t n_listen;
+        bool have_group;
+        gid_t group;
+        unsigned idle_timeout_s;  /* exit when idle this long; 0: never */
+        pthread_mutex_t lock;     /* the fields below */
+        unsigned active;          /* open connections */
+        uint64_t last_activity_ms;
+        ExecSession *sessions;
+} ApiServer;
+
+typedef struct ApiConn {
+        ApiServer *srv;
+        int fd;
+        char *buf; /* read, not yet consumed (pipelined requests) */
+        size_t len, cap;
+        bool keep_alive; /* of the request being answered */
+} ApiConn;
+
+typedef struct ApiRequest {
+        HttpRequest http;
+        char *segs[12];  /* decoded path segments, after /v{V} and /libpod */
+        size_t n_segs;
+        char version[32]; /* the /v{V} prefix, "" without */
+        bool libpod;
+} ApiRequest;
+
+/* Serves until the idle timeout (or for ever); returns an exit status. */
+int api_serve(ApiServer *srv);
+
+/* Answers one request; 0 keeps the connection, < 0 closes it. */
+int api_handle(ApiConn *c, ApiRequest *r);
+
+/* Replies: whole bodies with Content-Length, Podman's headers on every one. */
+int api_reply(ApiConn *c, int status, const char *content_type, const void *body, size_t len);
+int api_reply_json(ApiConn *c, int status, json_t *j); /* takes j */
+int api_reply_text(ApiConn *c, int status, const char *text);
+/* {"cause","message","response"}: the one error body (spec 1.5). */
+int api_error(ApiConn *c, int status, const char *cause, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Writes all of data to the connection; -EPIPE when the peer is gone. */
+int api_write_all(int fd, const void *data, size_t len);
+/* The common headers of every response, into buf. */
+int api_common_headers(char *buf, size_t size);
+
+/* Exec sessions (handlers.c). */
+void api_sessions_free(ApiServer *srv);

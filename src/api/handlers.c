@@ -1,0 +1,1433 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The Tier 1 endpoints of shared/podman-api-subset.md (section numbers in comments),
+ * with Podman's status codes, error phrases and field types. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "cleanup.h"
+#include "cni.h"
+#include "log.h"
+#include "net.h"
+#include "proc.h"
+#include "strv.h"
+
+extern char **environ;
+
+/* ---- small helpers ---- */
+
+/* Go's encoding/json matches keys case-insensitively (spec 1.3). */
+static json_t *jget(json_t *o, const char *key) {
+        json_t *v = json_object_get(o, key);
+        if (v || !json_is_object(o))
+                return json_is_null(v) ? NULL : v;
+        const char *k;
+        json_object_foreach(o, k, v) if (strcasecmp(k, key) == 0) return json_is_null(v) ? NULL : v;
+        return NULL;
+}
+
+static const char *jstr(json_t *o, const char *key) {
+        return json_string_value(jget(o, key));
+}
+
+static bool jbool(json_t *o, const char *key) {
+        return json_is_true(jget(o, key));
+}
+
+static bool query_bool(const ApiRequest *r, const char *key, bool def) {
+        _cleanup_free_ char *v = http_query_get(r->http.query, key, 0);
+        bool b = def;
+        if (v && http_parse_bool(v, &b) < 0)
+                return def;
+        return b;
+}
+
+static int major_version(const ApiRequest *r) {
+        return r->version[0] ? atoi(r->version) : 0;
+}
+
+/* The request body as a JSON object; an empty body is {}. */
+static int body_json(ApiConn *c, const ApiRequest *r, json_t **ret) {
+        if (!r->http.body_len) {
+                *ret = json_object();
+                return 0;
+        }
+        json_error_t je;
+        json_t *j = json_loadb(r->http.body, r->http.body_len, 0, &je);
+        if (!json_is_object(j)) {
+                json_decref(j);
+                (void) api_error(c, 400, "bad request", "decode the request body: %s (line %d, column %d)",
+                                 j ? "not a JSON object" : je.text, je.line, je.column);
+                return -EBADMSG;
+        }
+        *ret = j;
+        return 0;
+}
+
+static void hex_id(char buf[static 65]) {
+        uint8_t b[32];
+        if (getrandom(b, sizeof b, 0) != sizeof b)
+                memset(b, 0x5a, sizeof b);
+        for (int i = 0; i < 32; i++)
+                (void) snprintf(buf + 2 * i, 3, "%02x", b[i]);
+}
+
+/* ---- containers: lookup with Podman's phrases ---- */
+
+static int no_such_container(ApiConn *c, const char *ref) {
+        return api_error(c, 404, "no such container", "no container with name or ID \"%s\" found: no such container", ref);
+}
+
+/* 0 with the container loaded; otherwise the reply (404) has been sent and < 0 returned
+ * through *reply. */
+static int load_container(ApiConn *c, const char *ref, Container *ret, int *reply) {
+        char id[CTR_ID_LEN + 1];
+        RtError e = {};
+        if (ctr_lookup(&c->srv->store, ref, id, &e) < 0 || ctr_load(&c->srv->store, id, ret, &e) < 0) {
+                *reply = no_such_container(c, ref);
+                return -ENOENT;
+        }
+        ctr_reconcile(&c->srv->store, ret);
+        return 0;
+}
+
+/* One error-to-status mapping for the runtime's errors (spec 1.5). */
+static int rt_error(ApiConn *c, const RtError *e, int fallback_status, const char *cause) {
+        int status = e->code == -ENOENT ? 404 : fallback_status;
+        return api_error(c, status, cause ? cause : status == 404 ? "not found" : "internal error", "%s", e->msg);
+}
+
+/* ---- images (2, 3.4) ---- */
+
+/* A reference as Podman resolves one: as given, then without "localhost/", with a
+ * missing or ":latest" tag meaning the image itself. */
+static int image_resolve(const CtrStore *s, const char *ref, Image *ret) {
+        char cand[3][256];
+        const char *bare = startswith(ref, "localhost/") ?: ref;
+        (void) snprintf(cand[0], sizeof cand[0], "%s", ref);
+        (void) snprintf(cand[1], sizeof cand[1], "%s", bare);
+        (void) snprintf(cand[2], sizeof cand[2], "%s", bare);
+        char *tag = strrchr(cand[2], ':');
+        if (tag && streq(tag, ":latest"))
+                *tag = 0;
+        for (int i = 0; i < 3; i++)
+                if (ctr_image_name_check(cand[i], NULL) == 0 && ctr_image_load(s, cand[i], ret, NULL) == 0)
+                        return 0;
+        return -ENOENT;
+}
+
+static json_t *image_json(const Image *img) {
+        char id[65], created[40], tag[300];
+        net_cni_id(img->name, id);
+        (void) snprintf(tag, sizeof tag, "localhost/%s:latest", img->name);
+        return json_pack("{s:s, s:s, s:[s], s:[], s:s, s:I, s:I, s:I, s:i, s:n, s:i, s:[s], s:{s:o, s:o, s:o, s:s}, s:s, s:s}",
+                         "Id", id, "ParentId", "", "RepoTags", tag, "RepoDigests", "Created",
+                         format_rfc3339(img->created_ns, created), "Size", (json_int_t) 0, "SharedSize",
+                         (json_int_t) 0, "VirtualSize", (json_int_t) 0, "Containers", 0, "Labels", "Dangling", 0,
+                         "Names", tag, "Config", "Cmd", strv_to_json(img->config.cmd), "Entrypoint",
+                         strv_to_json(img->config.entrypoint), "Env", strv_to_json(img->config.env), "WorkingDir",
+                         img->config.workdir ?: "/", "Os", "linux", "Architecture", "amd64");
+}
+
+static int h_image_exists(ApiConn *c, ApiRequest *r) {
+        Image img = {};
+        if (image_resolve(&c->srv->store, r->segs[1], &img) < 0)
+                return api_error(c, 404, "failed to find image", "failed to find image %s: image not known", r->segs[1]);
+        image_done(&img);
+        return api_reply(c, 204, NULL, NULL, 0);
+}
+
+static int h_image_json(ApiConn *c, ApiRequest *r) {
+        Image img = {};
+        if (image_resolve(&c->srv->store, r->segs[1], &img) < 0)
+                return api_error(c, 404, "image not known", "failed to find image %s: %s: image not known", r->segs[1],
+                                 r->segs[1]);
+        json_t *j = image_json(&img);
+        image_done(&img);
+        return api_reply_json(c, 200, j);
+}
+
+static int h_images_list(ApiConn *c, ApiRequest *r) {
+        Image *imgs = NULL;
+        size_t n = 0;
+        RtError e = {};
+        if (ctr_image_list(&c->srv->store, &imgs, &n, &e) < 0)
+                return rt_error(c, &e, 500, NULL);
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++)
+                json_array_append_new(arr, image_json(&imgs[i]));
+        image_list_free(imgs, n);
+        return api_reply_json(c, 200, arr);
+}
+
+/* 7.1: offline, a pull only finds what is here (create and run ask first, policy missing) */
+static int h_image_pull(ApiConn *c, ApiRequest *r) {
+        _cleanup_free_ char *ref = http_query_get(r->http.query, r->libpod ? "reference" : "fromImage", 0);
+        Image img = {};
+        if (!ref || image_resolve(&c->srv->store, ref, &img) < 0)
+                return api_error(c, 404, "image not known",
+                                 "%s: image not known: nsprov pulls nothing; add the image with `nsprov image add`",
+                                 ref ?: "(no reference)");
+        char id[65];
+        net_cni_id(img.name, id);
+        image_done(&img);
+        char line[200];
+        (void) snprintf(line, sizeof line, "{\"images\":[\"%s\"],\"id\":\"%s\"}\n", id, id);
+        return api_reply(c, 200, "application/json", line, strlen(line));
+}
+
+/* ---- system (3.1 – 3.3) ---- */
+
+static int h_ping(ApiConn *c, ApiRequest *r) {
+        char head[1024];
+        int n = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\n");
+        n += api_common_headers(head + n, sizeof head - (size_t) n);
+        n += snprintf(head + n, sizeof head - (size_t) n,
+                      "Docker-Experimental: true\r\nCache-Control: no-cache\r\nPragma: no-cache\r\n"
+                      "Libpod-Buildah-Version: 1.33.7\r\nBuilder-Version: \r\nBuildKit-Version: \r\nOSType: linux\r\n"
+                      "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\n%s\r\n%s",
+                      c->keep_alive ? "" : "Connection: close\r\n", streq(r->http.method, "HEAD") ? "" : "OK");
+        int k = api_write_all(c->fd, head, (size_t) n);
+        return k < 0 ? k : c->keep_alive ? 0 : -ECONNRESET;
+}
+
+static int h_info(ApiConn *c, ApiRequest *r) {
+        struct utsname u;
+        struct sysinfo si;
+        (void) uname(&u);
+        (void) sysinfo(&si);
+        Container *cs = NULL;
+        size_t n = 0;
+        int running = 0, stopped = 0;
+        if (ctr_list(&c->srv->store, &cs, &n, NULL) == 0) {
+                for (size_t i = 0; i < n; i++)
+                        running += cs[i].state.status == CTR_RUNNING, stopped += cs[i].state.status != CTR_RUNNING;
+                ctr_list_free(cs, n);
+        }
+        Image *imgs = NULL;
+        size_t ni = 0;
+        if (ctr_image_list(&c->srv->store, &imgs, &ni, NULL) == 0)
+                image_list_free(imgs, ni);
+        char uptime[64];
+        (void) snprintf(uptime, sizeof uptime, "%ldh %ldm %ld.00s", si.uptime / 3600, si.uptime / 60 % 60, si.uptime % 60);
+        json_t *host = json_pack(
+                "{s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+                " s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:{s:n, s:n},"
+                " s:{s:s, s:b}, s:{s:b, s:b, s:b, s:b, s:s, s:s}, s:b}",
+                "arch", "amd64", "os", "linux", "hostname", u.nodename, "kernel", u.release, "cpus",
+                (int) sysconf(_SC_NPROCESSORS_ONLN), "memTotal", (json_int_t) si.totalram * si.mem_unit, "memFree",
+                (json_int_t) si.freeram * si.mem_unit, "swapTotal", 0, "swapFree", 0, "uptime", uptime,
+                "networkBackend", c->srv->network_backend, "cgroupVersion", "v1", "cgroupManager", "cgroupfs",
+                "eventLogger", "file", "logDriver", "k8s-file", "linkmode", "static", "ociRuntime", "name", "nsprov",
+                "package", "", "path", c->srv->self_exe, "version", NSPROV_VERSION, "conmon", "package", "", "path", "",
+                "version", "", "distribution", "distribution", "debian", "version", "12", "codename", "bookworm",
+                "idMappings", "gidmap", "uidmap", "remoteSocket", "path", "", "exists", 1, "security", "rootless", 0,
+                "apparmorEnabled", 0, "selinuxEnabled", 0, "seccompEnabled", 1, "capabilities", "",
+                "seccompProfilePath", "", "serviceIsRemote", 0);
+        json_t *store = json_pack("{s:s, s:s, s:s, s:{}, s:{}, s:s, s:s, s:s, s:{s:i, s:i, s:i, s:i}, s:{s:i}}",
+                                  "graphRoot", c->srv->store.root, "runRoot", c->srv->store.runroot, "graphDriverName",
+                                  "overlay", "graphOptions", "graphStatus", "configFile", "", "imageCopyTmpDir",
+                                  "/var/tmp", "volumePath", c->srv->store.root, "containerStore", "number",
+                                  running + stopped, "paused", 0, "running", running, "stopped", stopped,
+                                  "imageStore", "number", (int) ni);
+        json_t *version = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "APIVersion", API_LIBPOD_VERSION,
+                                    "Version", API_LIBPOD_VERSION, "GoVersion", "n/a", "GitCommit", "", "BuiltTime",
+                                    "Thu Jan  1 00:00:00 1970", "Built", 0, "OsArch", "linux/amd64", "Os", "linux");
+        return api_reply_json(c, 200,
+                              json_pack("{s:o, s:o, s:{}, s:{s:[s], s:[s], s:[s], s:n}, s:o}", "host", host, "store",
+                                        store, "registries", "plugins", "volume", "local", "network", "bridge", "log",
+                                        "k8s-file", "authorization", "version", version));
+}
+
+static int h_version(ApiConn *c, ApiRequest *r) {
+        struct utsname u;
+        (void) uname(&u);
+        return api_reply_json(
+                c, 200,
+                json_pack("{s:{s:s}, s:[{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}}], s:s, s:s,"
+                          " s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+                          "Platform", "Name", "linux/amd64/debian-12", "Components", "Name", "Podman Engine",
+                          "Version", API_LIBPOD_VERSION, "Details", "APIVersion", API_LIBPOD_VERSION, "Arch", "amd64",
+                          "BuildTime", "1970-01-01T00:00:00Z", "Experimental", "false", "GitCommit", "", "GoVersion",
+                          "n/a", "KernelVersion", u.release, "MinAPIVersion", "4.0.0", "Os", "linux", "Version",
+                          API_LIBPOD_VERSION, "ApiVersion", API_COMPAT_VERSION, "MinAPIVersion", "1.24", "GitCommit",
+                          "", "GoVersion", "n/a", "Os", "linux", "Arch", "amd64", "KernelVersion", u.release,
+                          "BuildTime", "1970-01-01T00:00:00Z"));
+}
+
+/* ---- containers (4.1 – 4.8) ---- */
+
+static int strv_from_map(json_t *m, char ***ret) {
+        _cleanup_(strv_freep) char **v = calloc(1, sizeof(char *));
+        const char *k;
+        json_t *val;
+        if (!v)
+                return -ENOMEM;
+        json_object_foreach(m, k, val) {
+                if (!json_is_string(val))
+                        return -EINVAL;
+                _cleanup_free_ char *kv = NULL;
+                if (asprintf(&kv, "%s=%s", k, json_string_value(val)) < 0 || strv_push(&v, kv) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
+static int h_container_create(ApiConn *c, ApiRequest *r) {
+        json_auto_t *b = NULL;
+        int k = body_json(c, r, &b);
+        if (k < 0)
+                return c->keep_alive ? 0 : k;
+        const char *image = jstr(b, "image");
+        if (!image || !*image)
+                return api_error(c, 400, "bad request", "create: no image given");
+        Image img = {};
+        if (image_resolve(&c->srv->store, image, &img) < 0)
+                return api_error(c, 404, "image not known", "no such image: %s: image not known", image);
+        CtrSpec spec = { .image = img.name, .stop_timeout = -1 };
+        spec.name = jstr(b, "name");
+        if (spec.name && !*spec.name)
+                spec.name = NULL;
+        spec.hostname = jstr(b, "hostname");
+        if (spec.hostname && !*spec.hostname)
+                spec.hostname = NULL;
+        spec.privileged = jbool(b, "privileged");
+        spec.tty = jbool(b, "terminal");
+        spec.interactive = jbool(b, "stdin");
+        spec.rm = jbool(b, "remove");
+        spec.workdir = jstr(b, "work_dir");
+        if (spec.workdir && !*spec.workdir)
+                spec.workdir = NULL;
+        _cleanup_(strv_freep) char **command = NULL, **env = NULL, **labels = NULL, **cap_add = NULL,
+                                   **cap_drop = NULL, **networks = NULL;
+        json_t *v;
+        if ((v = jget(b, "command")) && strv_from_json(v, CTR_MAX_ARGS, &command) < 0)
+                goto bad;
+        /* an entrypoint list: its first word is the entrypoint, the rest goes in front of
+         * the command */
+        _cleanup_(strv_freep) char **entry = NULL;
+        if ((v = jget(b, "entrypoint")) && strv_from_json(v, CTR_MAX_ARGS, &entry) < 0)
+                goto bad;
+        if (entry) {
+                spec.entrypoint = entry[0] ? entry[0] : "";
+                if (entry[0] && entry[1]) {
+                        _cleanup_(strv_freep) char **full = strv_copy(entry + 1);
+                        for (char **a = command; a && *a; a++)
+                                if (strv_push(&full, *a) < 0)
+                                        goto bad;
+                        strv_free(command);
+                        command = TAKE_PTR(full);
+                }
+        }
+        spec.command = command;
+        if ((v = jget(b, "env")) && (!json_is_object(v) || strv_from_map(v, &env) < 0))
+                goto bad;
+        spec.env = env;
+        if ((v = jget(b, "labels")) && (!json_is_object(v) || strv_from_map(v, &labels) < 0))
+                goto bad;
+        spec.labels = labels;
+        if ((v = jget(b, "cap_add")) && strv_from_json(v, 64, &cap_add) < 0)
+                goto bad;
+        if ((v = jget(b, "cap_drop")) && strv_from_json(v, 64, &cap_drop) < 0)
+                goto bad;
+        spec.cap_add = cap_add;
+        spec.cap_drop = cap_drop;
+        if ((v = jget(b, "stop_timeout")) && json_is_integer(v))
+                spec.stop_timeout = (int) json_integer_value(v);
+        char sig[16] = "";
+        if ((v = jget(b, "stop_signal")) && json_is_integer(v) && json_integer_value(v) > 0) {
+                (void) snprintf(sig, sizeof sig, "%d", (int) json_integer_value(v));
+                spec.stop_signal = sig;
+        }
+        /* networks (4.1): netns mode, then the Networks map or the legacy list */
+        const char *nsmode = jstr(jget(b, "netns"), "nsmode");
+        if (nsmode && streq(nsmode, "none")) {
+                char *none[] = { (char *) "none", NULL };
+                networks = strv_copy(none);
+        } else if (nsmode && *nsmode && !streq(nsmode, "bridge") && !streq(nsmode, "private")) {
+                image_done(&img);
+                return api_error(c, 500, "not supported", "network mode \"%s\" is not supported by nsprov", nsmode);
+        } else {
+                json_t *nets = jget(b, "Networks");
+                const char *key;
+                json_t *val;
+                if (json_is_object(nets))
+                        json_object_foreach(nets, key, val) (void) strv_push(&networks, key);
+                size_t i;
+                json_array_foreach(jget(b, "cni_networks"), i, val) if (json_is_string(val))(void) strv_push(&networks, json_string_value(val));
+        }
+        spec.networks = networks;
+
+        char id[CTR_ID_LEN + 1];
+        RtError e = {};
+        k = ctr_create(&c->srv->store, &spec, id, &e);
+        image_done(&img);
+        if (k == -EEXIST)
+                return api_error(c, r->libpod ? 500 : 409, "that name is already in use", "%s: that name is already in use", e.msg);
+        if (k < 0)
+                return rt_error(c, &e, 500, NULL);
+        return api_reply_json(c, 201, json_pack("{s:s, s:[]}", "Id", id, "Warnings"));
+bad:
+        image_done(&img);
+        return api_error(c, 400, "bad request", "create: a field has the wrong type");
+}
+
+static int h_container_json(ApiConn *c, ApiRequest *r) {
+        _cleanup_(ctr_done) Container k = {};
+        int reply;
+        if (load_container(c, r->segs[1], &k, &reply) < 0)
+                return reply;
+        json_t *j = ctr_inspect_json(&c->srv->store, &k, major_version(r) >= 5 ? INSPECT_V5 : INSPECT_V4);
+        if (!r->libpod) {
+                /* compat (Docker) names carry a slash */
+                char name[CTR_NAME_MAX + 2];
+                (void) snprintf(name, sizeof name, "/%s", k.config.name);
+                json_object_set_new(j, "Name", json_string(name));
+        }
+        return api_reply_json(c, 200, j);
+}
+
+static int h_container_exists(ApiConn *c, ApiRequest *r) {
+        char id[CTR_ID_LEN + 1];
+        if (ctr_lookup(&c->srv->store, r->segs[1], id, NULL) < 0)
+                return api_error(c, 404, "no such container", "no such container");
+        return api_reply(c, 204, NULL, NULL, 0);
+}
+
+#define ZERO_TIME_UNIX (-62135596800LL)
+
+static json_t *ps_entry(const CtrStore *s, const Container *k) {
+        char created[40];
+        json_t *nets = json_array();
+        NetAttachment *as = NULL;
+        size_t na = 0;
+        if (net_attachments_load(s, k->config.id, &as, &na, NULL) == 0)
+                for (size_t i = 0; i < na; i++) {
+                        bool dup = false;
+                        for (size_t j = 0; j < i; j++)
+                                dup |= streq(as[j].network, as[i].network);
+                        if (!dup)
+                                json_array_append_new(nets, json_string(as[i].network));
+                }
+        free(as);
+        bool running = k->state.status == CTR_RUNNING, exited = k->state.status == CTR_EXITED;
+        json_int_t started = k->state.started_ns ? (json_int_t) (k->state.started_ns / 1000000000ull) : ZERO_TIME_UNIX;
+        json_int_t ended = exited && k->state.finished_ns ? (json_int_t) (k->state.finished_ns / 1000000000ull)
+                                                          : ZERO_TIME_UNIX;
+        char iid[65];
+        net_cni_id(k->config.image, iid);
+        return json_pack("{s:b, s:o, s:s, s:s, s:b, s:I, s:i, s:s, s:s, s:s, s:b, s:o, s:[], s:[s], s:{}, s:o,"
+                         " s:i, s:s, s:s, s:n, s:n, s:I, s:s, s:s}",
+                         "AutoRemove", k->config.rm, "Command", strv_to_json(k->config.argv), "Created",
+                         format_rfc3339(k->config.created_ns, created), "CreatedAt", "", "Exited", exited,
+                         "ExitedAt", ended, "ExitCode", k->state.exit_code, "Id", k->config.id, "Image",
+                         k->config.image, "ImageID", iid, "IsInfra", 0, "Labels", ctr_labels_json(k->config.labels),
+                         "Mounts", "Names", k->config.name, "Namespaces", "Networks", nets, "Pid",
+                         running ? (int) k->state.init.pid : 0, "Pod", "", "PodName", "", "Ports", "Size",
+                         "StartedAt", started, "State", ctr_status_to_string(k->state.status), "Status", "");
+}
+
+/* filters: {"name":["x"]} (libpod) or {"name":{"x":true}} (docker): any value matches */
+static bool filter_match(json_t *filters, const char *key, const char *value, bool prefix) {
+        json_t *f = json_object_get(filters, key);
+        if (!f)
+                return true;
+        size_t i;
+        json_t *v;
+        const char *k;
+        bool any = false;
+        if (json_is_array(f))
+                json_array_foreach(f, i, v) {
+                        const char *s = json_string_value(v);
+                        any |= s && (prefix ? strncmp(value, s, strlen(s)) == 0 : strstr(value, s) != NULL);
+                }
+        else if (json_is_object(f))
+                json_object_foreach(f, k, v) any |= prefix ? strncmp(value, k, strlen(k)) == 0 : strstr(value, k) != NULL;
+        return any;
+}
+
+static bool label_match(json_t *filters, char *const *labels) {
+        json_t *f = json_object_get(filters, "label");
+        if (!f)
+                return true;
+        size_t i;
+        json_t *v;
+        json_array_foreach(f, i, v) {
+                const char *want = json_string_value(v);
+                if (!want)
+                        continue;
+                bool found = false;
+                for (char *const *l = labels; l && *l; l++)
+                        found |= streq(*l, want) || (!strchr(want, '=') && startswith(*l, want) && (*l)[strlen(want)] == '=');
+                if (!found)
+                        return false;
+        }
+        return true;
+}
+
+static int h_containers_list(ApiConn *c, ApiRequest *r) {
+        bool all = query_bool(r, "all", false);
+        _cleanup_free_ char *ftext = http_query_get(r->http.query, "filters", 0);
+        json_auto_t *filters = ftext && *ftext ? json_loads(ftext, 0, NULL) : json_object();
+        if (!json_is_object(filters))
+                return api_error(c, 400, "bad request", "failed to parse query parameter 'filters': \"%s\"", ftext);
+        Container *cs = NULL;
+        size_t n = 0;
+        RtError e = {};
+        if (ctr_list(&c->srv->store, &cs, &n, &e) < 0)
+                return rt_error(c, &e, 500, NULL);
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++) {
+                const Container *k = &cs[i];
+                bool status_filtered = json_object_get(filters, "status") != NULL;
+                if (!all && !status_filtered && k->state.status != CTR_RUNNING)
+                        continue;
+                if (!filter_match(filters, "name", k->config.name, false) ||
+                    !filter_match(filters, "id", k->config.id, true) ||
+                    !filter_match(filters, "status", ctr_status_to_string(k->state.status), true) ||
+                    !label_match(filters, k->config.labels))
+                        continue;
+                json_array_append_new(arr, ps_entry(&c->srv->store, k));
+        }
+        ctr_list_free(cs, n);
+        return api_reply_json(c, 200, arr);
+}
+
+static int h_container_start(ApiConn *c, ApiRequest *r) {
+        _cleanup_(ctr_done) Container k = {};
+        int reply;
+        if (load_container(c, r->segs[1], &k, &reply) < 0)
+                return reply;
+        if (k.state.status == CTR_RUNNING)
+                return api_reply(c, 304, NULL, NULL, 0);
+        RtError e = {};
+        /* synchronous (4.5): the netns is wired and the address taken when this returns */
+        if (ctr_start(&c->srv->store, k.config.id, NULL, NULL, &e) < 0)
+                return rt_error(c, &e, 500, NULL);
+        return api_reply(c, 204, NULL, NULL, 0);
+}
+
+static int h_container_stop(ApiConn *c, ApiRequest *r) {
+        _cleanup_(ctr_done) Container k = {};
+        int reply;
+        if (load_container(c, r->segs[1], &k, &reply) < 0)
+                return reply;
+        if (k.state.status != CTR_RUNNING)
+                return api_reply(c, 304, NULL, NULL, 0);
+        _cleanup_free_ char *t = http_query_get(r->http.query, r->libpod ? "timeout" : "t", 0);
+        int timeout = t && *t ? atoi(t) : -1;
+        RtError e = {};
+        if (ctr_stop(&c->srv->store, k.config.id, timeout, &e) < 0)
+                return rt_error(c, &e, 500, NULL);
+        return api_reply(c, 204, NULL, NULL, 0);
+}
+
+static int h_container_kill(ApiConn *c, ApiRequest *r) {
+        _cleanup_(ctr_done) Container k = {};
+        int reply;
+        if (load_container(c, r->segs[1], &k, &reply) < 0)
+                return reply;
+        _cleanup_free_ char *sig = http_query_get(r->http.query, "signal", 0);
+        int s = sig && *sig ? signal_from_string(sig) : SIGKILL;
+        if (s < 0)
+                return api_error(c, 400, "bad request", "failed to parse query parameter 'signal': \"%s\"", sig);
+        if (k.state.status != CTR_RUNNING)
+                return api_error(c, 409, "container state improper", "can only kill running containers. %s is in state %s: container state improper",
+                                 k.config.id, ctr_status_to_string(k.state.status));
+        RtError e = {};
+        if (ctr_kill(&c->srv->store, k.config.id, s, &e) < 0)
+                return rt_error(c, &e, 500, NULL);
+        return api_reply(c, 204, NULL, NULL, 0);
+}
+
+static int h_container_restart(ApiConn *c, ApiRequest *r) {
+        _cleanup_(ctr_done) Container k = {};
+        int reply;
+        if (load_container(c, r->segs[1], &k, &reply) < 0)
+                return reply;
+        _cleanup_free_ char *t = http_query_get(r->http.query, r->libpod ? "timeout" : "t", 0);
+        RtError e = {};
+        if ((k.state.status == CTR_RUNNING && ctr_stop(&c->srv->store, k.config.id, t && *t ? atoi(t) : -1, &e) < 0) ||
+            ctr_start(&c->srv->store, k.config.id, NULL, NULL, &e) < 0)
+                return rt_error(c, &e, 500, NULL);
+        return api_reply(c, 204, NULL, NULL, 0);
+}
+
+static int h_container_delete(ApiConn *c, ApiRequest *r) {
+        _cleanup_(ctr_done) Container k = {};
+        int reply;
+        if (load_container(c, r->segs[1], &k, &reply) < 0)
+                return query_bool(r, "ignore", false) ? api_reply_json(c, 200, json_array()) : reply;
+        bool force = query_bool(r, "force", false);
+        if (k.state.status == CTR_RUNNING && !force)
+                return api_error(c, 500, "container state improper",
+                                 "cannot remove container %s as it is running - running or paused containers cannot be "
+                                 "removed without force: container state improper",
+                                 k.config.id);
+        RtError e = {};
+        if (ctr_remove(&c->srv->store, k.config.id, force, &e) < 0 && e.code != -ENOENT)
+                return rt_error(c, &e, 500, NULL);
+        if (!r->libpod)
+                return api_reply(c, 204, NULL, NULL, 0);
+        return api_reply_json(c, 200, json_pack("[{s:s, s:s}]", "Id", k.config.id, "RawInput", r->segs[1]));
+}
+
+/* wait (4.6): held open, polled at the interval, given up when the client goes. */
+static int h_container_wait(ApiConn *c, ApiRequest *r) {
+        _cleanup_(ctr_done) Container k = {};
+        int reply;
+        if (load_container(c, r->segs[1], &k, &reply) < 0)
+                return reply;
+        bool want[_CTR_STATUS_MAX] = {};
+        bool any = false;
+        for (unsigned i = 0;; i++) {
+                _cleanup_free_ char *cond = http_query_get(r->http.query, "condition", i);
+                if (!cond)
+                        break;
+                any = true;
+                if (streq(cond, "running"))
+                        want[CTR_RUNNING] = true;
+                else if (streq(cond, "created") || streq(cond, "configured"))
+                        want[CTR_CREATED] = true;
+                else if (streq(cond, "stopped") || streq(cond, "exited") || streq(cond, "not-running"))
+                        want[CTR_EXITED] = true;
+                else if (!streq(cond, "paused") && !streq(cond, "removing") && !streq(cond, "stopping") &&
+                         !streq(cond, "next-exit") && !streq(cond, "healthy") && !streq(cond, "unhealthy"))
+                        return api_error(c, 400, "bad request", "invalid condition \"%s\"", cond);
+        }
+        if (!any)
+                want[CTR_EXITED] = true;
+        _cleanup_free_ char *interval = http_query_get(r->http.query, "interval", 0);
+        int step_ms = 100;
+        if (interval && strstr(interval, "ms"))
+                step_ms = atoi(interval) > 0 && atoi(interval) < step_ms ? atoi(interval) : step_ms;
+        char id[CTR_ID_LEN + 1];
+        memcpy(id, k.config.id, sizeof id);
+        for (;;) {
+                _cleanup_(ctr_done) Container now = {};
+                if (ctr_load(&c->srv->store, id, &now, NULL) < 0)
+                        return no_such_container(c, r->segs[1]);
+                ctr_reconcile(&c->srv->store, &now);
+                if (want[now.state.status]) {
+                        char body[32];
+                        (void) snprintf(body, sizeof body, "%d\n", now.state.status == CTR_EXITED ? now.state.exit_code : -1);
+                        return api_reply_text(c, 200, body);
+                }
+                /* a client that went away ends the wait */
+                struct pollfd pfd = { c->fd, POLLRDHUP, 0 };
+                if (poll(&pfd, 1, step_ms) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+                        return -ECONNRESET;
+        }
+}
+
+/* ---- exec sessions (4.9 – 4.13, 5) ---- */
+
+enum { EXEC_KEEP_MS = 5 * 60 * 1000, EXEC_HOLD_MS = 80 };
+
+struct ExecSession {
+        char id[65];
+        char ctr_id[CTR_ID_LEN + 1];
+        char **argv;
+        char **env;
+        char *workdir;
+        char *user;
+        char detach_keys[32];
+        bool tty, attach_stdin, attach_stdout, attach_stderr, privileged;
+        bool running, started;
+        int exit_code;
+        pid_t pid;
+        uint64_t finished_ms;
+        ExecSession *next;
+};
+
+static void session_free(ExecSession *s) {
+        strv_free(s->argv);
+        strv_free(s->env);
+        free(s->workdir);
+        free(s->user);
+        free(s);
+}
+
+void api_sessions_free(ApiServer *srv) {
+        for (ExecSession *s = srv->sessions, *n; s; s = n) {
+                n = s->next;
+                session_free(s);
+        }
+        srv->sessions = NULL;
+}
+
+/* Under srv->lock. Finished sessions are kept a while for their ExitCode (spec 2). */
+static void sessions_expire(ApiServer *srv) {
+        uint64_t now = now_monotonic_ms();
+        for (ExecSession **p = &srv->sessions; *p;) {
+                ExecSession *s = *p;
+                if (s->finished_ms && now - s->finished_ms > EXEC_KEEP_MS) {
+                        *p = s->next;
+                        session_free(s);
+                } else
+                        p = &s->next;
+        }
+}
+
+static ExecSession *session_find(ApiServer *srv, const char *id) {
+        for (ExecSession *s = srv->sessions; s; s = s->next)
+                if (streq(s->id, id))
+                        return s;
+        return NULL;
+}
+
+static int h_exec_create(ApiConn *c, ApiRequest *r) {
+        _cleanup_(ctr_done) Container k = {};
+        int reply;
+        if (load_container(c, r->segs[1], &k, &reply) < 0)
+                return reply;
+        json_auto_t *b = NULL;
+        int e = body_json(c, r, &b);
+        if (e < 0)
+                return c->keep_alive ? 0 : e;
+        if (k.state.status != CTR_RUNNING)
+                return api_error(c, 500, "container state improper",
+                                 "can only create exec sessions on running containers: container state improper");
+        ExecSession *s = calloc(1, sizeof *s);
+        if (!s)
+                return api_error(c, 500, "out of memory", "out of memory");
+        json_t *v = jget(b, "Cmd");
+        if (!v || strv_from_json(v, CTR_MAX_ARGS, &s->argv) < 0 || !s->argv[0]) {
+                session_free(s);
+                return api_error(c, 400, "bad request", "exec: Cmd must be a non-empty list of strings");
+        }
+        if ((v = jget(b, "Env")) && strv_from_json(v, CTR_MAX_ENV, &s->env) < 0) {
+                session_free(s);
+                return api_error(c, 400, "bad request", "exec: Env must be a list of strings");
+        }
+        for (char **kv = s->env; kv && *kv; kv++)
+                if (!strchr(*kv, '=') || **kv == '=') {
+                        session_free(s);
+                        return api_error(c, 400, "bad request", "exec: env '%s' is not KEY=VALUE", *kv);
+                }
+        const char *wd = jstr(b, "WorkingDir");
+        if (wd && *wd)
+                s->workdir = strdup(wd);
+        const char *user = jstr(b, "User");
+        if (user && *user)
+                s->user = strdup(user);
+        s->tty = jbool(b, "Tty");
+        s->attach_stdin = jbool(b, "AttachStdin");
+        s->attach_stdout = jbool(b, "AttachStdout");
+        s->attach_stderr = jbool(b, "AttachStderr");
+        s->privileged = jbool(b, "Privileged");
+        const char *dk = jstr(b, "DetachKeys");
+        (void) snprintf(s->detach_keys, sizeof s->detach_keys, "%s", dk && *dk ? dk : "ctrl-p,ctrl-q");
+        memcpy(s->ctr_id, k.config.id, sizeof s->ctr_id);
+        hex_id(s->id);
+        char id[65];
+        memcpy(id, s->id, sizeof id);
+        pthread_mutex_lock(&c->srv->lock);
+        sessions_expire(c->srv);
+        s->next = c->srv->sessions;
+        c->srv->sessions = s;
+        pthread_mutex_unlock(&c->srv->lock);
+        return api_reply_json(c, 201, json_pack("{s:s}", "Id", id));
+}
+
+static int h_exec_json(ApiConn *c, ApiRequest *r) {
+        pthread_mutex_lock(&c->srv->lock);
+        ExecSession *s = session_find(c->srv, r->segs[1]);
+        json_t *j = NULL;
+        if (s) {
+                json_t *args = json_array();
+                for (size_t i = 1; s->argv[i]; i++)
+                        json_array_append_new(args, json_string(s->argv[i]));
+                j = json_pack("{s:b, s:s, s:s, s:i, s:s, s:b, s:b, s:b, s:b, s:i, s:{s:o, s:s, s:b, s:b, s:s}}",
+                              "CanRemove", s->started && !s->running, "ContainerID", s->ctr_id, "DetachKeys",
+                              s->detach_keys, "ExitCode", s->exit_code, "ID", s->id, "OpenStderr", s->attach_stderr,
+                              "OpenStdin", s->attach_stdin, "OpenStdout", s->attach_stdout, "Running", s->running, "Pid",
+                              s->running ? (int) s->pid : 0, "ProcessConfig", "arguments", args, "entrypoint",
+                              s->argv[0], "privileged", s->privileged, "tty", s->tty, "user", s->user ?: "");
+        }
+        pthread_mutex_unlock(&c->srv->lock);
+        if (!j)
+                return api_error(c, 404, "no such exec session", "%s: no such exec session", r->segs[1]);
+        return api_reply_json(c, 200, j);
+}
+
+static int h_exec_resize(ApiConn *c, ApiRequest *r) {
+        pthread_mutex_lock(&c->srv->lock);
+        bool found = session_find(c->srv, r->segs[1]) != NULL;
+        pthread_mutex_unlock(&c->srv->lock);
+        if (!found)
+                return api_error(c, 404, "no such exec session", "%s: no such exec session", r->segs[1]);
+        /* the window size of a finished or pipe-backed session: nothing to resize (4.12) */
+        return api_reply(c, 201, NULL, NULL, 0);
+}
+
+static int h_exec_remove(ApiConn *c, ApiRequest *r) {
+        pthread_mutex_lock(&c->srv->lock);
+        ExecSession **p = &c->srv->sessions;
+        while (*p && !streq((*p)->id, r->segs[1]))
+                p = &(*p)->next;
+        ExecSession *s = *p;
+        bool busy = s && s->running;
+        if (s && !busy) {
+                *p = s->next;
+                session_free(s);
+        }
+        pthread_mutex_unlock(&c->srv->lock);
+        if (!s)
+                return api_error(c, 404, "no such exec session", "%s: no such exec session", r->segs[1]);
+        if (busy)
+                return api_error(c, 409, "exec session is running", "cannot remove exec session %s: it is running", r->segs[1]);
+        return api_reply(c, 200, "text/plain; charset=us-ascii", "", 0);
+}
+
+/* The session's command as `nsprov exec` runs it: the CLI's exec, in a process of its
+ * own, so the server never forks while its other threads hold locks. */
+static char **exec_argv(const ApiServer *srv, const ExecSession *s, bool with_stdin) {
+        char **a = NULL;
+        const char *fixed[] = { srv->self_exe, "--root", srv->store.root, "--runroot", srv->store.runroot, "exec" };
+        for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
+                if (strv_push(&a, fixed[i]) < 0)
+                        goto oom;
+        if ((with_stdin && strv_push(&a, "-i") < 0) || (s->tty && strv_push(&a, "-t") < 0) ||
+            (s->privileged && strv_push(&a, "--privileged") < 0))
+                goto oom;
+        if (s->workdir && (strv_push(&a, "-w") < 0 || strv_push(&a, s->workdir) < 0))
+                goto oom;
+        for (char **e = s->env; e && *e; e++)
+                if (strv_push(&a, "-e") < 0 || strv_push(&a, *e) < 0)
+                        goto oom;
+        if (strv_push(&a, s->ctr_id) < 0)
+                goto oom;
+        for (char **x = s->argv; *x; x++)
+                if (strv_push(&a, *x) < 0)
+                        goto oom;
+        return a;
+oom:
+        strv_free(a);
+        return NULL;
+}
+
+static int spawn_session(const ApiServer *srv, const ExecSession *s, int in_fd, int out_fd, int err_fd, pid_t *ret) {
+        _cleanup_(strv_freep) char **argv = exec_argv(srv, s, in_fd >= 0);
+        if (!argv)
+                return -ENOMEM;
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t at;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawnattr_init(&at);
+        if (in_fd >= 0)
+                posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+        else
+                posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        if (out_fd >= 0)
+                posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+        else
+                posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        if (err_fd >= 0)
+                posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+        else
+                posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+        sigset_t none, all;
+        sigemptyset(&none);
+        sigfillset(&all);
+        posix_spawnattr_setsigmask(&at, &none);
+        posix_spawnattr_setsigdefault(&at, &all);
+        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        int r = posix_spawn(ret, srv->self_exe, &fa, &at, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&at);
+        return -r;
+}
+
+static void session_finished(ApiServer *srv, const char *id, int status) {
+        pthread_mutex_lock(&srv->lock);
+        ExecSession *s = session_find(srv, id);
+        if (s) {
+                s->running = false;
+                s->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+                s->finished_ms = now_monotonic_ms();
+        }
+        pthread_mutex_unlock(&srv->lock);
+}
+
+typedef struct DetachedExec {
+        ApiServer *srv;
+        pid_t pid;
+        char id[65];
+} DetachedExec;
+
+static void *reap_detached(void *p) {
+        DetachedExec d = *(DetachedExec *) p;
+        free(p);
+        int st = 0;
+        while (waitpid(d.pid, &st, 0) < 0 && errno == EINTR)
+                ;
+        session_finished(d.srv, d.id, st);
+        return NULL;
+}
+
+/* One frame of the multiplexed stream (5.2): 8-byte header, then the bytes. */
+static int write_frame(int fd, uint8_t stream, const char *data, size_t len) {
+        uint8_t h[8] = { stream, 0, 0, 0, (uint8_t) (len >> 24), (uint8_t) (len >> 16), (uint8_t) (len >> 8), (uint8_t) len };
+        int r = api_write_all(fd, h, sizeof h);
+        return r < 0 ? r : api_write_all(fd, data, len);
+}
+
+static int h_exec_start(ApiConn *c, ApiRequest *r) {
+        json_auto_t *b = NULL;
+        int e = body_json(c, r, &b);
+        if (e < 0)
+                return c->keep_alive ? 0 : e;
+        ApiServer *srv = c->srv;
+        pthread_mutex_lock(&srv->lock);
+        ExecSession *found = session_find(srv, r->segs[1]);
+        ExecSession s = {};
+        bool busy = found && found->started;
+        if (found && !busy) {
+                found->started = found->running = true;
+                s = *found; /* the strings stay owned by the list; the session is not removed while running */
+        }
+        pthread_mutex_unlock(&srv->lock);
+        if (!found)
+                return api_error(c, 404, "no such exec session", "%s: no such exec session", r->segs[1]);
+        if (busy)
+                return api_error(c, 409, "exec session state improper", "exec session %s has already been started", r->segs[1]);
+        _cleanup_(ctr_done) Container k = {};
+        int reply;
+        if (ctr_load(&srv->store, s.ctr_id, &k, NULL) < 0 || (ctr_reconcile(&srv->store, &k), k.state.status != CTR_RUNNING)) {
+                session_finished(srv, s.id, 126 << 8);
+                return api_error(c, 409, "container state improper", "cannot exec in a container that is not running; container %s is %s",
+                                 s.ctr_id, k.config.id[0] ? ctr_status_to_string(k.state.status) : "gone");
+        }
+        (void) reply;
+
+        if (jbool(b, "Detach")) {
+                pid_t pid;
+                if ((e = spawn_session(srv, &s, -1, -1, -1, &pid)) < 0) {
+                        session_finished(srv, s.id, 125 << 8);
+                        return api_error(c, 500, "exec failed", "start exec session: %s", strerror(-e));
+                }
+                pthread_mutex_lock(&srv->lock);
+                if ((found = session_find(srv, s.id)))
+                        found->pid = pid;
+                pthread_mutex_unlock(&srv->lock);
+                DetachedExec *d = malloc(sizeof *d);
+                pthread_t t;
+                pthread_attr_t at;
+                pthread_attr_init(&at);
+                pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+                if (d) {
+                        *d = (DetachedExec) { srv, pid };
+                        memcpy(d->id, s.id, sizeof d->id);
+                }
+                if (!d || pthread_create(&t, &at, reap_detached, d) != 0) {
+                        free(d);
+                        int st = 0;
+                        (void) waitpid(pid, &st, 0);
+                        session_finished(srv, s.id, st);
+                }
+                pthread_attr_destroy(&at);
+                return api_reply_text(c, 200, "\n");
+        }
+
+        /* the hijacked stream (5) */
+        int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+        if ((s.attach_stdin && pipe2(in, O_CLOEXEC) < 0) || pipe2(out, O_CLOEXEC) < 0 || (!s.tty && pipe2(err, O_CLOEXEC) < 0)) {
+                for (int i = 0; i < 2; i++)
+                        (void) (safe_close(in[i]) + safe_close(out[i]) + safe_close(err[i]));
+                session_finished(srv, s.id, 125 << 8);
+                return api_error(c, 500, "exec failed", "pipe: %s", strerror(errno));
+        }
+        pid_t pid;
+        e = spawn_session(srv, &s, in[0], out[1], s.tty ? out[1] : err[1], &pid);
+        (void) (safe_close(in[0]) + safe_close(out[1]) + safe_close(err[1]));
+        int stdin_w = in[1], out_r = out[0], err_r = err[0];
+        if (e < 0) {
+                (void) (safe_close(stdin_w) + safe_close(out_r) + safe_close(err_r));
+                session_finished(srv, s.id, 125 << 8);
+                return api_error(c, 500, "exec failed", "start exec session: %s", strerror(-e));
+        }
+        pthread_mutex_lock(&srv->lock);
+        if ((found = session_find(srv, s.id)))
+                found->pid = pid;
+        pthread_mutex_unlock(&srv->lock);
+
+        bool upgrade = r->http.upgrade[0];
+        const char *ctype = s.tty || (r->libpod ? major_version(r) < 4 || (major_version(r) == 4 && atoi(strchr(r->version, '.') ? strchr(r->version, '.') + 1 : "0") < 7)
+                                                : true)
+                                    ? "application/vnd.docker.raw-stream"
+                                    : "application/vnd.docker.multiplexed-stream";
+        char head[512];
+        int n = upgrade ? snprintf(head, sizeof head,
+                                   "HTTP/1.1 101 UPGRADED\r\nContent-Type: %s\r\nConnection: Upgrade\r\nUpgrade: %s\r\n\r\n",
+                                   ctype, r->http.upgrade)
+                        : snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n\r\n", ctype);
+        bool client_ok = api_write_all(c->fd, head, (size_t) n) == 0;
+        /* 5.3: Podman 4 clients lose output sent with the 200 header: hold it a moment,
+         * or until the client's first stdin byte or half-close */
+        uint64_t hold_until = upgrade ? 0 : now_monotonic_ms() + EXEC_HOLD_MS;
+
+        /* bytes the client sent after the request, already read: stdin */
+        size_t pending_in = c->len;
+        bool client_read_open = client_ok;
+        char buf[65536];
+        while (out_r >= 0 || err_r >= 0) {
+                struct pollfd p[4];
+                int np = 0, i_client = -1, i_out = -1, i_err = -1;
+                uint64_t now = now_monotonic_ms();
+                bool holding = hold_until && now < hold_until;
+                if (client_read_open)
+                        p[i_client = np++] = (struct pollfd) { c->fd, POLLIN | POLLRDHUP, 0 };
+                if (!holding) {
+                        if (out_r >= 0)
+                                p[i_out = np++] = (struct pollfd) { out_r, POLLIN, 0 };
+                        if (err_r >= 0)
+                                p[i_err = np++] = (struct pollfd) { err_r, POLLIN, 0 };
+                }
+                if (pending_in) {
+                        if (stdin_w >= 0)
+                                (void) api_write_all(stdin_w, c->buf, pending_in);
+                        c->len = 0;
+                        pending_in = 0;
+                        hold_until = 0;
+                        continue;
+                }
+                int polled = poll(p, (nfds_t) np, holding ? (int) (hold_until - now) : -1);
+                if (polled < 0 && errno != EINTR)
+                        break;
+                if (i_client >= 0 && p[i_client].revents) {
+                        ssize_t got = recv(c->fd, buf, sizeof buf, 0);
+                        if (got > 0) {
+                                if (stdin_w >= 0 && s.attach_stdin)
+                                        (void) api_write_all(stdin_w, buf, (size_t) got);
+                        } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+                                /* a half-close is stdin's EOF, not a disconnect: output goes on */
+                                client_read_open = false;
+                                stdin_w = safe_close(stdin_w);
+                        }
+                        hold_until = 0;
+                }
+                int *fds[2] = { &out_r, &err_r };
+                int idx[2] = { i_out, i_err };
+                for (int st = 0; st < 2; st++) {
+                        if (idx[st] < 0 || !p[idx[st]].revents)
+                                continue;
+                        ssize_t got = read(*fds[st], buf, sizeof buf);
+                        if (got <= 0) {
+                                if (got == 0 || (errno != EINTR && errno != EAGAIN))
+                                        *fds[st] = safe_close(*fds[st]);
+                                continue;
+                        }
+                        bool wanted = st == 0 ? s.attach_stdout : s.attach_stderr;
+                        if (!client_ok || !wanted)
+                                continue;
+                        int w = s.tty ? api_write_all(c->fd, buf, (size_t) got)
+                                      : write_frame(c->fd, (uint8_t) (st + 1), buf, (size_t) got);
+                        if (w < 0)
+                                client_ok = false; /* gone: the command still runs to its end */
+                }
+        }
+        stdin_w = safe_close(stdin_w);
+        int st = 0;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+                ;
+        /* the exit code is recorded before the stream closes (5.2) */
+        session_finished(srv, s.id, st);
+        if (client_ok)
+                (void) shutdown(c->fd, SHUT_WR);
+        return -ECONNRESET; /* the connection was the stream's */
+}
+
+/* ---- networks (4.14 – 4.20) ---- */
+
+/* A CNI network as Podman's CNI backend shows one (4.15). */
+static json_t *cni_network_json(const CtrStore *s, const char *name) {
+        CniConfig cfg;
+        _cleanup_(strv_freep) char **path = NULL;
+        if (net_cni_config(s, &cfg, &path) < 0)
+                return NULL;
+        CniList l = {};
+        if (cni_find(&cfg, name, &l, NULL, NULL, NULL) < 0)
+                return NULL;
+        json_auto_t *p0 = json_loadb(l.plugins[0].raw, l.plugins[0].raw_len, JSON_DECODE_INT_AS_REAL, NULL);
+        json_t *ipam = json_object_get(p0, "ipam");
+        bool ipam_none = !ipam || (json_is_object(ipam) && json_object_size(ipam) == 0);
+        const char *bridge = json_string_value(json_object_get(p0, "bridge"));
+        struct stat st;
+        char created[40], id[65];
+        (void) stat(l.file, &st);
+        net_cni_id(name, id);
+        json_t *subnets = json_array();
+        const char *subnet = json_string_value(json_object_get(ipam, "subnet"));
+        if (subnet)
+                json_array_append_new(subnets, json_pack("{s:s}", "subnet", subnet));
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:{s:s}, s:o, s:o}", "name", l.name, "id", id,
+                              "driver", l.plugins[0].type, "network_interface", bridge ?: "", "created",
+                              format_rfc3339((uint64_t) st.st_mtim.tv_sec * 1000000000ull + (uint64_t) st.st_mtim.tv_nsec, created),
+                              "ipv6_enabled", 0, "internal", !json_is_true(json_object_get(p0, "isGateway")),
+                              "dns_enabled", 0, "ipam_options", "driver", ipam_none ? "none" : "host-local", "subnets",
+                              subnets, "containers", net_containers_json(s, name));
+        cni_list_done(&l);
+        return j;
+}
+
+static bool network_exists(const CtrStore *s, const char *name, bool *cni) {
+        Network n = {};
+        bool native = net_load(s, name, &n, NULL) == 0;
+        net_done(&n);
+        *cni = !native && net_cni_exists(s, name, NULL) == 0;
+        return native || *cni;
+}
+
+static int h_network_json(ApiConn *c, ApiRequest *r) {
+        Network n = {};
+        if (net_load(&c->srv->store, r->segs[1], &n, NULL) == 0) {
+                json_t *j = net_inspect_json(&c->srv->store, &n);
+                net_done(&n);
+                return api_reply_json(c, 200, j);
+        }
+        json_t *j = cni_network_json(&c->srv->store, r->segs[1]);
+        if (!j)
+                return api_error(c, 404, "network not found", "network not found");
+        return api_reply_json(c, 200, j);
+}
+
+static int h_network_exists(ApiConn *c, ApiRequest *r) {
+        bool cni;
+        if (!network_exists(&c->srv->store, r->segs[1], &cni))
+                return api_error(c, 404, "network not found", "network not found");
+        return api_reply(c, 204, NULL, NULL, 0);
+}
+
+static int h_networks_list(ApiConn *c, ApiRequest *r) {
+        _cleanup_free_ char *ftext = http_query_get(r->http.query, "filters", 0);
+        json_auto_t *filters = ftext && *ftext ? json_loads(ftext, 0, NULL) : json_object();
+        if (!json_is_object(filters))
+                return api_error(c, 400, "bad request", "failed to parse query parameter 'filters': \"%s\"", ftext);
+        Network *ns = NULL;
+        size_t n = 0;
+        RtError e = {};
+        if (net_list(&c->srv->store, &ns, &n, &e) < 0)
+                return rt_error(c, &e, 500, NULL);
+        json_t *arr = json_array();
+        /* the default network first, as Podman lists it */
+        for (int pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < n; i++) {
+                        bool def = streq(ns[i].name, c->srv->store.default_network);
+                        if ((pass == 0) != def)
+                                continue;
+                        if (!filter_match(filters, "name", ns[i].name, false) || !filter_match(filters, "id", ns[i].id, true))
+                                continue;
+                        json_array_append_new(arr, net_inspect_json(&c->srv->store, &ns[i]));
+                }
+        CniNetworkInfo *cn = NULL;
+        size_t ncn = 0;
+        if (net_cni_list(&c->srv->store, &cn, &ncn, NULL) == 0) {
+                for (size_t i = 0; i < ncn; i++) {
+                        bool shadowed = false;
+                        for (size_t k = 0; k < n; k++)
+                                shadowed |= streq(ns[k].name, cn[i].name);
+                        json_t *j = shadowed || !filter_match(filters, "name", cn[i].name, false)
+                                            ? NULL
+                                            : cni_network_json(&c->srv->store, cn[i].name);
+                        if (j)
+                                json_array_append_new(arr, j);
+                }
+                net_cni_list_free(cn, ncn);
+        }
+        net_list_free(ns, n);
+        return api_reply_json(c, 200, arr);
+}
+
+static int h_network_create(ApiConn *c, ApiRequest *r) {
+        json_auto_t *b = NULL;
+        int e = body_json(c, r, &b);
+        if (e < 0)
+                return c->keep_alive ? 0 : e;
+        const char *name = jstr(b, r->libpod ? "name" : "Name");
+        if (!name || !*name)
+                return api_error(c, 400, "bad request", "network create: no name given");
+        bool cni;
+        if (network_exists(&c->srv->store, name, &cni))
+                return api_error(c, 409, "network already exists", "network name %s already used: network already exists", name);
+        const char *driver = jstr(b, r->libpod ? "driver" : "Driver");
+        if (driver && *driver && !streq(driver, "bridge"))
+                return api_error(c, 500, "unsupported driver", "unsupported driver %s: only bridge networks are supported", driver);
+        const char *ipam = r->libpod ? jstr(jget(b, "ipam_options"), "driver") : jstr(jget(b, "IPAM"), "Driver");
+        if (ipam && *ipam && !streq(ipam, "host-local") && !streq(ipam, "none") && !streq(ipam, "default"))
+                return api_error(c, 500, "unsupported ipam driver", "unsupported ipam driver \"%s\"", ipam);
+        bool none = ipam && streq(ipam, "none");
+        const char *subs[NET_MAX_SUBNETS], *gws[NET_MAX_SUBNETS], *ranges[NET_MAX_SUBNETS];
+        size_t nsub = 0, i;
+        json_t *sn;
+        json_array_foreach(r->libpod ? jget(b, "subnets") : jget(jget(b, "IPAM"), "Config"), i, sn) {
+                if (nsub >= NET_MAX_SUBNETS)
+                        break;
+                const char *sub = jstr(sn, "subnet");
+                if (!sub)
+                        continue;
+                subs[nsub] = sub;
+                gws[nsub] = jstr(sn, "gateway");
+                ranges[nsub] = jstr(sn, "iprange") ?: jstr(sn, "ip_range");
+                if (gws[nsub] && !*gws[nsub])
+                        gws[nsub] = NULL;
+                nsub++;
+        }
+        /* host-local without subnets: the next free 10.89.N.0/24, as Podman picks */
+        char auto_subnet[32];
+        if (!none && nsub == 0) {
+                Network *all = NULL;
+                size_t na = 0;
+                (void) net_list(&c->srv->store, &all, &na, NULL);
+                for (unsigned k = 0; k < 256; k++) {
+                        (void) snprintf(auto_subnet, sizeof auto_subnet, "10.89.%u.0/24", k);
+                        bool used = false;
+                        for (size_t x = 0; x < na; x++)
+                                for (size_t y = 0; y < all[x].n_subnets; y++) {
+                                        char cb[NETNS_CIDR_STRLEN];
+                                        used |= streq(netns_cidr_format(&all[x].subnets[y].subnet, cb), auto_subnet);
+                                }
+                        if (!used)
+                                break;
+                }
+                net_list_free(all, na);
+                subs[0] = auto_subnet;
+                gws[0] = ranges[0] = NULL;
+                nsub = 1;
+        }
+        _cleanup_(strv_freep) char **labels = NULL;
+        json_t *lv = jget(b, r->libpod ? "labels" : "Labels");
+        if (lv && json_is_object(lv) && strv_from_map(lv, &labels) < 0)
+                return api_error(c, 400, "bad request", "network create: labels must map strings to strings");
+        const char *bridge = jstr(b, "network_interface");
+        NetCreate nc = { .name = name,
+                         .bridge = bridge && *bridge ? bridge : NULL,
+                         .subnets = nsub ? subs : NULL,
+                         .gateways = nsub ? gws : NULL,
+                         .ranges = nsub ? ranges : NULL,
+                         .n_subnets = nsub,
+                         .internal = jbool(b, r->libpod ? "internal" : "Internal"),
+                         .ipv6 = jbool(b, r->libpod ? "ipv6_enabled" : "EnableIPv6"),
+                         .labels = labels };
+        const char *mtu = jstr(jget(b, "options"), "mtu");
+        if (mtu)
+                nc.mtu = (uint32_t) atoi(mtu);
+        Network made = {};
+        RtError err = {};
+        if (net_create(&c->srv->store, &nc, &made, &err) < 0)
+                return rt_error(c, &err, err.code == -EEXIST ? 409 : 500, NULL);
+        json_t *j = net_inspect_json(&c->srv->store, &made);
+        json_object_del(j, "containers");
+        if (!json_array_size(json_object_get(j, "subnets")))
+                json_object_del(j, "subnets");
+        if (!r->libpod) {
+                json_t *compat = json_pack("{s:s, s:s}", "Id", made.id, "Warning", "");
+                json_decref(j);
+                j = compat;
+        }
+        net_done(&made);
+        return api_reply_json(c, r->libpod ? 200 : 201, j);
+}
+
+static int connect_or_disconnect(ApiConn *c, ApiRequest *r, bool connect) {
+        json_auto_t *b = NULL;
+        int e = body_json(c, r, &b);
+        if (e < 0)
+                return c->keep_alive ? 0 : e;
+        const char *net = r->segs[1], *ref = jstr(b, "container");
+        bool cni;
+        if (!network_exists(&c->srv->store, net, &cni))
+                return api_error(c, 404, "network not found", "unable to find network with name or ID %s: network not found", net);
+        _cleanup_(ctr_done) Container k = {};
+        int reply;
+        if (!ref)
+                return api_error(c, 400, "bad request", "no container given");
+        if (load_container(c, ref, &k, &reply) < 0)
+                return reply;
+        RtError err = {};
+        if (!connect) {
+                if (ctr_network_disconnect(&c->srv->store, k.config.id, net, NULL, &err) < 0)
+                        return rt_error(c, &err, 500, NULL);
+                return api_reply_text(c, 200, "OK\n");
+        }
+        const char *ifname = jstr(b, "interface_name");
+        if (!ifname || !*ifname) {
+                /* Podman: one interface per network and container (4.18) */
+                NetAttachment *as = NULL;
+                size_t na = 0;
+                bool already = false;
+                if (net_attachments_load(&c->srv->store, k.config.id, &as, &na, NULL) == 0)
+                        for (size_t i = 0; i < na; i++)
+                                already |= streq(as[i].network, net);
+                free(as);
+                if (already)
+                        return api_error(c, 500, "network is already connected",
+                                         "container %s is already connected to network \"%s\": network is already connected",
+                                         k.config.id, net);
+                ifname = NULL;
+        }
+        const char *mac = jstr(b, "static_mac");
+        json_t *ips = jget(b, "static_ips");
+        const char *ip = NULL, *ip6 = NULL;
+        size_t i;
+        json_t *v;
+        json_array_foreach(ips, i, v) {
+                const char *s = json_string_value(v);
+                if (s && strchr(s, ':'))
+                        ip6 = ip6 ?: s;
+                else if (s)
+                        ip = ip ?: s;
+        }
+        NetConnect nc = { .network = net, .ifname = ifname, .mac = mac && *mac ? mac : NULL, .ip = ip, .ip6 = ip6 };
+        if (ctr_network_connect(&c->srv->store, k.config.id, &nc, NULL, &err) < 0)
+                return rt_error(c, &err, 500, NULL);
+        return api_reply_text(c, 200, "OK\n");
+}
+
+static int h_network_connect(ApiConn *c, ApiRequest *r) {
+        return connect_or_disconnect(c, r, true);
+}
+
+static int h_network_disconnect(ApiConn *c, ApiRequest *r) {
+        return connect_or_disconnect(c, r, false);
+}
+
+static int h_network_delete(ApiConn *c, ApiRequest *r) {
+        const char *name = r->segs[1];
+        const CtrStore *s = &c->srv->store;
+        bool force = query_bool(r, "force", false), cni;
+        if (!network_exists(s, name, &cni))
+                return api_error(c, 404, "network not found", "unable to find network with name or ID %s: network not found", name);
+        if (streq(name, s->default_network))
+                return api_error(c, 500, "default network", "default network %s cannot be removed", name);
+        /* force (4.20): Podman removes every container still attached */
+        Container *cs = NULL;
+        size_t n = 0;
+        int users = 0;
+        if (ctr_list(s, &cs, &n, NULL) == 0) {
+                for (size_t i = 0; i < n; i++) {
+                        NetAttachment *as = NULL;
+                        size_t na = 0;
+                        bool on = false;
+                        if (net_attachments_load(s, cs[i].config.id, &as, &na, NULL) == 0)
+                                for (size_t k = 0; k < na; k++)
+                                        on |= streq(as[k].network, name);
+                        free(as);
+                        if (!on)
+                                continue;
+                        users++;
+                        if (force)
+                                (void) ctr_remove(s, cs[i].config.id, true, NULL);
+                }
+                ctr_list_free(cs, n);
+        }
+        if (users && !force)
+                return api_error(c, 500, "network is being used",
+                                 "\"%s\" has associated containers with it. Use -f to forcibly delete containers and pods: network is being used",
+                                 name);
+        RtError err = {};
+        if (cni) {
+                /* Podman's CNI backend deletes the conflist it was given (LNST wrote it) */
+                CniConfig cfg;
+                _cleanup_(strv_freep) char **path = NULL;
+                CniList l = {};
+                if (net_cni_config(s, &cfg, &path) == 0 && cni_find(&cfg, name, &l, NULL, NULL, NULL) == 0) {
+                        if (unlink(l.file) < 0 && errno != ENOENT)
+                                (void) rt_err_set(&err, -errno, "remove %s", l.file);
+                        cni_list_done(&l);
+                }
+                if (err.code)
+                        return rt_error(c, &err, 500, NULL);
+        } else if (net_remove(s, name, force, &err) < 0)
+                return rt_error(c, &err, err.code == -EBUSY ? 500 : 500, err.code == -EBUSY ? "network is being used" : NULL);
+        if (!r->libpod)
+                return api_reply(c, 204, NULL, NULL, 0);
+        return api_reply_json(c, 200, json_pack("[{s:s, s:n}]", "Name", name, "Err"));
+}
+
+/* ---- the router ---- */
+
+typedef struct Route {
+        const char *method; /* "GET" also answers HEAD */
+        const char *pattern; /* '*' matches one segment */
+        int (*handler)(ApiConn *c, ApiRequest *r);
+} Route;
+
+static const Route routes[] = {
+        { "GET", "_ping", h_ping },
+        { "GET", "info", h_info },
+        { "GET", "version", h_version },
+        { "GET", "images/json", h_images_list },
+        { "POST", "images/pull", h_image_pull },
+        { "POST", "images/create", h_image_pull },
+        { "GET", "images/*/exists", h_image_exists },
+        { "GET", "images/*/json", h_image_json },
+        { "POST", "containers/create", h_container_create },
+        { "GET", "containers/json", h_containers_list },
+        { "GET", "containers/*/json", h_container_json },
+        { "GET", "containers/*/exists", h_container_exists },
+        { "POST", "containers/*/start", h_container_start },
+        { "POST", "containers/*/stop", h_container_stop },
+        { "POST", "containers/*/kill", h_container_kill },
+        { "POST", "containers/*/restart", h_container_restart },
+        { "POST", "containers/*/wait", h_container_wait },
+        { "DELETE", "containers/*", h_container_delete },
+        { "POST", "containers/*/exec", h_exec_create },
+        { "GET", "exec/*/json", h_exec_json },
+        { "POST", "exec/*/start", h_exec_start },
+        { "POST", "exec/*/resize", h_exec_resize },
+        { "POST", "exec/*/remove", h_exec_remove },
+        { "POST", "networks/create", h_network_create },
+        { "GET", "networks/json", h_networks_list },
+        { "GET", "networks", h_networks_list },
+        { "GET", "networks/*/exists", h_network_exists },
+        { "GET", "networks/*/json", h_network_json },
+        { "GET", "networks/*", h_network_json },
+        { "POST", "networks/*/connect", h_network_connect },
+        { "POST", "networks/*/disconnect", h_network_disconnect },
+        { "DELETE", "networks/*", h_network_delete },
+        {},
+};
+
+static bool route_matches(const Route *rt, const ApiRequest *r) {
+        char pat[64];
+        (void) snprintf(pat, sizeof pat, "%s", rt->pattern);
+        size_t i = 0;
+        for (char *save = NULL, *p = strtok_r(pat, "/", &save); p; p = strtok_r(NULL, "/", &save), i++)
+                if (i >= r->n_segs || (!streq(p, "*") && !streq(p, r->segs[i])))
+                        return false;
+        return i == r->n_segs;
+}
+
+int api_handle(ApiConn *c, ApiRequest *r) {
+        bool path_known = false;
+        for (const Route *rt = routes; rt->method; rt++) {
+                /* containers/json and networks/json are not the object called "json" */
+                if (!route_matches(rt, r))
+                        continue;
+                path_known = true;
+                if (streq(rt->method, r->http.method) || (streq(rt->method, "GET") && streq(r->http.method, "HEAD")))
+                        return rt->handler(c, r);
+        }
+        if (path_known)
+                return api_error(c, 405, "method not allowed", "method %s not allowed on %s", r->http.method, r->http.path);
+        return api_error(c, 404, "not found", "no such endpoint: %s %s", r->http.method, r->http.path);
+}

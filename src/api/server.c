@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Connections: accept, peer credentials, requests read with every limit, replies. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "log.h"
+#include "proc.h"
+
+enum {
+        API_IDLE_CONNECTION_MS = 5 * 60 * 1000, /* a keep-alive connection with nothing to say */
+        API_REQUEST_MS = 60 * 1000,             /* a request started must arrive within this */
+        API_THREAD_STACK = 256 * 1024,
+};
+
+int api_write_all(int fd, const void *data, size_t len) {
+        const char *p = data;
+        bool socket = true;
+        while (len > 0) {
+                /* send() for sockets (no SIGPIPE); a pipe (an exec's stdin) takes write() */
+                ssize_t n = socket ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
+                if (n < 0 && errno == ENOTSOCK && socket) {
+                        socket = false;
+                        continue;
+                }
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN) {
+                                struct pollfd pfd = { fd, POLLOUT, 0 };
+                                if (poll(&pfd, 1, API_REQUEST_MS) <= 0)
+                                        return -ETIMEDOUT;
+                                continue;
+                        }
+                        return -errno;
+                }
+                p += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+int api_common_headers(char *buf, size_t size) {
+        return snprintf(buf, size,
+                        "Api-Version: " API_COMPAT_VERSION "\r\n"
+                        "Libpod-Api-Version: " API_LIBPOD_VERSION "\r\n"
+                        "Server: Libpod/" API_LIBPOD_VERSION " (linux)\r\n");
+}
+
+int api_reply(ApiConn *c, int status, const char *content_type, const void *body, size_t len) {
+        char head[1024];
+        int n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n", status, http_status_text(status));
+        n += api_common_headers(head + n, sizeof head - (size_t) n);
+        bool no_body = status == 204 || status == 304;
+        if (content_type && !no_body)
+                n += snprintf(head + n, sizeof head - (size_t) n, "Content-Type: %s\r\n", content_type);
+        if (!no_body)
+                n += snprintf(head + n, sizeof head - (size_t) n, "Content-Length: %zu\r\n", len);
+        if (!c->keep_alive)
+                n += snprintf(head + n, sizeof head - (size_t) n, "Connection: close\r\n");
+        n += snprintf(head + n, sizeof head - (size_t) n, "\r\n");
+        int r = api_write_all(c->fd, head, (size_t) n);
+        if (r == 0 && !no_body && len)
+                r = api_write_all(c->fd, body, len);
+        return r < 0 ? r : c->keep_alive ? 0 : -ECONNRESET;
+}
+
+int api_reply_json(ApiConn *c, int status, json_t *j) {
+        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        if (!text)
+                return api_error(c, 500, "out of memory", "out of memory");
+        size_t len = strlen(text);
+        /* Podman ends its JSON with a newline; some clients read line-wise */
+        char *nl = realloc(text, len + 2);
+        if (nl) {
+                text = nl;
+                text[len++] = '\n';
+                text[len] = 0;
+        }
+        int r = api_reply(c, status, "application/json", text, len);
+        free(text);
+        return r;
+}
+
+int api_reply_text(ApiConn *c, int status, const char *text) {
+        return api_reply(c, status, "text/plain; charset=us-ascii", text, strlen(text));
+}
+
+int api_error(ApiConn *c, int status, const char *cause, const char *fmt, ...) {
+        char msg[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        (void) vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        return api_reply_json(c, status, json_pack("{s:s, s:s, s:i}", "cause", cause, "message", msg, "response", status));
+}
+
+/* The peer may talk to us: root, or a member of --group (SO_PEERCRED, before any byte). */
+static bool peer_allowed(const ApiServer *srv, int fd, char *who, size_t size) {
+        struct ucred cr;
+        socklen_t l = sizeof cr;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0)
+                return false;
+        (void) snprintf(who, size, "uid %u (pid %d)", (unsigned) cr.uid, (int) cr.pid);
+        if (cr.uid == 0)
+                return true;
+        if (!srv->have_group)
+                return false;
+        if (cr.gid == srv->group)
+                return true;
+        /* supplementary groups of the peer process, as the kernel has them */
+        char p[64], line[4096];
+        (void) snprintf(p, sizeof p, "/proc/%d/status", (int) cr.pid);
+        FILE *f = fopen(p, "re");
+        bool in = false;
+        while (f && fgets(line, sizeof line, f))
+                if (strncmp(line, "Groups:", 7) == 0)
+                        for (char *save = NULL, *t = strtok_r(line + 7, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
+                                in |= (gid_t) strtoul(t, NULL, 10) == srv->group;
+        if (f)
+                fclose(f);
+        return in;
+}
+
+/* Reads until the buffer holds n bytes more than off, or EOF/timeout. */
+static int fill(ApiConn *c, size_t want, int timeout_ms) {
+        while (c->len < want) {
+                if (c->cap < want + 4096) {
+                        size_t cap = c->cap ? c->cap : 8192;
+                        while (cap < want + 4096)
+                                cap *= 2;
+                        char *b = realloc(c->buf, cap);
+                        if (!b)
+                                return -ENOMEM;
+                        c->buf = b;
+                        c->cap = cap;
+                }
+                struct pollfd pfd = { c->fd, POLLIN, 0 };
+                int k = poll(&pfd, 1, timeout_ms);
+                if (k == 0)
+                        return -ETIMEDOUT;
+                if (k < 0 && errno != EINTR)
+                        return -errno;
+                ssize_t n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+                if (n == 0)
+                        return -ECONNRESET;
+                if (n < 0) {
+                        if (errno == EINTR || errno == EAGAIN)
+                                continue;
+                        return -errno;
+                }
+                c->len += (size_t) n;
+        }
+        return 0;
+}
+
+static void consume(ApiConn *c, size_t n) {
+        memmove(c->buf, c->buf + n, c->len - n);
+        c->len -= n;
+}
+
+/* The path after /v{V} and /libpod, split and percent-decoded (spec 1.2). */
+static int split_path(ApiRequest *r) {
+        const char *p = r->http.path;
+        size_t n = 0;
+        while (*p) {
+                while (*p == '/')
+                        p++;
+                if (!*p)
+                        break;
+                const char *e = strchr(p, '/');
+                size_t len = e ? (size_t) (e - p) : strlen(p);
+                if (n >= ELEMENTSOF(r->segs))
+                        return -E2BIG;
+                char *seg;
+                if (http_unescape(p, len, false, &seg) < 0)
+                        return -EBADMSG;
+                if (n == 0 && !r->version[0] && !r->libpod && seg[0] == 'v' && seg[1] >= '0' && seg[1] <= '9' &&
+                    strlen(seg) < sizeof r->version) {
+                        strcpy(r->version, seg + 1);
+                        free(seg);
+                } else if (n == 0 && !r->libpod && strcmp(seg, "libpod") == 0) {
+                        r->libpod = true;
+                        free(seg);
+                } else
+                        r->segs[n++] = seg;
+                p += len;
+        }
+        r->n_segs = n;
+        return 0;
+}
+
+static void api_request_done(ApiRequest *r) {
+        for (size_t i = 0; i < r->n_segs; i++)
+                free(r->segs[i]);
+        http_request_done(&r->http);
+        *r = (ApiRequest) {};
+}
+
+/* One request from the connection: 0, or < 0 to close (an error reply already sent
+ * when there was something to say). */
+static int read_request(ApiConn *c, ApiRequest *r) {
+        int timeout = API_IDLE_CONNECTION_MS;
+        char *end = NULL;
+        for (;;) {
+                end = c->len ? memmem(c->buf, c->len, "\r\n\r\n", 4) : NULL;
+                if (end)
+                        break;
+                if (c->len >= HTTP_MAX_HEADER_BYTES) {
+                        c->keep_alive = false;
+                        (void) api_error(c, 431, "request header too large", "request header larger than %d bytes",
+                                         HTTP_MAX_HEADER_BYTES);
+                        return -E2BIG;
+                }
+                int k = fill(c, c->len + 1, timeout);
+                if (k < 0)
+                        return k;
+                timeout = API_REQUEST_MS;
+        }
+        size_t head_len = (size_t) (end - c->buf) + 4;
+        RtError e = {};
+        int k = http_parse_head(c->buf, head_len, &r->http, &e);
+        consume(c, head_len);
+        if (k < 0) {
+                c->keep_alive = false;
+                (void) api_error(c, k == -E2BIG ? 431 : k == -EOPNOTSUPP ? 501 : 400, "bad request", "%s", e.msg);
+                return k;
+        }
+        c->keep_alive = r->http.keep_alive;
+        if (r->http.content_length > 0) {
+                if (r->http.content_length > API_MAX_JSON_BODY) {
+                        c->keep_alive = false;
+                        (void) api_error(c, 413, "request body too large", "request body larger than %d bytes",
+                                         API_MAX_JSON_BODY);
+                        return -E2BIG;
+                }
+                size_t want = (size_t) r->http.content_length;
+                if ((k = fill(c, want, API_REQUEST_MS)) < 0)
+                        return k;
+                if (!(r->http.body = malloc(want + 1)))
+                        return -ENOMEM;
+                memcpy(r->http.body, c->buf, want);
+                r->http.body[want] = 0;
+                r->http.body_len = want;
+                consume(c, want);
+        } else if (r->http.chunked) {
+                for (;;) {
+                        size_t used;
+                        k = http_chunked_decode(c->buf, c->len, API_MAX_JSON_BODY, &r->http.body, &r->http.body_len, &used);
+                        if (k == 0) {
+                                consume(c, used);
+                                break;
+                        }
+                        if (k != -EAGAIN) {
+                                c->keep_alive = false;
+                                (void) api_error(c, k == -E2BIG ? 413 : 400, "bad request", "bad chunked body");
+                                return k;
+                        }
+                        if ((k = fill(c, c->len + 1, API_REQUEST_MS)) < 0)
+                                return k;
+                }
+        }
+        if ((k = split_path(r)) < 0) {
+                c->keep_alive = false;
+                (void) api_error(c, 400, "bad request", "bad path '%.200s'", r->http.path);
+                return k;
+        }
+        return 0;
+}
+
+static void touch(ApiServer *srv, int delta) {
+        pthread_mutex_lock(&srv->lock);
+        srv->active = (unsigned) ((int) srv->active + delta);
+        srv->last_activity_ms = now_monotonic_ms();
+        pthread_mutex_unlock(&srv->lock);
+}
+
+typedef struct ConnArgs {
+        ApiServer *srv;
+        int fd;
+} ConnArgs;
+
+static void *connection_main(void *p) {
+        ConnArgs a = *(ConnArgs *) p;
+        free(p);
+        ApiConn c = { .srv = a.srv, .fd = a.fd, .keep_alive = true };
+        char who[64];
+        if (!peer_allowed(a.srv, a.fd, who, sizeof who)) {
+                log_warning("refused a connection from %s: neither root nor in the socket's group", who);
+                c.keep_alive = false;
+                (void) api_error(&c, 403, "permission denied", "permission denied: %s may not use this socket", who);
+        } else
+                for (;;) {
+                        ApiRequest r = {};
+                        if (read_request(&c, &r) < 0) {
+                                api_request_done(&r);
+                                break;
+                        }
+                        log_debug("%s %s%s%s", r.http.method, r.http.path, r.http.query[0] ? "?" : "", r.http.query);
+                        int k = api_handle(&c, &r);
+                        api_request_done(&r);
+                        touch(a.srv, 0);
+                        if (k < 0 || !c.keep_alive)
+                                break;
+                }
+        free(c.buf);
+        close(a.fd);
+        touch(a.srv, -1);
+        return NULL;
+}
+
+static volatile sig_atomic_t stop_requested;
+static void on_stop(int sig) {
+        stop_requested = 1;
+}
+
+int api_serve(ApiServer *srv) {
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, API_THREAD_STACK);
+        struct sigaction sa = { .sa_handler = on_stop };
+        (void) sigaction(SIGTERM, &sa, NULL);
+        (void) sigaction(SIGINT, &sa, NULL);
+        (void) signal(SIGPIPE, SIG_IGN);
+        srv->last_activity_ms = now_monotonic_ms();
+        struct pollfd pfds[4];
+        for (size_t i = 0; i < srv->n_listen; i++)
+                pfds[i] = (struct pollfd) { srv->listen_fds[i], POLLIN, 0 };
+        while (!stop_requested) {
+                int k = poll(pfds, (nfds_t) srv->n_listen, 1000);
+                if (k < 0 && errno != EINTR)
+                        return log_error_errno(-errno, "poll: %m"), 1;
+                for (size_t i = 0; k > 0 && i < srv->n_listen; i++) {
+                        if (!(pfds[i].revents & POLLIN))
+                                continue;
+                        int fd = accept4(pfds[i].fd, NULL, NULL, SOCK_CLOEXEC);
+                        if (fd < 0)
+                                continue;
+                        ConnArgs *a = malloc(sizeof *a);
+                        pthread_t t;
+                        if (!a) {
+                                close(fd);
+                                continue;
+                        }
+                        *a = (ConnArgs) { srv, fd };
+                        touch(srv, +1);
+                        if (pthread_create(&t, &attr, connection_main, a) != 0) {
+                                log_warning("cannot start a thread for a connection, dropping it");
+                                free(a);
+                                close(fd);
+                                touch(srv, -1);
+                        }
+                }
+                if (srv->idle_timeout_s) {
+                        pthread_mutex_lock(&srv->lock);
+                        bool idle = srv->active == 0 &&
+                                    now_monotonic_ms() - srv->last_activity_ms >= srv->idle_timeout_s * 1000ull;
+                        pthread_mutex_unlock(&srv->lock);
+                        if (idle) {
+                                log_info("idle for %u s, exiting", srv->idle_timeout_s);
+                                break;
+                        }
+                }
+        }
+        pthread_attr_destroy(&attr);
+        return 0;
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* `nsprov serve`: the Podman shim's socket (src/api/). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "cli.h"
+#include "fs.h"
+#include "log.h"
+#include "net.h"
+#include "parse.h"
+
+#define DEFAULT_LISTEN "unix:///run/nsprov/nsprov.sock"
+#define PODMAN_SOCKET "/run/podman/podman.sock"
+
+/* A unix socket at path, 0660, root and group: a live one there (another server) is
+ * refused, a stale one replaced. */
+static int listen_unix(const char *path, const ApiServer *srv, RtError *err) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof sa.sun_path)
+                return rt_err_setx(err, -ENAMETOOLONG, "socket path '%s' is too long", path);
+        strcpy(sa.sun_path, path);
+        char dir[PATH_MAX];
+        (void) snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+                *slash = 0;
+                int r = mkdir_p(dir, 0755, err);
+                if (r < 0)
+                        return r;
+        }
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return rt_err_set(err, -errno, "socket");
+        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) == 0) {
+                close(fd);
+                return rt_err_setx(err, -EADDRINUSE, "%s: another server is listening there", path);
+        }
+        close(fd);
+        (void) unlink(path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return rt_err_set(err, -errno, "socket");
+        /* born 0660 (no window where others could connect), then given its group */
+        mode_t old = umask(0117);
+        int r = bind(fd, (struct sockaddr *) &sa, sizeof sa);
+        umask(old);
+        if (r < 0 || chown(path, 0, srv->have_group ? srv->group : 0) < 0 || listen(fd, 128) < 0) {
+                r = -errno;
+                close(fd);
+                return rt_err_set(err, r, "listen on %s", path);
+        }
+        return fd;
+}
+
+static const char *unix_path(const char *url) {
+        return startswith(url, "unix://") ?: (url[0] == '/' ? url : NULL);
+}
+
+int verb_serve(int argc, char **argv, const GlobalOptions *g) {
+        enum { OPT_LISTEN = 0x100, OPT_PODMAN, OPT_GROUP, OPT_TIMEOUT, OPT_BACKEND };
+        static const struct option options[] = {
+                { "listen", required_argument, NULL, OPT_LISTEN },
+                { "podman-socket", no_argument, NULL, OPT_PODMAN },
+                { "group", required_argument, NULL, OPT_GROUP },
+                { "timeout", required_argument, NULL, OPT_TIMEOUT },
+                { "network-backend", required_argument, NULL, OPT_BACKEND },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        const char *listen = NULL, *group = NULL;
+        bool podman_socket = false;
+        ApiServer srv = { .network_backend = "netavark" };
+        int c;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
+                switch (c) {
+                case OPT_LISTEN: listen = optarg; break;
+                case OPT_PODMAN: podman_socket = true; break;
+                case OPT_GROUP: group = optarg; break;
+                case OPT_TIMEOUT:
+                        if (safe_atou32(optarg, &srv.idle_timeout_s) < 0)
+                                return usage_error("serve ", "--timeout wants seconds, got '%s'", optarg);
+                        break;
+                case OPT_BACKEND:
+                        if (!streq(optarg, "netavark") && !streq(optarg, "cni"))
+                                return usage_error("serve ", "--network-backend is netavark or cni, got '%s'", optarg);
+                        srv.network_backend = optarg;
+                        break;
+                case 'h':
+                        printf("Usage: nsprov serve [--listen unix:///PATH] [--podman-socket] [--group GROUP]\n"
+                               "                    [--timeout SECONDS] [--network-backend netavark|cni]\n"
+                               "\n"
+                               "Answers Podman's REST API (the libpod subset LNST and podman --url use) on a\n"
+                               "unix socket (default %s), 0660 root:GROUP; peers\n"
+                               "that are neither root nor in GROUP are refused. --podman-socket also listens at\n"
+                               "%s, where LNST and Podman's clients look. Started by\n"
+                               "systemd socket activation, it takes the sockets it is given. --timeout: exit\n"
+                               "after that long without a connection (0, the default: never).\n"
+                               "--network-backend: what info reports (LNST's automatic plugin choice).\n"
+                               "Containers it makes join the network 'podman' unless --default-network says\n"
+                               "otherwise.\n",
+                               DEFAULT_LISTEN, PODMAN_SOCKET);
+                        return 0;
+                default: return usage_error("serve ", "unknown option '%s'", argv[optind - 1]);
+                }
+        if (optind < argc)
+                return usage_error("serve ", "unexpected argument '%s'", argv[optind]);
+        if (group) {
+                struct group *gr = getgrnam(group);
+                if (!gr)
+                        return usage_error("serve ", "no group '%s'", group);
+                srv.have_group = true;
+                srv.group = gr->gr_gid;
+        }
+        /* Podman's default network, as Podman's clients expect it (LNST reads
+         * Networks["podman"]) */
+        if (!getenv("NSPROV_DEFAULT_NETWORK"))
+                (void) setenv("NSPROV_DEFAULT_NETWORK", "podman", 1);
+        if (!getenv("NSPROV_DEFAULT_BRIDGE"))
+                (void) setenv("NSPROV_DEFAULT_BRIDGE", "podman0", 1);
+        int r = cli_open_store(g, &srv.store);
+        if (r != 0)
+                return r;
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n <= 0)
+                return log_error_errno(-errno, "readlink /proc/self/exe: %m"), EXIT_NSPROV;
+        self[n] = 0;
+        srv.self_exe = self;
+        pthread_mutex_init(&srv.lock, NULL);
+
+        RtError e = {};
+        const char *made[2] = { NULL, NULL };
+        const char *fds_env = getenv("LISTEN_FDS"), *pid_env = getenv("LISTEN_PID");
+        if (fds_env && pid_env && (pid_t) atol(pid_env) == getpid()) {
+                /* systemd socket activation: fds from 3 on */
+                uint32_t nfds = 0;
+                if (safe_atou32(fds_env, &nfds) < 0 || nfds == 0 || nfds > ELEMENTSOF(srv.listen_fds))
+                        return log_error_errno(-EINVAL, "LISTEN_FDS='%s' is not 1 to 4", fds_env), EXIT_NSPROV;
+                for (uint32_t i = 0; i < nfds; i++)
+                        srv.listen_fds[srv.n_listen++] = 3 + (int) i;
+                (void) unsetenv("LISTEN_FDS");
+                (void) unsetenv("LISTEN_PID");
+                (void) unsetenv("LISTEN_FDNAMES");
+        } else {
+                const char *paths[2] = { unix_path(listen ?: DEFAULT_LISTEN), podman_socket ? PODMAN_SOCKET : NULL };
+                if (!paths[0])
+                        return usage_error("serve ", "--listen wants unix:///PATH, got '%s'", listen);
+                for (int i = 0; i < 2; i++) {
+                        if (!paths[i])
+                                continue;
+                        int fd = listen_unix(paths[i], &srv, &e);
+                        if (fd < 0) {
+                                for (int k = 0; k < i; k++)
+                                        if (made[k])
+                                                (void) unlink(made[k]);
+                                return cli_fail(&e);
+                        }
+                        srv.listen_fds[srv.n_listen++] = fd;
+                        made[i] = paths[i];
+                }
+        }
+        if (!streq(srv.store.default_network, "none") && net_ensure_default(&srv.store, &e) < 0)
+                log_warning("the default network '%s' is not there: %s", srv.store.default_network, e.msg);
+        log_info("serving the Podman API on %s%s%s", made[0] ? made[0] : "the sockets systemd gave",
+                 made[1] ? " and " : "", made[1] ? made[1] : "");
+        r = api_serve(&srv);
+        for (int i = 0; i < 2; i++)
+                if (made[i])
+                        (void) unlink(made[i]);
+        api_sessions_free(&srv);
+        return r;
+}
