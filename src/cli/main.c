@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "api.h"
 #include "cli.h"
 #include "ctr.h"
 #include "log.h"
@@ -157,7 +158,123 @@ static int verb_help(int argc, char **argv, const GlobalOptions *g) {
         return usage_error(NULL, "unknown command '%s'", argv[1]);
 }
 
+static const Verb *find_verb(const Verb *verbs, const char *name) {
+        for (const Verb *v = verbs; v->name; v++)
+                if (streq(v->name, name))
+                        return v;
+        return NULL;
+}
+
+/* nsprov invoked as `podman` (a symlink): the subset of Podman's CLI that tools shell out
+ * to (LNST runs `podman exec -it NAME ip -j a`), over nsprov's own state, with the
+ * defaults `nsprov serve` uses, so it sees what a tool made through the socket. */
+static int podman_main(int argc, char **argv) {
+        GlobalOptions g = {
+                .root = getenv("NSPROV_ROOT") ?: default_root,
+                .runroot = getenv("NSPROV_RUNROOT") ?: default_runroot,
+                .cni_config_dir = getenv("NSPROV_CNI_CONFIG_DIR") ?: default_cni_config_dir,
+                .cni_path = getenv("NSPROV_CNI_PATH") ?: default_cni_path,
+                .cni_cache_dir = getenv("NSPROV_CNI_CACHE_DIR") ?: default_cni_cache_dir,
+        };
+        if (!getenv("NSPROV_DEFAULT_NETWORK"))
+                (void) setenv("NSPROV_DEFAULT_NETWORK", "podman", 1);
+        if (!getenv("NSPROV_DEFAULT_BRIDGE"))
+                (void) setenv("NSPROV_DEFAULT_BRIDGE", "podman0", 1);
+        log_set_ident("podman");
+        int i = 1;
+        for (; i < argc && argv[i][0] == '-'; i++) {
+                const char *a = argv[i], *val = NULL;
+                static const char *const with_value[] = { "--root", "--runroot", "--log-level", "--url", "--connection",
+                                                          "-c", "--host", "-H" };
+                for (size_t k = 0; k < ELEMENTSOF(with_value); k++) {
+                        const char *rest = startswith(a, with_value[k]);
+                        if (rest && *rest == '=')
+                                val = rest + 1;
+                        else if (rest && !*rest) {
+                                if (i + 1 >= argc) {
+                                        fprintf(stderr, "Error: flag needs an argument: %s\n", a);
+                                        return EXIT_NSPROV;
+                                }
+                                val = argv[++i];
+                        }
+                        if (val) {
+                                a = with_value[k];
+                                break;
+                        }
+                }
+                if (streq(a, "--root"))
+                        g.root = val;
+                else if (streq(a, "--runroot"))
+                        g.runroot = val;
+                else if (streq(a, "--log-level")) {
+                        LogLevel l = log_level_from_string(val);
+                        if (l >= 0)
+                                log_set_level(l);
+                } else if (streq(a, "--url") || streq(a, "--connection") || streq(a, "-c") || streq(a, "--host") ||
+                           streq(a, "-H") || streq(a, "--remote") || streq(a, "-r")) {
+                        fprintf(stderr, "Error: this podman is nsprov's and works on nsprov's state directly; "
+                                        "'%s' (a remote server) is not supported: use Podman's own client for that\n",
+                                a);
+                        return EXIT_NSPROV;
+                } else if (streq(a, "--version") || streq(a, "-v")) {
+                        printf("podman version %s (nsprov %s)\n", API_LIBPOD_VERSION, NSPROV_VERSION);
+                        return 0;
+                } else {
+                        fprintf(stderr, "Error: unknown flag: %s\n", a);
+                        return EXIT_NSPROV;
+                }
+        }
+        if (getenv("CONTAINER_HOST") && *getenv("CONTAINER_HOST")) {
+                fprintf(stderr, "Error: this podman is nsprov's and works on nsprov's state directly; "
+                                "unset CONTAINER_HOST (a remote server) or use Podman's own client\n");
+                return EXIT_NSPROV;
+        }
+        if (i >= argc) {
+                fprintf(stderr, "Error: missing command 'podman COMMAND'\n"
+                                "Commands (nsprov's podman): exec, ps, inspect, start, stop, rm, logs, network ls|inspect|rm,\n"
+                                "image exists, version, info\n");
+                return EXIT_NSPROV;
+        }
+        const char *cmd = argv[i];
+        char **sub = argv + i;
+        int subc = argc - i;
+        static const char *const direct[] = { "exec", "ps", "inspect", "start", "stop", "rm", "logs" };
+        for (size_t k = 0; k < ELEMENTSOF(direct); k++)
+                if (streq(cmd, direct[k]))
+                        return find_verb(container_verbs, cmd)->run(subc, sub, &g);
+        if (streq(cmd, "version")) {
+                printf("Client:       Podman Engine (nsprov)\nVersion:      %s\nAPI Version:  %s\nnsprov:       %s\n",
+                       API_LIBPOD_VERSION, API_LIBPOD_VERSION, NSPROV_VERSION);
+                return 0;
+        }
+        if (streq(cmd, "info")) {
+                char *info[] = { (char *) "system", (char *) "info", NULL };
+                return verb_system(2, info, &g);
+        }
+        if ((streq(cmd, "network") || streq(cmd, "image")) && subc >= 2) {
+                static const char *const net_ok[] = { "ls", "list", "inspect", "rm", "exists" };
+                static const char *const img_ok[] = { "exists" };
+                bool net = streq(cmd, "network");
+                const char *const *ok = net ? net_ok : img_ok;
+                size_t n = net ? ELEMENTSOF(net_ok) : ELEMENTSOF(img_ok);
+                for (size_t k = 0; k < n; k++)
+                        if (streq(sub[1], ok[k]))
+                                return (net ? verb_network : verb_image)(subc, sub, &g);
+                fprintf(stderr, "Error: 'podman %s %s' is not supported by nsprov's podman command\n", cmd, sub[1]);
+                return EXIT_NSPROV;
+        }
+        fprintf(stderr, "Error: 'podman %s' is not supported by nsprov's podman command "
+                        "(exec, ps, inspect, start, stop, rm, logs, network ls|inspect|rm, image exists, version, info)\n",
+                cmd);
+        return EXIT_NSPROV;
+}
+
 int main(int argc, char **argv) {
+        const char *base = argc > 0 ? strrchr(argv[0], '/') : NULL;
+        if (argc > 0 && streq(base ? base + 1 : argv[0], "podman")) {
+                log_parse_environment();
+                return podman_main(argc, argv);
+        }
         enum { OPT_ROOT = 0x100, OPT_RUNROOT, OPT_LOG_LEVEL, OPT_VERSION, OPT_DEFNET, OPT_DEFSUBNET,
                OPT_CNI_CONFIG_DIR, OPT_CNI_PATH, OPT_CNI_CACHE_DIR };
         static const struct option options[] = {
