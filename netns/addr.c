@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define _GNU_SOURCE
 #include <linux/if_addr.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
 
@@ -54,6 +55,28 @@ struct nlmsghdr *nl_build_default_route(void *buf, const NetnsIp *gw, int ifinde
         if (ifindex > 0)
                 mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t) ifindex);
         return nlh;
+}
+
+struct nlmsghdr *nl_build_neigh_del(void *buf, int ifindex, const NetnsIp *ip) {
+        memset(buf, 0, NL_REQ_BUF_SIZE);
+        struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+        nlh->nlmsg_type = RTM_DELNEIGH;
+        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+        struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof *ndm);
+        ndm->ndm_family = (uint8_t) ip->family;
+        ndm->ndm_ifindex = ifindex;
+        mnl_attr_put(nlh, NDA_DST, ip_len(ip), ip_bytes(ip));
+        return nlh;
+}
+
+int netns_neigh_forget(NlSock *sk, int ifindex, const NetnsIp *ip, RtError *err) {
+        assert_return(sk && ifindex > 0 && ip, -EINVAL);
+        if (ip->family != AF_INET && ip->family != AF_INET6)
+                return rt_err_setx(err, -EAFNOSUPPORT, "address family %d is not IPv4 or IPv6", ip->family);
+        char a[INET6_ADDRSTRLEN], buf[NL_REQ_BUF_SIZE];
+        int r = nl_transact(sk, nl_build_neigh_del(buf, ifindex, ip), NULL, NULL, err, "forget neighbour %s on link %d",
+                            netns_ip_format(ip, a), ifindex);
+        return r == -ENOENT ? 0 : r;
 }
 
 static int cidr_check(const NetnsCidr *a, RtError *err) {

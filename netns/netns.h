@@ -166,6 +166,9 @@ typedef enum NetnsAddrFlags {
 int netns_addr_add(NlSock *sk, int ifindex, const NetnsCidr *addr, NetnsAddrFlags flags,
                    RtError *err);
 int netns_addr_del(NlSock *sk, int ifindex, const NetnsCidr *addr, RtError *err);
+/* Drops what the neighbour table of ifindex remembers about ip (none is fine): an
+ * address handed to a new interface must not be sent to the MAC of the one before. */
+int netns_neigh_forget(NlSock *sk, int ifindex, const NetnsIp *ip, RtError *err);
 /* ifindex 0: let the kernel find the interface that reaches the gateway. */
 int netns_route_add_default(NlSock *sk, const NetnsIp *gateway, int ifindex, RtError *err);
 

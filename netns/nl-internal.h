@@ -50,3 +50,4 @@ struct nlmsghdr *nl_build_brport(void *buf, int ifindex, NetnsTristate hairpin,
 struct nlmsghdr *nl_build_addr(void *buf, uint16_t type, int ifindex, const NetnsCidr *addr,
                                NetnsAddrFlags flags);
 struct nlmsghdr *nl_build_default_route(void *buf, const NetnsIp *gateway, int ifindex);
+struct nlmsghdr *nl_build_neigh_del(void *buf, int ifindex, const NetnsIp *ip);

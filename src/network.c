@@ -884,6 +884,10 @@ static int wire_one(NlSock *host, NlSock *in, int netns_fd, const CtrStore *s, c
                 slot->prefixlen = sn->subnet.prefixlen;
                 if ((r = netns_addr_add(in, peer, slot, NETNS_ADDR_NODAD, err)) < 0)
                         goto fail;
+                /* a reused address: the host would go on sending to the MAC of the
+                 * container that had it, for as long as its neighbour entry lives
+                 * (15-45 s), and a controller connecting at once would time out */
+                (void) netns_neigh_forget(host, br, &got, NULL);
                 if (sn->gateway.family && !n.internal) {
                         if (v4)
                                 a->gateway4 = sn->gateway;

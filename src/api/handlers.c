@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -23,6 +24,7 @@
 #include "api.h"
 #include "cleanup.h"
 #include "cni.h"
+#include "fs.h"
 #include "log.h"
 #include "net.h"
 #include "proc.h"
@@ -635,6 +637,108 @@ static int h_container_wait(ApiConn *c, ApiRequest *r) {
                 if (poll(&pfd, 1, step_ms) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
                         return -ECONNRESET;
         }
+}
+
+/* logs (7.1): the k8s-file lines ("<time> <stream> <F|P> <text>") as stdout/stderr frames,
+ * a body that ends when the connection closes; follow reads on until the container has
+ * stopped. */
+static int write_frame(int fd, uint8_t stream, const char *data, size_t len);
+
+static int send_log_lines(int fd, const char *text, size_t len, bool want_out, bool want_err, bool stamps,
+                          long skip_lines) {
+        const char *p = text, *end = text + len;
+        while (p < end) {
+                const char *nl = memchr(p, '\n', (size_t) (end - p));
+                if (!nl)
+                        break; /* a line still being written: the next read has it */
+                const char *sp1 = memchr(p, ' ', (size_t) (nl - p));
+                const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t) (nl - sp1 - 1)) : NULL;
+                const char *sp3 = sp2 ? memchr(sp2 + 1, ' ', (size_t) (nl - sp2 - 1)) : NULL;
+                if (sp3 && skip_lines-- <= 0) {
+                        bool err = (size_t) (sp2 - sp1 - 1) == 6 && strncmp(sp1 + 1, "stderr", 6) == 0;
+                        bool full = sp3[-1] == 'F';
+                        if (err ? want_err : want_out) {
+                                char buf[70000];
+                                size_t n = 0, tl = (size_t) (nl - sp3 - 1);
+                                if (stamps) {
+                                        memcpy(buf, p, (size_t) (sp1 - p) + 1);
+                                        n = (size_t) (sp1 - p) + 1;
+                                }
+                                if (tl > sizeof buf - n - 1)
+                                        tl = sizeof buf - n - 1;
+                                memcpy(buf + n, sp3 + 1, tl);
+                                n += tl;
+                                if (full)
+                                        buf[n++] = '\n';
+                                int r = write_frame(fd, err ? 2 : 1, buf, n);
+                                if (r < 0)
+                                        return r;
+                        }
+                }
+                p = nl + 1;
+        }
+        return (int) (p - text);
+}
+
+static long count_lines(const char *t, size_t len) {
+        long n = 0;
+        for (size_t i = 0; i < len; i++)
+                n += t[i] == '\n';
+        return n;
+}
+
+static int h_container_logs(ApiConn *c, ApiRequest *r) {
+        _cleanup_(ctr_done) Container k = {};
+        int reply;
+        if (load_container(c, r->segs[1], &k, &reply) < 0)
+                return reply;
+        bool follow = query_bool(r, "follow", false), stamps = query_bool(r, "timestamps", false);
+        bool want_out = query_bool(r, "stdout", true), want_err = query_bool(r, "stderr", true);
+        _cleanup_free_ char *tail = http_query_get(r->http.query, "tail", 0);
+        long tail_n = tail && *tail && !streq(tail, "all") ? atol(tail) : -1;
+        char path[PATH_MAX], old[PATH_MAX + 2];
+        (void) ctr_log_path(&c->srv->store, k.config.id, path);
+        (void) snprintf(old, sizeof old, "%s.1", path);
+        _cleanup_free_ char *t_old = NULL, *t_cur = NULL;
+        size_t l_old = 0, l_cur = 0;
+        (void) read_file(old, 64u << 20, &t_old, &l_old, NULL);
+        (void) read_file(path, 64u << 20, &t_cur, &l_cur, NULL);
+        long total = count_lines(t_old, l_old) + count_lines(t_cur, l_cur);
+        long skip = tail_n >= 0 && tail_n < total ? total - tail_n : 0;
+        char head[512];
+        int n = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\n");
+        n += api_common_headers(head + n, sizeof head - (size_t) n);
+        n += snprintf(head + n, sizeof head - (size_t) n, "Content-Type: application/octet-stream\r\nConnection: close\r\n\r\n");
+        if (api_write_all(c->fd, head, (size_t) n) < 0)
+                return -ECONNRESET;
+        long old_lines = count_lines(t_old, l_old);
+        if (t_old && send_log_lines(c->fd, t_old, l_old, want_out, want_err, stamps, skip) < 0)
+                return -ECONNRESET;
+        int used = t_cur ? send_log_lines(c->fd, t_cur, l_cur, want_out, want_err, stamps, skip > old_lines ? skip - old_lines : 0) : 0;
+        if (used < 0)
+                return -ECONNRESET;
+        size_t offset = (size_t) used;
+        while (follow) {
+                _cleanup_(ctr_done) Container now = {};
+                bool running = ctr_load(&c->srv->store, k.config.id, &now, NULL) == 0 &&
+                               (ctr_reconcile(&c->srv->store, &now), now.state.status == CTR_RUNNING);
+                _cleanup_free_ char *t = NULL;
+                size_t l = 0;
+                if (read_file(path, 64u << 20, &t, &l, NULL) == 0 && l > offset) {
+                        int u = send_log_lines(c->fd, t + offset, l - offset, want_out, want_err, stamps, 0);
+                        if (u < 0)
+                                return -ECONNRESET;
+                        offset += (size_t) u;
+                } else if (l < offset)
+                        offset = 0; /* rotated */
+                if (!running)
+                        break;
+                struct pollfd pfd = { c->fd, POLLRDHUP, 0 };
+                if (poll(&pfd, 1, 100) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+                        break;
+        }
+        (void) shutdown(c->fd, SHUT_WR);
+        return -ECONNRESET;
 }
 
 /* ---- exec sessions (4.9 – 4.13, 5) ---- */
@@ -1389,6 +1493,7 @@ static const Route routes[] = {
         { "POST", "containers/*/kill", h_container_kill },
         { "POST", "containers/*/restart", h_container_restart },
         { "POST", "containers/*/wait", h_container_wait },
+        { "GET", "containers/*/logs", h_container_logs },
         { "DELETE", "containers/*", h_container_delete },
         { "POST", "containers/*/exec", h_exec_create },
         { "GET", "exec/*/json", h_exec_json },

@@ -1,0 +1,179 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The Podman shim as its clients drive it: Debian's podman binary as a remote client
+# (podman --url unix://…), LNST's ContainerPoolManager flow replayed for each network
+# plugin (lnst-flow.py, stdlib only), nsprov's own `podman` command, and bad input over a
+# raw socket. Everything runs on a private store and socket; the default network is
+# named podman (as LNST reads it) on a bridge with the test's prefix.
+set -uo pipefail
+. "$(dirname "$0")/tap.sh"
+require_root
+trap tap_finish EXIT
+
+use_private_store
+SOCK=$tmp/api.sock
+export NSPROV_DEFAULT_NETWORK=podman NSPROV_DEFAULT_BRIDGE=${TEST_PREFIX}pd NSPROV_DEFAULT_SUBNET=198.18.42.0/24
+export NSPROV_CNI_CONFIG_DIR=$tmp/cni NSPROV_CNI_CACHE_DIR=$tmp/cnicache
+mkdir -p "$tmp/cni" "$tmp/bin"
+ln -s "$NSPROV_BIN" "$tmp/bin/podman"
+defer ip link del "${TEST_PREFIX}pd"
+"$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" serve --listen "unix://$SOCK" 2>"$tmp/serve.log" &
+SERVER=$!
+# last registered, first run: the server goes after every container and network
+defer nsp system reset --force
+defer kill "$SERVER"
+for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+defer nsp system reset --force
+nsp image add lnst --rootfs host --cmd '["sleep","300"]' >/dev/null
+P=$TEST_PREFIX
+pm() { timeout 60 podman --url "unix://$SOCK" "$@"; }
+# nsprov's podman command on the same state, as LNST's subprocess finds it on PATH
+npm() { NSPROV_ROOT=$tmp/root NSPROV_RUNROOT=$tmp/run "$tmp/bin/podman" "$@"; }
+
+ok "the socket is 0660 root:root" -- test "$(stat -c '%a %U %G' "$SOCK")" = "660 root root"
+ok "podman version: the server's version" -- bash -c "$(declare -f pm); SOCK=$SOCK; pm version | grep -A2 '^Server:' | grep -q 'Version: *4.9.4'"
+ok "podman info: the network backend LNST's auto mode reads" -- \
+        bash -c "$(declare -f pm); SOCK=$SOCK; [ \"\$(pm info --format '{{.Host.NetworkBackend}}')\" = netavark ]"
+ok "podman image exists: lnst and localhost/lnst:latest yes, nope no" -- bash -c "$(declare -f pm); SOCK=$SOCK
+        pm image exists lnst && pm image exists localhost/lnst:latest && ! pm image exists nope"
+
+t_lifecycle() {
+        pm create --name "$P-a" --hostname h1 --privileged lnst >/dev/null || return 1
+        [ "$(pm inspect --format '{{.State.Status}} {{.NetworkSettings.SandboxKey}}x' "$P-a")" = "created x" ] || return 1
+        pm start "$P-a" >/dev/null || return 1
+        local f ip
+        f=$(pm inspect --format '{{.State.Status}} {{.Config.Hostname}} {{.NetworkSettings.Networks.podman.IPAddress}}' "$P-a")
+        ip=${f##* }
+        [[ $f == "running h1 198.18.42."* ]] || { echo "inspect: $f"; return 1; }
+        ping -c1 -W2 "$ip" >/dev/null || return 1
+        pm ps --format '{{.Names}} {{.Status}}' | grep -q "^$P-a Up" || return 1
+        [ "$(pm inspect --format '{{.NetworkSettings.IPAddress}}' "$P-a")" = "$ip" ]   # one network: copied to the top
+}
+ok "podman create, start, inspect, ps: running, hostname, an address the host reaches" -- t_lifecycle
+
+t_exec() {
+        local out err rc=0
+        out=$(pm exec "$P-a" sh -c 'echo out; echo err >&2; exit 3' 2>"$tmp/err") || rc=$?
+        [ "$rc" = 3 ] && [ "$out" = out ] && grep -qx err "$tmp/err" || { echo "rc=$rc out=$out"; cat "$tmp/err"; return 1; }
+        pm exec -t "$P-a" ip -j a | tr -d '\r' | python3 -c 'import json,sys; assert any(l["ifname"]=="eth0" for l in json.load(sys.stdin))' || return 1
+        pm exec -it "$P-a" ip -j a </dev/null | tr -d '\r' | python3 -c 'import json,sys; json.load(sys.stdin)' || return 1
+        [ "$(echo 'hello stdin' | pm exec -i "$P-a" cat)" = "hello stdin" ] || return 1
+        rc=0; pm exec "$P-a" nonexistent-cmd 2>/dev/null || rc=$?
+        [ "$rc" = 127 ]
+}
+ok "podman exec: streams and exit codes; -t and -it (LNST's ip -j a); -i stdin; not found 127" -- t_exec
+
+t_wait_logs() {
+        pm run -d --name "$P-w" lnst sh -c 'echo to-out; echo to-err >&2; exit 7' >/dev/null || return 1
+        [ "$(pm wait "$P-w")" = 7 ] || return 1
+        [ "$(pm logs "$P-w" 2>/dev/null)" = to-out ] && [ "$(pm logs "$P-w" 2>&1 >/dev/null)" = to-err ] || return 1
+        pm rm "$P-w" >/dev/null
+}
+ok "podman wait gives the exit code; podman logs splits stdout and stderr" -- t_wait_logs
+
+t_networks() {
+        # made through the API: Podman 4.3's client cannot name the bridge, and ours must
+        # carry the test's prefix
+        curl -sf --unix-socket "$SOCK" -d '{"name":"'"$P-n1"'","internal":true,"ipam_options":{"driver":"none"},"network_interface":"'"${P}n1"'"}' \
+                http://d/v4.3.1/libpod/networks/create >/dev/null || return 1
+        curl -sf --unix-socket "$SOCK" http://d/v4.3.1/libpod/networks/json |
+                python3 -c 'import json,sys; n=json.load(sys.stdin); assert n[0]["name"]=="podman", n' || return 1
+        pm network ls --format '{{.Name}}' | grep -qx "$P-n1" || return 1
+        [ "$(pm network inspect --format '{{.NetworkInterface}} {{.Internal}}' "$P-n1")" = "${P}n1 true" ] || return 1
+        pm network connect "$P-n1" "$P-a" || return 1
+        npm exec "$P-a" ip link show eth1 >/dev/null || return 1
+        { pm network connect "$P-n1" "$P-a" 2>&1 || true; } | grep -q 'already connected' || return 1
+        pm network disconnect "$P-n1" "$P-a" || return 1
+        ! npm exec "$P-a" ip link show eth1 >/dev/null 2>&1 || return 1
+        pm network rm "$P-n1" >/dev/null && ! ip link show "${P}n1" >/dev/null 2>&1 || return 1
+        { pm network rm podman 2>&1 || true; } | grep -q 'cannot be removed'
+}
+ok "network create (API), ls (podman first), inspect, connect (hot plug), disconnect, rm" -- t_networks
+
+t_stop_rm() {
+        { pm rm "$P-a" 2>&1 || true; } | grep -q 'container state improper' || return 1
+        pm stop "$P-a" >/dev/null && [ "$(pm inspect --format '{{.State.Status}}' "$P-a")" = exited ] || return 1
+        pm rm "$P-a" >/dev/null && ! pm container exists "$P-a"
+}
+ok "podman rm of a running container refused; stop, then rm" -- t_stop_rm
+
+t_podman_command() {
+        pm run -d --name "$P-c" lnst >/dev/null || return 1
+        npm exec -it "$P-c" ip -j a | tr -d '\r' | python3 -c 'import json,sys; json.load(sys.stdin)' || return 1
+        npm ps | grep -q "$P-c" || return 1
+        expect_fail 125 "'podman pull' is not supported" -- npm pull x || return 1
+        expect_fail 125 'not supported' -- npm --url unix:///x ps || return 1
+        npm rm -f "$P-c" >/dev/null
+}
+ok "nsprov as podman: exec -it, ps on the server's state; unsupported commands name themselves, 125" -- t_podman_command
+
+for plugin in netavark cni custom_lnst; do
+        ok "LNST's ContainerPoolManager flow, $plugin plugin: two agents, their new NICs, cleanup" -- \
+                env PATH="$tmp/bin:$PATH" NSPROV_ROOT="$tmp/root" NSPROV_RUNROOT="$tmp/run" \
+                python3 "$(dirname "$0")/lnst-flow.py" "$SOCK" "$plugin" "$P" "$tmp/cni" "$tmp/bin/podman"
+done
+ok "...and nothing of theirs is left" -- bash -c "$(declare -f pm); SOCK=$SOCK
+        [ -z \"\$(pm ps -a -q)\" ] && [ \"\$(pm network ls --format '{{.Name}}')\" = podman ]"
+
+# ---- bad input, over a raw socket ----
+raw() {   # raw 'bytes' → the status line of the answer
+        python3 - "$SOCK" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(10)
+s.sendall(sys.argv[2].encode().decode('unicode_escape').encode('latin-1'))
+data = b""
+try:
+    while b"\r\n" not in data:
+        d = s.recv(4096)
+        if not d: break
+        data += d
+except Exception: pass
+print(data.split(b"\r\n")[0].decode())
+PY
+}
+ping_ok() { [ "$(raw 'GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n')" = "HTTP/1.1 200 OK" ]; }
+t_bad() {
+        local cases=(
+                '400|GARBAGE\r\n\r\n'
+                '400|GET /_ping HTTP/2.0\r\n\r\n'
+                '431|GET /_ping HTTP/1.1\r\nX: '"$(head -c 17000 /dev/zero | tr '\0' a)"'\r\n\r\n'
+                '413|POST /v4.3.1/libpod/containers/create HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n'
+                '400|POST /v4.3.1/libpod/containers/create HTTP/1.1\r\nContent-Length: 5\r\n\r\n{bad}'
+                '404|GET /v4.3.1/libpod/containers/nope/json HTTP/1.1\r\n\r\n'
+                '404|GET /v4.3.1/libpod/networks/nope HTTP/1.1\r\n\r\n'
+                '404|GET /v4.3.1/libpod/exec/0000/json HTTP/1.1\r\n\r\n'
+                '404|GET /v4.3.1/libpod/no/such/endpoint HTTP/1.1\r\n\r\n'
+                '400|POST /v4.3.1/libpod/containers/create HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'
+                '400|GET /a HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n'
+        )
+        local c want got
+        for c in "${cases[@]}"; do
+                want=${c%%|*}
+                got=$(raw "${c#*|}")
+                [[ $got == "HTTP/1.1 $want "* ]] || { echo "wanted $want for ${c:4:60}: '$got'"; return 1; }
+                ping_ok || { echo "server stopped answering after ${c:4:60}"; return 1; }
+        done
+        # a chunked body is read whole
+        [[ $(raw 'POST /v4.3.1/libpod/containers/create HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"ima\r\nf\r\nge":"nope-img"}\r\n0\r\n\r\n') == "HTTP/1.1 404 "* ]]
+}
+ok "bad input: malformed, oversized, bad JSON, unknown ids and routes each get their status; the server goes on" -- t_bad
+
+t_peer() {
+        chmod 0711 "$tmp"
+        chmod 0666 "$SOCK"
+        local got
+        got=$(setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 - "$SOCK" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(b"GET /_ping HTTP/1.1\r\n\r\n")
+print(s.recv(4096).split(b"\r\n")[0].decode())
+PY
+)
+        chmod 0660 "$SOCK"
+        chmod 0700 "$tmp"
+        [[ $got == "HTTP/1.1 403 "* ]] || { echo "got '$got'"; return 1; }
+        ping_ok
+}
+ok "a peer neither root nor in the group is refused (403) before any request is read" -- t_peer
+
+ok "the server is still up and its log has no crash" -- bash -c "kill -0 $SERVER && ! grep -qi 'sanitizer\|segv' $tmp/serve.log"
