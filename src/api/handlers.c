@@ -318,13 +318,12 @@ static int h_container_create(ApiConn *c, ApiRequest *r) {
         if (spec.workdir && !*spec.workdir)
                 spec.workdir = NULL;
         _cleanup_(strv_freep) char **command = NULL, **env = NULL, **labels = NULL, **cap_add = NULL,
-                                   **cap_drop = NULL, **networks = NULL;
+                                   **cap_drop = NULL, **networks = NULL, **entry = NULL;
         json_t *v;
         if ((v = jget(b, "command")) && strv_from_json(v, CTR_MAX_ARGS, &command) < 0)
                 goto bad;
         /* an entrypoint list: its first word is the entrypoint, the rest goes in front of
          * the command */
-        _cleanup_(strv_freep) char **entry = NULL;
         if ((v = jget(b, "entrypoint")) && strv_from_json(v, CTR_MAX_ARGS, &entry) < 0)
                 goto bad;
         if (entry) {
