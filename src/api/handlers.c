@@ -742,7 +742,7 @@ static int h_container_logs(ApiConn *c, ApiRequest *r) {
 
 /* ---- exec sessions (4.9 – 4.13, 5) ---- */
 
-enum { EXEC_KEEP_MS = 5 * 60 * 1000, EXEC_HOLD_MS = 80 };
+enum { EXEC_KEEP_MS = 5 * 60 * 1000, EXEC_HOLD_MS = 60 };
 
 struct ExecSession {
         char id[65];
