@@ -176,4 +176,24 @@ PY
 }
 ok "a peer neither root nor in the group is refused (403) before any request is read" -- t_peer
 
+t_stuck_client() {
+        # a client that sent half a request, and one held in a wait, block nobody else
+        python3 - "$SOCK" <<'PY' &
+import socket, sys, time
+a = socket.socket(socket.AF_UNIX); a.connect(sys.argv[1]); a.sendall(b"GET /_ping HTTP/1.1\r\nHost: d\r\n")
+time.sleep(8)
+PY
+        local stuck=$!
+        pm run -d --name "$P-s" lnst >/dev/null || return 1
+        curl -s --unix-socket "$SOCK" -X POST "http://d/v4.3.1/libpod/containers/$P-s/wait?condition=stopped" >"$tmp/waited" &
+        local waiter=$!
+        local t0; t0=$(date +%s%N)
+        pm ps >/dev/null && pm inspect "$P-s" >/dev/null || return 1
+        local took=$(( ($(date +%s%N) - t0) / 1000000 ))
+        pm stop "$P-s" >/dev/null; wait "$waiter"; kill "$stuck" 2>/dev/null; wait "$stuck" 2>/dev/null
+        pm rm "$P-s" >/dev/null
+        [ "$took" -lt 3000 ] && [ "$(cat "$tmp/waited")" = 143 ]   # sleep ended by the SIGTERM: 128+15 || { echo "took $took ms; wait said '$(cat "$tmp/waited")'"; return 1; }
+}
+ok "a stuck client and a held wait do not block other requests; the wait ends with the exit code" -- t_stuck_client
+
 ok "the server is still up and its log has no crash" -- bash -c "kill -0 $SERVER && ! grep -qi 'sanitizer\|segv' $tmp/serve.log"
