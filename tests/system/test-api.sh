@@ -192,7 +192,8 @@ PY
         local took=$(( ($(date +%s%N) - t0) / 1000000 ))
         pm stop "$P-s" >/dev/null; wait "$waiter"; kill "$stuck" 2>/dev/null; wait "$stuck" 2>/dev/null
         pm rm "$P-s" >/dev/null
-        [ "$took" -lt 3000 ] && [ "$(cat "$tmp/waited")" = 143 ]   # sleep ended by the SIGTERM: 128+15 || { echo "took $took ms; wait said '$(cat "$tmp/waited")'"; return 1; }
+        # the wait's answer: sleep ended by the stop's SIGTERM, 128+15
+        [ "$took" -lt 3000 ] && [ "$(cat "$tmp/waited")" = 143 ] || { echo "took $took ms; wait said '$(cat "$tmp/waited")'"; return 1; }
 }
 ok "a stuck client and a held wait do not block other requests; the wait ends with the exit code" -- t_stuck_client
 
