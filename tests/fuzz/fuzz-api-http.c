@@ -50,9 +50,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 break;
         }
         default: {
-                char *q = strndup(in, len);
+                /* a copy with its terminator: the fuzzer's buffer has none */
+                char *q = malloc(len + 1);
                 if (!q)
                         break;
+                memcpy(q, in, len);
+                q[len] = 0;
                 for (unsigned n = 0; n < 3; n++)
                         free(http_query_get(q, "condition", n));
                 bool b;
