@@ -57,8 +57,11 @@ int http_parse_head(const char *buf, size_t len, HttpRequest *ret, RtError *err)
         if (memchr(buf, 0, len))
                 return rt_err_setx(err, -EBADMSG, "NUL byte in the request header");
         HttpRequest r = { .content_length = -1 };
-        if (!(r.head = strndup(buf, len)))
+        /* copied by length: buf is the connection's buffer, with no terminator */
+        if (!(r.head = malloc(len + 1)))
                 return rt_err_set(err, -ENOMEM, "request");
+        memcpy(r.head, buf, len);
+        r.head[len] = 0;
         int e = -EBADMSG;
         const char *why = "malformed request line";
         char *line = r.head, *next = strstr(line, "\r\n");
