@@ -123,12 +123,7 @@ int verb_serve(int argc, char **argv, const GlobalOptions *g) {
                 srv.have_group = true;
                 srv.group = gr->gr_gid;
         }
-        /* Podman's default network, as Podman's clients expect it (LNST reads
-         * Networks["podman"]) */
-        if (!getenv("NSPROV_DEFAULT_NETWORK"))
-                (void) setenv("NSPROV_DEFAULT_NETWORK", "podman", 1);
-        if (!getenv("NSPROV_DEFAULT_BRIDGE"))
-                (void) setenv("NSPROV_DEFAULT_BRIDGE", "podman0", 1);
+        cli_podman_defaults();
         int r = cli_open_store(g, &srv.store);
         if (r != 0)
                 return r;

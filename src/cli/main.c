@@ -158,6 +158,26 @@ static int verb_help(int argc, char **argv, const GlobalOptions *g) {
         return usage_error(NULL, "unknown command '%s'", argv[1]);
 }
 
+/* The options' values before any flag: the environment's, else the built-in defaults. */
+static GlobalOptions global_defaults(void) {
+        return (GlobalOptions) {
+                .root = getenv("NSPROV_ROOT") ?: default_root,
+                .runroot = getenv("NSPROV_RUNROOT") ?: default_runroot,
+                .cni_config_dir = getenv("NSPROV_CNI_CONFIG_DIR") ?: default_cni_config_dir,
+                .cni_path = getenv("NSPROV_CNI_PATH") ?: default_cni_path,
+                .cni_cache_dir = getenv("NSPROV_CNI_CACHE_DIR") ?: default_cni_cache_dir,
+        };
+}
+
+void cli_podman_defaults(void) {
+        /* Podman's default network, as Podman's clients expect it (LNST reads
+         * Networks["podman"]) */
+        if (!getenv("NSPROV_DEFAULT_NETWORK"))
+                (void) setenv("NSPROV_DEFAULT_NETWORK", "podman", 1);
+        if (!getenv("NSPROV_DEFAULT_BRIDGE"))
+                (void) setenv("NSPROV_DEFAULT_BRIDGE", "podman0", 1);
+}
+
 static const Verb *find_verb(const Verb *verbs, const char *name) {
         for (const Verb *v = verbs; v->name; v++)
                 if (streq(v->name, name))
@@ -169,17 +189,8 @@ static const Verb *find_verb(const Verb *verbs, const char *name) {
  * to (LNST runs `podman exec -it NAME ip -j a`), over nsprov's own state, with the
  * defaults `nsprov serve` uses, so it sees what a tool made through the socket. */
 static int podman_main(int argc, char **argv) {
-        GlobalOptions g = {
-                .root = getenv("NSPROV_ROOT") ?: default_root,
-                .runroot = getenv("NSPROV_RUNROOT") ?: default_runroot,
-                .cni_config_dir = getenv("NSPROV_CNI_CONFIG_DIR") ?: default_cni_config_dir,
-                .cni_path = getenv("NSPROV_CNI_PATH") ?: default_cni_path,
-                .cni_cache_dir = getenv("NSPROV_CNI_CACHE_DIR") ?: default_cni_cache_dir,
-        };
-        if (!getenv("NSPROV_DEFAULT_NETWORK"))
-                (void) setenv("NSPROV_DEFAULT_NETWORK", "podman", 1);
-        if (!getenv("NSPROV_DEFAULT_BRIDGE"))
-                (void) setenv("NSPROV_DEFAULT_BRIDGE", "podman0", 1);
+        GlobalOptions g = global_defaults();
+        cli_podman_defaults();
         log_set_ident("podman");
         int i = 1;
         for (; i < argc && argv[i][0] == '-'; i++) {
@@ -290,13 +301,7 @@ int main(int argc, char **argv) {
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        GlobalOptions g = {
-                .root = getenv("NSPROV_ROOT") ?: default_root,
-                .runroot = getenv("NSPROV_RUNROOT") ?: default_runroot,
-                .cni_config_dir = getenv("NSPROV_CNI_CONFIG_DIR") ?: default_cni_config_dir,
-                .cni_path = getenv("NSPROV_CNI_PATH") ?: default_cni_path,
-                .cni_cache_dir = getenv("NSPROV_CNI_CACHE_DIR") ?: default_cni_cache_dir,
-        };
+        GlobalOptions g = global_defaults();
 
         log_parse_environment();
         /* getopt prints its own complaint; ours follows with the exit code Podman uses. */
