@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "api.h"
+#include "cleanup.h"
 #include "cli.h"
 #include "ctr.h"
 #include "log.h"
@@ -178,6 +183,50 @@ void cli_podman_defaults(void) {
                 (void) setenv("NSPROV_DEFAULT_BRIDGE", "podman0", 1);
 }
 
+/* A server at unix:///PATH that is nsprov's: its state dirs (from its info), so that
+ * podman with --url or CONTAINER_HOST works on what that server works on. */
+static int server_state_dirs(const char *url, char root[static PATH_MAX], char runroot[static PATH_MAX]) {
+        const char *path = startswith(url, "unix://");
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (!path || strlen(path) >= sizeof sa.sun_path) {
+                fprintf(stderr, "Error: '%s': only unix:///PATH servers are nsprov's own\n", url);
+                return -EINVAL;
+        }
+        strcpy(sa.sun_path, path);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
+                fprintf(stderr, "Error: unable to connect to Podman socket %s: %m\n", url);
+                return -errno;
+        }
+        static const char req[] = "GET /v" API_LIBPOD_VERSION "/libpod/info HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n";
+        if (write(fd, req, sizeof req - 1) != (ssize_t) sizeof req - 1)
+                return -EIO;
+        _cleanup_free_ char *buf = malloc(1 << 20);
+        size_t len = 0;
+        ssize_t n;
+        while (buf && len < (1 << 20) - 1 && (n = read(fd, buf + len, (1 << 20) - 1 - len)) > 0)
+                len += (size_t) n;
+        if (!buf)
+                return -ENOMEM;
+        buf[len] = 0;
+        const char *body = strstr(buf, "\r\n\r\n");
+        json_t *j = body ? json_loads(body + 4, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
+        const char *rt = json_string_value(json_object_get(json_object_get(json_object_get(j, "host"), "ociRuntime"), "name"));
+        const char *gr = json_string_value(json_object_get(json_object_get(j, "store"), "graphRoot"));
+        const char *rr = json_string_value(json_object_get(json_object_get(j, "store"), "runRoot"));
+        int r = 0;
+        if (!rt || !streq(rt, "nsprov") || !gr || !rr) {
+                fprintf(stderr, "Error: %s is not an nsprov server; this podman is nsprov's: use Podman's own "
+                                "client there\n", url);
+                r = -EPROTO;
+        } else {
+                (void) snprintf(root, PATH_MAX, "%s", gr);
+                (void) snprintf(runroot, PATH_MAX, "%s", rr);
+        }
+        json_decref(j);
+        return r;
+}
+
 static const Verb *find_verb(const Verb *verbs, const char *name) {
         for (const Verb *v = verbs; v->name; v++)
                 if (streq(v->name, name))
@@ -192,6 +241,7 @@ static int podman_main(int argc, char **argv) {
         GlobalOptions g = global_defaults();
         cli_podman_defaults();
         log_set_ident("podman");
+        const char *url = NULL;
         int i = 1;
         for (; i < argc && argv[i][0] == '-'; i++) {
                 const char *a = argv[i], *val = NULL;
@@ -221,11 +271,13 @@ static int podman_main(int argc, char **argv) {
                         LogLevel l = log_level_from_string(val);
                         if (l >= 0)
                                 log_set_level(l);
-                } else if (streq(a, "--url") || streq(a, "--connection") || streq(a, "-c") || streq(a, "--host") ||
-                           streq(a, "-H") || streq(a, "--remote") || streq(a, "-r")) {
-                        fprintf(stderr, "Error: this podman is nsprov's and works on nsprov's state directly; "
-                                        "'%s' (a remote server) is not supported: use Podman's own client for that\n",
-                                a);
+                } else if (streq(a, "--url") || streq(a, "--host") || streq(a, "-H"))
+                        url = val;
+                else if (streq(a, "--remote") || streq(a, "-r"))
+                        url = url ?: getenv("CONTAINER_HOST") ?: "unix:///run/podman/podman.sock";
+                else if (streq(a, "--connection") || streq(a, "-c")) {
+                        fprintf(stderr, "Error: this podman is nsprov's: named connections (%s) are not supported; "
+                                        "give --url unix:///PATH\n", a);
                         return EXIT_NSPROV;
                 } else if (streq(a, "--version") || streq(a, "-v")) {
                         printf("podman version %s (nsprov %s)\n", API_LIBPOD_VERSION, NSPROV_VERSION);
@@ -235,10 +287,15 @@ static int podman_main(int argc, char **argv) {
                         return EXIT_NSPROV;
                 }
         }
-        if (getenv("CONTAINER_HOST") && *getenv("CONTAINER_HOST")) {
-                fprintf(stderr, "Error: this podman is nsprov's and works on nsprov's state directly; "
-                                "unset CONTAINER_HOST (a remote server) or use Podman's own client\n");
-                return EXIT_NSPROV;
+        /* a server named (--url, CONTAINER_HOST): work on the state it works on */
+        if (!url && getenv("CONTAINER_HOST") && *getenv("CONTAINER_HOST"))
+                url = getenv("CONTAINER_HOST");
+        static char server_root[PATH_MAX], server_runroot[PATH_MAX];
+        if (url) {
+                if (server_state_dirs(url, server_root, server_runroot) < 0)
+                        return EXIT_NSPROV;
+                g.root = server_root;
+                g.runroot = server_runroot;
         }
         if (i >= argc) {
                 fprintf(stderr, "Error: missing command 'podman COMMAND'\n"

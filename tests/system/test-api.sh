@@ -102,10 +102,14 @@ t_podman_command() {
         npm exec -it "$P-c" ip -j a | tr -d '\r' | python3 -c 'import json,sys; json.load(sys.stdin)' || return 1
         npm ps | grep -q "$P-c" || return 1
         expect_fail 125 "'podman pull' is not supported" -- npm pull x || return 1
-        expect_fail 125 'not supported' -- npm --url unix:///x ps || return 1
+        # pointed at the server (CONTAINER_HOST, --url) with no state dirs of its own: the
+        # server's
+        CONTAINER_HOST="unix://$SOCK" "$tmp/bin/podman" ps | grep -q "$P-c" || return 1
+        "$tmp/bin/podman" --url "unix://$SOCK" exec "$P-c" true || return 1
+        expect_fail 125 'unable to connect' -- "$tmp/bin/podman" --url "unix://$tmp/none.sock" ps || return 1
         npm rm -f "$P-c" >/dev/null
 }
-ok "nsprov as podman: exec -it, ps on the server's state; unsupported commands name themselves, 125" -- t_podman_command
+ok "nsprov as podman: exec -it, ps on the server's state, also found through CONTAINER_HOST/--url; unsupported commands name themselves, 125" -- t_podman_command
 
 for plugin in netavark cni custom_lnst; do
         ok "LNST's ContainerPoolManager flow, $plugin plugin: two agents, their new NICs, cleanup" -- \
