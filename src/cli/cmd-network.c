@@ -266,6 +266,7 @@ static int network_exists(int argc, char **argv, const GlobalOptions *g) {
 }
 
 typedef struct RemoveOutcome {
+        const CtrStore *store;
         bool quiet_busy;
         bool failed;
 } RemoveOutcome;
@@ -274,7 +275,12 @@ static void report_removal(const char *name, int r, const RtError *e, void *user
         RemoveOutcome *out = userdata;
         if (r == 0)
                 printf("%s\n", name);
-        else if (!(r == -EBUSY && out->quiet_busy)) {
+        else if (r == -ENOENT && net_cni_exists(out->store, name, NULL) == 0) {
+                /* nsprov never deletes a user's conflist from the command line */
+                log_error("network '%s' is a CNI network of %s: remove its conflist to remove it", name,
+                          out->store->cni_config_dir);
+                out->failed = true;
+        } else if (!(r == -EBUSY && out->quiet_busy)) {
                 log_error("%s", e->msg);
                 out->failed = true;
         }
@@ -298,7 +304,7 @@ static int network_rm(int argc, char **argv, const GlobalOptions *g) {
         int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
-        RemoveOutcome out = { .quiet_busy = false };
+        RemoveOutcome out = { .store = &s, .quiet_busy = false };
         net_remove_many(&s, argv + first, (size_t) (argc - first), force, report_removal, &out);
         return out.failed ? EXIT_NSPROV : 0;
 }
@@ -317,7 +323,7 @@ static int network_prune(int argc, char **argv, const GlobalOptions *g) {
                 return r;
         RtError e = {};
         /* A network in use is simply not pruned. */
-        RemoveOutcome out = { .quiet_busy = true };
+        RemoveOutcome out = { .store = &s, .quiet_busy = true };
         if (net_remove_every(&s, false, report_removal, &out, &e) < 0)
                 return cli_fail(&e);
         return out.failed ? EXIT_NSPROV : 0;

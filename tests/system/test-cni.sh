@@ -445,7 +445,8 @@ leases() { ls "$DATA/cnet" 2>/dev/null | grep -c '^10\.' ; }
 t_ls_inspect() {
         cnsp network ls | grep -q ' cnet  *cni ' || return 1
         cnsp network inspect cnet | pyj 'j[0]["driver"]=="cni" and j[0]["cni"]["plugins"]==["bridge","tuning"]' || return 1
-        cnsp network exists cnet && ! cnsp network exists nope
+        cnsp network exists cnet && ! cnsp network exists nope || return 1
+        expect_fail 125 'is a CNI network' -- cnsp network rm cnet
 }
 ok "network ls/inspect/exists show CNI networks beside native ones (driver cni)" -- t_ls_inspect
 
