@@ -121,7 +121,7 @@ static int rt_error(ApiConn *c, const RtError *e, int fallback_status, const cha
  * missing or ":latest" tag meaning the image itself. */
 static int image_resolve(const CtrStore *s, const char *ref, Image *ret) {
         char cand[3][256];
-        const char *bare = startswith(ref, "localhost/") ?: ref;
+        const char *bare = startswith(ref, "localhost/") ?: startswith(ref, "docker.io/library/") ?: startswith(ref, "docker.io/") ?: ref;
         (void) snprintf(cand[0], sizeof cand[0], "%s", ref);
         (void) snprintf(cand[1], sizeof cand[1], "%s", bare);
         (void) snprintf(cand[2], sizeof cand[2], "%s", bare);
@@ -292,11 +292,65 @@ static int strv_from_map(json_t *m, char ***ret) {
         return 0;
 }
 
+/* Docker's ContainerConfig (compat create, 7.2) in libpod's SpecGenerator terms. */
+static json_t *docker_to_spec(json_t *d, const ApiRequest *r) {
+        json_t *b = json_object(), *v;
+        _cleanup_free_ char *name = http_query_get(r->http.query, "name", 0);
+        if (name && *name)
+                json_object_set_new(b, "name", json_string(name));
+        static const struct {
+                const char *from, *to;
+        } same[] = { { "Image", "image" }, { "Hostname", "hostname" }, { "Cmd", "command" }, { "Tty", "terminal" },
+                     { "OpenStdin", "stdin" }, { "Labels", "labels" }, { "WorkingDir", "work_dir" } };
+        for (size_t i = 0; i < ELEMENTSOF(same); i++)
+                if ((v = jget(d, same[i].from)))
+                        json_object_set(b, same[i].to, v);
+        if ((v = jget(d, "Entrypoint")))
+                json_object_set_new(b, "entrypoint", json_is_string(v) ? json_pack("[O]", v) : json_incref(v));
+        json_t *env = json_object();
+        size_t i;
+        json_array_foreach(jget(d, "Env"), i, v) {
+                const char *kv = json_string_value(v), *eq = kv ? strchr(kv, '=') : NULL;
+                if (eq)
+                        json_object_setn_new(env, kv, (size_t) (eq - kv), json_string(eq + 1));
+        }
+        json_object_set_new(b, "env", env);
+        json_t *hc = jget(d, "HostConfig");
+        if (jbool(hc, "Privileged"))
+                json_object_set_new(b, "privileged", json_true());
+        if (jbool(hc, "AutoRemove"))
+                json_object_set_new(b, "remove", json_true());
+        if ((v = jget(hc, "CapAdd")))
+                json_object_set(b, "cap_add", v);
+        if ((v = jget(hc, "CapDrop")))
+                json_object_set(b, "cap_drop", v);
+        const char *mode = jstr(hc, "NetworkMode");
+        json_t *nets = json_object();
+        const char *key;
+        /* "default" and "bridge" name the default network, which a container joins anyway */
+        json_object_foreach(jget(jget(d, "NetworkingConfig"), "EndpointsConfig"), key, v) if (!streq(key, "default") && !streq(key, "bridge"))
+                json_object_set_new(nets, key, json_object());
+        if (mode && (streq(mode, "none") || streq(mode, "host")))
+                json_object_set_new(b, "netns", json_pack("{s:s}", "nsmode", mode));
+        else if (mode && *mode && !streq(mode, "default") && !streq(mode, "bridge"))
+                json_object_set_new(nets, mode, json_object());
+        if (json_object_size(nets))
+                json_object_set_new(b, "Networks", nets);
+        else
+                json_decref(nets);
+        return b;
+}
+
 static int h_container_create(ApiConn *c, ApiRequest *r) {
         json_auto_t *b = NULL;
         int k = body_json(c, r, &b);
         if (k < 0)
                 return c->keep_alive ? 0 : k;
+        if (!r->libpod) {
+                json_t *spec = docker_to_spec(b, r);
+                json_decref(b);
+                b = spec;
+        }
         const char *image = jstr(b, "image");
         if (!image || !*image)
                 return api_error(c, 400, "bad request", "create: no image given");
@@ -395,12 +449,16 @@ static int h_container_json(ApiConn *c, ApiRequest *r) {
         int reply;
         if (load_container(c, r->segs[1], &k, &reply) < 0)
                 return reply;
-        json_t *j = ctr_inspect_json(&c->srv->store, &k, major_version(r) >= 5 ? INSPECT_V5 : INSPECT_V4);
+        json_t *j = ctr_inspect_json(&c->srv->store, &k, !r->libpod || major_version(r) >= 5 ? INSPECT_V5 : INSPECT_V4);
         if (!r->libpod) {
                 /* compat (Docker) names carry a slash */
                 char name[CTR_NAME_MAX + 2];
                 (void) snprintf(name, sizeof name, "/%s", k.config.name);
                 json_object_set_new(j, "Name", json_string(name));
+                char iid[65], sha[72];
+                net_cni_id(k.config.image, iid);
+                (void) snprintf(sha, sizeof sha, "sha256:%s", iid);
+                json_object_set_new(j, "Image", json_string(sha));
         }
         return api_reply_json(c, 200, j);
 }
@@ -483,6 +541,33 @@ static bool label_match(json_t *filters, char *const *labels) {
         return true;
 }
 
+/* docker ps's entry (7.2): names with a slash, the command one string, times in seconds */
+static json_t *compat_ps_entry(const CtrStore *s, const Container *k) {
+        char iid[65], sha[72], name[CTR_NAME_MAX + 2], cmd[1024] = "", status[64];
+        net_cni_id(k->config.image, iid);
+        (void) snprintf(sha, sizeof sha, "sha256:%s", iid);
+        (void) snprintf(name, sizeof name, "/%s", k->config.name);
+        for (char **a = k->config.argv; a && *a; a++) {
+                size_t l = strlen(cmd);
+                (void) snprintf(cmd + l, sizeof cmd - l, "%s%s", a == k->config.argv ? "" : " ", *a);
+        }
+        if (k->state.status == CTR_RUNNING)
+                (void) snprintf(status, sizeof status, "Up");
+        else if (k->state.status == CTR_EXITED)
+                (void) snprintf(status, sizeof status, "Exited (%d)", k->state.exit_code);
+        else
+                (void) snprintf(status, sizeof status, "Created");
+        json_t *insp = ctr_inspect_json(s, k, INSPECT_V5);
+        json_t *nets = json_incref(json_object_get(json_object_get(insp, "NetworkSettings"), "Networks"));
+        json_decref(insp);
+        return json_pack("{s:s, s:[s], s:s, s:s, s:s, s:I, s:[], s:o, s:s, s:s, s:{s:s}, s:{s:o}, s:[]}", "Id",
+                         k->config.id, "Names", name, "Image", k->config.image, "ImageID", sha, "Command", cmd,
+                         "Created", (json_int_t) (k->config.created_ns / 1000000000ull), "Ports", "Labels",
+                         ctr_labels_json(k->config.labels), "State", ctr_status_to_string(k->state.status), "Status",
+                         status, "HostConfig", "NetworkMode", k->config.network, "NetworkSettings", "Networks",
+                         nets ? nets : json_object(), "Mounts");
+}
+
 static int h_containers_list(ApiConn *c, ApiRequest *r) {
         bool all = query_bool(r, "all", false);
         _cleanup_free_ char *ftext = http_query_get(r->http.query, "filters", 0);
@@ -505,7 +590,7 @@ static int h_containers_list(ApiConn *c, ApiRequest *r) {
                     !filter_match(filters, "status", ctr_status_to_string(k->state.status), true) ||
                     !label_match(filters, k->config.labels))
                         continue;
-                json_array_append_new(arr, ps_entry(&c->srv->store, k));
+                json_array_append_new(arr, r->libpod ? ps_entry(&c->srv->store, k) : compat_ps_entry(&c->srv->store, k));
         }
         ctr_list_free(cs, n);
         return api_reply_json(c, 200, arr);
@@ -590,12 +675,59 @@ static int h_container_delete(ApiConn *c, ApiRequest *r) {
         return api_reply_json(c, 200, json_pack("[{s:s, s:s}]", "Id", k.config.id, "RawInput", r->segs[1]));
 }
 
+/* Docker's wait (6): the headers at once (the docker CLI starts the container only once
+ * it has them), the body when the condition holds, chunked. */
+static int compat_wait(ApiConn *c, ApiRequest *r, const Container *k) {
+        _cleanup_free_ char *cond = http_query_get(r->http.query, "condition", 0);
+        const char *want = cond && *cond ? cond : "not-running";
+        if (!streq(want, "not-running") && !streq(want, "next-exit") && !streq(want, "removed"))
+                return api_error(c, 400, "bad request", "invalid condition \"%s\"", want);
+        char head[512];
+        int n = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\n");
+        n += api_common_headers(head + n, sizeof head - (size_t) n);
+        n += snprintf(head + n, sizeof head - (size_t) n,
+                      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+        if (api_write_all(c->fd, head, (size_t) n) < 0)
+                return -ECONNRESET;
+        uint64_t since = now_realtime_ns();
+        int code = -1;
+        char id[CTR_ID_LEN + 1];
+        memcpy(id, k->config.id, sizeof id);
+        for (;;) {
+                _cleanup_(ctr_done) Container now = {};
+                bool gone = ctr_load(&c->srv->store, id, &now, NULL) < 0;
+                if (!gone)
+                        ctr_reconcile(&c->srv->store, &now);
+                if (gone) {
+                        if (streq(want, "removed"))
+                                break;
+                        code = -1;
+                        break;
+                }
+                code = now.state.exit_code;
+                if (streq(want, "not-running") && now.state.status != CTR_RUNNING)
+                        break;
+                if (streq(want, "next-exit") && now.state.status == CTR_EXITED && now.state.finished_ns >= since)
+                        break;
+                struct pollfd pfd = { c->fd, POLLRDHUP, 0 };
+                if (poll(&pfd, 1, 50) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+                        return -ECONNRESET;
+        }
+        char body[96], chunk[160];
+        int bl = snprintf(body, sizeof body, "{\"StatusCode\":%d,\"Error\":null}\n", code);
+        int cl = snprintf(chunk, sizeof chunk, "%x\r\n%s\r\n0\r\n\r\n", bl, body);
+        (void) api_write_all(c->fd, chunk, (size_t) cl);
+        return -ECONNRESET;
+}
+
 /* wait (4.6): held open, polled at the interval, given up when the client goes. */
 static int h_container_wait(ApiConn *c, ApiRequest *r) {
         _cleanup_(ctr_done) Container k = {};
         int reply;
         if (load_container(c, r->segs[1], &k, &reply) < 0)
                 return reply;
+        if (!r->libpod)
+                return compat_wait(c, r, &k);
         bool want[_CTR_STATUS_MAX] = {};
         bool any = false;
         for (unsigned i = 0;; i++) {
@@ -1161,6 +1293,40 @@ static int h_exec_start(ApiConn *c, ApiRequest *r) {
 
 /* ---- networks (4.14 – 4.20) ---- */
 
+/* The compat API calls the default network "bridge" (7.2). */
+static const char *network_name(ApiConn *c, const ApiRequest *r) {
+        return !r->libpod && streq(r->segs[1], "bridge") ? c->srv->store.default_network : r->segs[1];
+}
+
+/* A libpod network JSON in Docker's shape (7.2). */
+static json_t *compat_network_json(ApiConn *c, json_t *n) {
+        const char *name = json_string_value(json_object_get(n, "name"));
+        bool def = name && streq(name, c->srv->store.default_network);
+        json_t *config = json_array();
+        size_t i;
+        json_t *sn;
+        json_array_foreach(json_object_get(n, "subnets"), i, sn) {
+                json_t *e = json_pack("{s:O}", "Subnet", json_object_get(sn, "subnet"));
+                if (json_object_get(sn, "gateway"))
+                        json_object_set(e, "Gateway", json_object_get(sn, "gateway"));
+                json_array_append_new(config, e);
+        }
+        json_t *containers = json_object();
+        const char *key;
+        json_t *v;
+        json_object_foreach(json_object_get(n, "containers"), key, v) json_object_set_new(containers, key, json_pack("{s:O}", "Name", json_object_get(v, "name")));
+        json_t *j = json_pack("{s:s, s:O, s:O, s:s, s:O, s:O, s:{s:s, s:{s:O}, s:o}, s:O, s:b, s:b, s:{s:s}, s:b, s:o, s:{}, s:O}",
+                              "Name", def ? "bridge" : name, "Id", json_object_get(n, "id"), "Created",
+                              json_object_get(n, "created"), "Scope", "local", "Driver", json_object_get(n, "driver"),
+                              "EnableIPv6", json_object_get(n, "ipv6_enabled"), "IPAM", "Driver", "default", "Options",
+                              "driver", json_object_get(json_object_get(n, "ipam_options"), "driver"), "Config", config,
+                              "Internal", json_object_get(n, "internal"), "Attachable", 0, "Ingress", 0, "ConfigFrom",
+                              "Network", "", "ConfigOnly", 0, "Containers", containers, "Options", "Labels",
+                              json_object_get(n, "labels") ?: json_object());
+        json_decref(n);
+        return j;
+}
+
 /* A CNI network as Podman's CNI backend shows one (4.15). */
 static json_t *cni_network_json(const CtrStore *s, const char *name) {
         CniConfig cfg;
@@ -1202,20 +1368,21 @@ static bool network_exists(const CtrStore *s, const char *name, bool *cni) {
 
 static int h_network_json(ApiConn *c, ApiRequest *r) {
         Network n = {};
-        if (net_load(&c->srv->store, r->segs[1], &n, NULL) == 0) {
-                json_t *j = net_inspect_json(&c->srv->store, &n);
+        const char *name = network_name(c, r);
+        json_t *j = NULL;
+        if (net_load(&c->srv->store, name, &n, NULL) == 0) {
+                j = net_inspect_json(&c->srv->store, &n);
                 net_done(&n);
-                return api_reply_json(c, 200, j);
-        }
-        json_t *j = cni_network_json(&c->srv->store, r->segs[1]);
+        } else
+                j = cni_network_json(&c->srv->store, name);
         if (!j)
-                return api_error(c, 404, "network not found", "network not found");
-        return api_reply_json(c, 200, j);
+                return api_error(c, 404, "network not found", "network %s not found", name);
+        return api_reply_json(c, 200, r->libpod ? j : compat_network_json(c, j));
 }
 
 static int h_network_exists(ApiConn *c, ApiRequest *r) {
         bool cni;
-        if (!network_exists(&c->srv->store, r->segs[1], &cni))
+        if (!network_exists(&c->srv->store, network_name(c, r), &cni))
                 return api_error(c, 404, "network not found", "network not found");
         return api_reply(c, 204, NULL, NULL, 0);
 }
@@ -1239,7 +1406,8 @@ static int h_networks_list(ApiConn *c, ApiRequest *r) {
                                 continue;
                         if (!filter_match(filters, "name", ns[i].name, false) || !filter_match(filters, "id", ns[i].id, true))
                                 continue;
-                        json_array_append_new(arr, net_inspect_json(&c->srv->store, &ns[i]));
+                        json_t *j = net_inspect_json(&c->srv->store, &ns[i]);
+                        json_array_append_new(arr, r->libpod ? j : compat_network_json(c, j));
                 }
         CniNetworkInfo *cn = NULL;
         size_t ncn = 0;
@@ -1252,7 +1420,7 @@ static int h_networks_list(ApiConn *c, ApiRequest *r) {
                                             ? NULL
                                             : cni_network_json(&c->srv->store, cn[i].name);
                         if (j)
-                                json_array_append_new(arr, j);
+                                json_array_append_new(arr, r->libpod ? j : compat_network_json(c, j));
                 }
                 net_cni_list_free(cn, ncn);
         }
@@ -1355,7 +1523,7 @@ static int connect_or_disconnect(ApiConn *c, ApiRequest *r, bool connect) {
         int e = body_json(c, r, &b);
         if (e < 0)
                 return c->keep_alive ? 0 : e;
-        const char *net = r->segs[1], *ref = jstr(b, "container");
+        const char *net = network_name(c, r), *ref = jstr(b, "container");
         bool cni;
         if (!network_exists(&c->srv->store, net, &cni))
                 return api_error(c, 404, "network not found", "unable to find network with name or ID %s: network not found", net);
@@ -1414,7 +1582,7 @@ static int h_network_disconnect(ApiConn *c, ApiRequest *r) {
 }
 
 static int h_network_delete(ApiConn *c, ApiRequest *r) {
-        const char *name = r->segs[1];
+        const char *name = network_name(c, r);
         const CtrStore *s = &c->srv->store;
         bool force = query_bool(r, "force", false), cni;
         if (!network_exists(s, name, &cni))

@@ -119,6 +119,32 @@ done
 ok "...and nothing of theirs is left" -- bash -c "$(declare -f pm); SOCK=$SOCK
         [ -z \"\$(pm ps -a -q)\" ] && [ \"\$(pm network ls --format '{{.Name}}')\" = podman ]"
 
+# ---- the docker CLI on the compat API (7.2) ----
+dk() { timeout 60 docker -H "unix://$SOCK" "$@"; }
+t_docker() {
+        dk version --format '{{.Server.APIVersion}}' | grep -qx 1.41 || return 1
+        dk run -d --name "$P-d" --hostname dh --privileged lnst >/dev/null || return 1
+        dk ps --format '{{.Names}} {{.State}}' | grep -qx "$P-d running" || return 1
+        [ "$(dk inspect -f '{{.Name}} {{.Config.Hostname}}' "$P-d")" = "/$P-d dh" ] || return 1
+        local out rc=0
+        out=$(dk exec "$P-d" sh -c 'echo out; echo err >&2; exit 3' 2>"$tmp/derr") || rc=$?
+        [ "$rc" = 3 ] && [ "$out" = out ] && grep -qx err "$tmp/derr" || { echo "exec: rc=$rc out=$out"; return 1; }
+        [ "$(echo hi | dk exec -i "$P-d" cat)" = hi ] || return 1
+        dk exec -t "$P-d" ip -br a | grep -q eth0 || return 1
+        dk run -d --name "$P-e" lnst sh -c 'echo hello; exit 4' >/dev/null || return 1
+        [ "$(dk wait "$P-e")" = 4 ] && [ "$(dk logs "$P-e")" = hello ] || return 1
+        curl -sf --unix-socket "$SOCK" -d '{"Name":"'"$P-dn"'","Internal":true,"IPAM":{"Driver":"none"}}' \
+                http://d/v1.41/networks/create >/dev/null || return 1
+        dk network ls --format '{{.Name}}' | grep -qx bridge || return 1
+        dk network connect "$P-dn" "$P-d" && dk exec "$P-d" ip link show eth1 >/dev/null || return 1
+        [ "$(dk network inspect -f '{{.Internal}}' "$P-dn")" = true ] || return 1
+        dk stop "$P-d" >/dev/null && dk rm "$P-d" "$P-e" >/dev/null && dk network rm "$P-dn" >/dev/null || return 1
+        [ -z "$(dk ps -a -q)" ]
+}
+if command -v docker >/dev/null || [ "${CI:-}" = true ]; then
+        ok "docker -H unix://…: version, run -d, ps, inspect, exec (101 upgrade: frames, -i, -t), wait, logs, network ls/connect/inspect/rm, stop, rm" -- t_docker
+fi
+
 # ---- bad input, over a raw socket ----
 raw() {   # raw 'bytes' → the status line of the answer
         python3 - "$SOCK" "$1" <<'PY'
