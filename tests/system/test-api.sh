@@ -231,4 +231,39 @@ PY
 }
 ok "a stuck client and a held wait do not block other requests; the wait ends with the exit code" -- t_stuck_client
 
+t_socket_activation() {
+        # as systemd starts it: a listening socket on fd 3, LISTEN_PID/LISTEN_FDS, and an
+        # idle timeout that ends the server when no client comes
+        python3 - "$NSPROV_BIN" "$tmp" <<'PY'
+import os, socket, sys, time, subprocess
+nsprov, tmp = sys.argv[1], sys.argv[2]
+path = f"{tmp}/activated.sock"
+l = socket.socket(socket.AF_UNIX); l.bind(path); l.listen(8)
+pid = os.fork()
+if pid == 0:
+    if l.fileno() != 3:
+        os.dup2(l.fileno(), 3)
+    os.set_inheritable(3, True)  # dup2 onto itself would leave close-on-exec set
+    os.environ.update(LISTEN_PID=str(os.getpid()), LISTEN_FDS="1")
+    os.execv(nsprov, [nsprov, "--root", f"{tmp}/root", "--runroot", f"{tmp}/run", "serve", "--timeout", "2"])
+l.close()
+c = socket.socket(socket.AF_UNIX); c.connect(path)
+c.sendall(b"GET /v4.3.1/libpod/_ping HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n")
+reply = c.recv(4096)
+c.close()
+assert reply.startswith(b"HTTP/1.1 200 OK"), reply
+t0 = time.monotonic()
+for _ in range(100):
+    done, _ = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    time.sleep(0.1)
+else:
+    os.kill(pid, 9); os.waitpid(pid, 0)
+    sys.exit("the server did not exit after its idle timeout")
+print(f"exited {time.monotonic() - t0:.1f} s after the last client")
+PY
+}
+ok "socket activation (LISTEN_FDS) serves the given socket; --timeout ends an idle server" -- t_socket_activation
+
 ok "the server is still up and its log has no crash" -- bash -c "kill -0 $SERVER && ! grep -qi 'sanitizer\|segv' $tmp/serve.log"
