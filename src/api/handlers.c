@@ -1217,8 +1217,12 @@ static int h_exec_start(ApiConn *c, ApiRequest *r) {
                         : snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n\r\n", ctype);
         bool client_ok = api_write_all(c->fd, head, (size_t) n) == 0;
         /* 5.3: Podman 4 clients lose output sent with the 200 header: hold it a moment,
-         * or until the client's first stdin byte or half-close */
-        uint64_t hold_until = upgrade ? 0 : now_monotonic_ms() + EXEC_HOLD_MS;
+         * or until the client's first stdin byte or half-close. Only Go's HTTP client
+         * reads the stream that way (and one that names itself not at all may be one):
+         * podman-py, curl and the like get their output at once. */
+        const char *ua = http_header(&r->http, "User-Agent");
+        bool go_client = !ua || startswith(ua, "Go-http-client");
+        uint64_t hold_until = upgrade || !go_client ? 0 : now_monotonic_ms() + EXEC_HOLD_MS;
 
         /* bytes the client sent after the request, already read: stdin */
         size_t pending_in = c->len;
