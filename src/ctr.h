@@ -220,6 +220,9 @@ struct json_t;
 struct json_t *ctr_inspect_json(const CtrStore *s, const Container *c, InspectFormat fmt);
 struct json_t *ctr_labels_json(char *const *labels);
 
+/* The exit code of an --rm container that is gone (kept a few minutes); -ENOENT. */
+int ctr_removed_exit_code(const CtrStore *s, const char *id, int *ret);
+
 /* The log file path of a container (and the rotated one, with ".1"). */
 int ctr_log_path(const CtrStore *s, const char *id, char buf[static PATH_MAX]);
 

@@ -103,6 +103,16 @@ int ctr_gc(const CtrStore *s, RtError *err) {
                         removed++;
         }
 
+        /* Exit codes of --rm containers kept for a late wait: a few minutes are enough. */
+        (void) snprintf(p, sizeof p, "%s/exits", s->runroot);
+        _cleanup_closedir_ DIR *xd = opendir(p);
+        while (xd && (de = readdir(xd))) {
+                char xp[PATH_MAX];
+                (void) snprintf(xp, sizeof xp, "%s/%s", p, de->d_name);
+                if (is_id(de->d_name) && old_enough(xp) && unlink(xp) == 0)
+                        removed++;
+        }
+
         /* Addresses held for containers that are not running. */
         removed += net_gc(s);
 

@@ -33,6 +33,7 @@
 
 #include "ctr-internal.h"
 #include "fs.h"
+#include "parse.h"
 #include "log.h"
 #include "net.h"
 #include "netns.h"
@@ -857,6 +858,14 @@ static void monitor_finish(Monitor *m, int exit_code) {
         (void) netns_delete(ns, NULL);
         (void) ledger_forget(m->store, c->id, LEDGER_NETNS);
         if (c->rm) {
+                /* the exit code outlives the --rm container a while: a client's wait
+                 * after it (Podman's remote run --rm, docker's condition=removed) */
+                char p2[PATH_MAX], code[16];
+                (void) snprintf(p2, sizeof p2, "%s/exits", m->store->runroot);
+                (void) mkdir(p2, 0700);
+                (void) snprintf(p2, sizeof p2, "%s/exits/%s", m->store->runroot, c->id);
+                int len = snprintf(code, sizeof code, "%d", exit_code);
+                (void) write_file(p2, code, (size_t) len, 0600, false, NULL);
                 (void) ctr_destroy(m->store, c->id, c->name);
         } else {
                 CtrState st = {};
@@ -1462,6 +1471,23 @@ int ctr_wait(const CtrStore *s, const char *id, CtrWaitCondition cond, uint64_t 
                 struct timespec ts = { 0, 20 * 1000 * 1000 };
                 (void) nanosleep(&ts, NULL);
         }
+}
+
+int ctr_removed_exit_code(const CtrStore *s, const char *id, int *ret) {
+        char p[PATH_MAX], *text = NULL;
+        if (strlen(id) != CTR_ID_LEN || strchr(id, '/'))
+                return -ENOENT;
+        (void) snprintf(p, sizeof p, "%s/exits/%s", s->runroot, id);
+        int r = read_file(p, 64, &text, NULL, NULL);
+        if (r < 0)
+                return r;
+        int32_t code;
+        r = safe_atoi32(text, &code);
+        free(text);
+        if (r < 0)
+                return -EBADMSG;
+        *ret = code;
+        return 0;
 }
 
 int ctr_log_path(const CtrStore *s, const char *id, char buf[static PATH_MAX]) {

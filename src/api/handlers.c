@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/inotify.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -699,9 +700,8 @@ static int compat_wait(ApiConn *c, ApiRequest *r, const Container *k) {
                 if (!gone)
                         ctr_reconcile(&c->srv->store, &now);
                 if (gone) {
-                        if (streq(want, "removed"))
-                                break;
-                        code = -1;
+                        int recorded;
+                        code = ctr_removed_exit_code(&c->srv->store, id, &recorded) == 0 ? recorded : code;
                         break;
                 }
                 code = now.state.exit_code;
@@ -709,8 +709,8 @@ static int compat_wait(ApiConn *c, ApiRequest *r, const Container *k) {
                         break;
                 if (streq(want, "next-exit") && now.state.status == CTR_EXITED && now.state.finished_ns >= since)
                         break;
-                struct pollfd pfd = { c->fd, POLLRDHUP, 0 };
-                if (poll(&pfd, 1, 50) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+                struct pollfd pfd = { c->fd, 0, 0 }; /* a half-close is no goodbye: only a hang-up */
+                if (poll(&pfd, 1, 50) > 0 && (pfd.revents & (POLLHUP | POLLERR)))
                         return -ECONNRESET;
         }
         char body[96], chunk[160];
@@ -721,8 +721,26 @@ static int compat_wait(ApiConn *c, ApiRequest *r, const Container *k) {
 }
 
 /* wait (4.6): held open, polled at the interval, given up when the client goes. */
+static int reply_removed_exit(ApiConn *c, ApiRequest *r, const char *id) {
+        int code;
+        if (ctr_removed_exit_code(&c->srv->store, id, &code) < 0)
+                return no_such_container(c, r->segs[1]);
+        char body[32];
+        (void) snprintf(body, sizeof body, "%d\n", code);
+        return api_reply_text(c, 200, body);
+}
+
 static int h_container_wait(ApiConn *c, ApiRequest *r) {
         _cleanup_(ctr_done) Container k = {};
+        char probe[CTR_ID_LEN + 1];
+        int code;
+        /* an --rm container already gone: its recorded exit code */
+        if (ctr_lookup(&c->srv->store, r->segs[1], probe, NULL) < 0 &&
+            ctr_removed_exit_code(&c->srv->store, r->segs[1], &code) == 0) {
+                if (!r->libpod)
+                        return api_reply_json(c, 200, json_pack("{s:i, s:n}", "StatusCode", code, "Error"));
+                return reply_removed_exit(c, r, r->segs[1]);
+        }
         int reply;
         if (load_container(c, r->segs[1], &k, &reply) < 0)
                 return reply;
@@ -756,7 +774,7 @@ static int h_container_wait(ApiConn *c, ApiRequest *r) {
         for (;;) {
                 _cleanup_(ctr_done) Container now = {};
                 if (ctr_load(&c->srv->store, id, &now, NULL) < 0)
-                        return no_such_container(c, r->segs[1]);
+                        return reply_removed_exit(c, r, id);
                 ctr_reconcile(&c->srv->store, &now);
                 if (want[now.state.status]) {
                         char body[32];
@@ -764,8 +782,8 @@ static int h_container_wait(ApiConn *c, ApiRequest *r) {
                         return api_reply_text(c, 200, body);
                 }
                 /* a client that went away ends the wait */
-                struct pollfd pfd = { c->fd, POLLRDHUP, 0 };
-                if (poll(&pfd, 1, step_ms) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+                struct pollfd pfd = { c->fd, 0, 0 }; /* a half-close is no goodbye: only a hang-up */
+                if (poll(&pfd, 1, step_ms) > 0 && (pfd.revents & (POLLHUP | POLLERR)))
                         return -ECONNRESET;
         }
 }
@@ -864,9 +882,94 @@ static int h_container_logs(ApiConn *c, ApiRequest *r) {
                         offset = 0; /* rotated */
                 if (!running)
                         break;
-                struct pollfd pfd = { c->fd, POLLRDHUP, 0 };
-                if (poll(&pfd, 1, 100) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+                struct pollfd pfd = { c->fd, 0, 0 }; /* a half-close is no goodbye: only a hang-up */
+                if (poll(&pfd, 1, 100) > 0 && (pfd.revents & (POLLHUP | POLLERR)))
                         break;
+        }
+        (void) shutdown(c->fd, SHUT_WR);
+        return -ECONNRESET;
+}
+
+/* attach (7.1), as `podman run` without -d uses it: hijacked before the start, then the
+ * container's output from its log as it is written (frames, or raw bytes with a tty),
+ * until the container has run and ended. inotify opens the log the moment the monitor
+ * makes it, so an --rm container's output is held by our fd before its dir goes. Stdin
+ * is not forwarded. */
+static int h_container_attach(ApiConn *c, ApiRequest *r) {
+        _cleanup_(ctr_done) Container k = {};
+        int reply;
+        if (load_container(c, r->segs[1], &k, &reply) < 0)
+                return reply;
+        bool want_out = query_bool(r, "stdout", true), want_err = query_bool(r, "stderr", true);
+        char path[PATH_MAX], dir[PATH_MAX];
+        (void) ctr_log_path(&c->srv->store, k.config.id, path);
+        (void) snprintf(dir, sizeof dir, "%s", path);
+        *strrchr(dir, '/') = 0;
+        _cleanup_close_ int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        if (ino >= 0)
+                (void) inotify_add_watch(ino, dir, IN_CREATE | IN_MODIFY | IN_DELETE_SELF);
+        _cleanup_close_ int log = open(path, O_RDONLY | O_CLOEXEC);
+        if (log >= 0)
+                (void) lseek(log, 0, SEEK_END); /* what was before the attach is logs' business */
+        bool upgrade = r->http.upgrade[0];
+        char head[512];
+        int n = upgrade ? snprintf(head, sizeof head,
+                                   "HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\n"
+                                   "Connection: Upgrade\r\nUpgrade: %s\r\n\r\n",
+                                   r->http.upgrade)
+                        : snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n");
+        if (api_write_all(c->fd, head, (size_t) n) < 0)
+                return -ECONNRESET;
+        uint64_t since = now_realtime_ns();
+        bool ran = k.state.status == CTR_RUNNING;
+        char id[CTR_ID_LEN + 1];
+        memcpy(id, k.config.id, sizeof id);
+        _cleanup_free_ char *pending = NULL;
+        size_t plen = 0;
+        for (bool last = false;;) {
+                if (log < 0)
+                        log = open(path, O_RDONLY | O_CLOEXEC);
+                for (;;) {
+                        char buf[16384];
+                        ssize_t got = log >= 0 ? read(log, buf, sizeof buf) : 0;
+                        if (got <= 0)
+                                break;
+                        char *p2 = realloc(pending, plen + (size_t) got + 1);
+                        if (!p2)
+                                return -ENOMEM;
+                        pending = p2;
+                        memcpy(pending + plen, buf, (size_t) got);
+                        plen += (size_t) got;
+                }
+                if (plen) {
+                        int used = send_log_lines(c->fd, pending, plen, want_out, want_err, false, 0);
+                        if (used < 0)
+                                return -ECONNRESET;
+                        memmove(pending, pending + used, plen - (size_t) used);
+                        plen -= (size_t) used;
+                }
+                if (last)
+                        break;
+                _cleanup_(ctr_done) Container now = {};
+                bool gone = ctr_load(&c->srv->store, id, &now, NULL) < 0;
+                if (!gone) {
+                        ctr_reconcile(&c->srv->store, &now);
+                        ran |= now.state.status == CTR_RUNNING;
+                }
+                if (gone || (now.state.status == CTR_EXITED && (ran || now.state.finished_ns >= since))) {
+                        last = true; /* one more read drains what the end wrote */
+                        continue;
+                }
+                /* the client half-closes when it has no stdin to send (docker does):
+                 * only a hang-up ends the stream */
+                struct pollfd p[2] = { { c->fd, 0, 0 }, { ino, POLLIN, 0 } };
+                if (poll(p, ino >= 0 ? 2 : 1, 50) > 0) {
+                        if (p[0].revents & (POLLHUP | POLLERR))
+                                return -ECONNRESET;
+                        char ev[4096];
+                        while (ino >= 0 && read(ino, ev, sizeof ev) > 0)
+                                ;
+                }
         }
         (void) shutdown(c->fd, SHUT_WR);
         return -ECONNRESET;
@@ -1665,6 +1768,7 @@ static const Route routes[] = {
         { "POST", "containers/*/restart", h_container_restart },
         { "POST", "containers/*/wait", h_container_wait },
         { "GET", "containers/*/logs", h_container_logs },
+        { "POST", "containers/*/attach", h_container_attach },
         { "DELETE", "containers/*", h_container_delete },
         { "POST", "containers/*/exec", h_exec_create },
         { "GET", "exec/*/json", h_exec_json },

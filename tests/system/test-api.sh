@@ -71,6 +71,17 @@ t_wait_logs() {
 }
 ok "podman wait gives the exit code; podman logs splits stdout and stderr" -- t_wait_logs
 
+t_run_attached() {
+        local out rc=0
+        out=$(pm run --name "$P-r" lnst sh -c 'echo attached-out; echo attached-err >&2; exit 5' 2>"$tmp/rerr") || rc=$?
+        [ "$rc" = 5 ] && [ "$out" = attached-out ] && grep -qx attached-err "$tmp/rerr" || { echo "run: rc=$rc '$out'"; return 1; }
+        pm rm "$P-r" >/dev/null || return 1
+        rc=0; out=$(pm run --rm lnst sh -c 'echo rm-out; exit 6') || rc=$?
+        [ "$rc" = 6 ] && [ "$out" = rm-out ] || { echo "run --rm: rc=$rc '$out'"; return 1; }
+        [ -z "$(pm ps -a -q)" ] || [ "$(pm ps -a --format '{{.Names}}' | grep -v "^$P-a$")" = "" ]
+}
+ok "podman run without -d: attach streams the output, exit code from wait; --rm too (its code outlives it)" -- t_run_attached
+
 t_networks() {
         # made through the API: Podman 4.3's client cannot name the bridge, and ours must
         # carry the test's prefix
@@ -131,6 +142,8 @@ t_docker() {
         [ "$rc" = 3 ] && [ "$out" = out ] && grep -qx err "$tmp/derr" || { echo "exec: rc=$rc out=$out"; return 1; }
         [ "$(echo hi | dk exec -i "$P-d" cat)" = hi ] || return 1
         dk exec -t "$P-d" ip -br a | grep -q eth0 || return 1
+        rc=0; out=$(dk run --rm lnst sh -c 'echo docker-rm; exit 7') || rc=$?
+        [ "$rc" = 7 ] && [ "$out" = docker-rm ] || { echo "docker run --rm: rc=$rc '$out'"; return 1; }
         dk run -d --name "$P-e" lnst sh -c 'echo hello; exit 4' >/dev/null || return 1
         [ "$(dk wait "$P-e")" = 4 ] && [ "$(dk logs "$P-e")" = hello ] || return 1
         curl -sf --unix-socket "$SOCK" -d '{"Name":"'"$P-dn"'","Internal":true,"IPAM":{"Driver":"none"}}' \
