@@ -220,6 +220,12 @@ struct json_t;
 struct json_t *ctr_inspect_json(const CtrStore *s, const Container *c, InspectFormat fmt);
 struct json_t *ctr_labels_json(char *const *labels);
 
+/* ---- The event log (src/events.c): Podman's event shape, one line each ---- */
+void ctr_event_path(const CtrStore *s, char buf[static PATH_MAX]);
+/* type "container" or "network"; exit_code < 0: none. Best effort. */
+void ctr_event(const CtrStore *s, const char *type, const char *action, const char *id, const char *name,
+               const char *image, int exit_code);
+
 /* The exit code of an --rm container that is gone (kept a few minutes); -ENOENT. */
 int ctr_removed_exit_code(const CtrStore *s, const char *id, int *ret);
 

@@ -1053,6 +1053,7 @@ int ctr_network_connect(const CtrStore *s, const char *ctr_id, const NetConnect 
         }
         if (ret)
                 *ret = a;
+        ctr_event(s, "network", "connect", ctr_id, n.name, NULL, -1);
         return 0;
 }
 
@@ -1093,7 +1094,10 @@ int ctr_network_disconnect(const CtrStore *s, const char *ctr_id, const char *ne
                 unwire_one(host, s, ctr_id, &as[hit]);
         }
         memmove(&as[hit], &as[hit + 1], (na - (size_t) hit - 1) * sizeof *as);
-        return net_attachments_save(s, ctr_id, as, na - 1, err);
+        r = net_attachments_save(s, ctr_id, as, na - 1, err);
+        if (r == 0)
+                ctr_event(s, "network", "disconnect", ctr_id, network, NULL, -1);
+        return r;
 }
 
 /* Checks a network can go (disconnecting its users when forced); the kernel and state

@@ -400,6 +400,7 @@ int ctr_create(const CtrStore *s, const CtrSpec *spec, char ret_id[static CTR_ID
                         goto fail;
         }
         memcpy(ret_id, k->id, CTR_ID_LEN + 1);
+        ctr_event(s, "container", "create", k->id, k->name, k->image, -1);
         return 0;
 fail:
         (void) ctr_destroy(s, k->id, k->name);
@@ -851,6 +852,7 @@ static void monitor_finish(Monitor *m, int exit_code) {
         ctr_path(m->store, c->id, "lock", p);
         int lock = lock_file(p, true, NULL);
 
+        ctr_event(m->store, "container", "died", c->id, c->name, c->image, exit_code);
         /* attachments first: CNI plugins DEL best while the netns is still there */
         net_release_container(m->store, c->id);
         char ns[128];
@@ -867,6 +869,7 @@ static void monitor_finish(Monitor *m, int exit_code) {
                 int len = snprintf(code, sizeof code, "%d", exit_code);
                 (void) write_file(p2, code, (size_t) len, 0600, false, NULL);
                 (void) ctr_destroy(m->store, c->id, c->name);
+                ctr_event(m->store, "container", "remove", c->id, c->name, c->image, -1);
         } else {
                 CtrState st = {};
                 if (ctr_state_read(m->store, c->id, &st, NULL) == 0) {
@@ -1262,6 +1265,7 @@ int ctr_start(const CtrStore *s, const char *id, const CtrAttach *attach, int *r
         r = start_locked(s, &c, attach, attach ? &cli_fd : NULL, ret_exit_code, err);
         if (r < 0)
                 return rt_err_prefix(err, r, "start container '%s'", c.config.name);
+        ctr_event(s, "container", "start", c.config.id, c.config.name, c.config.image, -1);
         lock = safe_close(lock);
         if (!attach)
                 return 0;
@@ -1438,6 +1442,7 @@ int ctr_remove(const CtrStore *s, const char *id, bool force, RtError *err) {
         if (lock < 0)
                 return lock;
         (void) ctr_destroy(s, c.config.id, c.config.name);
+        ctr_event(s, "container", "remove", c.config.id, c.config.name, c.config.image, -1);
         return 0;
 }
 

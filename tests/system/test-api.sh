@@ -27,6 +27,7 @@ defer nsp system reset --force
 nsp image add lnst --rootfs host --cmd '["sleep","300"]' >/dev/null
 P=$TEST_PREFIX
 pm() { timeout 60 podman --url "unix://$SOCK" "$@"; }
+dk() { timeout 60 docker -H "unix://$SOCK" "$@"; }
 # nsprov's podman command on the same state, as LNST's subprocess finds it on PATH
 npm() { NSPROV_ROOT=$tmp/root NSPROV_RUNROOT=$tmp/run "$tmp/bin/podman" "$@"; }
 
@@ -80,6 +81,15 @@ t_run_attached() {
         [ "$rc" = 6 ] && [ "$out" = rm-out ] || { echo "run --rm: rc=$rc '$out'"; return 1; }
         [ -z "$(pm ps -a -q)" ] || [ "$(pm ps -a --format '{{.Names}}' | grep -v "^$P-a$")" = "" ]
 }
+t_events() {
+        pm run --name "$P-ev" lnst sh -c 'exit 3' >/dev/null 2>&1
+        pm rm "$P-ev" >/dev/null || return 1
+        [ "$(pm events --stream=false --filter container="$P-ev" --format '{{.Status}}' | tr '\n' ' ')" = "create start died remove " ] || return 1
+        [ "$(pm events --stream=false --filter container="$P-ev" --filter event=died --format '{{.ContainerExitCode}}')" = 3 ] || return 1
+        dk events --since 0 --until "$(($(date +%s) + 1))" --filter container="$P-ev" --filter event=start | grep -q "container start"
+}
+ok "podman events / docker events: the container's life from the event log, filtered" -- t_events
+
 ok "podman run without -d: attach streams the output, exit code from wait; --rm too (its code outlives it)" -- t_run_attached
 
 t_networks() {
@@ -131,7 +141,6 @@ ok "...and nothing of theirs is left" -- bash -c "$(declare -f pm); SOCK=$SOCK
         [ -z \"\$(pm ps -a -q)\" ] && [ \"\$(pm network ls --format '{{.Name}}')\" = podman ]"
 
 # ---- the docker CLI on the compat API (7.2) ----
-dk() { timeout 60 docker -H "unix://$SOCK" "$@"; }
 t_docker() {
         dk version --format '{{.Server.APIVersion}}' | grep -qx 1.41 || return 1
         dk run -d --name "$P-d" --hostname dh --privileged lnst >/dev/null || return 1
