@@ -179,8 +179,9 @@ void cli_podman_defaults(void) {
          * Networks["podman"]) */
         if (!getenv("NSPROV_DEFAULT_NETWORK"))
                 (void) setenv("NSPROV_DEFAULT_NETWORK", "podman", 1);
+        /* not podman0: on a host that also has Podman, that bridge is Podman's */
         if (!getenv("NSPROV_DEFAULT_BRIDGE"))
-                (void) setenv("NSPROV_DEFAULT_BRIDGE", "podman0", 1);
+                (void) setenv("NSPROV_DEFAULT_BRIDGE", "nspodman0", 1);
 }
 
 /* A server at unix:///PATH that is nsprov's: its state dirs (from its info), so that
