@@ -179,9 +179,12 @@ void cli_podman_defaults(void) {
          * Networks["podman"]) */
         if (!getenv("NSPROV_DEFAULT_NETWORK"))
                 (void) setenv("NSPROV_DEFAULT_NETWORK", "podman", 1);
-        /* not podman0: on a host that also has Podman, that bridge is Podman's */
+        /* not podman0 nor 10.88.0.0/16: on a host that also has Podman (or nsprov's own
+         * default network) those are taken */
         if (!getenv("NSPROV_DEFAULT_BRIDGE"))
                 (void) setenv("NSPROV_DEFAULT_BRIDGE", "nspodman0", 1);
+        if (!getenv("NSPROV_DEFAULT_SUBNET"))
+                (void) setenv("NSPROV_DEFAULT_SUBNET", "10.90.0.0/16", 1);
 }
 
 /* A server at unix:///PATH that is nsprov's: its state dirs (from its info), so that
