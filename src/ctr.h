@@ -103,6 +103,10 @@ typedef struct CtrSpec {
         const BindMount *mounts;
         size_t n_mounts;
         char *const *networks; /* names to join, or {"none"}; NULL: the store's default network */
+        /* per network, parallel to networks (NULL, or NULL entries: the defaults) */
+        const char *const *net_ifnames;
+        const char *const *net_macs;
+        const char *const *net_ips, *const *net_ip6s;
         const char *stop_signal;
         int stop_timeout;     /* -1: the default */
         bool privileged, tty, interactive, rm;

@@ -387,7 +387,11 @@ int ctr_create(const CtrStore *s, const CtrSpec *spec, char ret_id[static CTR_ID
         for (size_t i = 0; spec->networks && spec->networks[i]; i++) {
                 if (streq(spec->networks[i], "none"))
                         continue;
-                NetConnect nc = { .network = spec->networks[i] };
+                NetConnect nc = { .network = spec->networks[i],
+                                  .ifname = spec->net_ifnames ? spec->net_ifnames[i] : NULL,
+                                  .mac = spec->net_macs ? spec->net_macs[i] : NULL,
+                                  .ip = spec->net_ips ? spec->net_ips[i] : NULL,
+                                  .ip6 = spec->net_ip6s ? spec->net_ip6s[i] : NULL };
                 if ((r = ctr_network_connect(s, k->id, &nc, NULL, err)) < 0)
                         goto fail;
         }

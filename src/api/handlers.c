@@ -375,6 +375,8 @@ static int h_container_create(ApiConn *c, ApiRequest *r) {
                 spec.workdir = NULL;
         _cleanup_(strv_freep) char **command = NULL, **env = NULL, **labels = NULL, **cap_add = NULL,
                                    **cap_drop = NULL, **networks = NULL, **entry = NULL;
+        /* borrowed from the body: the arrays only */
+        _cleanup_free_ const char **ifn = NULL, **macs = NULL, **ip4s = NULL, **ip6s = NULL;
         json_t *v;
         if ((v = jget(b, "command")) && strv_from_json(v, CTR_MAX_ARGS, &command) < 0)
                 goto bad;
@@ -425,8 +427,34 @@ static int h_container_create(ApiConn *c, ApiRequest *r) {
                 json_t *nets = jget(b, "Networks");
                 const char *key;
                 json_t *val;
+                /* per network: interface_name, static_mac, static_ips (4.1) */
+                /* room for the legacy cni_networks names too: the arrays are parallel to all */
+                size_t nn = (json_is_object(nets) ? json_object_size(nets) : 0) + json_array_size(jget(b, "cni_networks")),
+                       at = 0;
+                if (nn > 0 && (!(ifn = calloc(nn + 1, sizeof *ifn)) || !(macs = calloc(nn + 1, sizeof *macs)) ||
+                               !(ip4s = calloc(nn + 1, sizeof *ip4s)) || !(ip6s = calloc(nn + 1, sizeof *ip6s))))
+                        goto bad;
                 if (json_is_object(nets))
-                        json_object_foreach(nets, key, val) (void) strv_push(&networks, key);
+                        json_object_foreach(nets, key, val) {
+                                (void) strv_push(&networks, key);
+                                const char *f = jstr(val, "interface_name"), *m = jstr(val, "static_mac");
+                                ifn[at] = f && *f ? f : NULL;
+                                macs[at] = m && *m ? m : NULL;
+                                size_t x;
+                                json_t *ipv;
+                                json_array_foreach(jget(val, "static_ips"), x, ipv) {
+                                        const char *ip = json_string_value(ipv);
+                                        if (ip && strchr(ip, ':') && !ip6s[at])
+                                                ip6s[at] = ip;
+                                        else if (ip && !strchr(ip, ':') && !ip4s[at])
+                                                ip4s[at] = ip;
+                                }
+                                at++;
+                        }
+                spec.net_ifnames = ifn;
+                spec.net_macs = macs;
+                spec.net_ips = ip4s;
+                spec.net_ip6s = ip6s;
                 size_t i;
                 json_array_foreach(jget(b, "cni_networks"), i, val) if (json_is_string(val))(void) strv_push(&networks, json_string_value(val));
         }

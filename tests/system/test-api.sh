@@ -111,6 +111,17 @@ t_networks() {
 }
 ok "network create (API), ls (podman first), inspect, connect (hot plug), disconnect, rm" -- t_networks
 
+t_network_options() {
+        curl -sf --unix-socket "$SOCK" -d '{"name":"'"$P-on"'","network_interface":"'"${P}on"'","subnets":[{"subnet":"198.18.43.0/24"}]}' \
+                http://d/v4.3.1/libpod/networks/create >/dev/null || return 1
+        pm run -d --name "$P-o" --network "$P-on:mac=02:42:aa:bb:cc:01,interface_name=lab7,ip=198.18.43.77" lnst >/dev/null || return 1
+        [ "$(pm inspect -f "{{(index .NetworkSettings.Networks \"$P-on\").MacAddress}} {{(index .NetworkSettings.Networks \"$P-on\").IPAddress}}" "$P-o")" = \
+          "02:42:aa:bb:cc:01 198.18.43.77" ] || return 1
+        npm exec "$P-o" ip -br addr show lab7 | grep -q '198.18.43.77/24' || return 1
+        pm rm -f "$P-o" >/dev/null && pm network rm "$P-on" >/dev/null
+}
+ok "create's per-network options: static MAC, IP and interface name" -- t_network_options
+
 t_stop_rm() {
         { pm rm "$P-a" 2>&1 || true; } | grep -q 'container state improper' || return 1
         pm stop "$P-a" >/dev/null && [ "$(pm inspect --format '{{.State.Status}}' "$P-a")" = exited ] || return 1
