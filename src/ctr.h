@@ -233,6 +233,19 @@ void ctr_event(const CtrStore *s, const char *type, const char *action, const ch
 /* The exit code of an --rm container that is gone (kept a few minutes); -ENOENT. */
 int ctr_removed_exit_code(const CtrStore *s, const char *id, int *ret);
 
+/* One line of a container log as the monitor writes it, "<RFC3339Nano> <stdout|stderr>
+ * <F|P> <text>" (Podman's k8s-file), without its newline; P: the text goes on in the
+ * next line. -EBADMSG for anything else. The spans point into line. */
+typedef struct CtrLogLine {
+        const char *time;
+        size_t time_len;
+        bool is_stderr;
+        bool full;
+        const char *text;
+        size_t text_len;
+} CtrLogLine;
+int ctr_log_line_parse(const char *line, size_t len, CtrLogLine *ret);
+
 /* The log file path of a container (and the rotated one, with ".1"). */
 int ctr_log_path(const CtrStore *s, const char *id, char buf[static PATH_MAX]);
 

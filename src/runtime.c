@@ -1499,6 +1499,19 @@ int ctr_removed_exit_code(const CtrStore *s, const char *id, int *ret) {
         return 0;
 }
 
+int ctr_log_line_parse(const char *line, size_t len, CtrLogLine *ret) {
+        const char *end = line + len;
+        const char *sp1 = memchr(line, ' ', len);
+        const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t) (end - sp1 - 1)) : NULL;
+        const char *sp3 = sp2 ? memchr(sp2 + 1, ' ', (size_t) (end - sp2 - 1)) : NULL;
+        if (!sp3 || sp3 != sp2 + 2)
+                return -EBADMSG;
+        *ret = (CtrLogLine) { .time = line, .time_len = (size_t) (sp1 - line),
+                              .is_stderr = (size_t) (sp2 - sp1 - 1) == 6 && memcmp(sp1 + 1, "stderr", 6) == 0,
+                              .full = sp2[1] == 'F', .text = sp3 + 1, .text_len = (size_t) (end - sp3 - 1) };
+        return 0;
+}
+
 int ctr_log_path(const CtrStore *s, const char *id, char buf[static PATH_MAX]) {
         ctr_path(s, id, "ctr.log", buf);
         return 0;

@@ -8,7 +8,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include "api.h"
 #include "cleanup.h"
 #include "cni.h"
+#include "forkexec.h"
 #include "fs.h"
 #include "log.h"
 #include "net.h"
@@ -829,29 +829,25 @@ static int send_log_lines(int fd, const char *text, size_t len, bool want_out, b
                 const char *nl = memchr(p, '\n', (size_t) (end - p));
                 if (!nl)
                         break; /* a line still being written: the next read has it */
-                const char *sp1 = memchr(p, ' ', (size_t) (nl - p));
-                const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t) (nl - sp1 - 1)) : NULL;
-                const char *sp3 = sp2 ? memchr(sp2 + 1, ' ', (size_t) (nl - sp2 - 1)) : NULL;
-                if (sp3 && skip_lines-- <= 0) {
-                        bool err = (size_t) (sp2 - sp1 - 1) == 6 && strncmp(sp1 + 1, "stderr", 6) == 0;
-                        bool full = sp3[-1] == 'F';
-                        if (err ? want_err : want_out) {
-                                char buf[70000];
-                                size_t n = 0, tl = (size_t) (nl - sp3 - 1);
-                                if (stamps) {
-                                        memcpy(buf, p, (size_t) (sp1 - p) + 1);
-                                        n = (size_t) (sp1 - p) + 1;
-                                }
-                                if (tl > sizeof buf - n - 1)
-                                        tl = sizeof buf - n - 1;
-                                memcpy(buf + n, sp3 + 1, tl);
-                                n += tl;
-                                if (full)
-                                        buf[n++] = '\n';
-                                int r = write_frame(fd, err ? 2 : 1, buf, n);
-                                if (r < 0)
-                                        return r;
+                CtrLogLine l;
+                if (ctr_log_line_parse(p, (size_t) (nl - p), &l) == 0 && skip_lines-- <= 0 &&
+                    (l.is_stderr ? want_err : want_out)) {
+                        char buf[70000];
+                        size_t n = 0, tl = l.text_len;
+                        if (stamps && l.time_len < 64) {
+                                memcpy(buf, l.time, l.time_len);
+                                buf[l.time_len] = ' ';
+                                n = l.time_len + 1;
                         }
+                        if (tl > sizeof buf - n - 1)
+                                tl = sizeof buf - n - 1;
+                        memcpy(buf + n, l.text, tl);
+                        n += tl;
+                        if (l.full)
+                                buf[n++] = '\n';
+                        int r = write_frame(fd, l.is_stderr ? 2 : 1, buf, n);
+                        if (r < 0)
+                                return r;
                 }
                 p = nl + 1;
         }
@@ -1316,33 +1312,9 @@ static int spawn_session(const ApiServer *srv, const ExecSession *s, int in_fd, 
         _cleanup_(strv_freep) char **argv = exec_argv(srv, s, in_fd >= 0);
         if (!argv)
                 return -ENOMEM;
-        posix_spawn_file_actions_t fa;
-        posix_spawnattr_t at;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawnattr_init(&at);
-        if (in_fd >= 0)
-                posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
-        else
-                posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        if (out_fd >= 0)
-                posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-        else
-                posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-        if (err_fd >= 0)
-                posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
-        else
-                posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-        sigset_t none, all;
-        sigemptyset(&none);
-        sigfillset(&all);
-        posix_spawnattr_setsigmask(&at, &none);
-        posix_spawnattr_setsigdefault(&at, &all);
-        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-        int r = posix_spawn(ret, srv->self_exe, &fa, &at, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&at);
-        return -r;
+        int fd_map[] = { in_fd, out_fd, err_fd }; /* -1: /dev/null */
+        SpawnSpec spec = { .path = srv->self_exe, .argv = argv, .envp = environ, .fd_map = fd_map, .n_fds = 3 };
+        return spawn(&spec, ret, NULL);
 }
 
 static void session_finished(ApiServer *srv, const char *id, int status) {
@@ -1399,13 +1371,14 @@ static int h_exec_start(ApiConn *c, ApiRequest *r) {
         if (busy)
                 return api_error(c, 409, "exec session state improper", "exec session %s has already been started", r->segs[1]);
         _cleanup_(ctr_done) Container k = {};
-        int reply;
-        if (ctr_load(&srv->store, s.ctr_id, &k, NULL) < 0 || (ctr_reconcile(&srv->store, &k), k.state.status != CTR_RUNNING)) {
+        bool loaded = ctr_load(&srv->store, s.ctr_id, &k, NULL) == 0;
+        if (loaded)
+                ctr_reconcile(&srv->store, &k);
+        if (!loaded || k.state.status != CTR_RUNNING) {
                 session_finished(srv, s.id, 126 << 8);
                 return api_error(c, 409, "container state improper", "cannot exec in a container that is not running; container %s is %s",
-                                 s.ctr_id, k.config.id[0] ? ctr_status_to_string(k.state.status) : "gone");
+                                 s.ctr_id, loaded ? ctr_status_to_string(k.state.status) : "gone");
         }
-        (void) reply;
 
         if (jbool(b, "Detach")) {
                 pid_t pid;
@@ -1459,10 +1432,11 @@ static int h_exec_start(ApiConn *c, ApiRequest *r) {
         pthread_mutex_unlock(&srv->lock);
 
         bool upgrade = r->http.upgrade[0];
-        const char *ctype = s.tty || (r->libpod ? major_version(r) < 4 || (major_version(r) == 4 && atoi(strchr(r->version, '.') ? strchr(r->version, '.') + 1 : "0") < 7)
-                                                : true)
-                                    ? "application/vnd.docker.raw-stream"
-                                    : "application/vnd.docker.multiplexed-stream";
+        /* 1.6: Podman ≥ 4.7 names the non-tty framing multiplexed; older request versions,
+         * and the compat API at our 1.41, call every stream raw (no client reads it) */
+        unsigned minor = strchr(r->version, '.') ? (unsigned) atoi(strchr(r->version, '.') + 1) : 0;
+        bool multiplexed_name = !s.tty && r->libpod && (major_version(r) > 4 || (major_version(r) == 4 && minor >= 7));
+        const char *ctype = multiplexed_name ? "application/vnd.docker.multiplexed-stream" : "application/vnd.docker.raw-stream";
         char head[512];
         int n = upgrade ? snprintf(head, sizeof head,
                                    "HTTP/1.1 101 UPGRADED\r\nContent-Type: %s\r\nConnection: Upgrade\r\nUpgrade: %s\r\n\r\n",
@@ -1885,7 +1859,7 @@ static int h_network_delete(ApiConn *c, ApiRequest *r) {
                 if (err.code)
                         return rt_error(c, &err, 500, NULL);
         } else if (net_remove(s, name, force, &err) < 0)
-                return rt_error(c, &err, err.code == -EBUSY ? 500 : 500, err.code == -EBUSY ? "network is being used" : NULL);
+                return rt_error(c, &err, 500, err.code == -EBUSY ? "network is being used" : NULL);
         if (!r->libpod)
                 return api_reply(c, 204, NULL, NULL, 0);
         return api_reply_json(c, 200, json_pack("[{s:s, s:n}]", "Name", name, "Err"));

@@ -853,18 +853,14 @@ typedef struct LogsOpts {
 
 /* Prints one k8s-file log line; returns false for a malformed one. */
 static bool print_log_line(const char *line, const LogsOpts *o) {
-        const char *sp1 = strchr(line, ' ');
-        const char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-        const char *sp3 = sp2 ? strchr(sp2 + 1, ' ') : NULL;
-        if (!sp3)
+        CtrLogLine l;
+        if (ctr_log_line_parse(line, strlen(line), &l) < 0)
                 return false;
-        bool err = startswith(sp1 + 1, "stderr") != NULL;
-        bool full = sp2[1] == 'F';
-        FILE *out = err ? stderr : stdout;
+        FILE *out = l.is_stderr ? stderr : stdout;
         if (o->timestamps)
-                fprintf(out, "%.*s ", (int) (sp1 - line), line);
-        fputs(sp3 + 1, out);
-        if (full)
+                fprintf(out, "%.*s ", (int) l.time_len, l.time);
+        fwrite(l.text, 1, l.text_len, out);
+        if (l.full)
                 fputc('\n', out);
         return true;
 }

@@ -10,8 +10,8 @@
 
 /* The project's one fork/exec (style R7's spawn; not named spawn.h, which would shadow
  * libc's <spawn.h> on the include path): an explicit fd map, every other fd closed on
- * exec, default signal state, and an exec-status pipe so a failed execve comes back as
- * its errno rather than as a guess from exit status 127. */
+ * exec, default signal state, and a failed execve back as its errno rather than as a
+ * guess from exit status 127. */
 typedef struct SpawnSpec {
         const char *path;         /* executed as is: no PATH search */
         char *const *argv;
@@ -22,7 +22,6 @@ typedef struct SpawnSpec {
         size_t n_fds;
         /* its own process group, so the whole group (helpers it forks) can be killed */
         bool new_process_group;
-        int death_signal; /* PR_SET_PDEATHSIG; 0: none */
 } SpawnSpec;
 
 /* Returns 0 with *ret_pid once the exec succeeded, or the execve's -errno (the child is

@@ -236,6 +236,22 @@ static void network_records_parse_strictly(void **state) {
         assert_int_equal(net_attachments_parse(evil, strlen(evil), &a, &na), -EBADMSG);
 }
 
+static void log_lines_parse(void **state) {
+        CtrLogLine l;
+        const char *full = "2026-11-28T15:28:00.123456789Z stderr F oops";
+        assert_int_equal(ctr_log_line_parse(full, strlen(full), &l), 0);
+        assert_true(l.is_stderr && l.full);
+        assert_int_equal(l.time_len, strlen("2026-11-28T15:28:00.123456789Z"));
+        assert_int_equal(l.text_len, 4);
+        assert_memory_equal(l.text, "oops", 4);
+        const char *part = "2026-11-28T15:28:00Z stdout P ";
+        assert_int_equal(ctr_log_line_parse(part, strlen(part), &l), 0);
+        assert_true(!l.is_stderr && !l.full && l.text_len == 0);
+        const char *bad[] = { "", "t stdout", "t stdout F", "t stdout FF x", "t stdout\tF x" };
+        for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+                assert_int_equal(ctr_log_line_parse(bad[i], strlen(bad[i]), &l), -EBADMSG);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(container_names), cmocka_unit_test(image_names),
@@ -243,6 +259,7 @@ int main(void) {
                 cmocka_unit_test(env_sets_and_replaces), cmocka_unit_test(state_round_trips),
                 cmocka_unit_test(network_names_macs_and_host_ifnames),
                 cmocka_unit_test(network_records_parse_strictly),
+                cmocka_unit_test(log_lines_parse),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
