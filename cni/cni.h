@@ -81,6 +81,10 @@ typedef struct CniError {
 
 /* "d1:d2" (CNI_PATH's form) → the list of dirs, empty parts dropped. */
 int cni_path_split(const char *joined, char ***ret);
+/* A config from the dirs as options give them, the plugin path ':'-separated; *ret_path
+ * owns ret->path (strv_free). The strings are borrowed. */
+int cni_config_init(CniConfig *ret, char ***ret_path, const char *conf_dir, const char *path,
+                    const char *cache_dir, const char *state_dir);
 
 const char *cni_category_name(CniCategory c);
 /* The error as CNI error JSON ({"code","msg","details"}), plus our fields. */

@@ -14,17 +14,21 @@
 #include "log.h"
 #include "strv.h"
 
+static void plugin_done(CniPlugin *p) {
+        free(p->type);
+        free(p->raw);
+        strv_free(p->caps);
+        *p = (CniPlugin) {};
+}
+
 void cni_list_done(CniList *l) {
         if (!l)
                 return;
         free(l->name);
         free(l->version);
         free(l->file);
-        for (size_t i = 0; i < l->n_plugins; i++) {
-                free(l->plugins[i].type);
-                free(l->plugins[i].raw);
-                strv_free(l->plugins[i].caps);
-        }
+        for (size_t i = 0; i < l->n_plugins; i++)
+                plugin_done(&l->plugins[i]);
         free(l->plugins);
         free(l->raw);
         *l = (CniList) {};
@@ -139,8 +143,7 @@ static int parse_plugin(json_t *o, const char *raw, size_t raw_len, const char *
         *ret = p;
         return 0;
 oom:
-        free(p.type);
-        strv_free(p.caps);
+        plugin_done(&p);
         return cni_fail(ce, CNI_ERR_SYSTEM, 0, -ENOMEM, "out of memory");
 }
 
@@ -214,9 +217,7 @@ static int load_sibling_dir(CniList *l, const char *dir, CniError *ce) {
                 if (r < 0)
                         return r;
                 if ((r = trim_raw(&p, ce)) < 0 || (r = push_plugin(l, &p, ce)) < 0) {
-                        free(p.type);
-                        free(p.raw);
-                        strv_free(p.caps);
+                        plugin_done(&p);
                         return r;
                 }
         }
@@ -257,9 +258,7 @@ int cni_list_parse(const char *file, const char *bytes, size_t len, bool legacy,
                 if ((r = parse_plugin(o, bytes, len, file, &p, ce)) < 0)
                         return r;
                 if ((r = trim_raw(&p, ce)) < 0 || (r = push_plugin(&l, &p, ce)) < 0) {
-                        free(p.raw);
-                        free(p.type);
-                        strv_free(p.caps);
+                        plugin_done(&p);
                         return r;
                 }
                 json_auto_t *ver = json_string(l.version);
@@ -312,9 +311,7 @@ int cni_list_parse(const char *file, const char *bytes, size_t len, bool legacy,
                         if ((r = parse_plugin(json_array_get(plugins, i), elems[i].p, elems[i].len, where, &p, ce)) < 0)
                                 return r;
                         if ((r = push_plugin(&l, &p, ce)) < 0) {
-                                free(p.type);
-                                free(p.raw);
-                                strv_free(p.caps);
+                                plugin_done(&p);
                                 return r;
                         }
                 }
@@ -408,8 +405,7 @@ static int push_diag(CniDiag **diags, size_t *n, const char *file, const char *m
         return 0;
 }
 
-const char *cni_conf_dir(const CniConfig *cfg);
-const char *cni_conf_dir(const CniConfig *cfg) {
+static const char *cni_conf_dir(const CniConfig *cfg) {
         return cfg->conf_dir ?: "/etc/cni/net.d";
 }
 

@@ -40,6 +40,17 @@ int cni_path_split(const char *joined, char ***ret) {
         return 0;
 }
 
+int cni_config_init(CniConfig *ret, char ***ret_path, const char *conf_dir, const char *path,
+                    const char *cache_dir, const char *state_dir) {
+        char **dirs = NULL;
+        int r = cni_path_split(path, &dirs);
+        if (r < 0)
+                return r;
+        *ret = (CniConfig) { .conf_dir = conf_dir, .path = dirs, .cache_dir = cache_dir, .state_dir = state_dir };
+        *ret_path = dirs;
+        return 0;
+}
+
 char *cni_path_joined(const CniConfig *cfg) {
         size_t len = 1;
         for (char **d = cfg->path; d && *d; d++)

@@ -12,6 +12,7 @@
 #include "cni-internal.h"
 #include "fileio.h"
 #include "fs.h"
+#include "hash.h"
 #include "log.h"
 #include "strv.h"
 
@@ -105,7 +106,14 @@ static int op_lock(const CniConfig *cfg, const char *network, const char *contai
                 return r;
         ret->network = r;
         if (container_id) {
-                r = lock_at(cfg, "ctr", container_id, LOCK_EX, ce);
+                /* 64 lock files shared out by a hash of the id, not one per container: ids
+                 * come and go for ever, and a lock file cannot safely be deleted (a waiter
+                 * on the old inode and a newcomer on a new one would both hold it). Two
+                 * containers in one bucket only wait for each other now and then. */
+                char bucket[8];
+                (void) snprintf(bucket, sizeof bucket, "%02x",
+                                (unsigned) (fnv1a(FNV1A_OFFSET, container_id, strlen(container_id)) % 64));
+                r = lock_at(cfg, "ctr", bucket, LOCK_EX, ce);
                 if (r < -1) {
                         op_unlock(ret);
                         return r;

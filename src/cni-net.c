@@ -22,13 +22,7 @@ static void cni_list_donep(CniList *l) {
 }
 
 int net_cni_config(const CtrStore *s, CniConfig *ret, char ***ret_path) {
-        char **path = NULL;
-        if (cni_path_split(s->cni_path, &path) < 0)
-                return -ENOMEM;
-        *ret = (CniConfig) { .conf_dir = s->cni_config_dir, .path = path, .cache_dir = s->cni_cache_dir,
-                             .state_dir = s->runroot };
-        *ret_path = path;
-        return 0;
+        return cni_config_init(ret, ret_path, s->cni_config_dir, s->cni_path, s->cni_cache_dir, s->runroot);
 }
 
 int net_cni_exists(const CtrStore *s, const char *name, RtError *err) {
@@ -149,15 +143,9 @@ static int cni_del_attachment(const CtrStore *s, const char *ctr_id, const char 
         return 0;
 }
 
-int net_cni_unwire(const CtrStore *s, const char *ctr_id, const char *netns_path, NetAttachment *a,
+int net_cni_unwire(const CtrStore *s, const char *ctr_id, const char *netns_path, const NetAttachment *a,
                    RtError *err) {
-        int r = cni_del_attachment(s, ctr_id, a->network, a->ifname, netns_path, err);
-        if (r < 0)
-                return r;
-        a->cni_attached = false;
-        a->addr4 = a->addr6 = (NetnsCidr) {};
-        a->gateway4 = a->gateway6 = (NetnsIp) {};
-        return 0;
+        return cni_del_attachment(s, ctr_id, a->network, a->ifname, netns_path, err);
 }
 
 typedef struct UndoState {

@@ -132,8 +132,9 @@ int net_cni_exists(const CtrStore *s, const char *name, RtError *err);
 int net_cni_wire(const CtrStore *s, const CtrConfig *c, const char *netns_path, NetAttachment *a,
                  RtError *err);
 /* DEL of one attachment (its cached config and args first, as Podman does); the ledger
- * entry goes once it succeeded. netns_path may be gone already. */
-int net_cni_unwire(const CtrStore *s, const char *ctr_id, const char *netns_path, NetAttachment *a,
+ * entry goes once it succeeded. netns_path may be gone already. The caller forgets the
+ * addresses. */
+int net_cni_unwire(const CtrStore *s, const char *ctr_id, const char *netns_path, const NetAttachment *a,
                    RtError *err);
 /* DEL of every CNI attachment the ledger lists for owner; returns how many went. */
 int net_cni_undo(const CtrStore *s, const char *owner);

@@ -788,6 +788,14 @@ static void ctr_netns_path(const char *ctr_id, char buf[static PATH_MAX]) {
         (void) snprintf(buf, PATH_MAX, "%s/%s", NETNS_RUN_DIR, ns);
 }
 
+/* What an attachment holds only while wired: its host end, addresses, CNI state. */
+static void forget_wiring(NetAttachment *a) {
+        a->host_ifname[0] = '\0';
+        a->cni_attached = false;
+        a->addr4 = a->addr6 = (NetnsCidr) {};
+        a->gateway4 = a->gateway6 = (NetnsIp) {};
+}
+
 static void unwire_cni(const CtrStore *s, const char *ctr_id, NetAttachment *a) {
         if (!a->cni_attached)
                 return;
@@ -797,9 +805,7 @@ static void unwire_cni(const CtrStore *s, const char *ctr_id, NetAttachment *a) 
         /* a failed DEL stays in the ledger: gc tries again */
         if (net_cni_unwire(s, ctr_id, access(ns, F_OK) == 0 ? ns : NULL, a, &e) < 0)
                 log_warning("%s, ignoring", e.msg);
-        a->cni_attached = false;
-        a->addr4 = a->addr6 = (NetnsCidr) {};
-        a->gateway4 = a->gateway6 = (NetnsIp) {};
+        forget_wiring(a);
 }
 
 static void unwire_one(NlSock *host, const CtrStore *s, const char *ctr_id, NetAttachment *a) {
@@ -813,9 +819,7 @@ static void unwire_one(NlSock *host, const CtrStore *s, const char *ctr_id, NetA
         char owner[96];
         owner_of(ctr_id, a->ifname, owner);
         ipam_release_owner(s, a->network, owner);
-        a->host_ifname[0] = '\0';
-        a->addr4 = a->addr6 = (NetnsCidr) {};
-        a->gateway4 = a->gateway6 = (NetnsIp) {};
+        forget_wiring(a);
 }
 
 typedef struct DadArgs {
@@ -949,13 +953,27 @@ void net_release(const CtrStore *s, const char *ctr_id, NetAttachment *a, size_t
                 (void) snprintf(p, sizeof p, "%s/ipam/%s.json", s->runroot, a[i].network);
                 if (a[i].addr4.ip.family || a[i].addr6.ip.family || access(p, F_OK) == 0)
                         ipam_release_owner(s, a[i].network, owner);
-                a[i].host_ifname[0] = '\0';
-                a[i].addr4 = a[i].addr6 = (NetnsCidr) {};
-                a[i].gateway4 = a[i].gateway6 = (NetnsIp) {};
+                forget_wiring(&a[i]);
         }
 }
 
 /* ---- connect / disconnect ---- */
+
+/* The container's lock (an fd to close), and the container as it is under it. */
+static int lock_container(const CtrStore *s, const char *ctr_id, Container *ret, RtError *err) {
+        char p[PATH_MAX];
+        ctr_path(s, ctr_id, "lock", p);
+        int lock = lock_file(p, true, err);
+        if (lock < 0)
+                return lock;
+        int r = ctr_load(s, ctr_id, ret, err);
+        if (r < 0) {
+                close(lock);
+                return r;
+        }
+        ctr_reconcile(s, ret);
+        return lock;
+}
 
 int ctr_network_connect(const CtrStore *s, const char *ctr_id, const NetConnect *nc,
                         NetAttachment *ret, RtError *err) {
@@ -972,15 +990,10 @@ int ctr_network_connect(const CtrStore *s, const char *ctr_id, const NetConnect 
                         *err = native_err;
                 return r;
         }
-        char p[PATH_MAX];
-        ctr_path(s, ctr_id, "lock", p);
-        _cleanup_close_ int lock = lock_file(p, true, err);
+        _cleanup_(ctr_done) Container c = {};
+        _cleanup_close_ int lock = lock_container(s, ctr_id, &c, err);
         if (lock < 0)
                 return lock;
-        _cleanup_(ctr_done) Container c = {};
-        if ((r = ctr_load(s, ctr_id, &c, err)) < 0)
-                return r;
-        ctr_reconcile(s, &c);
 
         NetAttachment *as = NULL;
         size_t na = 0;
@@ -1059,16 +1072,11 @@ int ctr_network_connect(const CtrStore *s, const char *ctr_id, const NetConnect 
 
 int ctr_network_disconnect(const CtrStore *s, const char *ctr_id, const char *network,
                            const char *ifname, RtError *err) {
-        char p[PATH_MAX];
-        ctr_path(s, ctr_id, "lock", p);
-        _cleanup_close_ int lock = lock_file(p, true, err);
+        _cleanup_(ctr_done) Container c = {};
+        _cleanup_close_ int lock = lock_container(s, ctr_id, &c, err);
         if (lock < 0)
                 return lock;
-        _cleanup_(ctr_done) Container c = {};
-        int r = ctr_load(s, ctr_id, &c, err);
-        if (r < 0)
-                return r;
-        ctr_reconcile(s, &c);
+        int r;
         _cleanup_free_ NetAttachment *as = NULL;
         size_t na = 0;
         if ((r = net_attachments_load(s, ctr_id, &as, &na, err)) < 0)
@@ -1291,9 +1299,7 @@ void net_release_container(const CtrStore *s, const char *ctr_id) {
         for (size_t i = 0; i < n; i++) {
                 if (as[i].cni)
                         unwire_cni(s, ctr_id, &as[i]);
-                as[i].host_ifname[0] = '\0';
-                as[i].addr4 = as[i].addr6 = (NetnsCidr) {};
-                as[i].gateway4 = as[i].gateway6 = (NetnsIp) {};
+                forget_wiring(&as[i]);
         }
         (void) net_attachments_save(s, ctr_id, as, n, NULL);
         free(as);

@@ -19,13 +19,7 @@ static void cni_list_donep(CniList *l) {
 }
 
 int cli_cni_config(const GlobalOptions *g, CniConfig *ret, char ***ret_path) {
-        char **path = NULL;
-        if (cni_path_split(g->cni_path, &path) < 0)
-                return -ENOMEM;
-        *ret = (CniConfig) { .conf_dir = g->cni_config_dir, .path = path, .cache_dir = g->cni_cache_dir,
-                             .state_dir = g->runroot };
-        *ret_path = path;
-        return 0;
+        return cni_config_init(ret, ret_path, g->cni_config_dir, g->cni_path, g->cni_cache_dir, g->runroot);
 }
 
 /* Prints the error for people (stderr) and for scripts (CNI error JSON on stdout); a
