@@ -58,6 +58,8 @@ static int listen_unix(const char *path, const ApiServer *srv, RtError *err) {
         if (r < 0 || chown(path, 0, srv->have_group ? srv->group : 0) < 0 || listen(fd, 128) < 0) {
                 r = -errno;
                 close(fd);
+                if (r != -EADDRINUSE)
+                        (void) unlink(path); /* ours, half made: bound but not serving */
                 return rt_err_set(err, r, "listen on %s", path);
         }
         return fd;
