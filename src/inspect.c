@@ -206,9 +206,12 @@ json_t *net_inspect_json(const CtrStore *s, const Network *n) {
                 json_object_set_new(labels, key, json_string(eq + 1));
         }
         json_t *containers = net_containers_json(s, n->name);
-        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:o, s:{s:s}, s:o}", "name",
+        char ns[NETNS_NAME_MAX + 1], ns_path[PATH_MAX];
+        net_bridge_netns_name(n, ns);
+        (void) snprintf(ns_path, sizeof ns_path, "%s/%s", NETNS_RUN_DIR, ns);
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:o, s:{s:s}, s:o}", "name",
                          n->name, "id", n->id, "driver", "bridge", "network_interface", n->bridge,
-                         "created", format_rfc3339(n->created_ns, created), "subnets", subnets,
+                         "bridge_netns", n->own_netns ? ns_path : "", "created", format_rfc3339(n->created_ns, created), "subnets", subnets,
                          "ipv6_enabled", n->ipv6, "internal", n->internal || n->n_subnets == 0,
                          "dns_enabled", 0, "nat", n->nat, "labels", labels, "ipam_options", "driver",
                          n->n_subnets ? "host-local" : "none", "containers", containers);

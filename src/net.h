@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Native networks: a bridge on the host and veth pairs into containers, over netlink
- * (netns/). L2-only networks (no subnet: LNST's test networks, whose addresses the test
- * sets itself) and networks with IPv4/IPv6 subnets and built-in IPAM. One container may
- * join one network several times, each join a new interface. */
+/* Native networks: a bridge and veth pairs into containers, over netlink (netns/).
+ * L2-only networks (no subnet: LNST's test networks, whose addresses the test sets
+ * itself) and networks with IPv4/IPv6 subnets and built-in IPAM. One container may join
+ * one network several times, each join a new interface.
+ * A network on which the host holds no address (L2-only or --internal) keeps its bridge,
+ * and the bridge ends of its veths, in a netns of its own: the host's firewall, addrconf
+ * and tools never touch the lab segment, and removing the network is one netns deletion,
+ * which the kernel finishes in the background (a bridge deleted on the host blocks its
+ * caller for 30-50 ms). */
 
 #include "ctr.h"
 #include "netns.h"
@@ -27,6 +32,7 @@ typedef struct Network {
         bool ipv6;
         bool ipv6_dad; /* leave duplicate address detection on for this network's links */
         bool nat;      /* IPv4 forwarding and masquerading out of the host */
+        bool own_netns; /* the bridge lives in net_bridge_netns_name(), not on the host */
         uint32_t mtu;
         NetSubnet subnets[NET_MAX_SUBNETS];
         size_t n_subnets;
@@ -42,11 +48,14 @@ typedef struct NetCreate {
         const char *const *ranges;   /* parallel to subnets, NULL entries: the whole subnet */
         size_t n_subnets;
         bool internal, ipv6, ipv6_dad, nat;
+        bool host_bridge; /* keep the bridge on the host even where no address needs it */
         uint32_t mtu;
         char *const *labels;
 } NetCreate;
 
 int net_name_check(const char *name, RtError *err);
+/* "nsprov-net-<name>-<id prefix>": readable, and unique across stores sharing /run/netns. */
+void net_bridge_netns_name(const Network *n, char buf[static NETNS_NAME_MAX + 1]);
 int net_create(const CtrStore *s, const NetCreate *spec, Network *ret, RtError *err);
 /* The store's default network, created when it does not exist yet. */
 int net_ensure_default(const CtrStore *s, RtError *err);

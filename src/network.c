@@ -93,10 +93,10 @@ static int net_save(const CtrStore *s, const Network *n, RtError *err) {
                                             json_string(netns_cidr_format(&n->subnets[i].range, c)));
                 json_array_append_new(subnets, o);
         }
-        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:i, s:o, s:o, s:I}", "name",
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:o, s:o, s:I}", "name",
                               n->name, "id", n->id, "driver", "bridge", "bridge", n->bridge,
                               "internal", n->internal, "ipv6", n->ipv6, "ipv6Dad", n->ipv6_dad,
-                              "nat", n->nat,
+                              "nat", n->nat, "bridgeNetns", n->own_netns,
                               "mtu", (int) n->mtu, "subnets", subnets, "labels",
                               strv_to_json(n->labels), "created", (json_int_t) n->created_ns);
         char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
@@ -124,6 +124,8 @@ static int net_parse(json_t *j, Network *n) {
         n->ipv6 = json_is_true(json_object_get(j, "ipv6"));
         n->ipv6_dad = json_is_true(json_object_get(j, "ipv6Dad"));
         n->nat = json_is_true(json_object_get(j, "nat"));
+        /* absent in records of earlier versions, whose bridges are on the host */
+        n->own_netns = json_is_true(json_object_get(j, "bridgeNetns"));
         json_int_t mtu = json_integer_value(json_object_get(j, "mtu"));
         if (mtu < 0 || mtu > 65535)
                 return -EBADMSG;
@@ -407,11 +409,62 @@ static void nat_teardown(const Network *n) {
         (void) nft_run(cmd, NULL);
 }
 
+void net_bridge_netns_name(const Network *n, char buf[static NETNS_NAME_MAX + 1]) {
+        (void) snprintf(buf, NETNS_NAME_MAX + 1, "nsprov-net-%s-%.8s", n->name, n->id);
+}
+
+/* Where a network's bridge lives: a socket there, and the netns (-1: the host's). */
+typedef struct BridgeSide {
+        NlSock *sk;
+        int netns_fd;
+} BridgeSide;
+
+static void bridge_side_close(BridgeSide *b) {
+        netns_sock_free(b->sk);
+        b->sk = NULL;
+        b->netns_fd = safe_close(b->netns_fd);
+}
+
+/* The network's own netns, made on first use (or after a reboot emptied /run) when create
+ * is set. Nothing in it needs IPv6: without it the bridge and its ports send nothing
+ * (router solicitations, MLD, DAD) into the segment. */
+static int bridge_netns_open(const Network *n, bool create, int *ret_fd, RtError *err) {
+        char name[NETNS_NAME_MAX + 1];
+        net_bridge_netns_name(n, name);
+        for (int attempt = 0;; attempt++) {
+                int r = netns_open(name, ret_fd, err);
+                if (r != -ENOENT || !create)
+                        return r;
+                r = netns_create(name, ret_fd, err);
+                if (r == -EEXIST && attempt == 0)
+                        continue; /* another command made it in the meantime */
+                if (r < 0)
+                        return rt_err_prefix(err, r, "network '%s'", n->name);
+                static const char *const keys[] = { "net/ipv6/conf/all/disable_ipv6",
+                                                    "net/ipv6/conf/default/disable_ipv6" };
+                for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                        (void) netns_sysctl_write(*ret_fd, keys[i], "1", NULL);
+                return 0;
+        }
+}
+
+static int bridge_side_open(const Network *n, bool create, BridgeSide *ret, RtError *err) {
+        *ret = (BridgeSide) { .netns_fd = -1 };
+        int r;
+        if (n->own_netns && (r = bridge_netns_open(n, create, &ret->netns_fd, err)) < 0)
+                return r;
+        if ((r = netns_sock_open(ret->netns_fd, &ret->sk, err)) < 0) {
+                bridge_side_close(ret);
+                return r;
+        }
+        return 0;
+}
+
 /* Makes the bridge when it is not there (first use, or after a reboot); addresses the
  * gateways on it unless the network is internal. */
-static int ensure_bridge(NlSock *host, const Network *n, int *ret_ifindex, RtError *err) {
+static int ensure_bridge(const BridgeSide *side, const Network *n, int *ret_ifindex, RtError *err) {
         int idx;
-        int r = netns_link_index(host, n->bridge, &idx, NULL);
+        int r = netns_link_index(side->sk, n->bridge, &idx, NULL);
         if (r == 0) {
                 *ret_ifindex = idx;
                 return 0;
@@ -423,12 +476,13 @@ static int ensure_bridge(NlSock *host, const Network *n, int *ret_ifindex, RtErr
         NetnsMac mac;
         net_derive_mac(n->id, "bridge", 0, &mac);
         b.mac = &mac;
-        r = netns_bridge_add(host, &b, &idx, err);
+        r = netns_bridge_add(side->sk, &b, &idx, err);
         if (r < 0)
                 return rt_err_prefix(err, r, "network '%s'", n->name);
-        /* An L2-only lab segment must carry the test's traffic alone: without IPv6 on the
-         * bridge the host sends no router solicitations or MLD reports into it. */
-        if (n->n_subnets == 0) {
+        /* An L2-only lab segment on the host must carry the test's traffic alone: without
+         * IPv6 on the bridge the host sends no router solicitations or MLD reports into it
+         * (in a netns of its own, nothing has IPv6 in the first place). */
+        if (n->n_subnets == 0 && !n->own_netns) {
                 char key[96];
                 (void) snprintf(key, sizeof key, "net/ipv6/conf/%s/disable_ipv6", n->bridge);
                 (void) netns_sysctl_write(-1, key, "1", NULL);
@@ -441,14 +495,14 @@ static int ensure_bridge(NlSock *host, const Network *n, int *ret_ifindex, RtErr
                 if (!n->subnets[i].gateway.family)
                         continue;
                 NetnsCidr gw = { .ip = n->subnets[i].gateway, .prefixlen = n->subnets[i].subnet.prefixlen };
-                r = netns_addr_add(host, idx, &gw, NETNS_ADDR_NODAD, err);
+                r = netns_addr_add(side->sk, idx, &gw, NETNS_ADDR_NODAD, err);
                 if (r < 0 && r != -EEXIST) {
-                        (void) netns_link_del(host, idx, NULL);
+                        (void) netns_link_del(side->sk, idx, NULL);
                         return rt_err_prefix(err, r, "network '%s': gateway", n->name);
                 }
         }
         if (n->nat && (r = nat_setup(n, err)) < 0) {
-                (void) netns_link_del(host, idx, NULL);
+                (void) netns_link_del(side->sk, idx, NULL);
                 return r;
         }
         *ret_ifindex = idx;
@@ -457,6 +511,7 @@ static int ensure_bridge(NlSock *host, const Network *n, int *ret_ifindex, RtErr
 
 int net_create(const CtrStore *s, const NetCreate *spec, Network *ret, RtError *err) {
         _cleanup_(netns_sock_freep) NlSock *host = NULL;
+        _cleanup_(bridge_side_close) BridgeSide side = { .netns_fd = -1 };
         int r = net_name_check(spec->name, err);
         if (r < 0)
                 return r;
@@ -518,11 +573,22 @@ int net_create(const CtrStore *s, const NetCreate *spec, Network *ret, RtError *
                 r = rt_err_setx(err, -EEXIST, "network '%s' already exists", n.name);
                 goto fail;
         }
+        /* The host holds no address on it: its own netns, unless asked, or unless the
+         * bridge named is one the user made on the host. */
+        if ((r = netns_sock_open(-1, &host, err)) < 0)
+                goto fail;
+        int idx;
+        n.own_netns = (n.n_subnets == 0 || n.internal) && !spec->host_bridge &&
+                      !(spec->bridge && netns_link_index(host, spec->bridge, &idx, NULL) == 0);
         /* The record first (the bridge's ledger, in effect), then the bridge. */
         if ((r = net_save(s, &n, err)) < 0)
                 goto fail;
-        int idx;
-        if ((r = netns_sock_open(-1, &host, err)) < 0 || (r = ensure_bridge(host, &n, &idx, err)) < 0) {
+        if ((r = bridge_side_open(&n, true, &side, err)) < 0 || (r = ensure_bridge(&side, &n, &idx, err)) < 0) {
+                if (n.own_netns) {
+                        char ns[NETNS_NAME_MAX + 1];
+                        net_bridge_netns_name(&n, ns);
+                        (void) netns_delete(ns, NULL);
+                }
                 (void) unlink(p);
                 goto fail;
         }
@@ -808,46 +874,53 @@ static void unwire_cni(const CtrStore *s, const char *ctr_id, NetAttachment *a) 
         forget_wiring(a);
 }
 
-static void unwire_one(NlSock *host, const CtrStore *s, const char *ctr_id, NetAttachment *a) {
+static void unwire_one(const CtrStore *s, const char *ctr_id, NetAttachment *a) {
         if (a->cni) {
                 unwire_cni(s, ctr_id, a);
                 return;
         }
-        int idx;
-        if (a->host_ifname[0] && netns_link_index(host, a->host_ifname, &idx, NULL) == 0)
-                (void) netns_link_del(host, idx, NULL);
+        if (a->host_ifname[0]) {
+                /* Its bridge's side; the host's when the network is gone, where the link
+                 * is found only if it is there. */
+                Network n = {};
+                if (net_load(s, a->network, &n, NULL) < 0)
+                        n.own_netns = false;
+                _cleanup_(bridge_side_close) BridgeSide side = { .netns_fd = -1 };
+                int idx;
+                if (bridge_side_open(&n, false, &side, NULL) == 0 &&
+                    netns_link_index(side.sk, a->host_ifname, &idx, NULL) == 0)
+                        (void) netns_link_del(side.sk, idx, NULL);
+                net_done(&n);
+        }
         char owner[96];
         owner_of(ctr_id, a->ifname, owner);
         ipam_release_owner(s, a->network, owner);
         forget_wiring(a);
 }
 
-typedef struct DadArgs {
-        const char *ifname;
-} DadArgs;
-
-static int wire_one(NlSock *host, NlSock *in, int netns_fd, const CtrStore *s, const CtrConfig *c,
+static int wire_one(NlSock *in, int netns_fd, const CtrStore *s, const CtrConfig *c,
                     NetAttachment *a, bool *have_default_route, RtError *err) {
         _cleanup_(net_done) Network n = {};
         int r = net_load(s, a->network, &n, err);
         if (r < 0)
                 return r;
+        _cleanup_(bridge_side_close) BridgeSide side = { .netns_fd = -1 };
         int br;
-        if ((r = ensure_bridge(host, &n, &br, err)) < 0)
+        if ((r = bridge_side_open(&n, true, &side, err)) < 0 || (r = ensure_bridge(&side, &n, &br, err)) < 0)
                 return r;
         net_host_ifname(c->id, a->ifname, a->host_ifname);
         NetnsVeth v = { .ifname = a->host_ifname, .peer_ifname = a->ifname, .peer_netns_fd = netns_fd,
                         .peer_mac = &a->mac, .mtu = n.mtu, .master_ifindex = br, .up = true,
                         .peer_up = false, .owner = c->id };
         int peer;
-        r = netns_veth_add(host, &v, NULL, &peer, err);
+        r = netns_veth_add(side.sk, &v, NULL, &peer, err);
         if (r < 0) {
                 a->host_ifname[0] = '\0';
                 return rt_err_prefix(err, r, "connect %s of '%s' to '%s'", a->ifname, c->name, n.name);
         }
         /* A bridge port needs no addresses of its own; without IPv6 it sends nothing
-         * into the segment. */
-        {
+         * into the segment (in a netns of the network's own, nothing has IPv6). */
+        if (!n.own_netns) {
                 char key[96];
                 (void) snprintf(key, sizeof key, "net/ipv6/conf/%s/disable_ipv6", a->host_ifname);
                 (void) netns_sysctl_write(-1, key, "1", NULL);
@@ -891,7 +964,7 @@ static int wire_one(NlSock *host, NlSock *in, int netns_fd, const CtrStore *s, c
                 /* a reused address: the host would go on sending to the MAC of the
                  * container that had it, for as long as its neighbour entry lives
                  * (15-45 s), and a controller connecting at once would time out */
-                (void) netns_neigh_forget(host, br, &got, NULL);
+                (void) netns_neigh_forget(side.sk, br, &got, NULL);
                 if (sn->gateway.family && !n.internal) {
                         if (v4)
                                 a->gateway4 = sn->gateway;
@@ -907,15 +980,15 @@ static int wire_one(NlSock *host, NlSock *in, int netns_fd, const CtrStore *s, c
         }
         return 0;
 fail:
-        unwire_one(host, s, c->id, a);
+        unwire_one(s, c->id, a);
         return rt_err_prefix(err, r, "connect %s of '%s' to '%s'", a->ifname, c->name, n.name);
 }
 
 int net_wire(const CtrStore *s, const CtrConfig *c, int netns_fd, NetAttachment *a, size_t n,
              RtError *err) {
-        _cleanup_(netns_sock_freep) NlSock *host = NULL, *in = NULL;
+        _cleanup_(netns_sock_freep) NlSock *in = NULL;
         int r;
-        if ((r = netns_sock_open(-1, &host, err)) < 0 || (r = netns_sock_open(netns_fd, &in, err)) < 0)
+        if ((r = netns_sock_open(netns_fd, &in, err)) < 0)
                 return r;
         bool have_route = false;
         for (size_t i = 0; i < n; i++)
@@ -927,10 +1000,10 @@ int net_wire(const CtrStore *s, const CtrConfig *c, int netns_fd, NetAttachment 
                 if (a[i].host_ifname[0] || a[i].cni_attached)
                         continue; /* wired already */
                 r = a[i].cni ? net_cni_wire(s, c, ns_path, &a[i], err)
-                             : wire_one(host, in, netns_fd, s, c, &a[i], &have_route, err);
+                             : wire_one(in, netns_fd, s, c, &a[i], &have_route, err);
                 if (r < 0) {
                         for (size_t k = 0; k < i; k++)
-                                unwire_one(host, s, c->id, &a[k]);
+                                unwire_one(s, c->id, &a[k]);
                         return r;
                 }
         }
@@ -1057,11 +1130,8 @@ int ctr_network_connect(const CtrStore *s, const char *ctr_id, const NetConnect 
         all[na] = a;
         r = net_attachments_save(s, ctr_id, all, na + 1, err);
         if (r < 0) {
-                if (c.state.status == CTR_RUNNING) {
-                        _cleanup_(netns_sock_freep) NlSock *host = NULL;
-                        if (netns_sock_open(-1, &host, NULL) == 0)
-                                unwire_one(host, s, ctr_id, &a);
-                }
+                if (c.state.status == CTR_RUNNING)
+                        unwire_one(s, ctr_id, &a);
                 return r;
         }
         if (ret)
@@ -1095,12 +1165,8 @@ int ctr_network_disconnect(const CtrStore *s, const char *ctr_id, const char *ne
                 return rt_err_setx(err, -EINVAL,
                                    "container '%s' has %d interfaces on '%s': name one (--interface-name)",
                                    c.config.name, matches, network);
-        if (c.state.status == CTR_RUNNING) {
-                _cleanup_(netns_sock_freep) NlSock *host = NULL;
-                if ((r = netns_sock_open(-1, &host, err)) < 0)
-                        return r;
-                unwire_one(host, s, ctr_id, &as[hit]);
-        }
+        if (c.state.status == CTR_RUNNING)
+                unwire_one(s, ctr_id, &as[hit]);
         memmove(&as[hit], &as[hit + 1], (na - (size_t) hit - 1) * sizeof *as);
         r = net_attachments_save(s, ctr_id, as, na - 1, err);
         if (r == 0)
@@ -1178,7 +1244,7 @@ static int delete_bridges(const Network *nets, size_t n, RtError *err) {
         _cleanup_free_ int *ifindexes = calloc(m.links.n + 1, sizeof *ifindexes);
         size_t n_links = 0;
         for (size_t i = 0; ifindexes && i < n; i++) {
-                if (!prepared(&nets[i]))
+                if (!prepared(&nets[i]) || nets[i].own_netns)
                         continue;
                 char owner[NETNS_OWNER_MAX + 1];
                 bridge_owner(&nets[i], owner);
@@ -1197,6 +1263,11 @@ static int delete_bridges(const Network *nets, size_t n, RtError *err) {
 /* After a failed batch: whether the network's marked bridge is still there (when that
  * cannot be told, it is taken as there, so no state is dropped for a live bridge). */
 static bool bridge_left(const Network *net) {
+        if (net->own_netns) {
+                char ns[NETNS_NAME_MAX + 1];
+                net_bridge_netns_name(net, ns);
+                return netns_exists(ns);
+        }
         _cleanup_(netns_sock_freep) NlSock *host = NULL;
         NetnsMarked m = {};
         char owner[NETNS_OWNER_MAX + 1];
@@ -1234,6 +1305,20 @@ void net_remove_many(const CtrStore *s, char *const *names, size_t n, bool force
          * bridge could not go keeps its state, so rm can be retried and gc finds it. */
         RtError kernel_error = {};
         int r = any ? delete_bridges(nets, n, &kernel_error) : 0;
+        /* A bridge in a netns of its own goes with it, in the kernel's own time: the
+         * netns is out of sight at once, and its links with it. */
+        for (size_t i = 0; i < n; i++) {
+                if (!prepared(&nets[i]) || !nets[i].own_netns)
+                        continue;
+                char ns[NETNS_NAME_MAX + 1];
+                net_bridge_netns_name(&nets[i], ns);
+                RtError e = {};
+                int q = netns_delete(ns, &e);
+                if (q < 0 && q != -ENOENT && r == 0) {
+                        r = q;
+                        kernel_error = e;
+                }
+        }
 
         for (size_t i = 0; i < n; i++) {
                 if (!prepared(&nets[i]))

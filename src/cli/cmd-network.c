@@ -19,14 +19,14 @@
 
 static int network_create(int argc, char **argv, const GlobalOptions *g) {
         enum { OPT_SUBNET = 0x100, OPT_GW, OPT_RANGE, OPT_BRIDGE, OPT_MTU, OPT_INTERNAL, OPT_IPV6,
-               OPT_DAD, OPT_IGNORE, OPT_DRIVER, OPT_NAT, OPT_HELP };
+               OPT_DAD, OPT_IGNORE, OPT_DRIVER, OPT_NAT, OPT_HOST_BRIDGE, OPT_HELP };
         static const struct option options[] = {
                 { "subnet", required_argument, NULL, OPT_SUBNET }, { "gateway", required_argument, NULL, OPT_GW },
                 { "ip-range", required_argument, NULL, OPT_RANGE },
                 { "bridge", required_argument, NULL, OPT_BRIDGE }, { "interface-name", required_argument, NULL, OPT_BRIDGE },
                 { "mtu", required_argument, NULL, OPT_MTU },      { "internal", no_argument, NULL, OPT_INTERNAL },
                 { "ipv6", no_argument, NULL, OPT_IPV6 },          { "ipv6-dad", no_argument, NULL, OPT_DAD },
-                { "nat", no_argument, NULL, OPT_NAT },
+                { "nat", no_argument, NULL, OPT_NAT },            { "host-bridge", no_argument, NULL, OPT_HOST_BRIDGE },
                 { "label", required_argument, NULL, 'l' },        { "disable-dns", no_argument, NULL, OPT_IGNORE },
                 { "driver", required_argument, NULL, OPT_DRIVER }, { "help", no_argument, NULL, OPT_HELP },
                 {},
@@ -67,6 +67,7 @@ static int network_create(int argc, char **argv, const GlobalOptions *g) {
                 case OPT_IPV6: nc.ipv6 = true; break;
                 case OPT_DAD: nc.ipv6_dad = true; break;
                 case OPT_NAT: nc.nat = true; break;
+                case OPT_HOST_BRIDGE: nc.host_bridge = true; break;
                 case 'l':
                         if (!strchr(optarg, '='))
                                 return usage_error("network create ", "--label '%s' is not K=V", optarg);
@@ -81,13 +82,18 @@ static int network_create(int argc, char **argv, const GlobalOptions *g) {
                         break;
                 case OPT_HELP:
                         printf("Usage: nsprov network create [--subnet CIDR [--gateway IP] [--ip-range CIDR]]... [--internal]\n"
-                               "                             [--bridge NAME] [--mtu N] [--ipv6] [--ipv6-dad] [-l K=V] NAME\n\n"
+                               "                             [--bridge NAME] [--host-bridge] [--mtu N] [--ipv6] [--ipv6-dad]\n"
+                               "                             [--nat] [-l K=V] NAME\n\n"
                                "Creates a bridge network. Without --subnet it is L2 only (no addresses: the\n"
                                "test sets its own, as LNST's networks do); with one, containers get addresses\n"
                                "from it (the gateway, the first host by default, lives on the bridge unless\n"
                                "--internal). IPv6 duplicate address detection is off on its links unless\n"
                                "--ipv6-dad. --nat turns on IPv4 forwarding and masquerades what leaves the\n"
-                               "host from the subnet (nftables table ip nsprov-<id>).\n");
+                               "host from the subnet (nftables table ip nsprov-<id>).\n"
+                               "A bridge the host has no address on (L2 only, or --internal) lives in a netns\n"
+                               "of the network's own, nsprov-net-<name>-<id>, apart from the host's firewall\n"
+                               "and tools (capture there: ip netns exec nsprov-net-... tcpdump -i BRIDGE);\n"
+                               "--host-bridge keeps it on the host, as does --bridge naming a host bridge.\n");
                         return 0;
                 default:
                         return usage_error("network create ", "unknown option or missing value: '%s'", argv[optind - 1]);

@@ -12,4 +12,4 @@ ok "the lab runs to the end" -- bash -c "'$lab' --nsprov '$NSPROV_BIN' --prefix 
 ok "every ping was answered" -- bash -c "[ \$(grep -c ' ok\$' '$out') = 5 ] && ! grep -q FAILED '$out'"
 ok "the table shows both agents on both networks" -- bash -c "[ \$(grep -cE '^  $TEST_PREFIX-[ab] +machine-[ab] +eth[01] ' '$out') = 4 ]"
 ok "management addresses came from IPAM" -- bash -c "grep -q ' 203.0.113.2/25 ' '$out' && grep -q ' 203.0.113.3/25 ' '$out'"
-ok "the lab says nothing is left" -- grep -q "no container, bridge or veth of the lab is left" "$out"
+ok "the lab says nothing is left" -- grep -q "no container, bridge, veth or netns of the lab is left" "$out"

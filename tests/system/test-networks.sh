@@ -27,10 +27,23 @@ jq_py() { python3 -c "import json,sys; d=json.load(sys.stdin); $1"; }
 ok "create an L2-only lab network" -- nsp network create --bridge "$P-lab" "$P-lab"
 ok "create a second one" -- nsp network create --bridge "$P-lab2" "$P-lab2"
 ok "create a network with IPv4 and IPv6 subnets" -- nsp network create --bridge "$P-mg" --subnet $MGMT4 --subnet $MGMT6 "$P-mgmt"
-ok "the bridge forwards at once: STP off, forward delay 0, marked" -- bash -c "ip -j -d link show $P-lab | python3 -c \"import json,sys; l=json.load(sys.stdin)[0]; d=l['linkinfo']['info_data']; assert d['stp_state']==0 and d['forward_delay']==0, d; assert l['ifalias'].startswith('nsprov:net-'), l\""
-ok "the gateway lives on the subnet network's bridge" -- bash -c "ip -br addr show $P-mg | grep -q '203.0.113.129/25'"
-ok "an L2-only bridge does not answer ARP for the host's addresses" -- bash -c "[ \$(cat /proc/sys/net/ipv4/conf/$P-lab/arp_ignore) = 8 ]"
-ok "an L2-only bridge has no IPv6 of its own (sends nothing into the segment)" -- bash -c "[ \$(cat /proc/sys/net/ipv6/conf/$P-lab/disable_ipv6) = 1 ]"
+# where an L2-only network's bridge lives: a netns of the network's own (its path is in
+# network inspect), named with the network's name and so with the test's prefix
+brns() { nsp network inspect "$1" | python3 -c "import json,sys,os; print(os.path.basename(json.load(sys.stdin)[0]['bridge_netns']))"; }
+ok "an L2-only network's bridge lives in a netns of its own, named after it; the host sees none of it" -- bash -c "$(declare -f nsp brns); tmp='$tmp'
+        ns=\$(brns $P-lab); case \$ns in nsprov-net-$P-lab-*) ;; *) echo \"netns '\$ns'\"; exit 1;; esac
+        ip netns list | grep -q \"^\$ns\" && ip -n \$ns link show $P-lab >/dev/null && ! ip link show $P-lab >/dev/null 2>&1"
+ok "the bridge forwards at once: STP off, forward delay 0, marked" -- bash -c "$(declare -f nsp brns); tmp='$tmp'; ip -n \$(brns $P-lab) -j -d link show $P-lab | python3 -c \"import json,sys; l=json.load(sys.stdin)[0]; d=l['linkinfo']['info_data']; assert d['stp_state']==0 and d['forward_delay']==0, d; assert l['ifalias'].startswith('nsprov:net-'), l\""
+ok "nothing in a lab network's netns has IPv6 (it sends nothing into the segment)" -- bash -c "$(declare -f nsp brns); tmp='$tmp'; ns=\$(brns $P-lab); [ \$(ip netns exec \$ns cat /proc/sys/net/ipv6/conf/default/disable_ipv6) = 1 ] && [ \$(ip netns exec \$ns cat /proc/sys/net/ipv6/conf/$P-lab/disable_ipv6) = 1 ]"
+ok "the gateway lives on the subnet network's bridge, on the host" -- bash -c "$(declare -f nsp); tmp='$tmp'; ip -br addr show $P-mg | grep -q '203.0.113.129/25' && [ \"\$(nsp network inspect $P-mgmt | python3 -c \"import json,sys; print(json.load(sys.stdin)[0]['bridge_netns'])\")\" = '' ]"
+ok "--host-bridge keeps an L2-only bridge on the host" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network create --host-bridge --bridge $P-hb $P-hostbr >/dev/null && ip -j -d link show $P-hb | python3 -c \"import json,sys; l=json.load(sys.stdin)[0]; assert l['linkinfo']['info_kind']=='bridge' and l['ifalias'].startswith('nsprov:net-'), l\""
+ok "there it does not answer ARP for the host's addresses" -- bash -c "[ \$(cat /proc/sys/net/ipv4/conf/$P-hb/arp_ignore) = 8 ]"
+ok "and has no IPv6 of its own (sends nothing into the segment)" -- bash -c "[ \$(cat /proc/sys/net/ipv6/conf/$P-hb/disable_ipv6) = 1 ]"
+ok "network rm deletes the host bridge" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network rm $P-hostbr >/dev/null && ! ip link show $P-hb >/dev/null 2>&1"
+ok "--bridge naming a bridge the host has uses it there" -- bash -c "$(declare -f nsp); tmp='$tmp'
+        ip link add $P-ub0 type bridge && nsp network create --bridge $P-ub0 $P-user0 >/dev/null &&
+        [ \"\$(nsp network inspect $P-user0 | python3 -c \"import json,sys; print(json.load(sys.stdin)[0]['bridge_netns'])\")\" = '' ]; r=\$?
+        nsp network rm $P-user0 >/dev/null; ip link del $P-ub0; exit \$r"
 ok "network ls shows them" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network ls | grep -q '$P-lab .*(L2 only)' && nsp network ls | grep -q '$P-mgmt .*203.0.113.128/25,2001:db8:e5::/64'"
 ok "network inspect has Podman's fields" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network inspect $P-mgmt | python3 -c \"import json,sys; n=json.load(sys.stdin)[0]; assert n['name']=='$P-mgmt' and n['driver']=='bridge' and n['network_interface']=='$P-mg' and len(n['id'])==64 and n['ipv6_enabled'] and n['subnets'][0]=={'subnet':'203.0.113.128/25','gateway':'203.0.113.129'}, n\""
 ok "network exists: 0, and 1 for none" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network exists $P-lab && { nsp network exists nope-$P; [ \$? = 1 ]; }"
@@ -56,7 +69,7 @@ ok "MACs are derived: the same on every run, locally administered" -- bash -c "$
         nsp create --name $P-twin --network $P-lab host true >/dev/null; m2=\$(nsp inspect -f \"{{.NetworkSettings.Networks.$P-lab.MacAddress}}\" $P-twin); nsp rm $P-twin >/dev/null
         nsp rm -f $P-a >/dev/null && nsp run -d --privileged --name $P-a --hostname machine1 --network $P-mgmt --network $P-lab host sleep 300 >/dev/null
         [ \"\$(nsp inspect -f \"{{.NetworkSettings.Networks.$P-lab.MacAddress}}\" $P-a)\" = \"\$m1\" ] && [ \"\$m2\" != \"\$m1\" ]"
-ok "the host side of each link carries the container's mark" -- bash -c "$(declare -f nsp); tmp='$tmp'; id=\$(nsp inspect -f '{{.Id}}' $P-a); [ \$(ip -j link show master $P-lab | python3 -c \"import json,sys; print(sum(1 for l in json.load(sys.stdin) if l.get('ifalias')=='nsprov:\$id'))\") = 1 ]"
+ok "the bridge side of each link carries the container's mark" -- bash -c "$(declare -f nsp brns); tmp='$tmp'; id=\$(nsp inspect -f '{{.Id}}' $P-a); [ \$(ip -n \$(brns $P-lab) -j link show master $P-lab | python3 -c \"import json,sys; print(sum(1 for l in json.load(sys.stdin) if l.get('ifalias')=='nsprov:\$id'))\") = 1 ]"
 
 ok "the host reaches an agent at its inspected IP (TCP)" -- bash -c "$(declare -f nsp); tmp='$tmp'
         ip=\$(nsp inspect -f \"{{.NetworkSettings.Networks.$P-mgmt.IPAddress}}\" $P-a)
@@ -132,7 +145,7 @@ killed_connects() {
 }
 ok "kill -9 of the CLI halfway through connects, then gc: nothing left, no address held" -- killed_connects
 ok "network rm refuses a network in use" -- expect_fail 125 "is used by" -- nsp network rm "$P-lab"
-ok "network rm -f disconnects them, removes the bridge" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp network rm -f $P-lab >/dev/null && ! ip link show $P-lab >/dev/null 2>&1 && ! nsp exec $P-a ip link show eth1 >/dev/null 2>&1"
+ok "network rm -f disconnects them, removes the bridge and its netns" -- bash -c "$(declare -f nsp brns); tmp='$tmp'; ns=\$(brns $P-lab); nsp network rm -f $P-lab >/dev/null && ! ip netns list | grep -q \"^\$ns\" && ! nsp exec $P-a ip link show eth1 >/dev/null 2>&1"
 default_net() {
         # RFC 2544's benchmarking range: no lab segment here uses it
         local out
@@ -192,11 +205,14 @@ ok "a --bridge the user made is never removed" -- bash -c "$(declare -f nsp); tm
         ip link show $P-ub >/dev/null; r=\$?; ip link del $P-ub; exit \$r"
 several_rm() {
         local i out
-        for i in 1 2 3; do nsp network create --bridge "$P-m$i" "$P-m$i" >/dev/null || return 1; done
+        # one in a netns of its own, two on the host: both kinds go in one call
+        nsp network create --bridge "$P-m1" "$P-m1" >/dev/null || return 1
+        for i in 2 3; do nsp network create --host-bridge --bridge "$P-m$i" "$P-m$i" >/dev/null || return 1; done
         out=$(nsp network rm "$P-m1" "$P-nosuch" "$P-m2" "$P-m3" 2>"$tmp/several.err"); [ $? = 125 ] || { echo "exit status not 125"; return 1; }
         [ "$out" = "$(printf '%s\n' "$P-m1" "$P-m2" "$P-m3")" ] || { echo "printed: $out"; return 1; }
         grep -q "$P-nosuch" "$tmp/several.err" || { echo "the missing name was not reported"; return 1; }
-        for i in 1 2 3; do ! ip link show "$P-m$i" >/dev/null 2>&1 || { echo "bridge $P-m$i left"; return 1; }; done
+        for i in 2 3; do ! ip link show "$P-m$i" >/dev/null 2>&1 || { echo "bridge $P-m$i left"; return 1; }; done
+        ! ip netns list | grep -q "^nsprov-net-$P-m1-" || { echo "netns of $P-m1 left"; return 1; }
         ! nsp network exists "$P-m1"
 }
 ok "network rm of several: each existing one goes with its bridge, a missing name is reported" -- several_rm
