@@ -306,8 +306,11 @@ static void *connection_main(void *p) {
                                 api_request_done(&r);
                                 break;
                         }
-                        log_debug("%s %s%s%s", r.http.method, r.http.path, r.http.query[0] ? "?" : "", r.http.query);
+                        uint64_t t0 = now_monotonic_us();
                         int k = api_handle(&c, &r);
+                        /* after the handler, with its time: where a client's time goes */
+                        log_debug("%s %s%s%s: %.2f ms", r.http.method, r.http.path, r.http.query[0] ? "?" : "",
+                                  r.http.query, (double) (now_monotonic_us() - t0) / 1000.0);
                         api_request_done(&r);
                         touch(a.srv, 0);
                         if (k < 0 || !c.keep_alive)

@@ -86,6 +86,12 @@ uint64_t now_monotonic_ms(void) {
         return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
+uint64_t now_monotonic_us(void) {
+        struct timespec ts;
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
 const char *format_rfc3339(uint64_t ns, char buf[static 40]) {
         time_t sec = (time_t) (ns / 1000000000ull);
         struct tm tm;

@@ -20,5 +20,6 @@ bool proc_id_alive(const ProcId *id);
 int proc_id_pidfd(const ProcId *id);
 uint64_t now_realtime_ns(void);
 uint64_t now_monotonic_ms(void);
+uint64_t now_monotonic_us(void);
 /* RFC 3339 with nanoseconds, UTC ("2026-11-28T15:28:00.123456789Z"), as Podman prints. */
 const char *format_rfc3339(uint64_t ns, char buf[static 40]);
