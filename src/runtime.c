@@ -45,7 +45,8 @@ enum {
         SYNC_STARTED,
         SYNC_EXITED,
         SYNC_PTY,    /* carries the pty master, made in the container's own devpts */
-        SYNC_NETNS,  /* monitor to PID 1: the container's netns (named already), as an fd */
+        SYNC_NETNS,  /* to PID 1 (and from a wiring CLI to the monitor): the container's
+                      * netns, named already, as an fd */
 };
 
 typedef struct SyncMsg {
@@ -749,7 +750,8 @@ typedef struct Monitor {
         int cli_fd;                  /* sync socket to the CLI */
         CtrAttach attach;            /* the CLI's stdio when attached, else all -1 */
         const SeccompProgram *seccomp;
-        int netns_fd;                /* made and wired by the CLI (networks), or -1 */
+        int netns_fd;                /* made by the monitor when -1 and not netns_from_cli */
+        bool netns_from_cli;         /* the CLI wires it meanwhile and sends it when done */
         bool attached;
         int log_fd;
         uint64_t log_bytes;
@@ -1070,7 +1072,18 @@ static _noreturn_ void monitor_main(Monitor *m) {
         ctr_netns_name(m->config->id, ns);
         int netns_fd = m->netns_fd;
         r = 0;
-        if (netns_fd < 0) {
+        if (m->netns_from_cli) {
+                /* EOF or anything else: the CLI could not wire it, and says why itself */
+                SyncMsg from_cli = {};
+                int q = sync_recv_fd(m->cli_fd, &from_cli, &netns_fd, 120 * 1000);
+                if (q != 1 || from_cli.type != SYNC_NETNS || netns_fd < 0) {
+                        if (netns_fd >= 0)
+                                close(netns_fd);
+                        (void) kill(child, SIGKILL);
+                        (void) waitpid(child, NULL, 0);
+                        _exit(1);
+                }
+        } else if (netns_fd < 0) {
                 r = netns_create(ns, &netns_fd, &e);
                 if (r == -EEXIST) {
                         (void) netns_delete(ns, NULL);
@@ -1155,8 +1168,9 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
         int r = ledger_record(s, k->id, LEDGER_NETNS, ns, err);
         if (r < 0)
                 return r;
-        /* With networks, the command must find its interfaces there when it starts:
-         * then the netns is made and wired here, before the monitor exists. */
+        /* With networks, the command must find its interfaces there when it starts: the
+         * netns is made and wired here, while the monitor clones PID 1 and builds its
+         * root (two cores, both busy), and handed over when wired. */
         _cleanup_close_ int netns_fd = -1;
         _cleanup_free_ NetAttachment *atts = NULL;
         /* Loaded here, in memory the monitor and PID 1 inherit: after pivot_root the
@@ -1165,16 +1179,6 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
         size_t n_atts = 0;
         if ((r = net_attachments_load(s, k->id, &atts, &n_atts, err)) < 0)
                 goto fail;
-        if (n_atts > 0) {
-                r = netns_create(ns, &netns_fd, err);
-                if (r == -EEXIST) {
-                        (void) netns_delete(ns, NULL);
-                        r = netns_create(ns, &netns_fd, err);
-                }
-                if (r < 0 || (r = net_wire(s, k, netns_fd, atts, n_atts, err)) < 0 ||
-                    (r = net_attachments_save(s, k->id, atts, n_atts, err)) < 0)
-                        goto fail;
-        }
 
         if (!k->privileged && (r = seccomp_program_load(s, &prog, err)) < 0)
                 goto fail;
@@ -1194,7 +1198,7 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
                 close(sp[0]);
                 Monitor m = { .store = s, .config = k, .cli_fd = sp[1],
                               .attach = { -1, -1, -1 }, .log_fd = -1, .seccomp = &prog,
-                              .netns_fd = netns_fd };
+                              .netns_fd = -1, .netns_from_cli = n_atts > 0 };
                 (void) snprintf(m.ctrdir, sizeof m.ctrdir, "%s", dir);
                 if (attach) {
                         m.attached = true;
@@ -1207,6 +1211,22 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
                 monitor_main(&m);
         }
         close(sp[1]);
+        if (n_atts > 0) {
+                r = netns_create(ns, &netns_fd, err);
+                if (r == -EEXIST) {
+                        (void) netns_delete(ns, NULL);
+                        r = netns_create(ns, &netns_fd, err);
+                }
+                if (r < 0 || (r = net_wire(s, k, netns_fd, atts, n_atts, err)) < 0 ||
+                    (r = net_attachments_save(s, k->id, atts, n_atts, err)) < 0) {
+                        /* our end closed: the monitor kills PID 1 and goes */
+                        close(sp[0]);
+                        (void) waitpid(mon, NULL, 0);
+                        goto fail;
+                }
+                /* A monitor that failed before has said why: read below. */
+                (void) sync_send_fd(sp[0], SYNC_NETNS, netns_fd);
+        }
         SyncMsg msg = {};
         r = sync_recv(sp[0], &msg, 120 * 1000);
         if (r <= 0 || msg.type != SYNC_STARTED) {
