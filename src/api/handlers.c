@@ -26,6 +26,7 @@
 #include "cleanup.h"
 #include "cni.h"
 #include "forkexec.h"
+#include "frames.h"
 #include "fs.h"
 #include "log.h"
 #include "net.h"
@@ -817,43 +818,8 @@ static int h_container_wait(ApiConn *c, ApiRequest *r) {
         }
 }
 
-/* logs (7.1): the k8s-file lines ("<time> <stream> <F|P> <text>") as stdout/stderr frames,
- * a body that ends when the connection closes; follow reads on until the container has
- * stopped. */
-static int write_frame(int fd, uint8_t stream, const char *data, size_t len);
-
-static int send_log_lines(int fd, const char *text, size_t len, bool want_out, bool want_err, bool stamps,
-                          long skip_lines) {
-        const char *p = text, *end = text + len;
-        while (p < end) {
-                const char *nl = memchr(p, '\n', (size_t) (end - p));
-                if (!nl)
-                        break; /* a line still being written: the next read has it */
-                CtrLogLine l;
-                if (ctr_log_line_parse(p, (size_t) (nl - p), &l) == 0 && skip_lines-- <= 0 &&
-                    (l.is_stderr ? want_err : want_out)) {
-                        char buf[70000];
-                        size_t n = 0, tl = l.text_len;
-                        if (stamps && l.time_len < 64) {
-                                memcpy(buf, l.time, l.time_len);
-                                buf[l.time_len] = ' ';
-                                n = l.time_len + 1;
-                        }
-                        if (tl > sizeof buf - n - 1)
-                                tl = sizeof buf - n - 1;
-                        memcpy(buf + n, l.text, tl);
-                        n += tl;
-                        if (l.full)
-                                buf[n++] = '\n';
-                        int r = write_frame(fd, l.is_stderr ? 2 : 1, buf, n);
-                        if (r < 0)
-                                return r;
-                }
-                p = nl + 1;
-        }
-        return (int) (p - text);
-}
-
+/* logs (7.1): the k8s-file lines as stdout/stderr frames (frames.c), a body that ends
+ * when the connection closes; follow reads on until the container has stopped. */
 static long count_lines(const char *t, size_t len) {
         long n = 0;
         for (size_t i = 0; i < len; i++)
@@ -886,9 +852,9 @@ static int h_container_logs(ApiConn *c, ApiRequest *r) {
         if (api_write_all(c->fd, head, (size_t) n) < 0)
                 return -ECONNRESET;
         long old_lines = count_lines(t_old, l_old);
-        if (t_old && send_log_lines(c->fd, t_old, l_old, want_out, want_err, stamps, skip) < 0)
+        if (t_old && api_log_frames(c->fd, t_old, l_old, want_out, want_err, stamps, skip) < 0)
                 return -ECONNRESET;
-        int used = t_cur ? send_log_lines(c->fd, t_cur, l_cur, want_out, want_err, stamps, skip > old_lines ? skip - old_lines : 0) : 0;
+        int used = t_cur ? api_log_frames(c->fd, t_cur, l_cur, want_out, want_err, stamps, skip > old_lines ? skip - old_lines : 0) : 0;
         if (used < 0)
                 return -ECONNRESET;
         size_t offset = (size_t) used;
@@ -899,7 +865,7 @@ static int h_container_logs(ApiConn *c, ApiRequest *r) {
                 _cleanup_free_ char *t = NULL;
                 size_t l = 0;
                 if (read_file(path, 64u << 20, &t, &l, NULL) == 0 && l > offset) {
-                        int u = send_log_lines(c->fd, t + offset, l - offset, want_out, want_err, stamps, 0);
+                        int u = api_log_frames(c->fd, t + offset, l - offset, want_out, want_err, stamps, 0);
                         if (u < 0)
                                 return -ECONNRESET;
                         offset += (size_t) u;
@@ -967,7 +933,7 @@ static int h_container_attach(ApiConn *c, ApiRequest *r) {
                         plen += (size_t) got;
                 }
                 if (plen) {
-                        int used = send_log_lines(c->fd, pending, plen, want_out, want_err, false, 0);
+                        int used = api_log_frames(c->fd, pending, plen, want_out, want_err, false, 0);
                         if (used < 0)
                                 return -ECONNRESET;
                         memmove(pending, pending + used, plen - (size_t) used);
@@ -1344,13 +1310,6 @@ static void *reap_detached(void *p) {
         return NULL;
 }
 
-/* One frame of the multiplexed stream (5.2): 8-byte header, then the bytes. */
-static int write_frame(int fd, uint8_t stream, const char *data, size_t len) {
-        uint8_t h[8] = { stream, 0, 0, 0, (uint8_t) (len >> 24), (uint8_t) (len >> 16), (uint8_t) (len >> 8), (uint8_t) len };
-        int r = api_write_all(fd, h, sizeof h);
-        return r < 0 ? r : api_write_all(fd, data, len);
-}
-
 static int h_exec_start(ApiConn *c, ApiRequest *r) {
         json_auto_t *b = NULL;
         int e = body_json(c, r, &b);
@@ -1506,7 +1465,7 @@ static int h_exec_start(ApiConn *c, ApiRequest *r) {
                         if (!client_ok || !wanted)
                                 continue;
                         int w = s.tty ? api_write_all(c->fd, buf, (size_t) got)
-                                      : write_frame(c->fd, (uint8_t) (st + 1), buf, (size_t) got);
+                                      : api_frame_write(c->fd, (uint8_t) (st + 1), buf, (size_t) got);
                         if (w < 0)
                                 client_ok = false; /* gone: the command still runs to its end */
                 }
