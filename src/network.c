@@ -433,10 +433,15 @@ static int bridge_netns_open(const Network *n, bool create, int *ret_fd, RtError
         net_bridge_netns_name(n, name);
         for (int attempt = 0;; attempt++) {
                 int r = netns_open(name, ret_fd, err);
+                /* a plain file: another command is making it right now (file, then mount) */
+                if (r == -EINVAL && attempt < 100) {
+                        (void) usleep(1000);
+                        continue;
+                }
                 if (r != -ENOENT || !create)
                         return r;
                 r = netns_create(name, ret_fd, err);
-                if (r == -EEXIST && attempt == 0)
+                if (r == -EEXIST && attempt < 100)
                         continue; /* another command made it in the meantime */
                 if (r < 0)
                         return rt_err_prefix(err, r, "network '%s'", n->name);
@@ -477,6 +482,11 @@ static int ensure_bridge(const BridgeSide *side, const Network *n, int *ret_ifin
         net_derive_mac(n->id, "bridge", 0, &mac);
         b.mac = &mac;
         r = netns_bridge_add(side->sk, &b, &idx, err);
+        /* another command made it in the meantime: as good */
+        if (r == -EEXIST && netns_link_index(side->sk, n->bridge, &idx, NULL) == 0) {
+                *ret_ifindex = idx;
+                return 0;
+        }
         if (r < 0)
                 return rt_err_prefix(err, r, "network '%s'", n->name);
         /* An L2-only lab segment on the host must carry the test's traffic alone: without

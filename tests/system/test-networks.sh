@@ -216,6 +216,20 @@ several_rm() {
         ! nsp network exists "$P-m1"
 }
 ok "network rm of several: each existing one goes with its bridge, a missing name is reported" -- several_rm
+remade_netns() {
+        # /run emptied (a reboot) or the netns deleted by hand: the first starts, all at
+        # once, make it and its bridge again, and every one of them gets its link
+        local i ns
+        nsp network create --bridge "$P-rb" "$P-remade" >/dev/null || return 1
+        ns=$(brns "$P-remade")
+        for i in 1 2 3 4 5 6; do nsp create --name "$P-rm$i" --network "$P-remade" host sleep 300 >/dev/null || return 1; done
+        ip netns del "$ns" || return 1
+        for i in 1 2 3 4 5 6; do nsp start "$P-rm$i" >/dev/null & done
+        wait
+        [ "$(ip -n "$ns" -j link show master "$P-rb" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 6 ] || { echo "not 6 ports"; return 1; }
+        nsp rm -f $(printf "$P-rm%s " 1 2 3 4 5 6) >/dev/null && nsp network rm "$P-remade" >/dev/null
+}
+ok "a lab network's netns that went is made again by the first starts, even six at once" -- remade_netns
 ok "after removing everything, no mark of ours is left" -- bash -c "$(declare -f nsp); tmp='$tmp'
         ids=\$(nsp ps -aq --no-trunc); nsp system reset --force >/dev/null
         for i in \$(seq 30); do left=0; for id in \$ids; do ip -j link | grep -q \"nsprov:\$id\" && left=1; done; [ \$left = 0 ] && break; sleep 0.1; done
