@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* exec: a command inside a running container. We join all of its namespaces at once
- * through a pidfd of its PID 1 (setns with a pidfd, Linux 5.8), fork so the command is
- * inside its pid namespace, apply the container's limits there, and exec. With a
- * terminal, the pty is the container's own (its /dev/ptmx), and we relay it. We stay
- * in the container's namespaces until the command ends (nothing here needs the host's
- * mounts after the join), which spares a process in the middle. */
+ * through a pidfd of its PID 1 (setns with a pidfd, Linux 5.8), fork once more so the
+ * command is inside its pid namespace, apply the container's limits, and exec. With a
+ * terminal, the pty is the container's own (its /dev/ptmx), and we relay it. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
@@ -103,10 +101,9 @@ static void relay(int master, bool interactive, pid_t child) {
         (void) child;
 }
 
-/* Already inside the container's namespaces: the command as our child, its pty relayed.
- * Returns its exit code, or -errno when it could not be started (status_rd says why). */
-static int run_joined(const ExecPlan *p, int status_rd) {
-        int master = -1, slave = -1, r;
+/* Runs in the first child, already inside the container's namespaces. */
+static _noreturn_ void exec_joined(const ExecPlan *p) {
+        int master = -1, slave = -1;
         if (p->tty) {
                 /* The container's ptmx: the pty lives in its devpts, as Podman's do. */
                 master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -123,44 +120,28 @@ static int run_joined(const ExecPlan *p, int status_rd) {
         if (child < 0)
                 goto fail;
         if (child == 0) {
-                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
                 if (master >= 0)
                         close(master);
-                close(status_rd);
                 exec_child(p, slave);
         }
         if (slave >= 0)
                 close(slave);
         close(p->status_fd);
-        /* EOF when the command was exec'd; its errno when it could not be */
-        int e = 0;
-        ssize_t n;
-        do
-                n = read(status_rd, &e, sizeof e);
-        while (n < 0 && errno == EINTR);
         /* Ctrl-C at our terminal goes to the command through its pty, not to us. */
-        if (n != sizeof e && master >= 0) {
+        if (master >= 0) {
                 (void) signal(SIGINT, SIG_IGN);
                 (void) signal(SIGQUIT, SIG_IGN);
                 relay(master, p->interactive, child);
         }
-        if (master >= 0)
-                close(master);
         int st;
         while (waitpid(child, &st, 0) < 0)
                 if (errno != EINTR)
-                        return -errno;
-        if (n == sizeof e)
-                return -e;
-        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-fail:
-        r = -errno;
-        if (master >= 0)
-                close(master);
-        if (slave >= 0)
-                close(slave);
-        close(p->status_fd);
-        return r;
+                        _exit(125);
+        _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+fail:;
+        int e = errno;
+        (void) !write(p->status_fd, &e, sizeof e);
+        _exit(125);
 }
 
 int ctr_exec(const CtrStore *s, const char *id, const CtrExec *ex, int *ret_exit_code,
@@ -235,37 +216,44 @@ int ctr_exec(const CtrStore *s, const char *id, const CtrExec *ex, int *ret_exit
                 (void) tcsetattr(0, TCSANOW, &t);
         }
 
-        /* Back to the host's mounts after the command: what the caller does next (its
-         * files, /proc/self) must not resolve inside the container. */
-        _cleanup_close_ int host_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-        if (host_mnt < 0) {
-                r = rt_err_set(err, -errno, "open our mount namespace");
+        pid_t child = fork();
+        if (child < 0) {
+                r = rt_err_set(err, -errno, "fork");
                 goto out;
         }
-        if (setns(pidfd, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC |
-                                 CLONE_NEWCGROUP) < 0) {
-                r = rt_err_set(err, -errno, "exec '%s' in container '%s': join its namespaces",
-                               ex->argv[0], c.config.name);
-                close(status[1]);
-                status[1] = -1;
-                goto out;
+        if (child == 0) {
+                close(status[0]);
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (setns(pidfd, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS |
+                                         CLONE_NEWIPC | CLONE_NEWCGROUP) < 0) {
+                        int e = errno;
+                        (void) !write(status[1], &e, sizeof e);
+                        _exit(125);
+                }
+                exec_joined(&plan);
         }
-        int code = run_joined(&plan, status[0]);
-        status[1] = -1; /* closed by run_joined */
-        if (setns(host_mnt, CLONE_NEWNS) < 0)
-                log_warning("exec: cannot return to the host's mount namespace: %m");
-        if (code < 0) {
-                if (code == -ENOENT)
+        close(status[1]);
+        status[1] = -1;
+        int e = 0;
+        ssize_t n;
+        do
+                n = read(status[0], &e, sizeof e);
+        while (n < 0 && errno == EINTR);
+        int st;
+        while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+                ;
+        if (n == sizeof e) {
+                if (e == ENOENT)
                         r = rt_err_setx(err, -ENOENT,
                                         "exec '%s' in container '%s': executable file not found in $PATH",
                                         ex->argv[0], c.config.name);
                 else
-                        r = rt_err_set(err, code, "exec '%s' in container '%s'", ex->argv[0],
+                        r = rt_err_set(err, -e, "exec '%s' in container '%s'", ex->argv[0],
                                        c.config.name);
                 goto out;
         }
         if (ret_exit_code)
-                *ret_exit_code = code;
+                *ret_exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         r = 0;
 out:
         seccomp_program_done(&plan.seccomp);
