@@ -750,8 +750,8 @@ typedef struct Monitor {
         int cli_fd;                  /* sync socket to the CLI */
         CtrAttach attach;            /* the CLI's stdio when attached, else all -1 */
         const SeccompProgram *seccomp;
-        int netns_fd;                /* made by the monitor when -1 and not netns_from_cli */
-        bool netns_from_cli;         /* the CLI wires it meanwhile and sends it when done */
+        bool netns_from_cli;         /* the CLI wires the netns meanwhile and sends it when
+                                      * done; else the monitor makes it */
         bool attached;
         int log_fd;
         uint64_t log_bytes;
@@ -998,7 +998,7 @@ static int monitor_loop(Monitor *m, pid_t child, int out_fd, int err_fd, int in_
 static _noreturn_ void monitor_main(Monitor *m) {
         (void) setsid();
         (void) prctl(PR_SET_NAME, "nsprov-monitor");
-        int *keep[] = { &m->cli_fd, &m->netns_fd, &m->attach.stdin_fd, &m->attach.stdout_fd,
+        int *keep[] = { &m->cli_fd, &m->attach.stdin_fd, &m->attach.stdout_fd,
                         &m->attach.stderr_fd };
         keep_only_fds(keep, ELEMENTSOF(keep));
         /* Our own stdio must not keep the caller's pipes open: `$(nsprov run -d …)` would
@@ -1070,7 +1070,7 @@ static _noreturn_ void monitor_main(Monitor *m) {
          * own. */
         char ns[128];
         ctr_netns_name(m->config->id, ns);
-        int netns_fd = m->netns_fd;
+        int netns_fd = -1;
         r = 0;
         if (m->netns_from_cli) {
                 /* EOF or anything else: the CLI could not wire it, and says why itself */
@@ -1083,14 +1083,13 @@ static _noreturn_ void monitor_main(Monitor *m) {
                         (void) waitpid(child, NULL, 0);
                         _exit(1);
                 }
-        } else if (netns_fd < 0) {
+        } else {
                 r = netns_create(ns, &netns_fd, &e);
                 if (r == -EEXIST) {
                         (void) netns_delete(ns, NULL);
                         r = netns_create(ns, &netns_fd, &e);
                 }
         }
-        m->netns_fd = -1;
         if (r == 0) {
                 /* A failed send means PID 1 is gone already; its own error record,
                  * read below, says why. */
@@ -1198,7 +1197,7 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
                 close(sp[0]);
                 Monitor m = { .store = s, .config = k, .cli_fd = sp[1],
                               .attach = { -1, -1, -1 }, .log_fd = -1, .seccomp = &prog,
-                              .netns_fd = -1, .netns_from_cli = n_atts > 0 };
+                              .netns_from_cli = n_atts > 0 };
                 (void) snprintf(m.ctrdir, sizeof m.ctrdir, "%s", dir);
                 if (attach) {
                         m.attached = true;
