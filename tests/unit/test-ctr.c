@@ -215,7 +215,27 @@ static void network_records_parse_strictly(void **state) {
         assert_string_equal(n.bridge, "nsbr1");
         assert_int_equal(n.n_subnets, 1);
         assert_int_equal(n.subnets[0].subnet.prefixlen, 24);
+        /* a record of an earlier version: its bridge is on the host */
+        assert_false(n.own_netns);
         net_done(&n);
+        char lab[512];
+        (void) snprintf(lab, sizeof lab,
+                        "{\"name\":\"lab.1\",\"id\":\"ab12cd34%056d\",\"bridge\":\"nsbr2\",\"bridgeNetns\":true,"
+                        "\"subnets\":[]}",
+                        0);
+        assert_int_equal(net_record_parse(lab, strlen(lab), &n, &e), 0);
+        assert_true(n.own_netns);
+        char ns[NETNS_NAME_MAX + 1];
+        net_bridge_netns_name(&n, ns);
+        /* the network's readable name, and enough of its id to keep stores apart */
+        assert_string_equal(ns, "nsprov-net-lab.1-ab12cd34");
+        assert_int_equal(netns_name_check(ns, NULL), 0);
+        net_done(&n);
+        /* the longest network name still makes a valid netns name */
+        Network longest = { .id = "ab12cd34" };
+        memset(longest.name, 'x', NET_NAME_MAX);
+        net_bridge_netns_name(&longest, ns);
+        assert_int_equal(netns_name_check(ns, NULL), 0);
         const char *bad[] = {
                 "{\"name\":\"lab\"}",
                 "{\"name\":\"lab\",\"id\":\"short\",\"bridge\":\"b\",\"subnets\":[]}",
