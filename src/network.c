@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <net/if.h>
 #include <dlfcn.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
@@ -413,6 +414,12 @@ void net_bridge_netns_name(const Network *n, char buf[static NETNS_NAME_MAX + 1]
         (void) snprintf(buf, NETNS_NAME_MAX + 1, "nsprov-net-%s-%.8s", n->name, n->id);
 }
 
+static int bridge_netns_delete(const Network *n, RtError *err) {
+        char name[NETNS_NAME_MAX + 1];
+        net_bridge_netns_name(n, name);
+        return netns_delete(name, err);
+}
+
 /* Where a network's bridge lives: a socket there, and the netns (-1: the host's). */
 typedef struct BridgeSide {
         NlSock *sk;
@@ -520,7 +527,6 @@ static int ensure_bridge(const BridgeSide *side, const Network *n, int *ret_ifin
 }
 
 int net_create(const CtrStore *s, const NetCreate *spec, Network *ret, RtError *err) {
-        _cleanup_(netns_sock_freep) NlSock *host = NULL;
         _cleanup_(bridge_side_close) BridgeSide side = { .netns_fd = -1 };
         int r = net_name_check(spec->name, err);
         if (r < 0)
@@ -585,20 +591,15 @@ int net_create(const CtrStore *s, const NetCreate *spec, Network *ret, RtError *
         }
         /* The host holds no address on it: its own netns, unless asked, or unless the
          * bridge named is one the user made on the host. */
-        if ((r = netns_sock_open(-1, &host, err)) < 0)
-                goto fail;
-        int idx;
         n.own_netns = (n.n_subnets == 0 || n.internal) && !spec->host_bridge &&
-                      !(spec->bridge && netns_link_index(host, spec->bridge, &idx, NULL) == 0);
+                      !(spec->bridge && if_nametoindex(spec->bridge) != 0);
         /* The record first (the bridge's ledger, in effect), then the bridge. */
         if ((r = net_save(s, &n, err)) < 0)
                 goto fail;
+        int idx;
         if ((r = bridge_side_open(&n, true, &side, err)) < 0 || (r = ensure_bridge(&side, &n, &idx, err)) < 0) {
-                if (n.own_netns) {
-                        char ns[NETNS_NAME_MAX + 1];
-                        net_bridge_netns_name(&n, ns);
-                        (void) netns_delete(ns, NULL);
-                }
+                if (n.own_netns)
+                        (void) bridge_netns_delete(&n, NULL);
                 (void) unlink(p);
                 goto fail;
         }
@@ -1320,10 +1321,8 @@ void net_remove_many(const CtrStore *s, char *const *names, size_t n, bool force
         for (size_t i = 0; i < n; i++) {
                 if (!prepared(&nets[i]) || !nets[i].own_netns)
                         continue;
-                char ns[NETNS_NAME_MAX + 1];
-                net_bridge_netns_name(&nets[i], ns);
                 RtError e = {};
-                int q = netns_delete(ns, &e);
+                int q = bridge_netns_delete(&nets[i], &e);
                 if (q < 0 && q != -ENOENT && r == 0) {
                         r = q;
                         kernel_error = e;
