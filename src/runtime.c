@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "ctr-internal.h"
+#include "forkexec.h"
 #include "fs.h"
 #include "parse.h"
 #include "log.h"
@@ -54,12 +55,13 @@ typedef struct SyncMsg {
         int code;   /* -errno for SYNC_ERROR, exit status for SYNC_EXITED */
         pid_t pid;  /* SYNC_STARTED: the container's PID 1 as the host sees it;
                      * SYNC_ERROR: 126/127 when the command could not be run/found */
+        pid_t sender; /* the monitor's pid, for the state: it is not the caller's child */
         char msg[512];
 } SyncMsg;
 
 /* Child-side send: a failed send has nobody left to tell, so it is ignored. */
 static void sync_send(int fd, int type, int code, pid_t pid, const char *msg) {
-        SyncMsg m = { .type = type, .code = code, .pid = pid };
+        SyncMsg m = { .type = type, .code = code, .pid = pid, .sender = getpid() };
         if (msg)
                 (void) snprintf(m.msg, sizeof m.msg, "%s", msg);
         (void) send(fd, &m, sizeof m, MSG_NOSIGNAL);
@@ -135,6 +137,17 @@ static int sync_recv(int fd, SyncMsg *m, int timeout_ms) {
                 m->msg[sizeof m->msg - 1] = '\0';
                 return 1;
         }
+}
+
+/* After our half-close: waits (10 s at most) until the monitor has gone, which its end
+ * of the socket closing tells, records it sent meanwhile read and dropped. Then closes. */
+static void sync_wait_gone(int fd) {
+        (void) shutdown(fd, SHUT_WR);
+        SyncMsg m;
+        for (uint64_t end = now_monotonic_ms() + 10 * 1000, now; (now = now_monotonic_ms()) < end;)
+                if (sync_recv(fd, &m, (int) (end - now)) <= 0)
+                        break;
+        close(fd);
 }
 
 void ctr_netns_name(const char *id, char buf[static 128]) {
@@ -1162,6 +1175,7 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
         char ns[128], dir[PATH_MAX];
         ctr_netns_name(k->id, ns);
         ctr_path(s, k->id, NULL, dir);
+        _cleanup_(reap_childp) pid_t middle = -1;
 
         /* The monitor makes the netns and names it; written down first. */
         int r = ledger_record(s, k->id, LEDGER_NETNS, ns, err);
@@ -1186,15 +1200,24 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
                 r = rt_err_set(err, -errno, "socketpair");
                 goto fail;
         }
-        pid_t mon = fork();
-        if (mon < 0) {
+        /* Forked twice: the monitor must not be our child, or a long-lived caller (serve)
+         * collects a zombie per container; it is re-parented to the host's init or
+         * subreaper, as conmon is. The middle process is reaped after the wiring. */
+        middle = fork();
+        if (middle < 0) {
                 r = rt_err_set(err, -errno, "fork the monitor");
                 close(sp[0]);
                 close(sp[1]);
                 goto fail;
         }
-        if (mon == 0) {
+        if (middle == 0) {
                 close(sp[0]);
+                pid_t mon = fork();
+                if (mon != 0) {
+                        if (mon < 0)
+                                sync_send(sp[1], SYNC_ERROR, -errno, 0, "fork the monitor");
+                        _exit(0);
+                }
                 Monitor m = { .store = s, .config = k, .cli_fd = sp[1],
                               .attach = { -1, -1, -1 }, .log_fd = -1, .seccomp = &prog,
                               .netns_from_cli = n_atts > 0 };
@@ -1219,8 +1242,7 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
                 if (r < 0 || (r = net_wire(s, k, netns_fd, atts, n_atts, err)) < 0 ||
                     (r = net_attachments_save(s, k->id, atts, n_atts, err)) < 0) {
                         /* our end closed: the monitor kills PID 1 and goes */
-                        close(sp[0]);
-                        (void) waitpid(mon, NULL, 0);
+                        sync_wait_gone(sp[0]);
                         goto fail;
                 }
                 /* A monitor that failed before has said why: read below. */
@@ -1235,14 +1257,13 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
                         r = rt_err_setx(err, msg.code < 0 ? msg.code : -EIO, "%s", msg.msg);
                 else
                         r = rt_err_set(err, r < 0 ? r : -EIO, "the monitor ended during start");
-                (void) waitpid(mon, NULL, 0);
-                close(sp[0]);
+                sync_wait_gone(sp[0]);
                 goto fail;
         }
 
         CtrState *st = &c->state;
         *st = (CtrState) { .status = CTR_RUNNING, .started_ns = now_realtime_ns() };
-        (void) proc_id_of(mon, &st->monitor);
+        (void) proc_id_of(msg.sender, &st->monitor);
         (void) proc_id_of(msg.pid, &st->init);
         (void) snprintf(st->netns, sizeof st->netns, "%s/%s", NETNS_RUN_DIR, ns);
         r = ctr_state_write(s, k->id, st, err);
@@ -1255,8 +1276,8 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
                 *ret_cli_fd = sp[0];
         else
                 close(sp[0]);
-        /* The monitor is not waited for here: it lives on, re-parented, once we exit.
-         * An attached caller waits for its exit record instead. */
+        /* The monitor is not waited for: it lives on as the host init's. An attached
+         * caller waits for its exit record instead. */
         return 0;
 fail:
         net_release_container(s, k->id);

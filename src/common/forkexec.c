@@ -2,8 +2,10 @@
 #define _GNU_SOURCE
 #include "forkexec.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 enum { SPAWN_MAX_FDS = 64 };
@@ -62,4 +64,13 @@ int spawn(const SpawnSpec *spec, pid_t *ret_pid, RtError *err) {
         for (size_t i = 0; i < n_moved; i++)
                 (void) close(moved[i]);
         return r == 0 ? 0 : rt_err_set(err, -r, "execute %s", spec->path);
+}
+
+void reap_childp(pid_t *pid) {
+        if (*pid <= 0)
+                return;
+        int saved = errno;
+        while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        errno = saved;
 }

@@ -27,3 +27,6 @@ typedef struct SpawnSpec {
 /* Returns 0 with *ret_pid once the exec succeeded, or the execve's -errno (the child is
  * already reaped then). The caller reaps the child. */
 int spawn(const SpawnSpec *spec, pid_t *ret_pid, RtError *err);
+
+/* For _cleanup_(reap_childp): waits for a child of ours that is known to end soon. */
+void reap_childp(pid_t *pid);

@@ -299,4 +299,15 @@ PY
 }
 ok "socket activation (LISTEN_FDS) serves the given socket; --timeout ends an idle server" -- t_socket_activation
 
+t_no_zombies() {
+        local k
+        for k in $(cat /proc/"$SERVER"/task/*/children); do
+                if grep -q '^State:.*Z' "/proc/$k/status" 2>/dev/null || [ "$(cat "/proc/$k/comm" 2>/dev/null)" = nsprov-monitor ]; then
+                        echo "child $k of the server: $(grep -h '^\(Name\|State\)' "/proc/$k/status" | tr '\n' ' ')"
+                        return 1
+                fi
+        done
+}
+ok "the server's children: no container monitor (theirs is the host's init), no zombie" -- t_no_zombies
+
 ok "the server is still up and its log has no crash" -- bash -c "kill -0 $SERVER && ! grep -qi 'sanitizer\|segv' $tmp/serve.log"
