@@ -210,9 +210,24 @@ typedef struct CtrExec {
 } CtrExec;
 
 /* Runs a command inside a running container with the caller's stdio; returns its exit
- * status in *ret_exit_code (126: cannot run it, 127: not found). */
+ * status in *ret_exit_code, also when it could not be run (126; 127: not found), which
+ * the error then tells. */
 int ctr_exec(const CtrStore *s, const char *id, const CtrExec *ex, int *ret_exit_code,
              RtError *err);
+/* Starts it as the caller's child, for a caller that relays its stdio itself (the shim):
+ * stdio[i] becomes the command's fd i (-1: /dev/null); with ex->tty it gets a pty of the
+ * container's instead, whose master comes back in pty_master, sized to ws when given.
+ * Returns once the command is exec'd; the caller reaps pid. When the command itself
+ * could not be run, cannot_run says so as its exit status (127 not found, 126 other)
+ * beside the error. Safe in a threaded process. */
+typedef struct CtrExecChild {
+        pid_t pid;
+        int pty_master;
+        int cannot_run;
+} CtrExecChild;
+struct winsize;
+int ctr_exec_spawn(const CtrStore *s, const char *id, const CtrExec *ex, const int stdio[3],
+                   const struct winsize *ws, CtrExecChild *ret, RtError *err);
 
 /* ---- As JSON (src/inspect.c) ---- */
 typedef enum InspectFormat {

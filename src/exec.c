@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* exec: a command inside a running container. We join all of its namespaces at once
- * through a pidfd of its PID 1 (setns with a pidfd, Linux 5.8), fork once more so the
- * command is inside its pid namespace, apply the container's limits, and exec. With a
- * terminal, the pty is the container's own (its /dev/ptmx), and we relay it. */
+/* exec: a command inside a running container, as one process and the caller's own
+ * child. The calling thread points its children's pid namespace at the container's
+ * (setns of CLONE_NEWPID changes only pid_for_children, and only the thread's), forks,
+ * and points it back; the child, born inside the pid namespace, joins the rest at once
+ * through a pidfd of PID 1 (setns with a pidfd, Linux 5.8), applies the container's
+ * limits and execs. With a terminal, the pty is the container's own (from its devpts),
+ * and the caller relays the master. No helper process and no second fork: the shim runs
+ * an exec session in its own connection thread. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
@@ -11,8 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -29,23 +36,37 @@ typedef struct ExecPlan {
         int status_fd; /* errno of a failed exec goes here */
 } ExecPlan;
 
-static _noreturn_ void exec_child(const ExecPlan *p, int slave) {
+/* In the child of a fork from a process that may have other threads: besides syscalls,
+ * only what glibc keeps usable after fork (malloc, which libcap's capset needs). */
+static _noreturn_ void exec_child(const ExecPlan *p, int pidfd, const int stdio[3], int slave) {
+        int e = 0;
+        if (setns(pidfd, CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP) < 0)
+                goto fail;
         for (int sig = 1; sig < NSIG; sig++)
                 (void) signal(sig, SIG_DFL);
         sigset_t none;
         sigemptyset(&none);
         (void) sigprocmask(SIG_SETMASK, &none, NULL);
-        int e = 0;
         if (slave >= 0) {
                 (void) setsid();
                 if (ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 || dup2(slave, 1) < 0 ||
                     dup2(slave, 2) < 0)
                         goto fail;
-        } else if (!p->interactive) {
-                int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                if (null >= 0)
-                        (void) dup2(null, 0);
+        } else {
+                /* stdio[i] may sit at any number, 0-2 included: all moved above 2 first */
+                int moved[3];
+                for (int i = 0; i < 3; i++) {
+                        moved[i] = stdio[i] >= 0 ? fcntl(stdio[i], F_DUPFD_CLOEXEC, 3)
+                                                 : open("/dev/null", (i ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+                        if (moved[i] < 0)
+                                goto fail;
+                }
+                for (int i = 0; i < 3; i++)
+                        if (dup2(moved[i], i) < 0)
+                                goto fail;
         }
+        /* whatever else the caller has open (the shim: its clients' sockets) stays out */
+        (void) syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
         RtError err = {};
         if (security_apply(&p->cfg, &p->seccomp, &err) < 0) {
                 e = -err.code;
@@ -68,7 +89,7 @@ fail_e:
 }
 
 /* Copies between our stdio and the pty master until the command is gone. */
-static void relay(int master, bool interactive, pid_t child) {
+static void relay(int master, bool interactive) {
         char buf[16384];
         bool in_open = interactive;
         for (;;) {
@@ -98,55 +119,80 @@ static void relay(int master, bool interactive, pid_t child) {
                                 (void) !write(master, buf, (size_t) got);
                 }
         }
-        (void) child;
 }
 
-/* Runs in the first child, already inside the container's namespaces. */
-static _noreturn_ void exec_joined(const ExecPlan *p) {
-        int master = -1, slave = -1;
-        if (p->tty) {
-                /* The container's ptmx: the pty lives in its devpts, as Podman's do. */
-                master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-                if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
-                        goto fail;
-                slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-                if (slave < 0)
-                        goto fail;
-                struct winsize ws;
-                if (ioctl(1, TIOCGWINSZ, &ws) == 0)
-                        (void) ioctl(master, TIOCSWINSZ, &ws);
-        }
-        pid_t child = fork();
-        if (child < 0)
-                goto fail;
-        if (child == 0) {
-                if (master >= 0)
-                        close(master);
-                exec_child(p, slave);
-        }
-        if (slave >= 0)
-                close(slave);
-        close(p->status_fd);
-        /* Ctrl-C at our terminal goes to the command through its pty, not to us. */
-        if (master >= 0) {
-                (void) signal(SIGINT, SIG_IGN);
-                (void) signal(SIGQUIT, SIG_IGN);
-                relay(master, p->interactive, child);
-        }
-        int st;
-        while (waitpid(child, &st, 0) < 0)
-                if (errno != EINTR)
-                        _exit(125);
-        _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-fail:;
-        int e = errno;
-        (void) !write(p->status_fd, &e, sizeof e);
-        _exit(125);
+/* The pty of an exec with a terminal, from the container's own devpts (its /dev/ptmx,
+ * resolved inside its root: a symlink there cannot reach the host's files), so `tty`
+ * inside names a device the container can see, as Podman's do. */
+static int open_container_pty(pid_t init, const struct winsize *ws, int *ret_master, int *ret_slave,
+                              RtError *err) {
+        char root[64];
+        (void) snprintf(root, sizeof root, "/proc/%d/root", (int) init);
+        _cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return rt_err_set(err, -errno, "open the container's root");
+        struct open_how how = { .flags = O_RDWR | O_NOCTTY | O_CLOEXEC,
+                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+        _cleanup_close_ int master = (int) syscall(SYS_openat2, rootfd, "/dev/ptmx", &how, sizeof how);
+        struct stat st;
+        if (master < 0 || fstat(master, &st) < 0)
+                return rt_err_set(err, -errno, "open the container's /dev/ptmx");
+        if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 || minor(st.st_rdev) != 2)
+                return rt_err_setx(err, -ENOTTY, "the container's /dev/ptmx is not a pty multiplexer");
+        int unlock = 0;
+        if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+                return rt_err_set(err, -errno, "unlock the pty");
+        int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (slave < 0)
+                return rt_err_set(err, -errno, "open the pty");
+        if (ws && ws->ws_row && ws->ws_col)
+                (void) ioctl(master, TIOCSWINSZ, ws);
+        *ret_master = master;
+        master = -1;
+        *ret_slave = slave;
+        return 0;
 }
 
-int ctr_exec(const CtrStore *s, const char *id, const CtrExec *ex, int *ret_exit_code,
-             RtError *err) {
-        assert_return(s && id && ex && ex->argv && ex->argv[0], -EINVAL);
+/* The command's own settings: the container's, with this exec's argv, env and workdir
+ * over them, and every capability for --privileged. */
+static int exec_plan(const CtrStore *s, const Container *c, const CtrExec *ex, ExecPlan *plan,
+                     char ***argv, char ***env, char ***caps, RtError *err) {
+        *plan = (ExecPlan) { .cfg = c->config, .tty = ex->tty, .interactive = ex->interactive };
+        *argv = strv_copy(ex->argv);
+        *env = strv_copy(c->config.env);
+        if (!*argv || (c->config.env && !*env))
+                return rt_err_set(err, -ENOMEM, "exec");
+        for (size_t i = 0; ex->env && ex->env[i]; i++) {
+                if (!strchr(ex->env[i], '='))
+                        return rt_err_setx(err, -EINVAL, "env '%.80s' is not KEY=VALUE", ex->env[i]);
+                if (strv_env_set(env, ex->env[i]) < 0)
+                        return rt_err_set(err, -ENOMEM, "exec");
+        }
+        if (ex->tty && !strv_env_get(*env, "TERM") && strv_env_set(env, "TERM=xterm") < 0)
+                return rt_err_set(err, -ENOMEM, "exec");
+        plan->cfg.argv = *argv;
+        plan->cfg.env = *env;
+        if (ex->workdir) {
+                if (ex->workdir[0] != '/')
+                        return rt_err_setx(err, -EINVAL, "workdir '%s' must be absolute", ex->workdir);
+                plan->cfg.workdir = (char *) ex->workdir;
+        }
+        if (ex->privileged && !c->config.privileged) {
+                int r = caps_resolve(NULL, NULL, true, caps, err);
+                if (r < 0)
+                        return r;
+                plan->cfg.caps = *caps;
+                plan->cfg.privileged = true;
+        }
+        if (!plan->cfg.privileged)
+                return seccomp_program_load(s, &plan->seccomp, err);
+        return 0;
+}
+
+int ctr_exec_spawn(const CtrStore *s, const char *id, const CtrExec *ex, const int stdio[3],
+                   const struct winsize *ws, CtrExecChild *ret, RtError *err) {
+        assert_return(s && id && ex && ex->argv && ex->argv[0] && stdio && ret, -EINVAL);
+        *ret = (CtrExecChild) { .pid = -1, .pty_master = -1 };
         _cleanup_(ctr_done) Container c = {};
         char p[PATH_MAX];
         ctr_path(s, id, "lock", p);
@@ -168,81 +214,49 @@ int ctr_exec(const CtrStore *s, const char *id, const CtrExec *ex, int *ret_exit
         _cleanup_close_ int pidfd = proc_id_pidfd(&c.state.init);
         if (pidfd < 0)
                 return rt_err_set(err, pidfd, "container '%s': its PID 1 is gone", c.config.name);
-
-        ExecPlan plan = { .cfg = c.config, .tty = ex->tty, .interactive = ex->interactive };
-        _cleanup_(strv_freep) char **argv = strv_copy(ex->argv);
-        _cleanup_(strv_freep) char **env = strv_copy(c.config.env);
-        _cleanup_(strv_freep) char **caps = NULL;
-        if (!argv || (c.config.env && !env))
-                return rt_err_set(err, -ENOMEM, "exec");
-        for (size_t i = 0; ex->env && ex->env[i]; i++) {
-                if (!strchr(ex->env[i], '='))
-                        return rt_err_setx(err, -EINVAL, "env '%.80s' is not KEY=VALUE", ex->env[i]);
-                if (strv_env_set(&env, ex->env[i]) < 0)
-                        return rt_err_set(err, -ENOMEM, "exec");
-        }
-        if (ex->tty && !strv_env_get(env, "TERM") && strv_env_set(&env, "TERM=xterm") < 0)
-                return rt_err_set(err, -ENOMEM, "exec");
-        plan.cfg.argv = argv;
-        plan.cfg.env = env;
-        if (ex->workdir) {
-                if (ex->workdir[0] != '/')
-                        return rt_err_setx(err, -EINVAL, "workdir '%s' must be absolute", ex->workdir);
-                plan.cfg.workdir = (char *) ex->workdir;
-        }
-        if (ex->privileged && !c.config.privileged) {
-                r = caps_resolve(NULL, NULL, true, &caps, err);
-                if (r < 0)
-                        return r;
-                plan.cfg.caps = caps;
-                plan.cfg.privileged = true;
-        }
-
-        if (!plan.cfg.privileged && (r = seccomp_program_load(s, &plan.seccomp, err)) < 0)
-                return r;
-        int status[2];
-        if (pipe2(status, O_CLOEXEC) < 0) {
+        ExecPlan plan;
+        _cleanup_(strv_freep) char **argv = NULL, **env = NULL, **caps = NULL;
+        r = exec_plan(s, &c, ex, &plan, &argv, &env, &caps, err);
+        if (r < 0) {
                 seccomp_program_done(&plan.seccomp);
-                return rt_err_set(err, -errno, "pipe");
+                return r;
         }
-        plan.status_fd = status[1];
-
-        /* Our terminal goes raw while a pty relays it, as ssh does, and comes back after. */
-        struct termios saved;
-        bool raw = ex->tty && ex->interactive && isatty(0) && tcgetattr(0, &saved) == 0;
-        if (raw) {
-                struct termios t = saved;
-                cfmakeraw(&t);
-                (void) tcsetattr(0, TCSANOW, &t);
-        }
-
-        pid_t child = fork();
-        if (child < 0) {
-                r = rt_err_set(err, -errno, "fork");
+        _cleanup_close_ int master = -1, slave = -1, own_pidns = -1;
+        int status[2] = { -1, -1 };
+        if (ex->tty && (r = open_container_pty(c.state.init.pid, ws, &master, &slave, err)) < 0)
+                goto out;
+        own_pidns = open("/proc/thread-self/ns/pid", O_RDONLY | O_CLOEXEC);
+        if (own_pidns < 0 || pipe2(status, O_CLOEXEC) < 0) {
+                r = rt_err_set(err, -errno, "exec: open our pid namespace");
                 goto out;
         }
-        if (child == 0) {
-                close(status[0]);
-                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
-                if (setns(pidfd, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS |
-                                         CLONE_NEWIPC | CLONE_NEWCGROUP) < 0) {
-                        int e = errno;
-                        (void) !write(status[1], &e, sizeof e);
-                        _exit(125);
-                }
-                exec_joined(&plan);
+        plan.status_fd = status[1];
+        if (setns(pidfd, CLONE_NEWPID) < 0) {
+                r = rt_err_set(err, -errno, "join the pid namespace of container '%s'", c.config.name);
+                goto out;
         }
-        close(status[1]);
-        status[1] = -1;
+        pid_t child = fork();
+        int fork_errno = errno;
+        /* Back at once, whatever happened: this thread forks the host's processes too. A
+         * thread that cannot come back must not go on (the shim's connection thread). */
+        if (child != 0 && setns(own_pidns, CLONE_NEWPID) < 0)
+                abort();
+        if (child == 0)
+                exec_child(&plan, pidfd, stdio, slave);
+        if (child < 0) {
+                r = rt_err_set(err, -fork_errno, "fork");
+                goto out;
+        }
+        status[1] = safe_close(status[1]);
         int e = 0;
         ssize_t n;
         do
                 n = read(status[0], &e, sizeof e);
         while (n < 0 && errno == EINTR);
-        int st;
-        while (waitpid(child, &st, 0) < 0 && errno == EINTR)
-                ;
         if (n == sizeof e) {
+                while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                ret->cannot_run = e == ENOENT ? 127 : 126;
                 if (e == ENOENT)
                         r = rt_err_setx(err, -ENOENT,
                                         "exec '%s' in container '%s': executable file not found in $PATH",
@@ -252,15 +266,50 @@ int ctr_exec(const CtrStore *s, const char *id, const CtrExec *ex, int *ret_exit
                                        c.config.name);
                 goto out;
         }
-        if (ret_exit_code)
-                *ret_exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        ret->pid = child;
+        ret->pty_master = master;
+        master = -1;
         r = 0;
 out:
         seccomp_program_done(&plan.seccomp);
-        if (raw)
-                (void) tcsetattr(0, TCSANOW, &saved);
-        close(status[0]);
-        if (status[1] >= 0)
-                close(status[1]);
+        (void) safe_close(status[0]);
+        (void) safe_close(status[1]);
         return r;
+}
+
+int ctr_exec(const CtrStore *s, const char *id, const CtrExec *ex, int *ret_exit_code,
+             RtError *err) {
+        struct winsize ws, *size = ex->tty && ioctl(1, TIOCGWINSZ, &ws) == 0 ? &ws : NULL;
+        int stdio[3] = { ex->interactive ? 0 : -1, 1, 2 };
+        CtrExecChild child;
+        int r = ctr_exec_spawn(s, id, ex, stdio, size, &child, err);
+        if (r < 0) {
+                if (child.cannot_run && ret_exit_code)
+                        *ret_exit_code = child.cannot_run;
+                return r;
+        }
+        _cleanup_close_ int master = child.pty_master;
+        if (master >= 0) {
+                /* Our terminal goes raw while the pty relays it, as ssh does, and comes
+                 * back after; Ctrl-C at it goes to the command through the pty, not to us. */
+                struct termios saved;
+                bool raw = ex->interactive && isatty(0) && tcgetattr(0, &saved) == 0;
+                if (raw) {
+                        struct termios t = saved;
+                        cfmakeraw(&t);
+                        (void) tcsetattr(0, TCSANOW, &t);
+                }
+                (void) signal(SIGINT, SIG_IGN);
+                (void) signal(SIGQUIT, SIG_IGN);
+                relay(master, ex->interactive);
+                if (raw)
+                        (void) tcsetattr(0, TCSANOW, &saved);
+        }
+        int st;
+        while (waitpid(child.pid, &st, 0) < 0)
+                if (errno != EINTR)
+                        return rt_err_set(err, -errno, "wait for the exec");
+        if (ret_exit_code)
+                *ret_exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        return 0;
 }

@@ -22,7 +22,7 @@ typedef struct ExecSession ExecSession;
 
 typedef struct ApiServer {
         CtrStore store;
-        const char *self_exe;     /* what exec sessions run: this binary */
+        const char *self_exe;     /* this binary, as info reports it */
         const char *network_backend; /* what info reports: "netavark" or "cni" */
         int listen_fds[4];
         size_t n_listen;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -25,11 +26,11 @@
 #include "api.h"
 #include "cleanup.h"
 #include "cni.h"
-#include "forkexec.h"
 #include "frames.h"
 #include "fs.h"
 #include "log.h"
 #include "net.h"
+#include "parse.h"
 #include "proc.h"
 #include "strv.h"
 
@@ -61,6 +62,15 @@ static bool query_bool(const ApiRequest *r, const char *key, bool def) {
         if (v && http_parse_bool(v, &b) < 0)
                 return def;
         return b;
+}
+
+/* A window dimension from the query: 0 (leave it) when absent or out of range. */
+static unsigned short query_dimension(const ApiRequest *r, const char *key) {
+        _cleanup_free_ char *v = http_query_get(r->http.query, key, 0);
+        uint32_t n = 0;
+        if (!v || safe_atou32_range(v, 1, USHRT_MAX, &n) < 0)
+                return 0;
+        return (unsigned short) n;
 }
 
 static int major_version(const ApiRequest *r) {
@@ -1103,6 +1113,7 @@ struct ExecSession {
         bool running, started;
         int exit_code;
         pid_t pid;
+        int pty_master; /* while running with a terminal: for resize; -1 otherwise */
         uint64_t finished_ms;
         ExecSession *next;
 };
@@ -1158,6 +1169,7 @@ static int h_exec_create(ApiConn *c, ApiRequest *r) {
         ExecSession *s = calloc(1, sizeof *s);
         if (!s)
                 return api_error(c, 500, "out of memory", "out of memory");
+        s->pty_master = -1;
         json_t *v = jget(b, "Cmd");
         if (!v || strv_from_json(v, CTR_MAX_ARGS, &s->argv) < 0 || !s->argv[0]) {
                 session_free(s);
@@ -1219,12 +1231,16 @@ static int h_exec_json(ApiConn *c, ApiRequest *r) {
 }
 
 static int h_exec_resize(ApiConn *c, ApiRequest *r) {
+        struct winsize ws = { .ws_row = query_dimension(r, "h"), .ws_col = query_dimension(r, "w") };
         pthread_mutex_lock(&c->srv->lock);
-        bool found = session_find(c->srv, r->segs[1]) != NULL;
+        ExecSession *s = session_find(c->srv, r->segs[1]);
+        /* a finished or pipe-backed session has nothing to resize, and says 201 all the
+         * same (4.12) */
+        if (s && s->pty_master >= 0 && ws.ws_row && ws.ws_col)
+                (void) ioctl(s->pty_master, TIOCSWINSZ, &ws);
         pthread_mutex_unlock(&c->srv->lock);
-        if (!found)
+        if (!s)
                 return api_error(c, 404, "no such exec session", "%s: no such exec session", r->segs[1]);
-        /* the window size of a finished or pipe-backed session: nothing to resize (4.12) */
         return api_reply(c, 201, NULL, NULL, 0);
 }
 
@@ -1247,46 +1263,20 @@ static int h_exec_remove(ApiConn *c, ApiRequest *r) {
         return api_reply(c, 200, "text/plain; charset=us-ascii", "", 0);
 }
 
-/* The session's command as `nsprov exec` runs it: the CLI's exec, in a process of its
- * own, so the server never forks while its other threads hold locks. */
-static char **exec_argv(const ApiServer *srv, const ExecSession *s, bool with_stdin) {
-        char **a = NULL;
-        const char *fixed[] = { srv->self_exe, "--root", srv->store.root, "--runroot", srv->store.runroot, "exec" };
-        for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
-                if (strv_push(&a, fixed[i]) < 0)
-                        goto oom;
-        if ((with_stdin && strv_push(&a, "-i") < 0) || (s->tty && strv_push(&a, "-t") < 0) ||
-            (s->privileged && strv_push(&a, "--privileged") < 0))
-                goto oom;
-        if (s->workdir && (strv_push(&a, "-w") < 0 || strv_push(&a, s->workdir) < 0))
-                goto oom;
-        for (char **e = s->env; e && *e; e++)
-                if (strv_push(&a, "-e") < 0 || strv_push(&a, *e) < 0)
-                        goto oom;
-        if (strv_push(&a, s->ctr_id) < 0)
-                goto oom;
-        for (char **x = s->argv; *x; x++)
-                if (strv_push(&a, *x) < 0)
-                        goto oom;
-        return a;
-oom:
-        strv_free(a);
-        return NULL;
-}
-
-static int spawn_session(const ApiServer *srv, const ExecSession *s, int in_fd, int out_fd, int err_fd, pid_t *ret) {
-        _cleanup_(strv_freep) char **argv = exec_argv(srv, s, in_fd >= 0);
-        if (!argv)
-                return -ENOMEM;
-        int fd_map[] = { in_fd, out_fd, err_fd }; /* -1: /dev/null */
-        SpawnSpec spec = { .path = srv->self_exe, .argv = argv, .envp = environ, .fd_map = fd_map, .n_fds = 3 };
-        return spawn(&spec, ret, NULL);
+/* The session's command, started in this thread as the server's own child (no helper
+ * process: ctr_exec_spawn forks once, straight into the container). */
+static int session_spawn(const ApiServer *srv, const ExecSession *s, const int stdio[3],
+                         const struct winsize *ws, CtrExecChild *ret, RtError *err) {
+        CtrExec ex = { .argv = s->argv, .env = s->env, .workdir = s->workdir, .tty = s->tty,
+                       .interactive = s->attach_stdin, .privileged = s->privileged };
+        return ctr_exec_spawn(&srv->store, s->ctr_id, &ex, stdio, ws, ret, err);
 }
 
 static void session_finished(ApiServer *srv, const char *id, int status) {
         pthread_mutex_lock(&srv->lock);
         ExecSession *s = session_find(srv, id);
         if (s) {
+                s->pty_master = -1;
                 s->running = false;
                 s->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
                 s->finished_ms = now_monotonic_ms();
@@ -1297,16 +1287,23 @@ static void session_finished(ApiServer *srv, const char *id, int status) {
 typedef struct DetachedExec {
         ApiServer *srv;
         pid_t pid;
+        int pty_master; /* drained to the end: closing it would hang the command up */
         char id[65];
 } DetachedExec;
 
 static void *reap_detached(void *p) {
         DetachedExec d = *(DetachedExec *) p;
         free(p);
+        if (d.pty_master >= 0) {
+                char buf[4096];
+                while (read(d.pty_master, buf, sizeof buf) > 0 || errno == EINTR)
+                        ;
+        }
         int st = 0;
         while (waitpid(d.pid, &st, 0) < 0 && errno == EINTR)
                 ;
         session_finished(d.srv, d.id, st);
+        (void) safe_close(d.pty_master);
         return NULL;
 }
 
@@ -1339,12 +1336,24 @@ static int h_exec_start(ApiConn *c, ApiRequest *r) {
                                  s.ctr_id, loaded ? ctr_status_to_string(k.state.status) : "gone");
         }
 
+        /* 4.11: the size the client's terminal has, given before the start */
+        json_t *jh = jget(b, "h"), *jw = jget(b, "w");
+        struct winsize ws = { .ws_row = json_is_integer(jh) && json_integer_value(jh) > 0 &&
+                                                json_integer_value(jh) <= USHRT_MAX
+                                        ? (unsigned short) json_integer_value(jh) : 0,
+                              .ws_col = json_is_integer(jw) && json_integer_value(jw) > 0 &&
+                                                json_integer_value(jw) <= USHRT_MAX
+                                        ? (unsigned short) json_integer_value(jw) : 0 };
+        RtError spawn_err = {};
         if (jbool(b, "Detach")) {
-                pid_t pid;
-                if ((e = spawn_session(srv, &s, -1, -1, -1, &pid)) < 0) {
-                        session_finished(srv, s.id, 125 << 8);
-                        return api_error(c, 500, "exec failed", "start exec session: %s", strerror(-e));
+                CtrExecChild child;
+                const int none[3] = { -1, -1, -1 };
+                if (session_spawn(srv, &s, none, &ws, &child, &spawn_err) < 0) {
+                        session_finished(srv, s.id, (child.cannot_run ? child.cannot_run : 125) << 8);
+                        return api_error(c, 500, "exec failed", "start exec session: %s", spawn_err.msg);
                 }
+                pid_t pid = child.pid;
+                int master = child.pty_master;
                 pthread_mutex_lock(&srv->lock);
                 if ((found = session_find(srv, s.id)))
                         found->pid = pid;
@@ -1355,11 +1364,12 @@ static int h_exec_start(ApiConn *c, ApiRequest *r) {
                 pthread_attr_init(&at);
                 pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
                 if (d) {
-                        *d = (DetachedExec) { srv, pid };
+                        *d = (DetachedExec) { srv, pid, master };
                         memcpy(d->id, s.id, sizeof d->id);
                 }
                 if (!d || pthread_create(&t, &at, reap_detached, d) != 0) {
                         free(d);
+                        (void) safe_close(master);
                         int st = 0;
                         (void) waitpid(pid, &st, 0);
                         session_finished(srv, s.id, st);
@@ -1368,26 +1378,52 @@ static int h_exec_start(ApiConn *c, ApiRequest *r) {
                 return api_reply_text(c, 200, "\n");
         }
 
-        /* the hijacked stream (5) */
+        /* the hijacked stream (5): pipes, or the pty's master both ways */
         int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
-        if ((s.attach_stdin && pipe2(in, O_CLOEXEC) < 0) || pipe2(out, O_CLOEXEC) < 0 || (!s.tty && pipe2(err, O_CLOEXEC) < 0)) {
+        if (!s.tty && ((s.attach_stdin && pipe2(in, O_CLOEXEC) < 0) || pipe2(out, O_CLOEXEC) < 0 ||
+                       pipe2(err, O_CLOEXEC) < 0)) {
                 for (int i = 0; i < 2; i++)
                         (void) (safe_close(in[i]) + safe_close(out[i]) + safe_close(err[i]));
                 session_finished(srv, s.id, 125 << 8);
                 return api_error(c, 500, "exec failed", "pipe: %s", strerror(errno));
         }
-        pid_t pid;
-        e = spawn_session(srv, &s, in[0], out[1], s.tty ? out[1] : err[1], &pid);
+        CtrExecChild child;
+        const int stdio[3] = { in[0], out[1], err[1] };
+        e = session_spawn(srv, &s, stdio, &ws, &child, &spawn_err);
         (void) (safe_close(in[0]) + safe_close(out[1]) + safe_close(err[1]));
         int stdin_w = in[1], out_r = out[0], err_r = err[0];
-        if (e < 0) {
+        pid_t pid = child.pid;
+        int master = child.pty_master;
+        if (e < 0 && !child.cannot_run) {
                 (void) (safe_close(stdin_w) + safe_close(out_r) + safe_close(err_r));
                 session_finished(srv, s.id, 125 << 8);
-                return api_error(c, 500, "exec failed", "start exec session: %s", strerror(-e));
+                return api_error(c, 500, "exec failed", "start exec session: %s", spawn_err.msg);
+        }
+        if (e < 0) {
+                /* The command could not be run: as with Podman, the stream still opens
+                 * and says why on stderr, and the session's ExitCode is 126 or 127. The
+                 * text goes through a pipe of its own, so the loop below holds and frames
+                 * it like any output. */
+                int why[2];
+                (void) (safe_close(stdin_w) + safe_close(out_r) + safe_close(err_r));
+                stdin_w = out_r = err_r = -1;
+                if (pipe2(why, O_CLOEXEC) == 0) {
+                        char text[sizeof spawn_err.msg + 16];
+                        (void) snprintf(text, sizeof text, "Error: %s\n", spawn_err.msg);
+                        (void) api_write_all(why[1], text, strlen(text));
+                        close(why[1]);
+                        *(s.tty ? &out_r : &err_r) = why[0];
+                }
+        }
+        if (master >= 0) {
+                out_r = master;
+                stdin_w = s.attach_stdin ? fcntl(master, F_DUPFD_CLOEXEC, 3) : -1;
         }
         pthread_mutex_lock(&srv->lock);
-        if ((found = session_find(srv, s.id)))
+        if ((found = session_find(srv, s.id))) {
                 found->pid = pid;
+                found->pty_master = master;
+        }
         pthread_mutex_unlock(&srv->lock);
 
         bool upgrade = r->http.upgrade[0];
@@ -1471,8 +1507,8 @@ static int h_exec_start(ApiConn *c, ApiRequest *r) {
                 }
         }
         stdin_w = safe_close(stdin_w);
-        int st = 0;
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        int st = child.cannot_run << 8;
+        while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
                 ;
         /* the exit code is recorded before the stream closes (5.2) */
         session_finished(srv, s.id, st);

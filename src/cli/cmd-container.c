@@ -835,12 +835,8 @@ static int verb_exec(int argc, char **argv, const GlobalOptions *g) {
         if (ctr_lookup(&s, argv[optind], id, &e) < 0)
                 return cli_fail(&e);
         r = ctr_exec(&s, id, &ex, &code, &e);
-        if (r < 0) {
+        if (r < 0)
                 log_error("%s", e.msg);
-                if (strstr(e.msg, "exec '"))
-                        return r == -ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE;
-                return EXIT_NSPROV;
-        }
         return code;
 }
 

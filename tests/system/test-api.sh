@@ -64,6 +64,50 @@ t_exec() {
 }
 ok "podman exec: streams and exit codes; -t and -it (LNST's ip -j a); -i stdin; not found 127" -- t_exec
 
+t_exec_tty_size() {
+        python3 - "$SOCK" "$P-a" <<'PY'
+import http.client, json, socket, sys
+path, name = sys.argv[1], sys.argv[2]
+class Unix(http.client.HTTPConnection):
+    def __init__(self):
+        super().__init__("d", timeout=30)
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(path)
+def call(method, url, body=None):
+    c = Unix()
+    c.request(method, "/v4.3.1/libpod" + url, body=json.dumps(body) if body is not None else None)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, data
+def run(cmd, start, resize=None):
+    status, data = call("POST", f"/containers/{name}/exec", {"Cmd": cmd, "Tty": True, "AttachStdout": True})
+    sid = json.loads(data)["Id"]
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    body = json.dumps(start).encode()
+    s.sendall(b"POST /v4.3.1/libpod/exec/%s/start HTTP/1.1\r\nHost: d\r\nUser-Agent: test\r\n"
+              b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (sid.encode(), len(body), body))
+    out = b""
+    while b"\r\n\r\n" not in out:
+        out += s.recv(65536)
+    if resize:  # while it runs, from a second connection, as the 4.3 CLI does
+        status, _ = call("POST", f"/exec/{sid}/resize?h={resize[0]}&w={resize[1]}")
+        assert status == 201, status
+    while chunk := s.recv(65536):
+        out += chunk
+    return out.split(b"\r\n\r\n", 1)[1].replace(b"\r", b"").decode().strip()
+got = run(["stty", "size"], {"Detach": False, "Tty": True, "h": 33, "w": 101})
+assert got == "33 101", f"start's h/w: {got!r}"
+got = run(["sh", "-c", "sleep 0.5; stty size"], {"Detach": False, "Tty": True}, resize=(40, 120))
+assert got == "40 120", f"after resize: {got!r}"
+got = run(["no-such-command"], {"Detach": False, "Tty": True})
+assert "executable file not found" in got, got
+PY
+}
+ok "exec with a terminal: start's h/w and a resize while it runs size the pty; a command not found says so in the stream" -- t_exec_tty_size
+
 t_wait_logs() {
         pm run -d --name "$P-w" lnst sh -c 'echo to-out; echo to-err >&2; exit 7' >/dev/null || return 1
         [ "$(pm wait "$P-w")" = 7 ] || return 1
