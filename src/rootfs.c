@@ -4,9 +4,9 @@
  *                an overlay on /etc whose upper dir holds the container's own hostname,
  *                hosts and resolv.conf (the host's /etc never changes);
  *   rootfs image: an overlay with the image as its lower dir, so the image stays pristine;
- * then /proc, /sys, /dev (own tmpfs with the standard nodes, or the host's when
- * privileged), /dev/pts, /dev/shm, /dev/mqueue, bind mounts, masked /proc paths, and
- * pivot_root into it. */
+ * then /proc, /dev (own tmpfs with the standard nodes, or the host's when privileged),
+ * /dev/pts, /dev/shm, /dev/mqueue, /sys (once in the netns), bind mounts, masked /proc
+ * paths, and pivot_root into it. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -347,15 +347,16 @@ int rootfs_setup(const RootfsPlan *plan, RtError *err) {
         r = mnt("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
         if (r < 0)
                 return r;
+        /* /dev before the netns arrives: its caller is still wiring it meanwhile */
+        r = setup_dev(plan->rootfs, c->privileged, err);
+        if (r < 0)
+                return r;
         /* sysfs shows the devices of the netns it is mounted from: join ours first. */
         if (plan->join_netns && (r = plan->join_netns(plan->userdata, err)) < 0)
                 return r;
         (void) snprintf(p, sizeof p, "%s/sys", plan->rootfs);
         r = mnt("sysfs", p, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | (c->privileged ? 0 : MS_RDONLY),
                 NULL, err);
-        if (r < 0)
-                return r;
-        r = setup_dev(plan->rootfs, c->privileged, err);
         if (r < 0)
                 return r;
         r = setup_bind_mounts(plan->rootfs, c, err);
