@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -68,9 +69,22 @@ int api_reply(ApiConn *c, int status, const char *content_type, const void *body
         if (!c->keep_alive)
                 n += snprintf(head + n, sizeof head - (size_t) n, "Connection: close\r\n");
         n += snprintf(head + n, sizeof head - (size_t) n, "\r\n");
-        int r = api_write_all(c->fd, head, (size_t) n);
-        if (r == 0 && !no_body && len)
-                r = api_write_all(c->fd, body, len);
+        /* One send for header and body: the client wakes once, not twice, per answer. */
+        struct iovec iov[2] = { { head, (size_t) n }, { (void *) body, no_body ? 0 : len } };
+        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+        ssize_t sent;
+        do
+                sent = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+        while (sent < 0 && errno == EINTR);
+        int r = sent < 0 && errno != EAGAIN ? -errno : 0;
+        /* the rest of a partial (or would-block) send, in order */
+        size_t done = sent > 0 ? (size_t) sent : 0;
+        for (int i = 0; r == 0 && i < 2; i++) {
+                size_t skip = done < iov[i].iov_len ? done : iov[i].iov_len;
+                done -= skip;
+                if (iov[i].iov_len > skip)
+                        r = api_write_all(c->fd, (const char *) iov[i].iov_base + skip, iov[i].iov_len - skip);
+        }
         return r < 0 ? r : c->keep_alive ? 0 : -ECONNRESET;
 }
 
