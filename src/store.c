@@ -133,6 +133,15 @@ int ctr_lookup(const CtrStore *s, const char *ref, char ret_id[static CTR_ID_LEN
                 }
         }
         size_t rl = strlen(ref);
+        /* A whole id names one directory: no need to read them all (clients pass ids on
+         * every request after create). */
+        if (rl == CTR_ID_LEN && is_id(ref)) {
+                (void) snprintf(p, sizeof p, "%s/containers/%s", s->runroot, ref);
+                if (access(p, F_OK) == 0) {
+                        memcpy(ret_id, ref, CTR_ID_LEN + 1);
+                        return 0;
+                }
+        }
         if (rl >= 3 && rl <= CTR_ID_LEN) {
                 (void) snprintf(p, sizeof p, "%s/containers", s->runroot);
                 _cleanup_closedir_ DIR *d = opendir(p);
