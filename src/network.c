@@ -909,35 +909,39 @@ static void unwire_one(const CtrStore *s, const char *ctr_id, NetAttachment *a) 
         forget_wiring(a);
 }
 
+/* known: the attachment's network when the caller has it loaded already, else NULL */
 static int wire_one(NlSock *in, int netns_fd, const CtrStore *s, const CtrConfig *c,
-                    NetAttachment *a, bool *have_default_route, RtError *err) {
-        _cleanup_(net_done) Network n = {};
-        int r = net_load(s, a->network, &n, err);
-        if (r < 0)
+                    NetAttachment *a, const Network *known, bool *have_default_route, RtError *err) {
+        _cleanup_(net_done) Network loaded = {};
+        const Network *n = known;
+        int r = 0;
+        if (!n && (r = net_load(s, a->network, &loaded, err)) < 0)
                 return r;
+        if (!n)
+                n = &loaded;
         _cleanup_(bridge_side_close) BridgeSide side = { .netns_fd = -1 };
         int br;
-        if ((r = bridge_side_open(&n, true, &side, err)) < 0 || (r = ensure_bridge(&side, &n, &br, err)) < 0)
+        if ((r = bridge_side_open(n, true, &side, err)) < 0 || (r = ensure_bridge(&side, n, &br, err)) < 0)
                 return r;
         net_host_ifname(c->id, a->ifname, a->host_ifname);
         NetnsVeth v = { .ifname = a->host_ifname, .peer_ifname = a->ifname, .peer_netns_fd = netns_fd,
-                        .peer_mac = &a->mac, .mtu = n.mtu, .master_ifindex = br, .up = true,
+                        .peer_mac = &a->mac, .mtu = n->mtu, .master_ifindex = br, .up = true,
                         .peer_up = false, .owner = c->id };
         int peer;
         r = netns_veth_add(side.sk, &v, NULL, &peer, err);
         if (r < 0) {
                 a->host_ifname[0] = '\0';
-                return rt_err_prefix(err, r, "connect %s of '%s' to '%s'", a->ifname, c->name, n.name);
+                return rt_err_prefix(err, r, "connect %s of '%s' to '%s'", a->ifname, c->name, n->name);
         }
         /* A bridge port needs no addresses of its own; without IPv6 it sends nothing
          * into the segment (in a netns of the network's own, nothing has IPv6). */
-        if (!n.own_netns) {
+        if (!n->own_netns) {
                 char key[96];
                 (void) snprintf(key, sizeof key, "net/ipv6/conf/%s/disable_ipv6", a->host_ifname);
                 (void) netns_sysctl_write(-1, key, "1", NULL);
         }
         /* Lab links are usable at once: no duplicate address detection unless asked. */
-        if (!n.ipv6_dad) {
+        if (!n->ipv6_dad) {
                 char key[96];
                 (void) snprintf(key, sizeof key, "net/ipv6/conf/%s/accept_dad", a->ifname);
                 (void) netns_sysctl_write(netns_fd, key, "0", NULL);
@@ -947,25 +951,25 @@ static int wire_one(NlSock *in, int netns_fd, const CtrStore *s, const CtrConfig
 
         char owner[96];
         owner_of(c->id, a->ifname, owner);
-        for (size_t i = 0; i < n.n_subnets; i++) {
-                const NetSubnet *sn = &n.subnets[i];
+        for (size_t i = 0; i < n->n_subnets; i++) {
+                const NetSubnet *sn = &n->subnets[i];
                 bool v4 = sn->subnet.ip.family == AF_INET;
                 NetnsCidr *slot = v4 ? &a->addr4 : &a->addr6;
                 if (slot->ip.family)
                         continue; /* one address per family */
                 json_t *j;
                 int lock;
-                if ((r = ipam_open(s, n.name, &j, &lock, err)) < 0)
+                if ((r = ipam_open(s, n->name, &j, &lock, err)) < 0)
                         goto fail;
                 NetnsIp got;
                 const NetnsIp *want = v4 ? &a->ip : &a->ip6;
                 r = ipam_take(j, sn, want->family == sn->subnet.ip.family ? want : NULL, owner, &got, err);
                 if (r == 0)
-                        r = ipam_save(s, n.name, j, err);
+                        r = ipam_save(s, n->name, j, err);
                 json_decref(j);
                 close(lock);
                 if (r < 0) {
-                        (void) rt_err_prefix(err, r, "network '%s'", n.name);
+                        (void) rt_err_prefix(err, r, "network '%s'", n->name);
                         goto fail;
                 }
                 slot->ip = got;
@@ -976,7 +980,7 @@ static int wire_one(NlSock *in, int netns_fd, const CtrStore *s, const CtrConfig
                  * container that had it, for as long as its neighbour entry lives
                  * (15-45 s), and a controller connecting at once would time out */
                 (void) netns_neigh_forget(side.sk, br, &got, NULL);
-                if (sn->gateway.family && !n.internal) {
+                if (sn->gateway.family && !n->internal) {
                         if (v4)
                                 a->gateway4 = sn->gateway;
                         else
@@ -992,7 +996,7 @@ static int wire_one(NlSock *in, int netns_fd, const CtrStore *s, const CtrConfig
         return 0;
 fail:
         unwire_one(s, c->id, a);
-        return rt_err_prefix(err, r, "connect %s of '%s' to '%s'", a->ifname, c->name, n.name);
+        return rt_err_prefix(err, r, "connect %s of '%s' to '%s'", a->ifname, c->name, n->name);
 }
 
 int net_wire(const CtrStore *s, const CtrConfig *c, int netns_fd, NetAttachment *a, size_t n,
@@ -1011,7 +1015,7 @@ int net_wire(const CtrStore *s, const CtrConfig *c, int netns_fd, NetAttachment 
                 if (a[i].host_ifname[0] || a[i].cni_attached)
                         continue; /* wired already */
                 r = a[i].cni ? net_cni_wire(s, c, ns_path, &a[i], err)
-                             : wire_one(in, netns_fd, s, c, &a[i], &have_route, err);
+                             : wire_one(in, netns_fd, s, c, &a[i], NULL, &have_route, err);
                 if (r < 0) {
                         for (size_t k = 0; k < i; k++)
                                 unwire_one(s, c->id, &a[k]);
@@ -1126,11 +1130,17 @@ int ctr_network_connect(const CtrStore *s, const char *ctr_id, const NetConnect 
 
         if (c.state.status == CTR_RUNNING) {
                 /* hot plug */
-                int fd = open(c.state.netns, O_RDONLY | O_CLOEXEC);
+                _cleanup_close_ int fd = open(c.state.netns, O_RDONLY | O_CLOEXEC);
                 if (fd < 0)
                         return rt_err_set(err, -errno, "open %s", c.state.netns);
-                r = net_wire(s, &c.config, fd, &a, 1, err);
-                close(fd);
+                if (cni)
+                        r = net_wire(s, &c.config, fd, &a, 1, err);
+                else {
+                        _cleanup_(netns_sock_freep) NlSock *in = NULL;
+                        bool have_route = false;
+                        if ((r = netns_sock_open(fd, &in, err)) == 0)
+                                r = wire_one(in, fd, s, &c.config, &a, &n, &have_route, err);
+                }
                 if (r < 0)
                         return r;
         }
