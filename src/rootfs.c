@@ -5,8 +5,8 @@
  *                hosts and resolv.conf (the host's /etc never changes);
  *   rootfs image: an overlay with the image as its lower dir, so the image stays pristine;
  * then /proc, /dev (own tmpfs with the standard nodes, or the host's when privileged),
- * /dev/pts, /dev/shm, /dev/mqueue, /sys (once in the netns), bind mounts, masked /proc
- * paths, and pivot_root into it. */
+ * /dev/pts, /dev/shm, /dev/mqueue, bind mounts, pivot_root into it, /sys (once in the
+ * netns), and the masked /proc and /sys paths. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -332,6 +332,17 @@ static int setup_image_root(const RootfsPlan *plan, RtError *err) {
         return 0;
 }
 
+/* root: where the rootfs is now ("" once pivoted into it) */
+static int join_netns_and_mount_sysfs(const RootfsPlan *plan, const char *root, RtError *err) {
+        int r;
+        if (plan->join_netns && (r = plan->join_netns(plan->userdata, err)) < 0)
+                return r;
+        char p[PATH_MAX];
+        (void) snprintf(p, sizeof p, "%s/sys", root);
+        return mnt("sysfs", p, "sysfs",
+                   MS_NOSUID | MS_NODEV | MS_NOEXEC | (plan->config->privileged ? 0 : MS_RDONLY), NULL, err);
+}
+
 int rootfs_setup(const RootfsPlan *plan, RtError *err) {
         const CtrConfig *c = plan->config;
         char p[PATH_MAX];
@@ -351,13 +362,14 @@ int rootfs_setup(const RootfsPlan *plan, RtError *err) {
         r = setup_dev(plan->rootfs, c->privileged, err);
         if (r < 0)
                 return r;
-        /* sysfs shows the devices of the netns it is mounted from: join ours first. */
-        if (plan->join_netns && (r = plan->join_netns(plan->userdata, err)) < 0)
-                return r;
-        (void) snprintf(p, sizeof p, "%s/sys", plan->rootfs);
-        r = mnt("sysfs", p, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | (c->privileged ? 0 : MS_RDONLY),
-                NULL, err);
-        if (r < 0)
+        /* sysfs shows the devices of the netns it is mounted from, so it waits for ours,
+         * and goes on after pivot_root, so that the pivot is done meanwhile too; unless a
+         * bind mount lands under /sys, which it would then cover. */
+        bool binds_in_sys = false;
+        for (size_t i = 0; i < c->n_mounts; i++)
+                binds_in_sys |= streq(c->mounts[i].destination, "/sys") ||
+                                startswith(c->mounts[i].destination, "/sys/");
+        if (binds_in_sys && (r = join_netns_and_mount_sysfs(plan, plan->rootfs, err)) < 0)
                 return r;
         r = setup_bind_mounts(plan->rootfs, c, err);
         if (r < 0)
@@ -373,5 +385,7 @@ int rootfs_setup(const RootfsPlan *plan, RtError *err) {
                 return rt_err_set(err, r, "detach the old root");
         if (chdir("/") < 0)
                 return rt_err_set(err, -errno, "chdir /");
+        if (!binds_in_sys && (r = join_netns_and_mount_sysfs(plan, "", err)) < 0)
+                return r;
         return c->privileged ? 0 : mask_paths(err);
 }

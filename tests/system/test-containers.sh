@@ -151,6 +151,11 @@ ok "bind mounts: rw and ro" -- bash -c "$NSP_DEF mkdir -p $tmp/vol
         nsp run --rm -v $tmp/vol:/new/dir $P-bb cat /new/dir/f | grep -q w &&
         nsp run --rm --mount type=bind,source=$tmp/vol,target=/data,readonly $P-bb cat /data/f | grep -q w"
 
+ok "sysfs shows the container's netns (only lo here), also when a bind mount lands under /sys" -- bash -c "$NSP_DEF
+        mkdir -p $tmp/sysvol && touch $tmp/sysvol/marker
+        [ \"\$(nsp run --rm host ls /sys/class/net)\" = lo ] &&
+        [ \"\$(nsp run --rm -v $tmp/sysvol:/sys/fs/cgroup host sh -c 'ls /sys/fs/cgroup /sys/class/net' | tr '\n' ' ')\" = '/sys/class/net: lo  /sys/fs/cgroup: marker ' ]"
+
 # --- kill -9 of a monitor, then gc ---
 ok "kill -9 of a monitor, then system gc, leaves nothing" -- bash -c "$NSP_DEF
         nsp run -d --name $P-g host sleep 300 >/dev/null || exit 1
