@@ -66,7 +66,7 @@ ok "podman exec: streams and exit codes; -t and -it (LNST's ip -j a); -i stdin; 
 
 t_exec_tty_size() {
         python3 - "$SOCK" "$P-a" <<'PY'
-import http.client, json, socket, sys
+import http.client, json, socket, sys, time
 path, name = sys.argv[1], sys.argv[2]
 class Unix(http.client.HTTPConnection):
     def __init__(self):
@@ -104,9 +104,25 @@ got = run(["sh", "-c", "sleep 0.5; stty size"], {"Detach": False, "Tty": True}, 
 assert got == "40 120", f"after resize: {got!r}"
 got = run(["no-such-command"], {"Detach": False, "Tty": True})
 assert "executable file not found" in got, got
+# detached, with and without a terminal: 200 at once, the command runs on, its exit
+# code comes with the session once it ends
+for tty, code in ((False, 7), (True, 0)):
+    status, data = call("POST", f"/containers/{name}/exec",
+                        {"Cmd": ["sh", "-c", f"sleep 0.2; tty > /tmp/detached-{tty}; exit {code}"], "Tty": tty})
+    sid = json.loads(data)["Id"]
+    status, data = call("POST", f"/exec/{sid}/start", {"Detach": True, "Tty": tty})
+    assert status == 200 and data == b"\n", (status, data)
+    for _ in range(100):
+        info = json.loads(call("GET", f"/exec/{sid}/json")[1])
+        if not info["Running"]:
+            break
+        time.sleep(0.05)
+    assert not info["Running"] and info["ExitCode"] == code, info
+    got = run(["cat", f"/tmp/detached-{tty}"], {"Detach": False, "Tty": True})
+    assert got.startswith("/dev/pts/") if tty else got == "not a tty", (tty, got)
 PY
 }
-ok "exec with a terminal: start's h/w and a resize while it runs size the pty; a command not found says so in the stream" -- t_exec_tty_size
+ok "exec: a terminal sized by start's h/w and by resize while it runs; not found said in the stream; detached sessions run on and keep their exit code" -- t_exec_tty_size
 
 t_wait_logs() {
         pm run -d --name "$P-w" lnst sh -c 'echo to-out; echo to-err >&2; exit 7' >/dev/null || return 1
