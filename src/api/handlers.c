@@ -1355,8 +1355,10 @@ static int h_exec_start(ApiConn *c, ApiRequest *r) {
                 pid_t pid = child.pid;
                 int master = child.pty_master;
                 pthread_mutex_lock(&srv->lock);
-                if ((found = session_find(srv, s.id)))
+                if ((found = session_find(srv, s.id))) {
                         found->pid = pid;
+                        found->pty_master = master; /* closed only after session_finished */
+                }
                 pthread_mutex_unlock(&srv->lock);
                 DetachedExec *d = malloc(sizeof *d);
                 pthread_t t;
@@ -1369,10 +1371,10 @@ static int h_exec_start(ApiConn *c, ApiRequest *r) {
                 }
                 if (!d || pthread_create(&t, &at, reap_detached, d) != 0) {
                         free(d);
-                        (void) safe_close(master);
                         int st = 0;
                         (void) waitpid(pid, &st, 0);
                         session_finished(srv, s.id, st);
+                        (void) safe_close(master);
                 }
                 pthread_attr_destroy(&at);
                 return api_reply_text(c, 200, "\n");
@@ -1415,8 +1417,10 @@ static int h_exec_start(ApiConn *c, ApiRequest *r) {
                         *(s.tty ? &out_r : &err_r) = why[0];
                 }
         }
+        /* The master itself stays open, for resize, until the session is finished; the
+         * loop below reads and writes copies of it. */
         if (master >= 0) {
-                out_r = master;
+                out_r = fcntl(master, F_DUPFD_CLOEXEC, 3);
                 stdin_w = s.attach_stdin ? fcntl(master, F_DUPFD_CLOEXEC, 3) : -1;
         }
         pthread_mutex_lock(&srv->lock);
@@ -1512,6 +1516,7 @@ static int h_exec_start(ApiConn *c, ApiRequest *r) {
                 ;
         /* the exit code is recorded before the stream closes (5.2) */
         session_finished(srv, s.id, st);
+        (void) safe_close(master);
         if (client_ok)
                 (void) shutdown(c->fd, SHUT_WR);
         return -ECONNRESET; /* the connection was the stream's */
