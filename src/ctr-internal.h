@@ -62,9 +62,13 @@ typedef struct SeccompProgram {
 } SeccompProgram;
 int seccomp_program_load(const CtrStore *s, SeccompProgram *ret, RtError *err);
 void seccomp_program_done(SeccompProgram *p);
-/* Capabilities, no_new_privs and the default seccomp filter for an unprivileged
- * container; nothing for a privileged one. */
-int security_apply(const CtrConfig *c, const SeccompProgram *prog, RtError *err);
+/* The user (NULL: stay root), then capabilities, no_new_privs and the default seccomp
+ * filter for an unprivileged container. A user other than root keeps no capabilities
+ * (the bounding set stays the container's), as with Podman. */
+int security_apply(const CtrConfig *c, const CtrUser *user, const SeccompProgram *prog, RtError *err);
+/* --user in the current root's /etc/passwd and /etc/group; then switching to it. */
+int ctr_user_lookup(const char *spec, CtrUser *ret, RtError *err);
+int ctr_user_apply(const CtrUser *u, RtError *err);
 /* The default capability set, Podman's: names in CAP_X form. */
 extern const char *const ctr_default_caps[];
 int caps_resolve(char *const *add, char *const *drop, bool privileged, char ***ret, RtError *err);

@@ -89,6 +89,23 @@ typedef struct BindMount {
         bool readonly;
 } BindMount;
 
+/* A user to run as: "name" or "uid", optionally ":group" or ":gid" (--user). */
+#define CTR_USER_MAX_GROUPS 64
+typedef struct CtrUser {
+        uid_t uid;
+        gid_t gid;
+        gid_t groups[CTR_USER_MAX_GROUPS]; /* the primary first */
+        size_t n_groups;
+        char home[256];
+} CtrUser;
+/* Its syntax only (names of 1-32 of [A-Za-z0-9._-], ids below 2^32-1); NULL or "" is
+ * the image's default, root. */
+int ctr_user_check(const char *spec, RtError *err);
+/* A non-empty spec resolved against the texts of a passwd and a group file (NULL: no
+ * such file), as runc does: -ENOENT for a name neither lists. */
+int ctr_user_resolve(const char *spec, const char *passwd, const char *group, CtrUser *ret,
+                     RtError *err);
+
 typedef struct CtrSpec {
         const char *name;     /* NULL: generated */
         const char *image;
@@ -97,6 +114,7 @@ typedef struct CtrSpec {
         const char *entrypoint; /* NULL: the image's; "" clears it */
         char *const *env;     /* "K=V" */
         const char *workdir;
+        const char *user;     /* NULL: root */
         char *const *cap_add; /* "CAP_NET_ADMIN" or "NET_ADMIN"; "ALL" */
         char *const *cap_drop;
         char *const *labels;  /* "K=V" */
@@ -132,6 +150,7 @@ typedef struct CtrConfig {
         char **argv;  /* entrypoint + command, resolved at create */
         char **env;
         char *workdir;
+        char *user;   /* NULL: root; resolved in the container at each start and exec */
         char **caps;  /* the effective set, resolved at create; all when privileged */
         char **labels;
         BindMount *mounts;
@@ -206,6 +225,7 @@ typedef struct CtrExec {
         char *const *argv;
         char *const *env; /* added to the container's */
         const char *workdir;
+        const char *user; /* NULL: the container's */
         bool tty, interactive, privileged;
 } CtrExec;
 

@@ -33,8 +33,15 @@ typedef struct ExecPlan {
         CtrConfig cfg; /* the container's, with argv, env, caps replaced for this exec */
         SeccompProgram seccomp;
         bool tty, interactive;
-        int status_fd; /* errno of a failed exec goes here */
+        int status_fd; /* an ExecFailure goes here; EOF at exec means it worked */
 } ExecPlan;
+
+/* Why the child did not exec: the command's own errno (setup empty), or a step before
+ * it that says what went wrong (the user lookup: 126, as Podman's). */
+typedef struct ExecFailure {
+        int errno_value;
+        char setup[256];
+} ExecFailure;
 
 /* In the child of a fork from a process that may have other threads: besides syscalls,
  * only what glibc keeps usable after fork (malloc, which libcap's capset needs). */
@@ -68,23 +75,42 @@ static _noreturn_ void exec_child(const ExecPlan *p, int pidfd, const int stdio[
         /* whatever else the caller has open (the shim: its clients' sockets) stays out */
         (void) syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
         RtError err = {};
-        if (security_apply(&p->cfg, &p->seccomp, &err) < 0) {
+        CtrUser user, *as_user = NULL;
+        char **env = p->cfg.env;
+        if (p->cfg.user && *p->cfg.user) {
+                if (ctr_user_lookup(p->cfg.user, &user, &err) < 0) {
+                        ExecFailure f = { .errno_value = -err.code };
+                        (void) snprintf(f.setup, sizeof f.setup, "%s", err.msg);
+                        (void) !write(p->status_fd, &f, sizeof f);
+                        _exit(126);
+                }
+                as_user = &user;
+                char kv[sizeof user.home + 8];
+                (void) snprintf(kv, sizeof kv, "HOME=%s", user.home);
+                /* a copy: the plan's env is the caller's, shared with it until exec */
+                if (!strv_env_get(env, "HOME") && (!(env = strv_copy(env)) || strv_env_set(&env, kv) < 0)) {
+                        e = ENOMEM;
+                        goto fail_e;
+                }
+        }
+        if (security_apply(&p->cfg, as_user, &p->seccomp, &err) < 0) {
                 e = -err.code;
                 goto fail_e;
         }
         if (chdir(p->cfg.workdir ? p->cfg.workdir : "/") < 0)
                 goto fail;
         char exe[PATH_MAX];
-        int r = ctr_find_executable(p->cfg.argv[0], p->cfg.env, exe);
+        int r = ctr_find_executable(p->cfg.argv[0], env, exe);
         if (r < 0) {
                 e = -r;
                 goto fail_e;
         }
-        execve(exe, p->cfg.argv, p->cfg.env);
+        execve(exe, p->cfg.argv, env);
 fail:
         e = errno;
-fail_e:
-        (void) !write(p->status_fd, &e, sizeof e);
+fail_e:;
+        ExecFailure f = { .errno_value = e };
+        (void) !write(p->status_fd, &f, sizeof f);
         _exit(e == ENOENT ? 127 : 126);
 }
 
@@ -177,6 +203,12 @@ static int exec_plan(const CtrStore *s, const Container *c, const CtrExec *ex, E
                         return rt_err_setx(err, -EINVAL, "workdir '%s' must be absolute", ex->workdir);
                 plan->cfg.workdir = (char *) ex->workdir;
         }
+        if (ex->user && *ex->user) {
+                int r = ctr_user_check(ex->user, err);
+                if (r < 0)
+                        return r;
+                plan->cfg.user = (char *) ex->user;
+        }
         if (ex->privileged && !c->config.privileged) {
                 int r = caps_resolve(NULL, NULL, true, caps, err);
                 if (r < 0)
@@ -248,16 +280,20 @@ int ctr_exec_spawn(const CtrStore *s, const char *id, const CtrExec *ex, const i
                 goto out;
         }
         status[1] = safe_close(status[1]);
-        int e = 0;
+        ExecFailure f = {};
         ssize_t n;
         do
-                n = read(status[0], &e, sizeof e);
+                n = read(status[0], &f, sizeof f);
         while (n < 0 && errno == EINTR);
-        if (n == sizeof e) {
+        if (n == sizeof f) {
                 while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
                         ;
-                ret->cannot_run = e == ENOENT ? 127 : 126;
-                if (e == ENOENT)
+                int e = f.errno_value > 0 ? f.errno_value : EIO;
+                f.setup[sizeof f.setup - 1] = '\0';
+                ret->cannot_run = e == ENOENT && !f.setup[0] ? 127 : 126;
+                if (f.setup[0])
+                        r = rt_err_setx(err, -e, "exec in container '%s': %s", c.config.name, f.setup);
+                else if (e == ENOENT)
                         r = rt_err_setx(err, -ENOENT,
                                         "exec '%s' in container '%s': executable file not found in $PATH",
                                         ex->argv[0], c.config.name);

@@ -63,7 +63,7 @@ json_t *ctr_inspect_json(const CtrStore *s, const Container *c, InspectFormat fm
                 json_object_set_new(config, "Entrypoint", json_array());
                 json_object_set_new(config, "StopSignal", json_string(signal_to_string(k->stop_signal, sig)));
         }
-        json_object_set_new(config, "User", json_string(""));
+        json_object_set_new(config, "User", json_string(k->user ? k->user : ""));
         json_t *host = json_pack("{s:b, s:b, s:b, s:s, s:o}", "Privileged", k->privileged,
                                  "AutoRemove", k->rm, "Init", k->init, "NetworkMode", k->network,
                                  "Binds", json_array());

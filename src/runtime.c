@@ -260,6 +260,11 @@ static int build_config(const CtrStore *s, const CtrSpec *spec, const Image *img
         if (spec->labels && !(c->labels = strv_copy(spec->labels)))
                 return rt_err_set(err, -ENOMEM, "labels");
 
+        if ((r = ctr_user_check(spec->user, err)) < 0)
+                return r;
+        if (spec->user && *spec->user && !(c->user = strdup(spec->user)))
+                return rt_err_set(err, -ENOMEM, "user");
+
         const char *wd = spec->workdir ? spec->workdir : img->config.workdir;
         if (wd && (r = path_check("workdir", wd, err)) < 0)
                 return r;
@@ -713,7 +718,29 @@ static _noreturn_ void container_main(ChildArgs *a) {
                 }
                 a->stdin_fd = a->stdout_fd = a->stderr_fd = slave;
         }
-        if ((r = security_apply(a->config, a->seccomp, &e)) < 0)
+        /* --user: looked up in the container's own files, now that we are in its root */
+        CtrUser user, *as_user = NULL;
+        CtrConfig with_home;
+        if (a->config->user && *a->config->user) {
+                if ((r = ctr_user_lookup(a->config->user, &user, &e)) < 0) {
+                        /* the command cannot be invoked as asked: 126, as Podman says */
+                        sync_send(a->sync_fd, SYNC_ERROR, r, 126, e.msg);
+                        _exit(126);
+                }
+                as_user = &user;
+                if (!strv_env_get(a->config->env, "HOME")) {
+                        char kv[sizeof user.home + 8];
+                        (void) snprintf(kv, sizeof kv, "HOME=%s", user.home);
+                        with_home = *a->config;
+                        with_home.env = strv_copy(a->config->env);
+                        if ((a->config->env && !with_home.env) || strv_env_set(&with_home.env, kv) < 0) {
+                                r = rt_err_set(&e, -ENOMEM, "env");
+                                goto fail;
+                        }
+                        a->config = &with_home;
+                }
+        }
+        if ((r = security_apply(a->config, as_user, a->seccomp, &e)) < 0)
                 goto fail;
 
         if (a->config->init)

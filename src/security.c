@@ -110,8 +110,7 @@ int caps_resolve(char *const *add, char *const *drop, bool privileged, char ***r
         return 0;
 }
 
-static int apply_caps(char *const *names, RtError *err) {
-        bool keep[CAP_LAST_CAP + 1] = {};
+static int caps_kept(char *const *names, bool keep[static CAP_LAST_CAP + 1], RtError *err) {
         for (size_t i = 0; names && names[i]; i++) {
                 char norm[64];
                 cap_value_t v;
@@ -120,11 +119,18 @@ static int apply_caps(char *const *names, RtError *err) {
                 if (v <= CAP_LAST_CAP)
                         keep[v] = true;
         }
-        /* The bounding set caps what any later exec can gain, root's included. */
+        return 0;
+}
+
+/* The bounding set caps what any later exec can gain, root's included. */
+static int drop_bounding_set(const bool keep[static CAP_LAST_CAP + 1], RtError *err) {
         for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
                 if (!keep[c] && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
                         return rt_err_set(err, -errno, "drop capability %d from the bounding set", c);
+        return 0;
+}
 
+static int set_process_caps(const bool keep[static CAP_LAST_CAP + 1], RtError *err) {
         cap_t caps = cap_init();
         if (!caps)
                 return rt_err_set(err, -ENOMEM, "capabilities");
@@ -265,13 +271,22 @@ int seccomp_program_load(const CtrStore *s, SeccompProgram *ret, RtError *err) {
         return 0;
 }
 
-int security_apply(const CtrConfig *c, const SeccompProgram *prog, RtError *err) {
+int security_apply(const CtrConfig *c, const CtrUser *user, const SeccompProgram *prog, RtError *err) {
+        bool keep[CAP_LAST_CAP + 1] = {};
+        int r;
+        if (!c->privileged) {
+                if (!prog || !prog->filter)
+                        return rt_err_setx(err, -EINVAL, "no seccomp filter for an unprivileged container");
+                if ((r = caps_kept(c->caps, keep, err)) < 0 || (r = drop_bounding_set(keep, err)) < 0)
+                        return r;
+        }
+        /* Between the two: dropping from the bounding set needs CAP_SETPCAP, which a user
+         * other than root no longer has; its setuid clears the rest. */
+        if (user && (r = ctr_user_apply(user, err)) < 0)
+                return r;
         if (c->privileged)
                 return 0;
-        if (!prog || !prog->filter)
-                return rt_err_setx(err, -EINVAL, "no seccomp filter for an unprivileged container");
-        int r = apply_caps(c->caps, err);
-        if (r < 0)
+        if ((!user || user->uid == 0) && (r = set_process_caps(keep, err)) < 0)
                 return r;
         /* no_new_privs first: it is what lets an unprivileged process load a filter, and
          * it keeps setuid binaries from regaining what was dropped. */

@@ -174,11 +174,11 @@ static json_t *mounts_to_json(const BindMount *m, size_t n) {
 
 int ctr_config_write(const CtrStore *s, const CtrConfig *c, RtError *err) {
         json_t *j = json_pack(
-                "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s?, s:o, s:o, s:o, s:s, s:i, s:i, s:b, "
+                "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s?, s:s?, s:o, s:o, s:o, s:s, s:i, s:i, s:b, "
                 "s:b, s:b, s:b, s:b, s:I}",
                 "id", c->id, "name", c->name, "image", c->image, "rootfs", c->rootfs, "hostname",
                 c->hostname, "argv", strv_to_json(c->argv), "env", strv_to_json(c->env),
-                "workdir", c->workdir, "caps", strv_to_json(c->caps), "labels",
+                "workdir", c->workdir, "user", c->user, "caps", strv_to_json(c->caps), "labels",
                 strv_to_json(c->labels), "mounts", mounts_to_json(c->mounts, c->n_mounts),
                 "network", c->network, "stopSignal", c->stop_signal, "stopTimeout",
                 c->stop_timeout, "privileged", c->privileged, "tty", c->tty, "interactive",
@@ -265,6 +265,7 @@ static int config_from_json(json_t *j, CtrConfig *c) {
             (r = dup_string(j, "image", false, &c->image)) < 0 ||
             (r = dup_string(j, "rootfs", false, &c->rootfs)) < 0 ||
             (r = dup_string(j, "workdir", true, &c->workdir)) < 0 ||
+            (r = dup_string(j, "user", true, &c->user)) < 0 ||
             (r = dup_string(j, "network", false, &c->network)) < 0 ||
             (r = strv_from_json(json_object_get(j, "argv"), CTR_MAX_ARGS, &c->argv)) < 0 ||
             (r = strv_from_json(json_object_get(j, "env"), CTR_MAX_ENV, &c->env)) < 0 ||
@@ -293,7 +294,8 @@ static int config_from_json(json_t *j, CtrConfig *c) {
         c->rm = json_is_true(json_object_get(j, "rm"));
         c->init = json_is_true(json_object_get(j, "init"));
         c->created_ns = (uint64_t) json_integer_value(json_object_get(j, "created"));
-        if (!c->argv || !c->argv[0] || c->stop_signal <= 0 || c->stop_signal >= NSIG)
+        if (!c->argv || !c->argv[0] || c->stop_signal <= 0 || c->stop_signal >= NSIG ||
+            ctr_user_check(c->user, NULL) < 0)
                 return -EBADMSG;
         return 0;
 }
@@ -379,6 +381,7 @@ void ctr_done(Container *c) {
         free(k->image);
         free(k->rootfs);
         free(k->workdir);
+        free(k->user);
         free(k->network);
         strv_free(k->argv);
         strv_free(k->env);

@@ -314,7 +314,8 @@ static json_t *docker_to_spec(json_t *d, const ApiRequest *r) {
         static const struct {
                 const char *from, *to;
         } same[] = { { "Image", "image" }, { "Hostname", "hostname" }, { "Cmd", "command" }, { "Tty", "terminal" },
-                     { "OpenStdin", "stdin" }, { "Labels", "labels" }, { "WorkingDir", "work_dir" } };
+                     { "OpenStdin", "stdin" }, { "Labels", "labels" }, { "WorkingDir", "work_dir" },
+                     { "User", "user" } };
         for (size_t i = 0; i < ELEMENTSOF(same); i++)
                 if ((v = jget(d, same[i].from)))
                         json_object_set(b, same[i].to, v);
@@ -382,6 +383,7 @@ static int h_container_create(ApiConn *c, ApiRequest *r) {
         spec.interactive = jbool(b, "stdin");
         spec.rm = jbool(b, "remove");
         spec.workdir = jstr(b, "work_dir");
+        spec.user = jstr(b, "user");
         if (spec.workdir && !*spec.workdir)
                 spec.workdir = NULL;
         _cleanup_(strv_freep) char **command = NULL, **env = NULL, **labels = NULL, **cap_add = NULL,
@@ -1188,6 +1190,11 @@ static int h_exec_create(ApiConn *c, ApiRequest *r) {
         if (wd && *wd)
                 s->workdir = strdup(wd);
         const char *user = jstr(b, "User");
+        RtError uerr = {};
+        if (ctr_user_check(user, &uerr) < 0) {
+                session_free(s);
+                return api_error(c, 400, "bad request", "exec: %s", uerr.msg);
+        }
         if (user && *user)
                 s->user = strdup(user);
         s->tty = jbool(b, "Tty");
@@ -1267,8 +1274,8 @@ static int h_exec_remove(ApiConn *c, ApiRequest *r) {
  * process: ctr_exec_spawn forks once, straight into the container). */
 static int session_spawn(const ApiServer *srv, const ExecSession *s, const int stdio[3],
                          const struct winsize *ws, CtrExecChild *ret, RtError *err) {
-        CtrExec ex = { .argv = s->argv, .env = s->env, .workdir = s->workdir, .tty = s->tty,
-                       .interactive = s->attach_stdin, .privileged = s->privileged };
+        CtrExec ex = { .argv = s->argv, .env = s->env, .workdir = s->workdir, .user = s->user,
+                       .tty = s->tty, .interactive = s->attach_stdin, .privileged = s->privileged };
         return ctr_exec_spawn(&srv->store, s->ctr_id, &ex, stdio, ws, ret, err);
 }
 

@@ -155,6 +155,7 @@ static const char create_usage[] =
         "  -e, --env K=V          set an environment variable (repeatable)\n"
         "  --env-file FILE        read K=V lines from FILE\n"
         "  -w, --workdir DIR      working directory of the command\n"
+        "  -u, --user USER[:GROUP]  run as this user (name or uid; the container's /etc/passwd)\n"
         "  --entrypoint CMD       replace the image's entrypoint (\"\" clears it)\n"
         "  --cap-add CAP          add a capability (repeatable; ALL)\n"
         "  --cap-drop CAP         drop a capability (repeatable; ALL)\n"
@@ -182,6 +183,7 @@ static int parse_create(int argc, char **argv, bool run, CreateOpts *o) {
                 { "env", required_argument, NULL, 'e' },
                 { "env-file", required_argument, NULL, OPT_ENVFILE },
                 { "workdir", required_argument, NULL, 'w' },
+                { "user", required_argument, NULL, 'u' },
                 { "entrypoint", required_argument, NULL, OPT_ENTRY },
                 { "cap-add", required_argument, NULL, OPT_CAPADD },
                 { "cap-drop", required_argument, NULL, OPT_CAPDROP },
@@ -206,7 +208,7 @@ static int parse_create(int argc, char **argv, bool run, CreateOpts *o) {
         int c, r;
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+h:e:w:ditl:v:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+h:e:w:u:ditl:v:", options, NULL)) >= 0) {
                 switch (c) {
                 case OPT_NAME: sp->name = optarg; break;
                 case 'h': sp->hostname = optarg; break;
@@ -229,6 +231,7 @@ static int parse_create(int argc, char **argv, bool run, CreateOpts *o) {
                                 return r;
                         break;
                 case 'w': sp->workdir = optarg; break;
+                case 'u': sp->user = optarg; break;
                 case OPT_ENTRY: sp->entrypoint = optarg; break;
                 case OPT_CAPADD:
                         if (strv_push(&o->cap_add, optarg) < 0)
@@ -794,6 +797,7 @@ static int verb_exec(int argc, char **argv, const GlobalOptions *g) {
         static const struct option options[] = {
                 { "interactive", no_argument, NULL, 'i' }, { "tty", no_argument, NULL, 't' },
                 { "env", required_argument, NULL, 'e' },   { "workdir", required_argument, NULL, 'w' },
+                { "user", required_argument, NULL, 'u' },
                 { "privileged", no_argument, NULL, OPT_PRIV }, { "detach-keys", required_argument, NULL, 'K' },
                 { "help", no_argument, NULL, OPT_HELP },   {},
         };
@@ -802,7 +806,7 @@ static int verb_exec(int argc, char **argv, const GlobalOptions *g) {
         int c;
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+ite:w:", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+ite:w:u:", options, NULL)) >= 0)
                 switch (c) {
                 case 'i': ex.interactive = true; break;
                 case 't': ex.tty = true; break;
@@ -811,10 +815,11 @@ static int verb_exec(int argc, char **argv, const GlobalOptions *g) {
                                 return EXIT_NSPROV;
                         break;
                 case 'w': ex.workdir = optarg; break;
+                case 'u': ex.user = optarg; break;
                 case OPT_PRIV: ex.privileged = true; break;
                 case 'K': break; /* Podman's detach keys: nothing to detach from here */
                 case OPT_HELP:
-                        printf("Usage: nsprov exec [-i] [-t] [-e K=V] [-w DIR] [--privileged] CONTAINER COMMAND [ARG...]\n\n"
+                        printf("Usage: nsprov exec [-i] [-t] [-e K=V] [-w DIR] [-u USER[:GROUP]] [--privileged] CONTAINER COMMAND [ARG...]\n\n"
                                "Runs a command in a running container; exits with its status\n"
                                "(126: cannot be run, 127: not found, 125: nsprov failed).\n");
                         return 0;

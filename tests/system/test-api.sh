@@ -187,6 +187,16 @@ t_stop_rm() {
         pm stop "$P-a" >/dev/null && [ "$(pm inspect --format '{{.State.Status}}' "$P-a")" = exited ] || return 1
         pm rm "$P-a" >/dev/null && ! pm container exists "$P-a"
 }
+t_user() {
+        [ "$(pm exec --user nobody "$P-a" id -u)" = 65534 ] || return 1
+        local rc=0; pm exec --user ghost "$P-a" true >/dev/null 2>&1 || rc=$?
+        [ "$rc" = 126 ] || { echo "exec as a user the container lacks: rc $rc"; return 1; }
+        pm run -d --user nobody --name "$P-u" lnst >/dev/null || return 1
+        [ "$(pm inspect --format '{{.Config.User}}' "$P-u")" = nobody ] && [ "$(pm exec "$P-u" id -u)" = 65534 ] || return 1
+        pm rm -f "$P-u" >/dev/null
+}
+ok "users: exec --user, an unknown one 126; a container created with a user runs as it, and so do its execs" -- t_user
+
 ok "podman rm of a running container refused; stop, then rm" -- t_stop_rm
 
 t_podman_command() {

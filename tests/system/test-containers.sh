@@ -151,6 +151,17 @@ ok "bind mounts: rw and ro" -- bash -c "$NSP_DEF mkdir -p $tmp/vol
         nsp run --rm -v $tmp/vol:/new/dir $P-bb cat /new/dir/f | grep -q w &&
         nsp run --rm --mount type=bind,source=$tmp/vol,target=/data,readonly $P-bb cat /data/f | grep -q w"
 
+ok "--user: a name or uid[:gid] from the container's passwd, HOME from it, no capabilities; exec -u; an unknown user is 126" -- bash -c "$NSP_DEF
+        out=\$(nsp run --rm --user nobody host sh -c 'id -u; id -g; echo \$HOME; grep CapEff /proc/self/status' | tr '\n\t' '  ')
+        [ \"\$out\" = '65534 65534 /nonexistent CapEff: 0000000000000000 ' ] || { echo \"nobody: \$out\"; exit 1; }
+        [ \"\$(nsp run --rm -u 1234:5678 host id)\" = 'uid=1234 gid=5678 groups=5678' ] || exit 1
+        rc=0; nsp run --rm -u ghost host true 2>\$tmp/ghost || rc=\$?
+        [ \$rc = 126 ] && grep -q 'unable to find user ghost' \$tmp/ghost || { echo \"ghost: rc \$rc\"; exit 1; }
+        nsp run -d --name $P-u --user nobody host sleep 60 >/dev/null || exit 1
+        [ \"\$(nsp inspect -f '{{.Config.User}}' $P-u)\" = nobody ] && [ \"\$(nsp exec $P-u id -u)\" = 65534 ] &&
+        [ \"\$(nsp exec -u 0 $P-u id -u)\" = 0 ] || exit 1
+        rc=0; nsp exec -u ghost $P-u true 2>/dev/null || rc=\$?
+        nsp rm -f $P-u >/dev/null; [ \$rc = 126 ]"
 ok "sysfs shows the container's netns (only lo here), also when a bind mount lands under /sys" -- bash -c "$NSP_DEF
         mkdir -p $tmp/sysvol && touch $tmp/sysvol/marker
         [ \"\$(nsp run --rm host ls /sys/class/net)\" = lo ] &&

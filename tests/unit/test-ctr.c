@@ -272,6 +272,56 @@ static void log_lines_parse(void **state) {
                 assert_int_equal(ctr_log_line_parse(bad[i], strlen(bad[i]), &l), -EBADMSG);
 }
 
+static void users_resolve_in_the_containers_files(void **state) {
+        const char *passwd = "root:x:0:0:root:/root:/bin/sh\n"
+                             "# a comment\n"
+                             "broken line without fields\n"
+                             "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+                             "lnst:x:1000:1000::/home/lnst:/bin/sh"; /* no newline at the end */
+        const char *group = "root:x:0:\nwheel:x:10:lnst,other\nlnst:x:1000:\nnet:x:42:other,lnst\n"
+                            "bad:x:notanumber:lnst\n";
+        CtrUser u;
+        RtError e = {};
+        assert_int_equal(ctr_user_resolve("lnst", passwd, group, &u, &e), 0);
+        assert_int_equal(u.uid, 1000);
+        assert_int_equal(u.gid, 1000);
+        assert_string_equal(u.home, "/home/lnst");
+        /* the primary group first, then those that list the user, once each */
+        assert_int_equal(u.n_groups, 3);
+        assert_int_equal(u.groups[0], 1000);
+        assert_int_equal(u.groups[1], 10);
+        assert_int_equal(u.groups[2], 42);
+
+        assert_int_equal(ctr_user_resolve("65534", passwd, group, &u, &e), 0);
+        assert_int_equal(u.uid, 65534);
+        assert_int_equal(u.gid, 65534);
+        assert_string_equal(u.home, "/nonexistent");
+        /* a uid the file does not know: gid 0, HOME / */
+        assert_int_equal(ctr_user_resolve("4242", passwd, group, &u, &e), 0);
+        assert_true(u.uid == 4242 && u.gid == 0 && u.n_groups == 1);
+        assert_string_equal(u.home, "/");
+        assert_int_equal(ctr_user_resolve("lnst:net", passwd, group, &u, &e), 0);
+        assert_true(u.uid == 1000 && u.gid == 42 && u.groups[0] == 42);
+        assert_int_equal(ctr_user_resolve("1000:7", NULL, NULL, &u, &e), 0);
+        assert_true(u.uid == 1000 && u.gid == 7);
+
+        assert_int_equal(ctr_user_resolve("ghost", passwd, group, &u, &e), -ENOENT);
+        assert_non_null(strstr(e.msg, "unable to find user ghost"));
+        assert_int_equal(ctr_user_resolve("lnst:ghosts", passwd, group, &u, &e), -ENOENT);
+        assert_non_null(strstr(e.msg, "unable to find group ghosts"));
+        assert_int_equal(ctr_user_resolve("lnst", NULL, NULL, &u, &e), -ENOENT);
+
+        /* the syntax, before any file is read */
+        const char *good[] = { "", "root", "0", "0:0", "a.b-c_d", "user$", "4294967294" };
+        for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+                assert_int_equal(ctr_user_check(good[i], NULL), 0);
+        assert_int_equal(ctr_user_check(NULL, NULL), 0);
+        const char *bad[] = { ":", "lnst:", ":lnst", "-lnst", "a b", "a/b", "4294967295", "1:2:3",
+                              "x123456789012345678901234567890123", "../etc" };
+        for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+                assert_int_equal(ctr_user_check(bad[i], NULL), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(container_names), cmocka_unit_test(image_names),
@@ -280,6 +330,7 @@ int main(void) {
                 cmocka_unit_test(network_names_macs_and_host_ifnames),
                 cmocka_unit_test(network_records_parse_strictly),
                 cmocka_unit_test(log_lines_parse),
+                cmocka_unit_test(users_resolve_in_the_containers_files),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
