@@ -10,11 +10,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size > 4096)
                 return 0;
-        char *s = malloc(size + 1);
+        char *s = fuzz_cstring(data, size);
         if (!s)
                 return 0;
-        memcpy(s, data, size);
-        s[size] = '\0';
 
         RtError e = {};
         NetnsMac mac;

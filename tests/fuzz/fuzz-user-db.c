@@ -11,11 +11,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size > 256 * 1024)
                 return 0;
-        char *text = malloc(size + 1);
+        char *text = fuzz_cstring(data, size);
         if (!text)
                 return 0;
-        memcpy(text, data, size);
-        text[size] = '\0';
         char *nl = memchr(text, '\n', size);
         const char *passwd = NULL, *group = NULL;
         if (nl) {
