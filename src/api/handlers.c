@@ -147,17 +147,47 @@ static int image_resolve(const CtrStore *s, const char *ref, Image *ret) {
         return -ENOENT;
 }
 
-static json_t *image_json(const Image *img) {
-        char id[65], created[40], tag[300];
+/* An image's id: the hash of its name; Docker's clients want it as a digest. */
+static void image_id(const Image *img, bool digest, char buf[static 72]) {
+        char id[65];
         net_cni_id(img->name, id);
+        (void) snprintf(buf, 72, "%s%s", digest ? "sha256:" : "", id);
+}
+
+/* images/json entries (3.4): libpod's ImageSummary, or Docker's for the compat API;
+ * Created is a unix time here, an int64 to both clients. */
+static json_t *image_summary_json(const Image *img, bool libpod) {
+        char id[72], digest[72], tag[300];
+        image_id(img, !libpod, id);
+        image_id(img, true, digest);
         (void) snprintf(tag, sizeof tag, "localhost/%s:latest", img->name);
-        return json_pack("{s:s, s:s, s:[s], s:[], s:s, s:I, s:I, s:I, s:i, s:n, s:i, s:[s], s:{s:o, s:o, s:o, s:s}, s:s, s:s}",
-                         "Id", id, "ParentId", "", "RepoTags", tag, "RepoDigests", "Created",
-                         format_rfc3339(img->created_ns, created), "Size", (json_int_t) 0, "SharedSize",
-                         (json_int_t) 0, "VirtualSize", (json_int_t) 0, "Containers", 0, "Labels", "Dangling", 0,
-                         "Names", tag, "Config", "Cmd", strv_to_json(img->config.cmd), "Entrypoint",
-                         strv_to_json(img->config.entrypoint), "Env", strv_to_json(img->config.env), "WorkingDir",
-                         img->config.workdir ?: "/", "Os", "linux", "Architecture", "amd64");
+        json_t *j = json_pack("{s:s, s:s, s:[s], s:[], s:I, s:I, s:I, s:I, s:n, s:i}", "Id", id, "ParentId", "",
+                              "RepoTags", tag, "RepoDigests", "Created", (json_int_t) (img->created_ns / 1000000000),
+                              "Size", (json_int_t) 0, "SharedSize", (json_int_t) 0, "VirtualSize", (json_int_t) 0,
+                              "Labels", "Containers", 0);
+        if (j && libpod)
+                (void) json_object_update_new(j, json_pack("{s:[s], s:s, s:[s], s:b, s:b}", "Names", tag, "Digest",
+                                                           digest, "History", tag, "Dangling", 0, "ReadOnly", 0));
+        return j;
+}
+
+/* images/{name}/json (3.4): Created in RFC 3339, the config a client reads. */
+static json_t *image_inspect_json(const Image *img, bool libpod) {
+        char id[72], digest[72], created[40], tag[300];
+        image_id(img, !libpod, id);
+        image_id(img, true, digest);
+        (void) snprintf(tag, sizeof tag, "localhost/%s:latest", img->name);
+        return json_pack("{s:s, s:s, s:[s], s:[], s:s, s:s, s:s, s:{s:o, s:o, s:o, s:s, s:s, s:n, s:s?}, s:s, "
+                         "s:s, s:s, s:s, s:I, s:I, s:{s:s, s:{}}, s:{s:s, s:[]}, s:n, s:n, s:s, s:s, s:[], s:[s]}",
+                         "Id", id, "Digest", digest, "RepoTags", tag, "RepoDigests", "Parent", "", "Comment", "",
+                         "Created", format_rfc3339(img->created_ns, created), "Config", "Cmd",
+                         strv_to_json(img->config.cmd), "Entrypoint", strv_to_json(img->config.entrypoint), "Env",
+                         strv_to_json(img->config.env), "WorkingDir", img->config.workdir ?: "/", "User", "",
+                         "Labels", "StopSignal", img->config.stop_signal, "Version", "", "Author", "",
+                         "Architecture", "amd64", "Os", "linux", "Size", (json_int_t) 0, "VirtualSize",
+                         (json_int_t) 0, "GraphDriver", "Name", "overlay", "Data", "RootFS", "Type", "layers",
+                         "Layers", "Labels", "Annotations", "ManifestType",
+                         "application/vnd.oci.image.manifest.v1+json", "User", "", "History", "NamesHistory", tag);
 }
 
 static int h_image_exists(ApiConn *c, ApiRequest *r) {
@@ -173,7 +203,7 @@ static int h_image_json(ApiConn *c, ApiRequest *r) {
         if (image_resolve(&c->srv->store, r->segs[1], &img) < 0)
                 return api_error(c, 404, "image not known", "failed to find image %s: %s: image not known", r->segs[1],
                                  r->segs[1]);
-        json_t *j = image_json(&img);
+        json_t *j = image_inspect_json(&img, r->libpod);
         image_done(&img);
         return api_reply_json(c, 200, j);
 }
@@ -186,7 +216,7 @@ static int h_images_list(ApiConn *c, ApiRequest *r) {
                 return rt_error(c, &e, 500, NULL);
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++)
-                json_array_append_new(arr, image_json(&imgs[i]));
+                json_array_append_new(arr, image_summary_json(&imgs[i], r->libpod));
         image_list_free(imgs, n);
         return api_reply_json(c, 200, arr);
 }

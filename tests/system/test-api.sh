@@ -38,6 +38,16 @@ ok "podman info: the network backend LNST's auto mode reads" -- \
 ok "podman image exists: lnst and localhost/lnst:latest yes, nope no" -- bash -c "$(declare -f pm); SOCK=$SOCK
         pm image exists lnst && pm image exists localhost/lnst:latest && ! pm image exists nope"
 
+t_images() {
+        pm images --format '{{.Repository}}:{{.Tag}}' | grep -qx 'localhost/lnst:latest' || return 1
+        [ "$(pm image inspect --format '{{.Config.Cmd}}' lnst)" = '[sleep 300]' ] || return 1
+        # the built-in host image dates from the host's release, not from 1970
+        pm images --format '{{.Repository}} {{.CreatedAt}}' | grep '^localhost/host ' | grep -vq ' 1970-' || return 1
+        dk images --format '{{.Repository}}:{{.Tag}}' | grep -qx 'localhost/lnst:latest' || return 1
+        [[ "$(dk image inspect --format '{{.Id}}' lnst)" == sha256:* ]]
+}
+ok "images: podman images and image inspect, docker images and image inspect" -- t_images
+
 t_lifecycle() {
         pm create --name "$P-a" --hostname h1 --privileged lnst >/dev/null || return 1
         [ "$(pm inspect --format '{{.State.Status}} {{.NetworkSettings.SandboxKey}}x' "$P-a")" = "created x" ] || return 1
