@@ -249,6 +249,18 @@ struct winsize;
 int ctr_exec_spawn(const CtrStore *s, const char *id, const CtrExec *ex, const int stdio[3],
                    const struct winsize *ws, CtrExecChild *ret, RtError *err);
 
+/* The processes of a running container (src/top.c): pids as it sees them, user names from
+ * its own /etc/passwd (the uid when it has none). */
+typedef struct CtrProcess {
+        pid_t pid, ppid, host_pid;
+        uid_t uid;
+        char user[33];
+        char command[512];
+} CtrProcess;
+int ctr_top(const CtrStore *s, const char *id, CtrProcess **ret, size_t *ret_n, RtError *err);
+/* The name passwd gives uid; -ENOENT when it gives none. */
+int ctr_user_name(const char *passwd, uid_t uid, char *buf, size_t size);
+
 /* ---- As JSON (src/inspect.c) ---- */
 typedef enum InspectFormat {
         INSPECT_V4, /* Podman 4: Config.Entrypoint a string, Config.StopSignal a number */

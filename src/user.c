@@ -228,6 +228,18 @@ int ctr_user_resolve(const char *spec, const char *passwd, const char *group, Ct
         return 0;
 }
 
+int ctr_user_name(const char *passwd, uid_t uid, char *buf, size_t size) {
+        char spec[16];
+        (void) snprintf(spec, sizeof spec, "%u", (unsigned) uid);
+        Part u = { spec, strlen(spec), true, (uint32_t) uid };
+        PasswdFind pf = { .user = &u };
+        if (!each_line(passwd, passwd_match, &pf) || !name_ok(pf.name, pf.name_n) || pf.name_n >= size)
+                return -ENOENT;
+        memcpy(buf, pf.name, pf.name_n);
+        buf[pf.name_n] = '\0';
+        return 0;
+}
+
 /* The whole file (at most USER_DB_MAX), NUL-terminated; NULL when it is not there. */
 static int read_db(const char *path, char **ret, RtError *err) {
         *ret = NULL;

@@ -698,6 +698,33 @@ static int h_container_stop(ApiConn *c, ApiRequest *r) {
         return api_reply(c, 204, NULL, NULL, 0);
 }
 
+/* containers/{n}/top: Titles and Processes, as podman top and docker top print them
+ * (ps_args are not ps's here: the columns are fixed). */
+static int h_container_top(ApiConn *c, ApiRequest *r) {
+        _cleanup_(ctr_done) Container k = {};
+        int reply;
+        if (load_container(c, r->segs[1], &k, &reply) < 0)
+                return reply;
+        if (k.state.status != CTR_RUNNING)
+                return api_error(c, 409, "container state improper",
+                                 "top can only be used on running containers: container %s is %s", k.config.id,
+                                 ctr_status_to_string(k.state.status));
+        _cleanup_free_ CtrProcess *ps = NULL;
+        size_t n = 0;
+        RtError e = {};
+        if (ctr_top(&c->srv->store, k.config.id, &ps, &n, &e) < 0)
+                return rt_error(c, &e, 500, NULL);
+        json_t *rows = json_array();
+        for (size_t i = 0; i < n; i++) {
+                char pid[16], ppid[16];
+                (void) snprintf(pid, sizeof pid, "%d", (int) ps[i].pid);
+                (void) snprintf(ppid, sizeof ppid, "%d", (int) ps[i].ppid);
+                json_array_append_new(rows, json_pack("[s, s, s, s]", ps[i].user, pid, ppid, ps[i].command));
+        }
+        return api_reply_json(c, 200, json_pack("{s:[s, s, s, s], s:o}", "Titles", "USER", "PID", "PPID", "COMMAND",
+                                                "Processes", rows));
+}
+
 static int h_container_kill(ApiConn *c, ApiRequest *r) {
         _cleanup_(ctr_done) Container k = {};
         int reply;
@@ -1930,6 +1957,7 @@ static const Route routes[] = {
         { "POST", "containers/*/restart", h_container_restart },
         { "POST", "containers/*/wait", h_container_wait },
         { "GET", "containers/*/logs", h_container_logs },
+        { "GET", "containers/*/top", h_container_top },
         { "POST", "containers/*/attach", h_container_attach },
         { "DELETE", "containers/*", h_container_delete },
         { "POST", "containers/*/exec", h_exec_create },

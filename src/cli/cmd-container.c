@@ -1037,7 +1037,8 @@ static int verb_wait(int argc, char **argv, const GlobalOptions *g) {
 
 static int verb_top(int argc, char **argv, const GlobalOptions *g) {
         if (argc >= 2 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
-                printf("Usage: nsprov top CONTAINER\n\nLists the processes of a running container.\n");
+                printf("Usage: nsprov top CONTAINER\n\nLists the processes of a running container, with the\n"
+                       "pids and user names it sees.\n");
                 return 0;
         }
         if (argc != 2)
@@ -1048,63 +1049,13 @@ static int verb_top(int argc, char **argv, const GlobalOptions *g) {
                 return r;
         RtError e = {};
         char id[CTR_ID_LEN + 1];
-        _cleanup_(ctr_done) Container k = {};
-        if (ctr_lookup(&s, argv[1], id, &e) < 0 || ctr_load(&s, id, &k, &e) < 0)
+        _cleanup_free_ CtrProcess *ps = NULL;
+        size_t n = 0;
+        if (ctr_lookup(&s, argv[1], id, &e) < 0 || ctr_top(&s, id, &ps, &n, &e) < 0)
                 return cli_fail(&e);
-        ctr_reconcile(&s, &k);
-        if (k.state.status != CTR_RUNNING) {
-                (void) rt_err_setx(&e, -EINVAL, "container '%s' is not running", k.config.name);
-                return cli_fail(&e);
-        }
-        char p[64], ns[64] = "", want[64] = "";
-        (void) snprintf(p, sizeof p, "/proc/%d/ns/pid", (int) k.state.init.pid);
-        if (readlink(p, want, sizeof want - 1) < 0) {
-                (void) rt_err_set(&e, -errno, "read %s", p);
-                return cli_fail(&e);
-        }
-        printf("%-10s %-8s %s\n", "USER", "PID", "COMMAND");
-        _cleanup_closedir_ DIR *d = opendir("/proc");
-        struct dirent *de;
-        while (d && (de = readdir(d))) {
-                int pid = atoi(de->d_name);
-                if (pid <= 0)
-                        continue;
-                (void) snprintf(p, sizeof p, "/proc/%d/ns/pid", pid);
-                ssize_t n = readlink(p, ns, sizeof ns - 1);
-                if (n <= 0)
-                        continue;
-                ns[n] = '\0';
-                if (!streq(ns, want))
-                        continue;
-                /* NSpid's last field: the pid as seen inside the container */
-                char statp[64], *status = NULL;
-                (void) snprintf(statp, sizeof statp, "/proc/%d/status", pid);
-                if (read_file(statp, 1 << 16, &status, NULL, NULL) < 0)
-                        continue;
-                long inner = pid, uid = 0;
-                char comm[64] = "?";
-                for (char *save, *l = strtok_r(status, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                        if (startswith(l, "NSpid:")) {
-                                char *last = strrchr(l, '\t');
-                                inner = strtol(last ? last + 1 : l + 6, NULL, 10);
-                        } else if (startswith(l, "Uid:"))
-                                uid = strtol(l + 4, NULL, 10);
-                        else if (startswith(l, "Name:"))
-                                (void) snprintf(comm, sizeof comm, "%s", l + 5 + strspn(l + 5, "\t "));
-                }
-                free(status);
-                char cmdp[64], *cmdline = NULL;
-                size_t cl = 0;
-                (void) snprintf(cmdp, sizeof cmdp, "/proc/%d/cmdline", pid);
-                if (read_file(cmdp, 1 << 16, &cmdline, &cl, NULL) == 0)
-                        for (size_t i = 0; i + 1 < cl; i++)
-                                if (cmdline[i] == '\0')
-                                        cmdline[i] = ' ';
-                struct passwd *pw = getpwuid((uid_t) uid);
-                printf("%-10s %-8ld %s\n", pw ? pw->pw_name : "?", inner,
-                       cmdline && *cmdline ? cmdline : comm);
-                free(cmdline);
-        }
+        printf("%-10s %-8s %-8s %s\n", "USER", "PID", "PPID", "COMMAND");
+        for (size_t i = 0; i < n; i++)
+                printf("%-10s %-8d %-8d %s\n", ps[i].user, (int) ps[i].pid, (int) ps[i].ppid, ps[i].command);
         return 0;
 }
 

@@ -36,6 +36,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 __builtin_trap();
         if (strnlen(e.msg, sizeof e.msg) >= sizeof e.msg)
                 __builtin_trap();
+        /* and the other way, uid to name, as top asks */
+        char name[33];
+        if (r == 0 && ctr_user_name(passwd, u.uid, name, sizeof name) == 0 &&
+            strnlen(name, sizeof name) >= sizeof name)
+                __builtin_trap();
         free(text);
         return 0;
 }

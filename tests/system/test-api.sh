@@ -207,6 +207,17 @@ t_user() {
 }
 ok "users: exec --user, an unknown one 126; a container created with a user runs as it, and so do its execs" -- t_user
 
+t_top() {
+        local out
+        out=$(pm top "$P-a") && echo "$out" | grep -Eq '^root +1 +0 +nsprov-init$' &&
+                echo "$out" | grep -Eq '^root +2 +1 +sleep 300$' || { echo "podman top: $out"; return 1; }
+        dk top "$P-a" | grep -Eq 'sleep 300$' || return 1
+        pm run -d --user nobody --name "$P-t" lnst >/dev/null && pm stop "$P-t" >/dev/null || return 1
+        out=$(pm top "$P-t" 2>&1); pm rm "$P-t" >/dev/null
+        [[ $out == *"can only be used on running containers"* ]] || { echo "top of a stopped one: $out"; return 1; }
+}
+ok "podman top and docker top: the container's pids and users; a stopped container refused" -- t_top
+
 ok "podman rm of a running container refused; stop, then rm" -- t_stop_rm
 
 t_podman_command() {

@@ -311,6 +311,14 @@ static void users_resolve_in_the_containers_files(void **state) {
         assert_non_null(strstr(e.msg, "unable to find group ghosts"));
         assert_int_equal(ctr_user_resolve("lnst", NULL, NULL, &u, &e), -ENOENT);
 
+        /* uid to name, as top shows it */
+        char name[33];
+        assert_int_equal(ctr_user_name(passwd, 1000, name, sizeof name), 0);
+        assert_string_equal(name, "lnst");
+        assert_int_equal(ctr_user_name(passwd, 4242, name, sizeof name), -ENOENT);
+        assert_int_equal(ctr_user_name(NULL, 0, name, sizeof name), -ENOENT);
+        assert_int_equal(ctr_user_name(passwd, 65534, name, 4), -ENOENT); /* too long for buf */
+
         /* the syntax, before any file is read */
         const char *good[] = { "", "root", "0", "0:0", "a.b-c_d", "user$", "4294967294" };
         for (size_t i = 0; i < sizeof good / sizeof *good; i++)
