@@ -269,6 +269,19 @@ static int h_info(ApiConn *c, ApiRequest *r) {
         size_t ni = 0;
         if (ctr_image_list(&c->srv->store, &imgs, &ni, NULL) == 0)
                 image_list_free(imgs, ni);
+        if (!r->libpod) /* 7.2: docker info's shape */
+                return api_reply_json(
+                        c, 200,
+                        json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:s, s:s,"
+                                  " s:s, s:s, s:s, s:[s], s:s, s:b}",
+                                  "ID", u.nodename, "Containers", running + stopped, "ContainersRunning", running,
+                                  "ContainersPaused", 0, "ContainersStopped", stopped, "Images", (int) ni, "Driver",
+                                  "overlay", "ServerVersion", API_LIBPOD_VERSION, "OperatingSystem", "Debian GNU/Linux 12",
+                                  "OSType", "linux", "Architecture", u.machine, "NCPU", (int) sysconf(_SC_NPROCESSORS_ONLN),
+                                  "MemTotal", (json_int_t) si.totalram * si.mem_unit, "KernelVersion", u.release, "Name",
+                                  u.nodename, "CgroupDriver", "cgroupfs", "CgroupVersion", "1", "DockerRootDir",
+                                  c->srv->store.root, "SecurityOptions", "name=seccomp,profile=default",
+                                  "DefaultRuntime", "nsprov", "LiveRestoreEnabled", 1));
         char uptime[64];
         (void) snprintf(uptime, sizeof uptime, "%ldh %ldm %ld.00s", si.uptime / 3600, si.uptime / 60 % 60, si.uptime % 60);
         json_t *host = json_pack(

@@ -44,9 +44,11 @@ t_images() {
         # the built-in host image dates from the host's release, not from 1970
         pm images --format '{{.Repository}} {{.CreatedAt}}' | grep '^localhost/host ' | grep -vq ' 1970-' || return 1
         dk images --format '{{.Repository}}:{{.Tag}}' | grep -qx 'localhost/lnst:latest' || return 1
-        [[ "$(dk image inspect --format '{{.Id}}' lnst)" == sha256:* ]]
+        [[ "$(dk image inspect --format '{{.Id}}' lnst)" == sha256:* ]] || return 1
+        # docker info in Docker's shape: its counts, not the libpod info's zeros
+        [ "$(dk info --format '{{.Containers}} {{.Images}} {{.ServerVersion}}')" = "$(pm ps -a -q | wc -l) 2 4.9.4" ]
 }
-ok "images: podman images and image inspect, docker images and image inspect" -- t_images
+ok "images: podman images and image inspect, docker images, image inspect and info" -- t_images
 
 t_lifecycle() {
         pm create --name "$P-a" --hostname h1 --privileged lnst >/dev/null || return 1
