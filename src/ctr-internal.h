@@ -6,6 +6,9 @@
 #include "ctr.h"
 
 void ctr_path(const CtrStore *s, const char *id, const char *file, char buf[static PATH_MAX]);
+/* "ROWS COLS": the terminal size a client asked for before the start (ctr_resize_tty) */
+#define CTR_TTYSIZE_FILE "ttysize"
+
 int ctr_config_write(const CtrStore *s, const CtrConfig *c, RtError *err);
 int ctr_state_write(const CtrStore *s, const char *id, const CtrState *st, RtError *err);
 int ctr_state_read(const CtrStore *s, const char *id, CtrState *ret, RtError *err);

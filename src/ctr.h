@@ -258,6 +258,8 @@ typedef struct CtrProcess {
         char command[512];
 } CtrProcess;
 int ctr_top(const CtrStore *s, const char *id, CtrProcess **ret, size_t *ret_n, RtError *err);
+/* The window size of the container's own terminal (run -t); nothing for one without. */
+int ctr_resize_tty(const CtrStore *s, const char *id, unsigned short rows, unsigned short cols, RtError *err);
 /* The name passwd gives uid; -ENOENT when it gives none. */
 int ctr_user_name(const char *passwd, uid_t uid, char *buf, size_t size);
 

@@ -691,6 +691,17 @@ static _noreturn_ void container_main(ChildArgs *a) {
                 r = rt_err_set(&e, -errno, "set hostname");
                 goto fail;
         }
+        /* read while the container dir is in reach: after the pivot it is not */
+        struct winsize ws = {};
+        if (a->tty) {
+                char p[PATH_MAX], *text = NULL;
+                unsigned rows = 0, cols = 0;
+                (void) snprintf(p, sizeof p, "%s/%s", a->ctrdir, CTR_TTYSIZE_FILE);
+                if (read_file(p, 64, &text, NULL, NULL) == 0 && sscanf(text, "%u %u", &rows, &cols) == 2 &&
+                    rows > 0 && rows <= USHRT_MAX && cols > 0 && cols <= USHRT_MAX)
+                        ws = (struct winsize) { .ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols };
+                free(text);
+        }
         char rootfs[PATH_MAX];
         (void) snprintf(rootfs, sizeof rootfs, "%s/rootfs", a->ctrdir);
         RootfsPlan plan = { .config = a->config, .ctrdir = a->ctrdir, .rootfs = rootfs,
@@ -710,6 +721,9 @@ static _noreturn_ void container_main(ChildArgs *a) {
                         r = rt_err_set(&e, -errno, "open the terminal");
                         goto fail;
                 }
+                /* before the command can ask; an attached CLI's own size follows */
+                if (ws.ws_row)
+                        (void) ioctl(master, TIOCSWINSZ, &ws);
                 r = sync_send_fd(a->sync_fd, SYNC_PTY, master);
                 close(master);
                 if (r < 0) {

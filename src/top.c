@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* top: the processes of a running container, as `nsprov top`, `podman top` and `docker
- * top` show them: every process in its pid namespace, with the pids and user names the
- * container itself sees (its own /etc/passwd, read inside its root). */
+/* What a client asks of a running container from outside it: top, the processes, as
+ * `nsprov top`, `podman top` and `docker top` show them (every process in its pid
+ * namespace, with the pids and user names the container itself sees: its own
+ * /etc/passwd, read inside its root); and the size of its terminal. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -10,7 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -134,5 +139,43 @@ int ctr_top(const CtrStore *s, const char *id, CtrProcess **ret, size_t *ret_n, 
         }
         *ret = TAKE_PTR(list);
         *ret_n = n;
+        return 0;
+}
+
+int ctr_resize_tty(const CtrStore *s, const char *id, unsigned short rows, unsigned short cols, RtError *err) {
+        _cleanup_(ctr_done) Container c = {};
+        int r = ctr_load(s, id, &c, err);
+        if (r < 0)
+                return r;
+        ctr_reconcile(s, &c);
+        if (!c.config.tty || !rows || !cols)
+                return 0; /* nothing to size */
+        if (c.state.status != CTR_RUNNING) {
+                /* Podman's client sizes a terminal before it starts the container: kept
+                 * for PID 1, which sizes the pty when it makes it */
+                char p[PATH_MAX], text[32];
+                ctr_path(s, c.config.id, CTR_TTYSIZE_FILE, p);
+                int n = snprintf(text, sizeof text, "%u %u\n", (unsigned) rows, (unsigned) cols);
+                return write_file_atomic(p, text, (size_t) n, 0600, 0, err);
+        }
+        _cleanup_close_ int pidfd = proc_id_pidfd(&c.state.init);
+        char root[64];
+        (void) snprintf(root, sizeof root, "/proc/%d/root", (int) c.state.init.pid);
+        _cleanup_close_ int rootfd = pidfd >= 0 ? open(root, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+        if (rootfd < 0)
+                return 0;
+        /* PID 1 made the container's terminal first in its own devpts: pts/0, seen from
+         * inside its root, and it must be a pty's slave */
+        struct open_how how = { .flags = O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
+                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+        _cleanup_close_ int tty = (int) syscall(SYS_openat2, rootfd, "/dev/pts/0", &how, sizeof how);
+        struct stat st;
+        if (tty < 0 || fstat(tty, &st) < 0)
+                return rt_err_set(err, -errno, "open the terminal of container '%s'", c.config.name);
+        if (!S_ISCHR(st.st_mode) || major(st.st_rdev) < 136 || major(st.st_rdev) > 143)
+                return rt_err_setx(err, -ENOTTY, "container '%s': /dev/pts/0 is not a terminal", c.config.name);
+        struct winsize ws = { .ws_row = rows, .ws_col = cols };
+        if (ioctl(tty, TIOCSWINSZ, &ws) < 0)
+                return rt_err_set(err, -errno, "size the terminal of container '%s'", c.config.name);
         return 0;
 }

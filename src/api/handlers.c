@@ -381,6 +381,9 @@ static json_t *docker_to_spec(json_t *d, const ApiRequest *r) {
                 json_object_set(b, "cap_add", v);
         if ((v = jget(hc, "CapDrop")))
                 json_object_set(b, "cap_drop", v);
+        /* [rows, cols]: the docker CLI's terminal, which it resizes to only after start */
+        if ((v = jget(hc, "ConsoleSize")))
+                json_object_set(b, "console_size", v);
         const char *mode = jstr(hc, "NetworkMode");
         json_t *nets = json_object();
         const char *key;
@@ -524,6 +527,10 @@ static int h_container_create(ApiConn *c, ApiRequest *r) {
                 return api_error(c, r->libpod ? 500 : 409, "that name is already in use", "%s: that name is already in use", e.msg);
         if (k < 0)
                 return rt_error(c, &e, 500, NULL);
+        json_t *size = jget(b, "console_size");
+        json_int_t rows = json_integer_value(json_array_get(size, 0)), cols = json_integer_value(json_array_get(size, 1));
+        if (spec.tty && rows > 0 && rows <= USHRT_MAX && cols > 0 && cols <= USHRT_MAX)
+                (void) ctr_resize_tty(&c->srv->store, id, (unsigned short) rows, (unsigned short) cols, NULL);
         return api_reply_json(c, 201, json_pack("{s:s, s:[]}", "Id", id, "Warnings"));
 bad:
         image_done(&img);
@@ -736,6 +743,18 @@ static int h_container_top(ApiConn *c, ApiRequest *r) {
         }
         return api_reply_json(c, 200, json_pack("{s:[s, s, s, s], s:o}", "Titles", "USER", "PID", "PPID", "COMMAND",
                                                 "Processes", rows));
+}
+
+/* containers/{n}/resize (7.1): libpod says 201, Docker 200 */
+static int h_container_resize(ApiConn *c, ApiRequest *r) {
+        _cleanup_(ctr_done) Container k = {};
+        int reply;
+        if (load_container(c, r->segs[1], &k, &reply) < 0)
+                return reply;
+        RtError e = {};
+        if (ctr_resize_tty(&c->srv->store, k.config.id, query_dimension(r, "h"), query_dimension(r, "w"), &e) < 0)
+                return rt_error(c, &e, 500, NULL);
+        return api_reply(c, r->libpod ? 201 : 200, NULL, NULL, 0);
 }
 
 static int h_container_kill(ApiConn *c, ApiRequest *r) {
@@ -1971,6 +1990,7 @@ static const Route routes[] = {
         { "POST", "containers/*/wait", h_container_wait },
         { "GET", "containers/*/logs", h_container_logs },
         { "GET", "containers/*/top", h_container_top },
+        { "POST", "containers/*/resize", h_container_resize },
         { "POST", "containers/*/attach", h_container_attach },
         { "DELETE", "containers/*", h_container_delete },
         { "POST", "containers/*/exec", h_exec_create },

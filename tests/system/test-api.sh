@@ -220,6 +220,27 @@ t_top() {
 }
 ok "podman top and docker top: the container's pids and users; a stopped container refused" -- t_top
 
+t_container_tty_size() {
+        local api="http://d/v4.3.1/libpod/containers" out
+        # sized before the start, as Podman's client does: the command sees it at once
+        pm create -t --name "$P-w" lnst stty size >/dev/null || return 1
+        curl -sf --unix-socket "$SOCK" -X POST "$api/$P-w/resize?h=25&w=81&running=false" >/dev/null &&
+                pm start "$P-w" >/dev/null && pm wait "$P-w" >/dev/null || return 1
+        out=$(pm logs "$P-w" | tr -d '\r'); pm rm "$P-w" >/dev/null
+        [ "$out" = "25 81" ] || { echo "before start: '$out'"; return 1; }
+        # and while it runs
+        pm run -d -t --name "$P-w" lnst sh -c 'sleep 1; stty size' >/dev/null &&
+                curl -sf --unix-socket "$SOCK" -X POST "$api/$P-w/resize?h=41&w=97" >/dev/null &&
+                pm wait "$P-w" >/dev/null || return 1
+        out=$(pm logs "$P-w" | tr -d '\r'); pm rm "$P-w" >/dev/null
+        [ "$out" = "41 97" ] || { echo "while running: '$out'"; return 1; }
+        # the docker CLI gives its terminal's size at create (ConsoleSize)
+        out=$(script -qc "stty rows 33 cols 89; docker -H unix://$SOCK run --rm -it lnst stty size" /dev/null </dev/null |
+                grep -ao '[0-9]* [0-9]*')  # the terminal's own escapes around it stay out
+        [ "$out" = "33 89" ] || { echo "docker run -it: '$out'"; return 1; }
+}
+ok "a container's own terminal: sized by resize before its start and while it runs, and by docker's ConsoleSize" -- t_container_tty_size
+
 ok "podman rm of a running container refused; stop, then rm" -- t_stop_rm
 
 t_podman_command() {
