@@ -906,6 +906,19 @@ static void write_all_or_detach(int *fd, const char *buf, size_t len) {
 
 /* Records the end, tears down the netns, removes an --rm container. Under the container
  * lock, so a concurrent stop/rm/inspect sees before or after, never halfway. */
+/* An --rm container goes; its exit code outlives it a while, for a client's wait after
+ * it (Podman's remote run --rm, docker's condition=removed). Under its lock. */
+static void remove_with_exit_code(const CtrStore *s, const CtrConfig *c, int exit_code) {
+        char p[PATH_MAX], code[16];
+        (void) snprintf(p, sizeof p, "%s/exits", s->runroot);
+        (void) mkdir(p, 0700);
+        (void) snprintf(p, sizeof p, "%s/exits/%s", s->runroot, c->id);
+        int len = snprintf(code, sizeof code, "%d", exit_code);
+        (void) write_file(p, code, (size_t) len, 0600, false, NULL);
+        (void) ctr_destroy(s, c->id, c->name);
+        ctr_event(s, "container", "remove", c->id, c->name, c->image, -1);
+}
+
 static void monitor_finish(Monitor *m, int exit_code) {
         const CtrConfig *c = m->config;
         char p[PATH_MAX];
@@ -919,18 +932,9 @@ static void monitor_finish(Monitor *m, int exit_code) {
         ctr_netns_name(c->id, ns);
         (void) netns_delete(ns, NULL);
         (void) ledger_forget(m->store, c->id, LEDGER_NETNS);
-        if (c->rm) {
-                /* the exit code outlives the --rm container a while: a client's wait
-                 * after it (Podman's remote run --rm, docker's condition=removed) */
-                char p2[PATH_MAX], code[16];
-                (void) snprintf(p2, sizeof p2, "%s/exits", m->store->runroot);
-                (void) mkdir(p2, 0700);
-                (void) snprintf(p2, sizeof p2, "%s/exits/%s", m->store->runroot, c->id);
-                int len = snprintf(code, sizeof code, "%d", exit_code);
-                (void) write_file(p2, code, (size_t) len, 0600, false, NULL);
-                (void) ctr_destroy(m->store, c->id, c->name);
-                ctr_event(m->store, "container", "remove", c->id, c->name, c->image, -1);
-        } else {
+        if (c->rm)
+                remove_with_exit_code(m->store, c, exit_code);
+        else {
                 CtrState st = {};
                 if (ctr_state_read(m->store, c->id, &st, NULL) == 0) {
                         st.status = CTR_EXITED;
@@ -1346,10 +1350,18 @@ int ctr_start(const CtrStore *s, const char *id, const CtrAttach *attach, int *r
                 return attach ? rt_err_setx(err, -EALREADY, "container '%s' is already running",
                                             c.config.name)
                               : 0;
-        int cli_fd = -1;
-        r = start_locked(s, &c, attach, attach ? &cli_fd : NULL, ret_exit_code, err);
-        if (r < 0)
+        int cli_fd = -1, exec_status = 0;
+        r = start_locked(s, &c, attach, attach ? &cli_fd : NULL, &exec_status, err);
+        if (r < 0) {
+                /* --rm: gone after a failed start too, as Docker's daemon does it (docker
+                 * run --rm waits for the removal) */
+                int code = exec_status == 126 || exec_status == 127 ? exec_status : 125;
+                if (c.config.rm)
+                        remove_with_exit_code(s, &c.config, code);
+                if (ret_exit_code && exec_status)
+                        *ret_exit_code = exec_status;
                 return rt_err_prefix(err, r, "start container '%s'", c.config.name);
+        }
         ctr_event(s, "container", "start", c.config.id, c.config.name, c.config.image, -1);
         lock = safe_close(lock);
         if (!attach)

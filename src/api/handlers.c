@@ -381,6 +381,34 @@ static json_t *docker_to_spec(json_t *d, const ApiRequest *r) {
                 json_object_set(b, "cap_add", v);
         if ((v = jget(hc, "CapDrop")))
                 json_object_set(b, "cap_drop", v);
+        /* -v (Binds "SRC:DST[:ro]") and --mount (Mounts) as libpod's mounts (4.1) */
+        json_t *mounts = json_array();
+        size_t mi;
+        json_array_foreach(jget(hc, "Binds"), mi, v) {
+                const char *bind = json_string_value(v), *colon = bind ? strchr(bind, ':') : NULL;
+                if (!colon) {
+                        json_array_append_new(mounts, json_pack("{s:s}", "type", "invalid"));
+                        continue;
+                }
+                const char *dst = colon + 1, *opts = strchr(dst, ':');
+                json_t *m = json_pack("{s:s%, s:s%, s:s, s:[]}", "source", bind, (size_t) (colon - bind),
+                                      "destination", dst, opts ? (size_t) (opts - dst) : strlen(dst), "type", "bind",
+                                      "options");
+                if (m && opts && strstr(opts + 1, "ro"))
+                        json_array_append_new(json_object_get(m, "options"), json_string("ro"));
+                json_array_append_new(mounts, m);
+        }
+        json_array_foreach(jget(hc, "Mounts"), mi, v) {
+                const char *type = jstr(v, "Type");
+                json_array_append_new(mounts, json_pack("{s:s, s:s?, s:s?, s:[]}", "type", type ? type : "", "source",
+                                                        jstr(v, "Source"), "destination", jstr(v, "Target"), "options"));
+                if (jbool(v, "ReadOnly"))
+                        json_array_append_new(json_object_get(json_array_get(mounts, json_array_size(mounts) - 1), "options"),
+                                              json_string("ro"));
+        }
+        if (json_array_size(mounts))
+                json_object_set(b, "mounts", mounts);
+        json_decref(mounts);
         /* [rows, cols]: the docker CLI's terminal, which it resizes to only after start */
         if ((v = jget(hc, "ConsoleSize")))
                 json_object_set(b, "console_size", v);
@@ -474,6 +502,31 @@ static int h_container_create(ApiConn *c, ApiRequest *r) {
                 (void) snprintf(sig, sizeof sig, "%d", (int) json_integer_value(v));
                 spec.stop_signal = sig;
         }
+        /* bind mounts (-v, --mount type=bind); the rest is not nsprov's to make */
+        if (json_array_size(jget(b, "volumes")) || json_array_size(jget(b, "image_volumes")) ||
+            json_array_size(jget(b, "overlay_volumes"))) {
+                image_done(&img);
+                return api_error(c, 500, "not supported", "named volumes are not supported by nsprov: bind a host path");
+        }
+        BindMount binds[CTR_MAX_MOUNTS];
+        size_t nb = 0, mi;
+        json_array_foreach(jget(b, "mounts"), mi, v) {
+                const char *type = jstr(v, "type"), *src = jstr(v, "source"), *dst = jstr(v, "destination");
+                if (!type || !streq(type, "bind")) {
+                        image_done(&img);
+                        return api_error(c, 500, "not supported", "mount type \"%s\" is not supported by nsprov: bind a host path",
+                                         type ? type : "");
+                }
+                if (!src || !dst || nb == CTR_MAX_MOUNTS)
+                        goto bad;
+                bool ro = false;
+                size_t oi;
+                json_t *o;
+                json_array_foreach(jget(v, "options"), oi, o) ro |= json_is_string(o) && streq(json_string_value(o), "ro");
+                binds[nb++] = (BindMount) { .source = (char *) src, .destination = (char *) dst, .readonly = ro };
+        }
+        spec.mounts = binds;
+        spec.n_mounts = nb;
         /* networks (4.1): netns mode, then the Networks map or the legacy list */
         const char *nsmode = jstr(jget(b, "netns"), "nsmode");
         if (nsmode && streq(nsmode, "none")) {

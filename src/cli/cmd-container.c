@@ -340,10 +340,9 @@ static int verb_create_or_run(int argc, char **argv, const GlobalOptions *g, boo
                 (void) tcsetattr(0, TCSANOW, &saved);
         if (r < 0) {
                 log_error("%s", e.msg);
-                /* The container stays, as Podman leaves it, unless it was --rm. */
-                if (o.spec.rm)
-                        (void) ctr_remove(&s, id, true, NULL);
-                /* Podman's run: 127 for a command not found, 126 for one not runnable. */
+                /* The container stays, as Podman leaves it, unless it was --rm (gone with
+                 * the failed start). Podman's run: 127 for a command not found, 126 for
+                 * one not runnable. */
                 return exit_code == EXIT_NOT_FOUND || exit_code == EXIT_CANNOT_INVOKE ? exit_code
                                                                                      : EXIT_NSPROV;
         }

@@ -241,6 +241,26 @@ t_container_tty_size() {
 }
 ok "a container's own terminal: sized by resize before its start and while it runs, and by docker's ConsoleSize" -- t_container_tty_size
 
+t_binds() {
+        mkdir -p "$tmp/vol" && touch "$tmp/vol/marker" || return 1
+        local out
+        out=$(pm run --rm -v "$tmp/vol:/mnt" lnst ls /mnt) && [ "$out" = marker ] || { echo "podman -v: '$out'"; return 1; }
+        out=$(pm run --rm -v "$tmp/vol:/mnt:ro" lnst sh -c 'touch /mnt/x 2>/dev/null; echo $?')
+        [ "$out" = 1 ] || { echo "podman -v :ro: '$out'"; return 1; }
+        out=$(dk run --rm -v "$tmp/vol:/mnt" lnst ls /mnt) && [ "$out" = marker ] || { echo "docker -v: '$out'"; return 1; }
+        out=$(dk run --rm --mount "type=bind,source=$tmp/vol,target=/mnt,readonly" lnst sh -c 'ls /mnt; touch /mnt/y 2>/dev/null; echo $?' | tr '\n' ' ')
+        [ "$out" = "marker 1 " ] || { echo "docker --mount readonly: '$out'"; return 1; }
+        out=$(pm run --rm -v "$P-named:/data" lnst true 2>&1)
+        [[ $out == *"named volumes are not supported"* ]] || { echo "a named volume: '$out'"; return 1; }
+        out=$(pm run --rm --tmpfs /scratch lnst true 2>&1)
+        [[ $out == *'mount type "tmpfs" is not supported'* ]] || { echo "a tmpfs: '$out'"; return 1; }
+        # a --rm container whose start fails is removed, so docker's wait for the removal ends
+        local rc=0; timeout -s KILL 30 docker -H "unix://$SOCK" run --rm lnst no-such-cmd >/dev/null 2>&1 || rc=$?
+        [ "$rc" = 127 ] || { echo "docker run --rm of a missing command: rc $rc"; return 1; }
+        [ -z "$(pm ps -a -q --filter ancestor=lnst --filter status=created)" ]
+}
+ok "bind mounts through the API (podman -v, -v :ro; docker -v, --mount readonly); volumes refused by name; a failed --rm start removes it" -- t_binds
+
 ok "podman rm of a running container refused; stop, then rm" -- t_stop_rm
 
 t_podman_command() {
