@@ -1137,7 +1137,11 @@ int ctr_network_connect(const CtrStore *s, const char *ctr_id, const NetConnect 
                         r = net_wire(s, &c.config, fd, &a, 1, err);
                 else {
                         _cleanup_(netns_sock_freep) NlSock *in = NULL;
+                        /* the first network with a gateway routes the container out, as at
+                         * start: a later one adds no second default route */
                         bool have_route = false;
+                        for (size_t i = 0; i < na; i++)
+                                have_route |= as[i].gateway4.family != 0;
                         if ((r = netns_sock_open(fd, &in, err)) == 0)
                                 r = wire_one(in, fd, s, &c.config, &a, &n, &have_route, err);
                 }

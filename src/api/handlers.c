@@ -348,6 +348,24 @@ static int strv_from_map(json_t *m, char ***ret) {
         return 0;
 }
 
+/* Docker's EndpointSettings (--ip, --ip6, --mac-address of run and network connect) as
+ * libpod's per-network options (4.1). */
+static json_t *endpoint_options(json_t *ep) {
+        json_t *o = json_object(), *ips = json_array();
+        json_t *ipam = jget(ep, "IPAMConfig");
+        const char *keys[] = { "IPv4Address", "IPv6Address" };
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                const char *ip = jstr(ipam, keys[i]);
+                if (ip && *ip)
+                        json_array_append_new(ips, json_string(ip));
+        }
+        json_object_set_new(o, "static_ips", ips);
+        const char *mac = jstr(ep, "MacAddress");
+        if (mac && *mac)
+                json_object_set_new(o, "static_mac", json_string(mac));
+        return o;
+}
+
 /* Docker's ContainerConfig (compat create, 7.2) in libpod's SpecGenerator terms. */
 static json_t *docker_to_spec(json_t *d, const ApiRequest *r) {
         json_t *b = json_object(), *v;
@@ -417,10 +435,10 @@ static json_t *docker_to_spec(json_t *d, const ApiRequest *r) {
         const char *key;
         /* "default" and "bridge" name the default network, which a container joins anyway */
         json_object_foreach(jget(jget(d, "NetworkingConfig"), "EndpointsConfig"), key, v) if (!streq(key, "default") && !streq(key, "bridge"))
-                json_object_set_new(nets, key, json_object());
+                json_object_set_new(nets, key, endpoint_options(v));
         if (mode && (streq(mode, "none") || streq(mode, "host")))
                 json_object_set_new(b, "netns", json_pack("{s:s}", "nsmode", mode));
-        else if (mode && *mode && !streq(mode, "default") && !streq(mode, "bridge"))
+        else if (mode && *mode && !streq(mode, "default") && !streq(mode, "bridge") && !json_object_get(nets, mode))
                 json_object_set_new(nets, mode, json_object());
         if (json_object_size(nets))
                 json_object_set_new(b, "Networks", nets);
@@ -1903,6 +1921,10 @@ static int connect_or_disconnect(ApiConn *c, ApiRequest *r, bool connect) {
         int e = body_json(c, r, &b);
         if (e < 0)
                 return c->keep_alive ? 0 : e;
+        /* Docker's {"Container", "EndpointConfig"}: its addresses and MAC as libpod's keys */
+        json_t *ep = r->libpod ? NULL : jget(b, "EndpointConfig");
+        if (ep)
+                (void) json_object_update_new(b, endpoint_options(ep));
         const char *net = network_name(c, r), *ref = jstr(b, "container");
         bool cni;
         if (!network_exists(&c->srv->store, net, &cni))

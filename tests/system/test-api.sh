@@ -261,6 +261,18 @@ t_binds() {
 }
 ok "bind mounts through the API (podman -v, -v :ro; docker -v, --mount readonly); volumes refused by name; a failed --rm start removes it" -- t_binds
 
+t_static_ips() {
+        local out
+        dk network create --subnet 198.18.46.0/24 "$P-d1" >/dev/null && dk network create --subnet 198.18.47.0/24 "$P-d2" >/dev/null || return 1
+        dk run -d --name "$P-s1" --network "$P-d1" --ip 198.18.46.7 lnst >/dev/null || return 1
+        # a second network with a gateway: its address, and no second default route
+        dk network connect --ip 198.18.47.9 "$P-d2" "$P-s1" || return 1
+        out=$(dk exec "$P-s1" sh -c 'ip -br -4 a | grep -o "198\.18\.4[67]\.[0-9]*"; ip route | grep default' | tr '\n' ' ')
+        dk rm -f "$P-s1" >/dev/null; dk network rm "$P-d1" "$P-d2" >/dev/null
+        [ "$out" = "198.18.46.7 198.18.47.9 default via 198.18.46.1 dev eth0  " ] || { echo "got: '$out'"; return 1; }
+}
+ok "docker run --ip and network connect --ip: the addresses asked for; a second network with a gateway adds no second default route" -- t_static_ips
+
 ok "podman rm of a running container refused; stop, then rm" -- t_stop_rm
 
 t_podman_command() {
