@@ -566,7 +566,9 @@ static int h_container_create(ApiConn *c, ApiRequest *r) {
                         goto bad;
                 if (json_is_object(nets))
                         json_object_foreach(nets, key, val) {
-                                (void) strv_push(&networks, key);
+                                /* Podman's client names the default network "default" when
+                                 * --ip or --mac-address come without --network */
+                                (void) strv_push(&networks, streq(key, "default") ? c->srv->store.default_network : key);
                                 const char *f = jstr(val, "interface_name"), *m = jstr(val, "static_mac");
                                 ifn[at] = f && *f ? f : NULL;
                                 macs[at] = m && *m ? m : NULL;

@@ -270,8 +270,13 @@ t_static_ips() {
         out=$(dk exec "$P-s1" sh -c 'ip -br -4 a | grep -o "198\.18\.4[67]\.[0-9]*"; ip route | grep default' | tr '\n' ' ')
         dk rm -f "$P-s1" >/dev/null; dk network rm "$P-d1" "$P-d2" >/dev/null
         [ "$out" = "198.18.46.7 198.18.47.9 default via 198.18.46.1 dev eth0  " ] || { echo "got: '$out'"; return 1; }
+        # podman's --ip and --mac-address without --network: the default network's, named "default"
+        pm run -d --name "$P-s2" --ip 198.18.42.77 --mac-address 02:aa:bb:cc:dd:ee lnst >/dev/null || return 1
+        out=$(pm exec "$P-s2" ip -br link show eth0 | awk '{print $3}')$(pm inspect --format ' {{.NetworkSettings.Networks.podman.IPAddress}}' "$P-s2")
+        pm rm -f "$P-s2" >/dev/null
+        [ "$out" = "02:aa:bb:cc:dd:ee 198.18.42.77" ] || { echo "podman --ip --mac-address: '$out'"; return 1; }
 }
-ok "docker run --ip and network connect --ip: the addresses asked for; a second network with a gateway adds no second default route" -- t_static_ips
+ok "docker run --ip, network connect --ip, podman run --ip --mac-address: the addresses asked for; a second network with a gateway adds no second default route" -- t_static_ips
 
 ok "podman rm of a running container refused; stop, then rm" -- t_stop_rm
 
