@@ -166,7 +166,10 @@ int ctr_reset(const CtrStore *s, RtError *err) {
         int failed = 0;
         for (size_t i = 0; i < n; i++) {
                 RtError e = {};
-                if (ctr_remove(s, cs[i].config.id, true, &e) < 0) {
+                char dir[PATH_MAX];
+                ctr_path(s, cs[i].config.id, NULL, dir);
+                /* gone meanwhile is removed: an --rm container's monitor was at it */
+                if (ctr_remove(s, cs[i].config.id, true, &e) < 0 && access(dir, F_OK) == 0) {
                         log_warning("reset: %s", e.msg);
                         failed++;
                 }
