@@ -8,6 +8,9 @@
 void ctr_path(const CtrStore *s, const char *id, const char *file, char buf[static PATH_MAX]);
 /* "ROWS COLS": the terminal size a client asked for before the start (ctr_resize_tty) */
 #define CTR_TTYSIZE_FILE "ttysize"
+/* the monitor's socket for a client's stdin (an -i container started without a caller
+ * attached to it) */
+#define CTR_STDIN_SOCKET "stdin.sock"
 
 int ctr_config_write(const CtrStore *s, const CtrConfig *c, RtError *err);
 int ctr_state_write(const CtrStore *s, const char *id, const CtrState *st, RtError *err);

@@ -258,6 +258,9 @@ typedef struct CtrProcess {
         char command[512];
 } CtrProcess;
 int ctr_top(const CtrStore *s, const char *id, CtrProcess **ret, size_t *ret_n, RtError *err);
+/* A connection whose bytes become the stdin of a running -i container that no caller
+ * attached to at start (its EOF, the command's); one at a time. Returns the fd. */
+int ctr_stdin_connect(const CtrStore *s, const char *id, RtError *err);
 /* The window size of the container's own terminal (run -t); nothing for one without. */
 int ctr_resize_tty(const CtrStore *s, const char *id, unsigned short rows, unsigned short cols, RtError *err);
 /* The name passwd gives uid; -ENOENT when it gives none. */

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -807,6 +808,8 @@ typedef struct Monitor {
         bool netns_from_cli;         /* the CLI wires the netns meanwhile and sends it when
                                       * done; else the monitor makes it */
         bool attached;
+        int stdin_listen_fd;         /* CTR_STDIN_SOCKET: a client's stdin for an -i container
+                                      * started without an attached CLI (the shim's attach) */
         int log_fd;
         uint64_t log_bytes;
         char partial[2][8192];       /* an unterminated line per stream, for the log */
@@ -963,12 +966,13 @@ static int monitor_loop(Monitor *m, pid_t child, int out_fd, int err_fd, int in_
         uint64_t drain_deadline = 0;
 
         while (out_fd >= 0 || err_fd >= 0 || !child_done) {
-                struct pollfd p[5] = {
+                struct pollfd p[6] = {
                         { .fd = sigfd, .events = POLLIN },
                         { .fd = out_fd, .events = POLLIN },
                         { .fd = err_fd, .events = POLLIN },
                         { .fd = in_fd >= 0 ? m->attach.stdin_fd : -1, .events = POLLIN },
                         { .fd = ctl_fd, .events = POLLIN },
+                        { .fd = in_fd >= 0 && m->attach.stdin_fd < 0 ? m->stdin_listen_fd : -1, .events = POLLIN },
                 };
                 int timeout = -1;
                 if (child_done) {
@@ -977,11 +981,23 @@ static int monitor_loop(Monitor *m, pid_t child, int out_fd, int err_fd, int in_
                                 break;
                         timeout = (int) (drain_deadline - now);
                 }
-                int n = poll(p, 5, timeout);
+                int n = poll(p, 6, timeout);
                 if (n < 0 && errno != EINTR)
                         break;
                 if (n <= 0)
                         continue;
+                if (p[5].fd >= 0 && (p[5].revents & POLLIN)) {
+                        /* one stdin at a time, and only root's (the socket is 0600 in a 0700
+                         * dir already) */
+                        int client = accept4(p[5].fd, NULL, NULL, SOCK_CLOEXEC);
+                        struct ucred cred;
+                        socklen_t len = sizeof cred;
+                        if (client >= 0 && getsockopt(client, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+                            cred.uid == 0)
+                                m->attach.stdin_fd = client;
+                        else if (client >= 0)
+                                close(client);
+                }
                 if (ctl_fd >= 0 && (p[4].revents & (POLLIN | POLLHUP | POLLERR))) {
                         SyncMsg msg = {};
                         int r = sync_recv(ctl_fd, &msg, 0);
@@ -1052,6 +1068,8 @@ static int monitor_loop(Monitor *m, pid_t child, int out_fd, int err_fd, int in_
         *ret_reaped = reaped;
         return exit_code;
 }
+
+static int stdin_socket_listen(const char *ctrdir);
 
 static _noreturn_ void monitor_main(Monitor *m) {
         (void) setsid();
@@ -1191,6 +1209,8 @@ static _noreturn_ void monitor_main(Monitor *m) {
                 _exit(1);
         }
         /* r == 0 (EOF: exec'd as PID 1) or SYNC_STARTED */
+        if (m->config->interactive && !m->attached)
+                m->stdin_listen_fd = stdin_socket_listen(m->ctrdir);
         sync_send(m->cli_fd, SYNC_STARTED, 0, child, NULL);
         if (!m->attached)
                 m->cli_fd = safe_close(m->cli_fd);
@@ -1208,6 +1228,58 @@ static _noreturn_ void monitor_main(Monitor *m) {
         if (!reaped)
                 (void) waitpid(child, NULL, 0);
         _exit(0);
+}
+
+/* ---- stdin for a container started without an attached caller ---- */
+
+/* A unix socket path too long for sun_path (a deep runroot) is reached through an fd of
+ * its directory: /proc/self/fd/N/NAME. */
+static int stdin_socket_address(const char *ctrdir, struct sockaddr_un *sa, int *ret_dirfd) {
+        *ret_dirfd = open(ctrdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (*ret_dirfd < 0)
+                return -errno;
+        *sa = (struct sockaddr_un) { .sun_family = AF_UNIX };
+        (void) snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/%s", *ret_dirfd, CTR_STDIN_SOCKET);
+        return 0;
+}
+
+/* The monitor's end: listening, 0600, for the shim's attach to hand it a client's stdin. */
+static int stdin_socket_listen(const char *ctrdir) {
+        struct sockaddr_un sa;
+        _cleanup_close_ int dirfd = -1;
+        if (stdin_socket_address(ctrdir, &sa, &dirfd) < 0)
+                return -1;
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -1;
+        (void) unlinkat(dirfd, CTR_STDIN_SOCKET, 0);
+        mode_t old = umask(0077);
+        int r = bind(fd, (struct sockaddr *) &sa, sizeof sa);
+        umask(old);
+        if (r < 0 || listen(fd, 2) < 0) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+int ctr_stdin_connect(const CtrStore *s, const char *id, RtError *err) {
+        char dir[PATH_MAX];
+        ctr_path(s, id, NULL, dir);
+        struct sockaddr_un sa;
+        _cleanup_close_ int dirfd = -1;
+        int r = stdin_socket_address(dir, &sa, &dirfd);
+        if (r < 0)
+                return rt_err_set(err, r, "open container %s", id);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return rt_err_set(err, -errno, "socket");
+        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
+                r = -errno;
+                close(fd);
+                return rt_err_set(err, r, "connect to the stdin of container %s", id);
+        }
+        return fd;
 }
 
 /* ---- start ---- */
@@ -1263,7 +1335,7 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
                                 sync_send(sp[1], SYNC_ERROR, -errno, 0, "fork the monitor");
                         _exit(0);
                 }
-                Monitor m = { .store = s, .config = k, .cli_fd = sp[1],
+                Monitor m = { .store = s, .config = k, .cli_fd = sp[1], .stdin_listen_fd = -1,
                               .attach = { -1, -1, -1 }, .log_fd = -1, .seccomp = &prog,
                               .netns_from_cli = n_atts > 0 };
                 (void) snprintf(m.ctrdir, sizeof m.ctrdir, "%s", dir);

@@ -1091,6 +1091,22 @@ static int h_container_attach(ApiConn *c, ApiRequest *r) {
         memcpy(id, k.config.id, sizeof id);
         _cleanup_free_ char *pending = NULL;
         size_t plen = 0;
+        /* stdin (an -i container): held until the container runs, then handed to its
+         * monitor; the client's half-close is its EOF */
+        enum { STDIN_HELD_MAX = 1 << 20 };
+        bool in_open = query_bool(r, "stdin", false) && k.config.interactive, in_eof_sent = false;
+        _cleanup_close_ int mon = -1;
+        _cleanup_free_ char *inbuf = in_open ? malloc(STDIN_HELD_MAX) : NULL;
+        size_t inlen = 0;
+        if (in_open && !inbuf)
+                return -ENOMEM;
+        if (in_open && c->len) {
+                size_t take = c->len < STDIN_HELD_MAX ? c->len : STDIN_HELD_MAX;
+                memcpy(inbuf, c->buf, take);
+                inlen = take;
+        }
+        c->len = 0;
+        bool in_wanted = in_open;
         for (bool last = false;;) {
                 if (log < 0)
                         log = open(path, O_RDONLY | O_CLOEXEC);
@@ -1125,11 +1141,32 @@ static int h_container_attach(ApiConn *c, ApiRequest *r) {
                         last = true; /* one more read drains what the end wrote */
                         continue;
                 }
+                if (in_wanted && mon < 0 && !gone && now.state.status == CTR_RUNNING &&
+                    (mon = ctr_stdin_connect(&c->srv->store, id, NULL)) < 0)
+                        in_wanted = false; /* its monitor takes none: what comes is dropped */
+                if (mon >= 0 && inlen) {
+                        if (api_write_all(mon, inbuf, inlen) < 0)
+                                mon = safe_close(mon), in_wanted = false;
+                        inlen = 0;
+                }
+                if (mon >= 0 && !in_open && !inlen && !in_eof_sent) {
+                        (void) shutdown(mon, SHUT_WR);
+                        in_eof_sent = true;
+                }
                 /* the client half-closes when it has no stdin to send (docker does):
                  * only a hang-up ends the stream */
-                struct pollfd p[2] = { { c->fd, 0, 0 }, { ino, POLLIN, 0 } };
+                bool read_in = in_open && inlen < STDIN_HELD_MAX;
+                struct pollfd p[2] = { { c->fd, read_in ? POLLIN : 0, 0 }, { ino, POLLIN, 0 } };
                 if (poll(p, ino >= 0 ? 2 : 1, 50) > 0) {
-                        if (p[0].revents & (POLLHUP | POLLERR))
+                        if (read_in && (p[0].revents & (POLLIN | POLLHUP))) {
+                                ssize_t got = recv(c->fd, inbuf + inlen, STDIN_HELD_MAX - inlen, MSG_DONTWAIT);
+                                if (got > 0)
+                                        inlen = in_wanted ? inlen + (size_t) got : 0;
+                                else if (got == 0)
+                                        in_open = false; /* stdin's EOF, not a hang-up */
+                                else if (errno != EAGAIN && errno != EINTR)
+                                        return -ECONNRESET;
+                        } else if (p[0].revents & (POLLHUP | POLLERR))
                                 return -ECONNRESET;
                         char ev[4096];
                         while (ino >= 0 && read(ino, ev, sizeof ev) > 0)

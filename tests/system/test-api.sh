@@ -278,6 +278,18 @@ t_static_ips() {
 }
 ok "docker run --ip, network connect --ip, podman run --ip --mac-address: the addresses asked for; a second network with a gateway adds no second default route" -- t_static_ips
 
+t_run_stdin() {
+        local out
+        out=$(printf 'one\ntwo\n' | timeout -s KILL 30 podman --url "unix://$SOCK" run --rm -i lnst cat | tr '\n' ' ')
+        [ "$out" = "one two " ] || { echo "podman run -i: '$out'"; return 1; }
+        out=$(echo three | timeout -s KILL 30 docker -H "unix://$SOCK" run --rm -i lnst cat)
+        [ "$out" = three ] || { echo "docker run -i: '$out'"; return 1; }
+        # more than a pipe holds, and stdin's EOF reaches the command
+        out=$(head -c 300000 /dev/zero | timeout -s KILL 30 podman --url "unix://$SOCK" run --rm -i lnst wc -c)
+        [ "$out" = 300000 ] || { echo "podman run -i of 300000 bytes: '$out'"; return 1; }
+}
+ok "run -i through the API: the client's stdin reaches the command (podman and docker), its EOF too" -- t_run_stdin
+
 ok "podman rm of a running container refused; stop, then rm" -- t_stop_rm
 
 t_podman_command() {
