@@ -36,6 +36,10 @@
 typedef struct CtrStore {
         char root[PATH_MAX];
         char runroot[PATH_MAX];
+        /* The caller has threads (the shim): a monitor is a fresh image of this binary
+         * (`nsprov __monitor`), not a fork, which could inherit a lock another thread
+         * held at that instant (AddressSanitizer's allocator's, say) and hang on it. */
+        bool fresh_monitor;
         /* The network a container joins when it names none (made on first use), as
          * Podman's "podman" network: NSPROV_DEFAULT_NETWORK ("none": no default),
          * NSPROV_DEFAULT_SUBNET, NSPROV_DEFAULT_BRIDGE. */
@@ -234,6 +238,9 @@ typedef struct CtrExec {
  * the error then tells. */
 int ctr_exec(const CtrStore *s, const char *id, const CtrExec *ex, int *ret_exit_code,
              RtError *err);
+/* `nsprov __monitor ID FD NETNS`: a container's monitor as a fresh image of the binary
+ * (CtrStore.fresh_monitor); FD is its sync socket to the starter. Returns only on failure. */
+int ctr_monitor_main(const CtrStore *s, const char *id, int sync_fd, bool netns_from_cli);
 /* Starts it as the caller's child, for a caller that relays its stdio itself (the shim):
  * stdio[i] becomes the command's fd i (-1: /dev/null); with ex->tty it gets a pty of the
  * container's instead, whose master comes back in pty_master, sized to ws when given.

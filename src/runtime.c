@@ -1282,6 +1282,33 @@ int ctr_stdin_connect(const CtrStore *s, const char *id, RtError *err) {
         return fd;
 }
 
+int ctr_monitor_main(const CtrStore *s, const char *id, int sync_fd, bool netns_from_cli) {
+        (void) fcntl(sync_fd, F_SETFD, FD_CLOEXEC);
+        static Container c; /* the monitor's for its whole life */
+        RtError e = {};
+        static SeccompProgram prog;
+        int r = ctr_load(s, id, &c, &e);
+        if (r == 0 && !c.config.privileged)
+                r = seccomp_program_load(s, &prog, &e);
+        if (r < 0) {
+                sync_send(sync_fd, SYNC_ERROR, r, 0, e.msg);
+                return EXIT_FAILURE;
+        }
+        /* forked once more, and the parent goes: the monitor is not the server's child */
+        pid_t mon = fork();
+        if (mon < 0) {
+                sync_send(sync_fd, SYNC_ERROR, -errno, 0, "fork the monitor");
+                return EXIT_FAILURE;
+        }
+        if (mon > 0)
+                _exit(0);
+        Monitor m = { .store = s, .config = &c.config, .cli_fd = sync_fd, .attach = { -1, -1, -1 },
+                      .stdin_listen_fd = -1, .log_fd = -1, .seccomp = &prog,
+                      .netns_from_cli = netns_from_cli };
+        ctr_path(s, c.config.id, NULL, m.ctrdir);
+        monitor_main(&m);
+}
+
 /* ---- start ---- */
 
 static int signal_init(const CtrState *st, int sig);
@@ -1329,6 +1356,18 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
         }
         if (middle == 0) {
                 close(sp[0]);
+                if (s->fresh_monitor) {
+                        /* only async-signal-safe calls here: we are a fork of a threaded process */
+                        char fd[16], *argv[] = { (char *) "nsprov", (char *) "--root", (char *) s->root,
+                                                 (char *) "--runroot", (char *) s->runroot, (char *) "__monitor",
+                                                 k->id, fd, (char *) (n_atts > 0 ? "1" : "0"), NULL };
+                        int keep = fcntl(sp[1], F_DUPFD, 3); /* without O_CLOEXEC */
+                        (void) snprintf(fd, sizeof fd, "%d", keep);
+                        if (keep >= 0)
+                                execv("/proc/self/exe", argv);
+                        sync_send(sp[1], SYNC_ERROR, -errno, 0, "exec the monitor");
+                        _exit(1);
+                }
                 pid_t mon = fork();
                 if (mon != 0) {
                         if (mon < 0)

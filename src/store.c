@@ -46,6 +46,7 @@ int ctr_store_init(CtrStore *s, const char *root, const char *runroot, RtError *
          * options and layers: a path holding one would be read as something else. */
         if (strpbrk(root, ",:\\") || strpbrk(runroot, ",:\\"))
                 return rt_err_setx(err, -EINVAL, "--root and --runroot must not contain ',', ':' or '\\'");
+        s->fresh_monitor = false; /* a threaded caller says otherwise */
         (void) snprintf(s->root, sizeof s->root, "%s", root);
         (void) snprintf(s->runroot, sizeof s->runroot, "%s", runroot);
         const struct {

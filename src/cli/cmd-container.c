@@ -1058,6 +1058,19 @@ static int verb_top(int argc, char **argv, const GlobalOptions *g) {
         return 0;
 }
 
+/* Not for users: the server's way to make a container's monitor (CtrStore.fresh_monitor). */
+static int verb_monitor(int argc, char **argv, const GlobalOptions *g) {
+        int fd;
+        if (argc != 4 || strlen(argv[1]) != CTR_ID_LEN || strspn(argv[1], "0123456789abcdef") != CTR_ID_LEN ||
+            safe_atoi32(argv[2], &fd) < 0 || fd < 3)
+                return usage_error("__monitor ", "is the server's, not for use by hand");
+        CtrStore s;
+        int r = cli_open_store(g, &s);
+        if (r != 0)
+                return r;
+        return ctr_monitor_main(&s, argv[1], fd, streq(argv[3], "1"));
+}
+
 const Verb container_verbs[] = {
         { "create", "create a container (not started)", verb_create },
         { "run", "create and start a container", verb_run },
@@ -1072,5 +1085,6 @@ const Verb container_verbs[] = {
         { "logs", "show a container's output", verb_logs },
         { "wait", "wait for containers to stop; print exit codes", verb_wait },
         { "top", "list a container's processes", verb_top },
+        { "__monitor", NULL, verb_monitor },
         {},
 };

@@ -129,6 +129,7 @@ int verb_serve(int argc, char **argv, const GlobalOptions *g) {
         int r = cli_open_store(g, &srv.store);
         if (r != 0)
                 return r;
+        srv.store.fresh_monitor = true; /* we are threaded: no monitor may be a fork of us */
         char self[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
         if (n <= 0)

@@ -83,7 +83,8 @@ int cli_oom(void) {
 
 static void print_verbs(FILE *f, const Verb *verbs) {
         for (const Verb *v = verbs; v->name; v++)
-                fprintf(f, "  %-10s %s\n", v->name, v->summary);
+                if (v->summary) /* none: internal */
+                        fprintf(f, "  %-10s %s\n", v->name, v->summary);
 }
 
 int dispatch_verb(const char *parent, const Verb *verbs, int argc, char **argv,
