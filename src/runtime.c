@@ -151,6 +151,17 @@ static void sync_wait_gone(int fd) {
         close(fd);
 }
 
+/* The container's netns, made at start; one of that name left by a killed monitor is
+ * this container's own, and goes first. */
+static int container_netns_create(const char *name, int *ret_fd, RtError *err) {
+        int r = netns_create(name, ret_fd, err);
+        if (r == -EEXIST) {
+                (void) netns_delete(name, NULL);
+                r = netns_create(name, ret_fd, err);
+        }
+        return r;
+}
+
 void ctr_netns_name(const char *id, char buf[static 128]) {
         (void) snprintf(buf, 128, "%s%s", NETNS_NAME_PREFIX, id);
 }
@@ -907,8 +918,6 @@ static void write_all_or_detach(int *fd, const char *buf, size_t len) {
         }
 }
 
-/* Records the end, tears down the netns, removes an --rm container. Under the container
- * lock, so a concurrent stop/rm/inspect sees before or after, never halfway. */
 /* An --rm container goes; its exit code outlives it a while, for a client's wait after
  * it (Podman's remote run --rm, docker's condition=removed). Under its lock. */
 static void remove_with_exit_code(const CtrStore *s, const CtrConfig *c, int exit_code) {
@@ -922,6 +931,8 @@ static void remove_with_exit_code(const CtrStore *s, const CtrConfig *c, int exi
         ctr_event(s, "container", "remove", c->id, c->name, c->image, -1);
 }
 
+/* Records the end, tears down the netns, removes an --rm container. Under the container
+ * lock, so a concurrent stop/rm/inspect sees before or after, never halfway. */
 static void monitor_finish(Monitor *m, int exit_code) {
         const CtrConfig *c = m->config;
         char p[PATH_MAX];
@@ -1141,9 +1152,8 @@ static _noreturn_ void monitor_main(Monitor *m) {
                 container_main(&a);
         }
         close(sp[1]);
-        /* The netns is made here, in parallel with PID 1 building its root, named, and
-         * handed over. One left by a killed monitor under this name is this container's
-         * own. */
+        /* The netns is made here (or by the wiring caller), in parallel with PID 1
+         * building its root, named, and handed over. */
         char ns[128];
         ctr_netns_name(m->config->id, ns);
         int netns_fd = -1;
@@ -1160,11 +1170,7 @@ static _noreturn_ void monitor_main(Monitor *m) {
                         _exit(1);
                 }
         } else {
-                r = netns_create(ns, &netns_fd, &e);
-                if (r == -EEXIST) {
-                        (void) netns_delete(ns, NULL);
-                        r = netns_create(ns, &netns_fd, &e);
-                }
+                r = container_netns_create(ns, &netns_fd, &e);
         }
         if (r == 0) {
                 /* A failed send means PID 1 is gone already; its own error record,
@@ -1337,7 +1343,8 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
         if ((r = net_attachments_load(s, k->id, &atts, &n_atts, err)) < 0)
                 goto fail;
 
-        if (!k->privileged && (r = seccomp_program_load(s, &prog, err)) < 0)
+        /* (a fresh-image monitor loads its own) */
+        if (!k->privileged && !s->fresh_monitor && (r = seccomp_program_load(s, &prog, err)) < 0)
                 goto fail;
         int sp[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
@@ -1390,11 +1397,7 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
         }
         close(sp[1]);
         if (n_atts > 0) {
-                r = netns_create(ns, &netns_fd, err);
-                if (r == -EEXIST) {
-                        (void) netns_delete(ns, NULL);
-                        r = netns_create(ns, &netns_fd, err);
-                }
+                r = container_netns_create(ns, &netns_fd, err);
                 if (r < 0 || (r = net_wire(s, k, netns_fd, atts, n_atts, err)) < 0 ||
                     (r = net_attachments_save(s, k->id, atts, n_atts, err)) < 0) {
                         /* our end closed: the monitor kills PID 1 and goes */
