@@ -8,6 +8,10 @@
 void ctr_path(const CtrStore *s, const char *id, const char *file, char buf[static PATH_MAX]);
 /* "ROWS COLS": the terminal size a client asked for before the start (ctr_resize_tty) */
 #define CTR_TTYSIZE_FILE "ttysize"
+/* path opened inside the root of the container whose PID 1 is init, as if that root were
+ * / (a symlink there cannot reach the host's files); the fd (O_CLOEXEC added) or -errno.
+ * The caller holds a pidfd of init, so the pid is that process. */
+int ctr_open_in_root(pid_t init, const char *path, int flags);
 /* the monitor's socket for a client's stdin (an -i container started without a caller
  * attached to it) */
 #define CTR_STDIN_SOCKET "stdin.sock"

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/openat2.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -152,16 +151,11 @@ static void relay(int master, bool interactive) {
  * inside names a device the container can see, as Podman's do. */
 static int open_container_pty(pid_t init, const struct winsize *ws, int *ret_master, int *ret_slave,
                               RtError *err) {
-        char root[64];
-        (void) snprintf(root, sizeof root, "/proc/%d/root", (int) init);
-        _cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (rootfd < 0)
-                return rt_err_set(err, -errno, "open the container's root");
-        struct open_how how = { .flags = O_RDWR | O_NOCTTY | O_CLOEXEC,
-                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-        _cleanup_close_ int master = (int) syscall(SYS_openat2, rootfd, "/dev/ptmx", &how, sizeof how);
+        _cleanup_close_ int master = ctr_open_in_root(init, "/dev/ptmx", O_RDWR | O_NOCTTY);
         struct stat st;
-        if (master < 0 || fstat(master, &st) < 0)
+        if (master < 0)
+                return rt_err_set(err, master, "open the container's /dev/ptmx");
+        if (fstat(master, &st) < 0)
                 return rt_err_set(err, -errno, "open the container's /dev/ptmx");
         if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 || minor(st.st_rdev) != 2)
                 return rt_err_setx(err, -ENOTTY, "the container's /dev/ptmx is not a pty multiplexer");

@@ -24,17 +24,21 @@
 
 enum { TOP_MAX_PROCESSES = 4096, TOP_PASSWD_MAX = 1 << 20 };
 
-/* The container's /etc/passwd, resolved inside its root (a symlink there cannot point
- * at the host's files); NULL when it has none. */
-static char *container_passwd(pid_t init) {
+int ctr_open_in_root(pid_t init, const char *path, int flags) {
         char root[64];
         (void) snprintf(root, sizeof root, "/proc/%d/root", (int) init);
         _cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
-                return NULL;
-        struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK,
+                return -errno;
+        struct open_how how = { .flags = (uint64_t) flags | O_CLOEXEC,
                                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-        _cleanup_close_ int fd = (int) syscall(SYS_openat2, rootfd, "/etc/passwd", &how, sizeof how);
+        int fd = (int) syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+        return fd < 0 ? -errno : fd;
+}
+
+/* The container's /etc/passwd; NULL when it has none. */
+static char *container_passwd(pid_t init) {
+        _cleanup_close_ int fd = ctr_open_in_root(init, "/etc/passwd", O_RDONLY | O_NONBLOCK);
         if (fd < 0)
                 return NULL;
         char path[64], *text = NULL;
@@ -159,18 +163,15 @@ int ctr_resize_tty(const CtrStore *s, const char *id, unsigned short rows, unsig
                 return write_file_atomic(p, text, (size_t) n, 0600, 0, err);
         }
         _cleanup_close_ int pidfd = proc_id_pidfd(&c.state.init);
-        char root[64];
-        (void) snprintf(root, sizeof root, "/proc/%d/root", (int) c.state.init.pid);
-        _cleanup_close_ int rootfd = pidfd >= 0 ? open(root, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
-        if (rootfd < 0)
-                return 0;
+        if (pidfd < 0)
+                return 0; /* gone meanwhile: nothing to size */
         /* PID 1 made the container's terminal first in its own devpts: pts/0, seen from
          * inside its root, and it must be a pty's slave */
-        struct open_how how = { .flags = O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
-                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-        _cleanup_close_ int tty = (int) syscall(SYS_openat2, rootfd, "/dev/pts/0", &how, sizeof how);
+        _cleanup_close_ int tty = ctr_open_in_root(c.state.init.pid, "/dev/pts/0", O_RDWR | O_NOCTTY | O_NONBLOCK);
         struct stat st;
-        if (tty < 0 || fstat(tty, &st) < 0)
+        if (tty < 0)
+                return rt_err_set(err, tty, "open the terminal of container '%s'", c.config.name);
+        if (fstat(tty, &st) < 0)
                 return rt_err_set(err, -errno, "open the terminal of container '%s'", c.config.name);
         if (!S_ISCHR(st.st_mode) || major(st.st_rdev) < 136 || major(st.st_rdev) > 143)
                 return rt_err_setx(err, -ENOTTY, "container '%s': /dev/pts/0 is not a terminal", c.config.name);
