@@ -40,6 +40,10 @@ typedef struct CtrStore {
          * (`nsprov __monitor`), not a fork, which could inherit a lock another thread
          * held at that instant (AddressSanitizer's allocator's, say) and hang on it. */
         bool fresh_monitor;
+        /* ...unless it made a spawner before its first thread (ctr_spawner_start): a
+         * single-threaded process of its own that forks monitors without an exec. -1: none. */
+        int spawner_fd;
+        pid_t spawner_pid;
         /* The network a container joins when it names none (made on first use), as
          * Podman's "podman" network: NSPROV_DEFAULT_NETWORK ("none": no default),
          * NSPROV_DEFAULT_SUBNET, NSPROV_DEFAULT_BRIDGE. */
@@ -241,6 +245,11 @@ int ctr_exec(const CtrStore *s, const char *id, const CtrExec *ex, int *ret_exit
 /* `nsprov __monitor ID FD NETNS`: a container's monitor as a fresh image of the binary
  * (CtrStore.fresh_monitor); FD is its sync socket to the starter. Returns only on failure. */
 int ctr_monitor_main(const CtrStore *s, const char *id, int sync_fd, bool netns_from_cli);
+/* For a caller about to become threaded (the shim): forks, while it has one thread, the
+ * process its monitors are then forked from (`nsprov-spawner`), which ends with the caller
+ * (at ctr_spawner_stop, or by PDEATHSIG). */
+int ctr_spawner_start(CtrStore *s, RtError *err);
+void ctr_spawner_stop(CtrStore *s);
 /* Starts it as the caller's child, for a caller that relays its stdio itself (the shim):
  * stdio[i] becomes the command's fd i (-1: /dev/null); with ex->tty it gets a pty of the
  * container's instead, whose master comes back in pty_master, sized to ws when given.

@@ -70,19 +70,7 @@ static void sync_send(int fd, int type, int code, pid_t pid, const char *msg) {
 
 static int sync_send_fd(int fd, int type, int passfd) {
         SyncMsg m = { .type = type };
-        struct iovec iov = { &m, sizeof m };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u = {};
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                             .msg_controllen = sizeof u.buf };
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &passfd, sizeof(int));
-        return sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+        return sys_send_with_fd(fd, &m, sizeof m, passfd);
 }
 
 /* Receives a SYNC_PTY record with its fd, or another record (an error) without one. */
@@ -94,24 +82,15 @@ static int sync_recv_fd(int fd, SyncMsg *m, int *ret_fd, int timeout_ms) {
         while (n < 0 && errno == EINTR);
         if (n <= 0)
                 return n == 0 ? -ETIMEDOUT : -errno;
-        struct iovec iov = { m, sizeof *m };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u;
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                             .msg_controllen = sizeof u.buf };
-        ssize_t got = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+        ssize_t got = sys_recv_with_fd(fd, m, sizeof *m, ret_fd);
         if (got <= 0)
-                return got == 0 ? 0 : -errno;
-        if ((size_t) got != sizeof *m)
+                return (int) got;
+        if ((size_t) got != sizeof *m) {
+                if (*ret_fd >= 0)
+                        *ret_fd = safe_close(*ret_fd);
                 return -EBADMSG;
+        }
         m->msg[sizeof m->msg - 1] = '\0';
-        *ret_fd = -1;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-                    c->cmsg_len == CMSG_LEN(sizeof(int)))
-                        memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
         return 1;
 }
 
@@ -1085,6 +1064,8 @@ static int stdin_socket_listen(const char *ctrdir);
 static _noreturn_ void monitor_main(Monitor *m) {
         (void) setsid();
         (void) prctl(PR_SET_NAME, "nsprov-monitor");
+        /* a client that went (an attached CLI, an API stdin) is an EPIPE to handle */
+        (void) signal(SIGPIPE, SIG_IGN);
         int *keep[] = { &m->cli_fd, &m->attach.stdin_fd, &m->attach.stdout_fd,
                         &m->attach.stderr_fd };
         keep_only_fds(keep, ELEMENTSOF(keep));
@@ -1315,16 +1296,168 @@ int ctr_monitor_main(const CtrStore *s, const char *id, int sync_fd, bool netns_
         monitor_main(&m);
 }
 
+/* ---- the spawner: serve's monitors, forked without an exec ---- */
+
+/* A fork of a threaded process inherits whatever lock another thread held at that instant
+ * (the allocator's, a library's), so the server cannot fork its monitors itself; an exec
+ * of the binary for each costs ~1 ms of dynamic loading on start's path. The spawner is
+ * forked while the server has one thread, stays single-threaded, and forks a monitor per
+ * request: one SpawnRequest carrying the monitor's sync socket. */
+typedef struct SpawnRequest {
+        char id[CTR_ID_LEN + 1];
+        bool netns_from_cli;
+} SpawnRequest;
+
+static bool spawn_request_valid(const SpawnRequest *q) {
+        return q->id[CTR_ID_LEN] == '\0' && strlen(q->id) == CTR_ID_LEN &&
+               strspn(q->id, "0123456789abcdef") == CTR_ID_LEN;
+}
+
+/* The request and its fd; 0 at the end of the stream (the server has gone). */
+static int spawn_request_recv(int fd, SpawnRequest *q, int *ret_fd) {
+        ssize_t n = sys_recv_with_fd(fd, q, sizeof *q, ret_fd);
+        if (n <= 0)
+                return (int) n;
+        if (*ret_fd < 0 || (size_t) n != sizeof *q || !spawn_request_valid(q)) {
+                if (*ret_fd >= 0)
+                        *ret_fd = safe_close(*ret_fd);
+                return -EBADMSG;
+        }
+        return 1;
+}
+
+static _noreturn_ void spawner_main(const CtrStore *s, int channel, pid_t server) {
+        (void) prctl(PR_SET_NAME, "nsprov-spawner");
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != server) /* it died before the line above */
+                _exit(0);
+        int *keep[] = { &channel };
+        keep_only_fds(keep, ELEMENTSOF(keep));
+        /* its children end at once (the monitor is forked once more): reaped as they do */
+        sigset_t chld;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        (void) sigprocmask(SIG_BLOCK, &chld, NULL);
+        int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+        for (;;) {
+                struct pollfd p[2] = { { .fd = channel, .events = POLLIN }, { .fd = sigfd, .events = POLLIN } };
+                if (poll(p, sigfd >= 0 ? 2 : 1, sigfd >= 0 ? -1 : 100) < 0 && errno != EINTR)
+                        _exit(1);
+                struct signalfd_siginfo si;
+                while (sigfd >= 0 && read(sigfd, &si, sizeof si) > 0) {
+                }
+                while (waitpid(-1, NULL, WNOHANG) > 0) {
+                }
+                if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+                        continue;
+                SpawnRequest q;
+                int sync_fd;
+                int r = spawn_request_recv(channel, &q, &sync_fd);
+                if (r == 0)
+                        _exit(0);
+                if (r < 0)
+                        continue;
+                pid_t pid = fork();
+                if (pid == 0) {
+                        (void) sigprocmask(SIG_UNBLOCK, &chld, NULL);
+                        (void) prctl(PR_SET_PDEATHSIG, 0);
+                        close(channel);
+                        if (sigfd >= 0)
+                                close(sigfd);
+                        _exit(ctr_monitor_main(s, q.id, sync_fd, q.netns_from_cli));
+                }
+                if (pid < 0)
+                        sync_send(sync_fd, SYNC_ERROR, -errno, 0, "fork the monitor");
+                close(sync_fd);
+        }
+}
+
+int ctr_spawner_start(CtrStore *s, RtError *err) {
+        int sp[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+                return rt_err_set(err, -errno, "socketpair for the spawner");
+        pid_t server = getpid();
+        pid_t pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                close(sp[0]);
+                close(sp[1]);
+                return rt_err_set(err, r, "fork the spawner");
+        }
+        if (pid == 0) {
+                close(sp[0]);
+                spawner_main(s, sp[1], server);
+        }
+        close(sp[1]);
+        s->spawner_fd = sp[0];
+        s->spawner_pid = pid;
+        return 0;
+}
+
+void ctr_spawner_stop(CtrStore *s) {
+        if (s->spawner_fd < 0)
+                return;
+        s->spawner_fd = safe_close(s->spawner_fd); /* its end of the stream: it exits */
+        while (waitpid(s->spawner_pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+        s->spawner_pid = 0;
+}
+
+/* Hands the monitor's making to the spawner; -errno when it cannot take it (it has gone:
+ * the caller execs one instead). */
+static int spawner_request(const CtrStore *s, const char *id, bool netns_from_cli, int sync_fd) {
+        SpawnRequest q = { .netns_from_cli = netns_from_cli };
+        (void) snprintf(q.id, sizeof q.id, "%s", id);
+        return sys_send_with_fd(s->spawner_fd, &q, sizeof q, sync_fd);
+}
+
 /* ---- start ---- */
 
 static int signal_init(const CtrState *st, int sig);
 
+/* The middle process of start's double fork: execs a fresh-image monitor for a threaded
+ * caller without a spawner, or forks the monitor and goes. */
+static _noreturn_ void monitor_middle(const CtrStore *s, const CtrConfig *k, const CtrAttach *attach,
+                                      int sync_fd, const SeccompProgram *prog, bool netns_from_cli) {
+        if (s->fresh_monitor) {
+                /* only async-signal-safe calls here: we are a fork of a threaded process */
+                char fd[16], *argv[] = { (char *) "nsprov", (char *) "--root", (char *) s->root,
+                                         (char *) "--runroot", (char *) s->runroot,
+                                         (char *) "__monitor", (char *) k->id, fd,
+                                         (char *) (netns_from_cli ? "1" : "0"), NULL };
+                int keep = fcntl(sync_fd, F_DUPFD, 3); /* without O_CLOEXEC */
+                (void) snprintf(fd, sizeof fd, "%d", keep);
+                if (keep >= 0)
+                        execv("/proc/self/exe", argv);
+                sync_send(sync_fd, SYNC_ERROR, -errno, 0, "exec the monitor");
+                _exit(1);
+        }
+        pid_t mon = fork();
+        if (mon != 0) {
+                if (mon < 0)
+                        sync_send(sync_fd, SYNC_ERROR, -errno, 0, "fork the monitor");
+                _exit(0);
+        }
+        Monitor m = { .store = s, .config = k, .cli_fd = sync_fd, .stdin_listen_fd = -1,
+                      .attach = { -1, -1, -1 }, .log_fd = -1, .seccomp = prog,
+                      .netns_from_cli = netns_from_cli };
+        ctr_path(s, k->id, NULL, m.ctrdir);
+        if (attach) {
+                m.attached = true;
+                m.attach.stdin_fd = k->interactive && attach->stdin_fd >= 0
+                                            ? fcntl(attach->stdin_fd, F_DUPFD_CLOEXEC, 3)
+                                            : -1;
+                m.attach.stdout_fd = fcntl(attach->stdout_fd, F_DUPFD_CLOEXEC, 3);
+                m.attach.stderr_fd = fcntl(attach->stderr_fd, F_DUPFD_CLOEXEC, 3);
+        }
+        monitor_main(&m);
+}
+
 static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach,
                         int *ret_cli_fd, int *ret_exec_status, RtError *err) {
         CtrConfig *k = &c->config;
-        char ns[128], dir[PATH_MAX];
+        char ns[128];
         ctr_netns_name(k->id, ns);
-        ctr_path(s, k->id, NULL, dir);
         _cleanup_(reap_childp) pid_t middle = -1;
 
         /* The monitor makes the netns and names it; written down first. */
@@ -1353,47 +1486,20 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
         }
         /* Forked twice: the monitor must not be our child, or a long-lived caller (serve)
          * collects a zombie per container; it is re-parented to the host's init or
-         * subreaper, as conmon is. The middle process is reaped after the wiring. */
-        middle = fork();
-        if (middle < 0) {
-                r = rt_err_set(err, -errno, "fork the monitor");
-                close(sp[0]);
-                close(sp[1]);
-                goto fail;
-        }
-        if (middle == 0) {
-                close(sp[0]);
-                if (s->fresh_monitor) {
-                        /* only async-signal-safe calls here: we are a fork of a threaded process */
-                        char fd[16], *argv[] = { (char *) "nsprov", (char *) "--root", (char *) s->root,
-                                                 (char *) "--runroot", (char *) s->runroot, (char *) "__monitor",
-                                                 k->id, fd, (char *) (n_atts > 0 ? "1" : "0"), NULL };
-                        int keep = fcntl(sp[1], F_DUPFD, 3); /* without O_CLOEXEC */
-                        (void) snprintf(fd, sizeof fd, "%d", keep);
-                        if (keep >= 0)
-                                execv("/proc/self/exe", argv);
-                        sync_send(sp[1], SYNC_ERROR, -errno, 0, "exec the monitor");
-                        _exit(1);
+         * subreaper, as conmon is. The middle process is reaped after the wiring. A
+         * threaded caller's spawner forks it instead (it takes no attached stdio). */
+        if (attach || s->spawner_fd < 0 || spawner_request(s, k->id, n_atts > 0, sp[1]) < 0) {
+                middle = fork();
+                if (middle < 0) {
+                        r = rt_err_set(err, -errno, "fork the monitor");
+                        close(sp[0]);
+                        close(sp[1]);
+                        goto fail;
                 }
-                pid_t mon = fork();
-                if (mon != 0) {
-                        if (mon < 0)
-                                sync_send(sp[1], SYNC_ERROR, -errno, 0, "fork the monitor");
-                        _exit(0);
+                if (middle == 0) {
+                        close(sp[0]);
+                        monitor_middle(s, k, attach, sp[1], &prog, n_atts > 0);
                 }
-                Monitor m = { .store = s, .config = k, .cli_fd = sp[1], .stdin_listen_fd = -1,
-                              .attach = { -1, -1, -1 }, .log_fd = -1, .seccomp = &prog,
-                              .netns_from_cli = n_atts > 0 };
-                (void) snprintf(m.ctrdir, sizeof m.ctrdir, "%s", dir);
-                if (attach) {
-                        m.attached = true;
-                        m.attach.stdin_fd = k->interactive && attach->stdin_fd >= 0
-                                                    ? fcntl(attach->stdin_fd, F_DUPFD_CLOEXEC, 3)
-                                                    : -1;
-                        m.attach.stdout_fd = fcntl(attach->stdout_fd, F_DUPFD_CLOEXEC, 3);
-                        m.attach.stderr_fd = fcntl(attach->stderr_fd, F_DUPFD_CLOEXEC, 3);
-                }
-                monitor_main(&m);
         }
         close(sp[1]);
         if (n_atts > 0) {

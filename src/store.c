@@ -47,6 +47,8 @@ int ctr_store_init(CtrStore *s, const char *root, const char *runroot, RtError *
         if (strpbrk(root, ",:\\") || strpbrk(runroot, ",:\\"))
                 return rt_err_setx(err, -EINVAL, "--root and --runroot must not contain ',', ':' or '\\'");
         s->fresh_monitor = false; /* a threaded caller says otherwise */
+        s->spawner_fd = -1;
+        s->spawner_pid = 0;
         (void) snprintf(s->root, sizeof s->root, "%s", root);
         (void) snprintf(s->runroot, sizeof s->runroot, "%s", runroot);
         const struct {

@@ -173,7 +173,11 @@ int verb_serve(int argc, char **argv, const GlobalOptions *g) {
                 log_warning("the default network '%s' is not there: %s", srv.store.default_network, e.msg);
         log_info("serving the Podman API on %s%s%s", made[0] ? made[0] : "the sockets systemd gave",
                  made[1] ? " and " : "", made[1] ? made[1] : "");
+        /* last, while we have one thread: see ctr_spawner_start */
+        if (ctr_spawner_start(&srv.store, &e) < 0)
+                log_warning("monitors will be exec'd, not forked: %s", e.msg);
         r = api_serve(&srv);
+        ctr_spawner_stop(&srv.store);
         for (int i = 0; i < 2; i++)
                 if (made[i])
                         (void) unlink(made[i]);

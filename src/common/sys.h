@@ -14,3 +14,9 @@ int sys_umount2(const char *target, int flags);
 /* open(2) with O_CLOEXEC always added; returns the fd or -errno. */
 int sys_open(const char *path, int flags, mode_t mode);
 int sys_openat(int dirfd, const char *path, int flags, mode_t mode);
+/* One record on a SOCK_SEQPACKET socket with an fd beside it (SCM_RIGHTS; fd -1: none).
+ * The send never raises SIGPIPE. The receive gives the record's length (0: the peer has
+ * gone) with the fd received (O_CLOEXEC) or -1; a record cut short, or with its fd
+ * dropped for want of room, is -EBADMSG (the fd, if any, closed). */
+int sys_send_with_fd(int sock, const void *buf, size_t len, int fd);
+ssize_t sys_recv_with_fd(int sock, void *buf, size_t len, int *ret_fd);

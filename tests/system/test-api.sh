@@ -463,14 +463,35 @@ PY
 ok "socket activation (LISTEN_FDS) serves the given socket; --timeout ends an idle server" -- t_socket_activation
 
 t_no_zombies() {
-        local k
+        local k spawner="" sk
         for k in $(cat /proc/"$SERVER"/task/*/children); do
                 if grep -q '^State:.*Z' "/proc/$k/status" 2>/dev/null || [ "$(cat "/proc/$k/comm" 2>/dev/null)" = nsprov-monitor ]; then
                         echo "child $k of the server: $(grep -h '^\(Name\|State\)' "/proc/$k/status" | tr '\n' ' ')"
                         return 1
                 fi
+                [ "$(cat "/proc/$k/comm" 2>/dev/null)" = nsprov-spawner ] && spawner=$k
+        done
+        # the monitors are forked by the server's spawner, and forked once more: it keeps none
+        [ -n "$spawner" ] || { echo "the server has no nsprov-spawner child"; return 1; }
+        for sk in $(cat /proc/"$spawner"/task/*/children); do
+                echo "child $sk of the spawner: $(grep -h '^\(Name\|State\)' "/proc/$sk/status" | tr '\n' ' ')"
+                return 1
         done
 }
-ok "the server's children: no container monitor (theirs is the host's init), no zombie" -- t_no_zombies
+ok "the server's children: its spawner, no container monitor (theirs is the host's init), no zombie" -- t_no_zombies
+
+# Without its spawner (killed: ours, by pid) the server still starts containers: it execs
+# their monitors instead. Last: the rest of the file ran with the spawner.
+t_spawner_gone() {
+        local k spawner="" out
+        for k in $(cat /proc/"$SERVER"/task/*/children); do
+                [ "$(cat "/proc/$k/comm" 2>/dev/null)" = nsprov-spawner ] && spawner=$k
+        done
+        [ -n "$spawner" ] || { echo "no spawner"; return 1; }
+        kill -KILL "$spawner"
+        out=$(pm run --rm --name "$P-nospawner" lnst echo started 2>&1)
+        [ "$out" = started ] || { echo "run without the spawner: $out"; return 1; }
+}
+ok "a server whose spawner has gone execs its monitors instead" -- t_spawner_gone
 
 ok "the server is still up and its log has no crash" -- bash -c "kill -0 $SERVER && ! grep -qi 'sanitizer\|segv' $tmp/serve.log"
