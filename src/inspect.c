@@ -185,8 +185,9 @@ json_t *net_cni_inspect_json(const CtrStore *s, const CniNetworkInfo *n) {
                          "cniVersion", n->version, "file", n->file, "plugins", plugins);
 }
 
-/* The network as Podman 4's libpod answers for it, with the attached containers. */
-json_t *net_inspect_json(const CtrStore *s, const Network *n) {
+/* The network as Podman 4's libpod answers for it, with the attached containers unless
+ * the caller knows there are none (a network just made: the scan reads every container). */
+json_t *net_inspect_json(const CtrStore *s, const Network *n, bool with_containers) {
         char created[40];
         json_t *subnets = json_array();
         for (size_t i = 0; i < n->n_subnets; i++) {
@@ -205,7 +206,7 @@ json_t *net_inspect_json(const CtrStore *s, const Network *n) {
                 (void) snprintf(key, sizeof key, "%.*s", (int) (eq - n->labels[i]), n->labels[i]);
                 json_object_set_new(labels, key, json_string(eq + 1));
         }
-        json_t *containers = net_containers_json(s, n->name);
+        json_t *containers = with_containers ? net_containers_json(s, n->name) : json_object();
         char ns[NETNS_NAME_MAX + 1], ns_path[PATH_MAX];
         net_bridge_netns_name(n, ns);
         (void) snprintf(ns_path, sizeof ns_path, "%s/%s", NETNS_RUN_DIR, ns);

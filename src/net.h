@@ -162,7 +162,7 @@ void net_cni_list_free(CniNetworkInfo *l, size_t n);
 
 /* ---- As JSON (src/inspect.c), libpod's network shape ---- */
 struct json_t;
-struct json_t *net_inspect_json(const CtrStore *s, const Network *n);
+struct json_t *net_inspect_json(const CtrStore *s, const Network *n, bool with_containers);
 /* The containers with an interface on a network, keyed by id. */
 struct json_t *net_containers_json(const CtrStore *s, const char *network);
 /* A CNI network for `nsprov network inspect` (driver "cni", its conflist's facts). */

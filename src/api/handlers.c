@@ -1808,7 +1808,7 @@ static int h_network_json(ApiConn *c, ApiRequest *r) {
         const char *name = network_name(c, r);
         json_t *j = NULL;
         if (net_load(&c->srv->store, name, &n, NULL) == 0) {
-                j = net_inspect_json(&c->srv->store, &n);
+                j = net_inspect_json(&c->srv->store, &n, true);
                 net_done(&n);
         } else
                 j = cni_network_json(&c->srv->store, name);
@@ -1843,7 +1843,7 @@ static int h_networks_list(ApiConn *c, ApiRequest *r) {
                                 continue;
                         if (!filter_match(filters, "name", ns[i].name, false) || !filter_match(filters, "id", ns[i].id, true))
                                 continue;
-                        json_t *j = net_inspect_json(&c->srv->store, &ns[i]);
+                        json_t *j = net_inspect_json(&c->srv->store, &ns[i], true);
                         json_array_append_new(arr, r->libpod ? j : compat_network_json(c, j));
                 }
         CniNetworkInfo *cn = NULL;
@@ -1942,7 +1942,7 @@ static int h_network_create(ApiConn *c, ApiRequest *r) {
         RtError err = {};
         if (net_create(&c->srv->store, &nc, &made, &err) < 0)
                 return rt_error(c, &err, err.code == -EEXIST ? 409 : 500, NULL);
-        json_t *j = net_inspect_json(&c->srv->store, &made);
+        json_t *j = net_inspect_json(&c->srv->store, &made, false);
         json_object_del(j, "containers");
         if (!json_array_size(json_object_get(j, "subnets")))
                 json_object_del(j, "subnets");

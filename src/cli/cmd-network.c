@@ -153,7 +153,7 @@ static int network_ls(int argc, char **argv, const GlobalOptions *g) {
                 printf("%-12s  %-24s  %-8s  %-15s  %s\n", "NETWORK ID", "NAME", "DRIVER", "BRIDGE", "SUBNETS");
         for (size_t i = 0; i < n; i++) {
                 if (arr) {
-                        json_array_append_new(arr, net_inspect_json(&s, &ns[i]));
+                        json_array_append_new(arr, net_inspect_json(&s, &ns[i], true));
                         continue;
                 }
                 if (quiet) {
@@ -246,7 +246,7 @@ static int network_inspect(int argc, char **argv, const GlobalOptions *g) {
                         rc = EXIT_NSPROV;
                         continue;
                 }
-                json_array_append_new(arr, net_inspect_json(&s, &n));
+                json_array_append_new(arr, net_inspect_json(&s, &n, true));
                 net_done(&n);
         }
         cli_print_json(arr);
