@@ -1269,7 +1269,9 @@ int ctr_stdin_connect(const CtrStore *s, const char *id, RtError *err) {
         return fd;
 }
 
-int ctr_monitor_main(const CtrStore *s, const char *id, int sync_fd, bool netns_from_cli) {
+/* Detached: forked once more, the parent gone (the exec'd monitor of a server without its
+ * spawner, whose parent the server reaps); else the caller is the spawner's child already. */
+static int monitor_run(const CtrStore *s, const char *id, int sync_fd, bool netns_from_cli, bool detach) {
         (void) fcntl(sync_fd, F_SETFD, FD_CLOEXEC);
         static Container c; /* the monitor's for its whole life */
         RtError e = {};
@@ -1281,8 +1283,7 @@ int ctr_monitor_main(const CtrStore *s, const char *id, int sync_fd, bool netns_
                 sync_send(sync_fd, SYNC_ERROR, r, 0, e.msg);
                 return EXIT_FAILURE;
         }
-        /* forked once more, and the parent goes: the monitor is not the server's child */
-        pid_t mon = fork();
+        pid_t mon = detach ? fork() : 0;
         if (mon < 0) {
                 sync_send(sync_fd, SYNC_ERROR, -errno, 0, "fork the monitor");
                 return EXIT_FAILURE;
@@ -1296,13 +1297,20 @@ int ctr_monitor_main(const CtrStore *s, const char *id, int sync_fd, bool netns_
         monitor_main(&m);
 }
 
+int ctr_monitor_main(const CtrStore *s, const char *id, int sync_fd, bool netns_from_cli) {
+        /* the monitor is not the server's child */
+        return monitor_run(s, id, sync_fd, netns_from_cli, true);
+}
+
 /* ---- the spawner: serve's monitors, forked without an exec ---- */
 
 /* A fork of a threaded process inherits whatever lock another thread held at that instant
  * (the allocator's, a library's), so the server cannot fork its monitors itself; an exec
  * of the binary for each costs ~1 ms of dynamic loading on start's path. The spawner is
  * forked while the server has one thread, stays single-threaded, and forks a monitor per
- * request: one SpawnRequest carrying the monitor's sync socket. */
+ * request: one SpawnRequest carrying the monitor's sync socket. The monitors are its
+ * children (reaped as they end), so never the server's; when the server ends, the
+ * spawner does, and they go to the host's init. */
 typedef struct SpawnRequest {
         char id[CTR_ID_LEN + 1];
         bool netns_from_cli;
@@ -1333,7 +1341,7 @@ static _noreturn_ void spawner_main(const CtrStore *s, int channel, pid_t server
                 _exit(0);
         int *keep[] = { &channel };
         keep_only_fds(keep, ELEMENTSOF(keep));
-        /* its children end at once (the monitor is forked once more): reaped as they do */
+        /* its children, the monitors, reaped as they end */
         sigset_t chld;
         sigemptyset(&chld);
         sigaddset(&chld, SIGCHLD);
@@ -1364,7 +1372,7 @@ static _noreturn_ void spawner_main(const CtrStore *s, int channel, pid_t server
                         close(channel);
                         if (sigfd >= 0)
                                 close(sigfd);
-                        _exit(ctr_monitor_main(s, q.id, sync_fd, q.netns_from_cli));
+                        _exit(monitor_run(s, q.id, sync_fd, q.netns_from_cli, false));
                 }
                 if (pid < 0)
                         sync_send(sync_fd, SYNC_ERROR, -errno, 0, "fork the monitor");
