@@ -96,6 +96,9 @@ typedef struct NetConnect {
         const char *ifname;   /* NULL: the next free ethN */
         const char *mac;      /* NULL: derived from (container, network, index) */
         const char *ip, *ip6; /* NULL: allocated (networks with subnets) */
+        /* Podman's rule without an interface name: one interface per network and
+         * container; a second connect is -EALREADY */
+        bool once;
 } NetConnect;
 
 /* Attachments a container has, in its state dir (networks.json). */

@@ -1113,6 +1113,9 @@ int ctr_network_connect(const CtrStore *s, const char *ctr_id, const NetConnect 
         unsigned joins = 0;
         for (size_t i = 0; i < na; i++)
                 joins += streq(as[i].network, n.name);
+        if (joins > 0 && nc->once)
+                return rt_err_setx(err, -EALREADY, "container %s is already connected to network \"%s\"",
+                                   c.config.id, n.name);
         if (nc->mac) {
                 if ((r = netns_mac_parse(nc->mac, &a.mac, err)) < 0 ||
                     (r = netns_mac_check_unicast(&a.mac, err)) < 0)

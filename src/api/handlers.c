@@ -1968,34 +1968,20 @@ static int connect_or_disconnect(ApiConn *c, ApiRequest *r, bool connect) {
         bool cni;
         if (!network_exists(&c->srv->store, net, &cni))
                 return api_error(c, 404, "network not found", "unable to find network with name or ID %s: network not found", net);
-        _cleanup_(ctr_done) Container k = {};
-        int reply;
         if (!ref)
                 return api_error(c, 400, "bad request", "no container given");
-        if (load_container(c, ref, &k, &reply) < 0)
-                return reply;
+        char id[CTR_ID_LEN + 1];
         RtError err = {};
+        if (ctr_lookup(&c->srv->store, ref, id, &err) < 0)
+                return no_such_container(c, ref);
         if (!connect) {
-                if (ctr_network_disconnect(&c->srv->store, k.config.id, net, NULL, &err) < 0)
+                if (ctr_network_disconnect(&c->srv->store, id, net, NULL, &err) < 0)
                         return rt_error(c, &err, 500, NULL);
                 return api_reply_text(c, 200, "OK\n");
         }
         const char *ifname = jstr(b, "interface_name");
-        if (!ifname || !*ifname) {
-                /* Podman: one interface per network and container (4.18) */
-                NetAttachment *as = NULL;
-                size_t na = 0;
-                bool already = false;
-                if (net_attachments_load(&c->srv->store, k.config.id, &as, &na, NULL) == 0)
-                        for (size_t i = 0; i < na; i++)
-                                already |= streq(as[i].network, net);
-                free(as);
-                if (already)
-                        return api_error(c, 500, "network is already connected",
-                                         "container %s is already connected to network \"%s\": network is already connected",
-                                         k.config.id, net);
+        if (ifname && !*ifname)
                 ifname = NULL;
-        }
         const char *mac = jstr(b, "static_mac");
         json_t *ips = jget(b, "static_ips");
         const char *ip = NULL, *ip6 = NULL;
@@ -2008,9 +1994,15 @@ static int connect_or_disconnect(ApiConn *c, ApiRequest *r, bool connect) {
                 else if (s)
                         ip = ip ?: s;
         }
-        NetConnect nc = { .network = net, .ifname = ifname, .mac = mac && *mac ? mac : NULL, .ip = ip, .ip6 = ip6 };
-        if (ctr_network_connect(&c->srv->store, k.config.id, &nc, NULL, &err) < 0)
+        /* Podman: one interface per network and container, unless named (4.18) */
+        NetConnect nc = { .network = net, .ifname = ifname, .mac = mac && *mac ? mac : NULL, .ip = ip, .ip6 = ip6,
+                          .once = !ifname };
+        if (ctr_network_connect(&c->srv->store, id, &nc, NULL, &err) < 0) {
+                if (err.code == -EALREADY)
+                        return api_error(c, 500, "network is already connected", "%s: network is already connected",
+                                         err.msg);
                 return rt_error(c, &err, 500, NULL);
+        }
         return api_reply_text(c, 200, "OK\n");
 }
 
