@@ -31,10 +31,20 @@ static struct nlmsghdr *put_link_header(void *buf, uint16_t type, uint16_t flags
         return nlh;
 }
 
+/* One queue each way, stated: left to the kernel, a veth gets one per possible CPU, and
+ * cutting that to the one it uses costs each end a synchronize_net() (an expedited RCU
+ * grace period) under the rtnl lock, which made up half of a pair's creation on these
+ * machines (1.0 against 0.45 ms). The queues in use are the same, one. */
+static void put_veth_queues(struct nlmsghdr *nlh) {
+        mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, 1);
+        mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, 1);
+}
+
 struct nlmsghdr *nl_build_veth(void *buf, const NetnsVeth *v) {
         struct nlmsghdr *nlh = put_link_header(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0,
                                                v->up, NULL);
         mnl_attr_put_strz(nlh, IFLA_IFNAME, v->ifname);
+        put_veth_queues(nlh);
         if (v->mac)
                 mnl_attr_put(nlh, IFLA_ADDRESS, sizeof v->mac->bytes, v->mac->bytes);
         if (v->mtu)
@@ -54,6 +64,7 @@ struct nlmsghdr *nl_build_veth(void *buf, const NetnsVeth *v) {
         struct ifinfomsg *pifi = mnl_nlmsg_put_extra_header(nlh, sizeof *pifi);
         pifi->ifi_family = AF_UNSPEC;
         mnl_attr_put_strz(nlh, IFLA_IFNAME, v->peer_ifname);
+        put_veth_queues(nlh);
         if (v->peer_mac)
                 mnl_attr_put(nlh, IFLA_ADDRESS, sizeof v->peer_mac->bytes, v->peer_mac->bytes);
         if (v->mtu)

@@ -65,6 +65,9 @@ static void veth_request_round_trip(void **state) {
         assert_int_equal(mnl_attr_get_u32(t.tb[IFLA_MTU]), 9000);
         assert_int_equal(mnl_attr_get_u32(t.tb[IFLA_MASTER]), 42);
         assert_null(t.tb[IFLA_IFALIAS]); /* the kernel would ignore it: sent separately */
+        /* one queue each way, stated (the kernel's default costs two RCU grace periods) */
+        assert_int_equal(mnl_attr_get_u32(t.tb[IFLA_NUM_TX_QUEUES]), 1);
+        assert_int_equal(mnl_attr_get_u32(t.tb[IFLA_NUM_RX_QUEUES]), 1);
 
         Attrs li = parse_nest(t.tb[IFLA_LINKINFO]);
         assert_string_equal(mnl_attr_get_str(li.tb[IFLA_INFO_KIND]), "veth");
@@ -86,6 +89,8 @@ static void veth_request_round_trip(void **state) {
         assert_memory_equal(mnl_attr_get_payload(p.tb[IFLA_ADDRESS]), pmac.bytes, 6);
         assert_int_equal(mnl_attr_get_u32(p.tb[IFLA_MTU]), 9000);
         assert_int_equal(mnl_attr_get_u32(p.tb[IFLA_NET_NS_FD]), 7);
+        assert_int_equal(mnl_attr_get_u32(p.tb[IFLA_NUM_TX_QUEUES]), 1);
+        assert_int_equal(mnl_attr_get_u32(p.tb[IFLA_NUM_RX_QUEUES]), 1);
 }
 
 static void veth_request_minimal(void **state) {
