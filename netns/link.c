@@ -211,13 +211,14 @@ static int del_by_name(NlSock *sk, const char *ifname) {
 
 /* The kernel ignores IFLA_IFALIAS in a create request, so the mark is a second request,
  * made right after by name (we just created that name with NLM_F_EXCL); a failure there
- * removes the link again rather than leave an unmarked one behind. */
+ * removes the link again rather than leave an unmarked one behind. ret, when given, is
+ * filled unless the create's echo did already (a kernel before 6.3 sends none). */
 static int mark_new_link(NlSock *sk, const char *ifname, const char *owner, LinkIndexes *ret,
                          RtError *err) {
         char buf[NL_REQ_BUF_SIZE];
         int r = nl_transact(sk, build_mark(buf, 0, ifname, owner), NULL, NULL, err,
                             "mark link '%s' with owner '%s'", ifname, owner);
-        if (r >= 0 && ret)
+        if (r >= 0 && ret && ret->ifindex <= 0)
                 r = link_indexes(sk, ifname, ret, err);
         if (r < 0)
                 (void) del_by_name(sk, ifname);
@@ -241,14 +242,21 @@ int netns_veth_add(NlSock *sk, const NetnsVeth *v, int *ret_ifindex, int *ret_pe
                                    "create veth '%s': bringing the peer up needs a socket in its "
                                    "netns", v->ifname);
 
+        /* The indexes from the create's echo: a RTM_GETLINK of the new link would make the
+         * kernel apply its pending carrier change there and then (linkwatch_sync_dev), a
+         * qdisc deactivation that waits out an RCU grace period. */
         char buf[NL_REQ_BUF_SIZE];
-        r = nl_transact(sk, nl_build_veth(buf, v), NULL, NULL, err,
+        bool want_indexes = ret_ifindex || ret_peer_ifindex;
+        struct nlmsghdr *req = nl_build_veth(buf, v);
+        if (want_indexes)
+                req->nlmsg_flags |= NLM_F_ECHO;
+        LinkIndexes ix = {};
+        r = nl_transact(sk, req, want_indexes ? getlink_index_cb : NULL, &ix, err,
                         "create veth '%s' with peer '%s'", v->ifname, v->peer_ifname);
         if (r < 0)
                 return r;
 
         /* From here on a failure deletes the pair (one end takes the other with it). */
-        LinkIndexes ix = {};
         /* When the peer stays in this netns it needs the mark too; when it is born in
          * another netns it dies with that netns, which carries nsprov's name. */
         if (peer_here)
@@ -286,11 +294,14 @@ int netns_bridge_add(NlSock *sk, const NetnsBridge *b, int *ret_ifindex, RtError
                 return rt_err_prefix(err, r, "create bridge");
 
         char buf[NL_REQ_BUF_SIZE];
-        r = nl_transact(sk, nl_build_bridge(buf, b), NULL, NULL, err, "create bridge '%s'",
+        struct nlmsghdr *req = nl_build_bridge(buf, b);
+        if (ret_ifindex)
+                req->nlmsg_flags |= NLM_F_ECHO; /* the index without a GETLINK: see veth_add */
+        LinkIndexes ix = {};
+        r = nl_transact(sk, req, ret_ifindex ? getlink_index_cb : NULL, &ix, err, "create bridge '%s'",
                         b->ifname);
         if (r < 0)
                 return r;
-        LinkIndexes ix;
         r = mark_new_link(sk, b->ifname, b->owner, ret_ifindex ? &ix : NULL, err);
         if (r < 0)
                 return rt_err_prefix(err, r, "create bridge '%s'", b->ifname);
