@@ -1686,6 +1686,41 @@ static int wait_monitor(const ProcId *mon, uint64_t timeout_ms) {
         return n > 0 ? 0 : -ETIMEDOUT;
 }
 
+/* Waits until the container has ended and its monitor has recorded it and torn down what
+ * it had (netns, addresses), at most timeout_ms. The monitor does that under the
+ * container's lock, which it mostly holds by the time PID 1 is gone (PID 1 tells it the
+ * exit first, then goes through the kernel's slow namespace teardown): the lock is then
+ * the end of the bookkeeping, a few hundred µs before the monitor's own exit would be
+ * seen. Should we get the lock first (PID 1 killed, say), the state still says running
+ * and the monitor's exit is waited for, as it always was. */
+static int wait_stopped(const CtrStore *s, const char *id, const CtrState *st, uint64_t timeout_ms) {
+        uint64_t deadline = now_monotonic_ms() + timeout_ms;
+        int pfd = proc_id_pidfd(&st->init);
+        if (pfd >= 0) {
+                struct pollfd p = { .fd = pfd, .events = POLLIN };
+                int n;
+                do
+                        n = poll(&p, 1, (int) timeout_ms);
+                while (n < 0 && errno == EINTR);
+                close(pfd);
+                if (n == 0)
+                        return -ETIMEDOUT;
+                char path[PATH_MAX];
+                ctr_path(s, id, "lock", path);
+                int lock = lock_file(path, true, NULL);
+                if (lock >= 0) {
+                        CtrState now = {};
+                        int r = ctr_state_read(s, id, &now, NULL);
+                        close(lock);
+                        /* exited, or an --rm container gone with its dir */
+                        if ((r == 0 && now.status != CTR_RUNNING) || r == -ENOENT)
+                                return 0;
+                }
+        }
+        uint64_t t = now_monotonic_ms();
+        return wait_monitor(&st->monitor, t < deadline ? deadline - t : 1);
+}
+
 static int signal_init(const CtrState *st, int sig) {
         int pfd = proc_id_pidfd(&st->init);
         if (pfd < 0)
@@ -1719,10 +1754,10 @@ int ctr_stop(const CtrStore *s, const char *id, int timeout, RtError *err) {
                 timeout = c.config.stop_timeout;
         /* No lock while waiting: the monitor takes it to record the exit. */
         if (timeout > 0 && signal_init(&c.state, c.config.stop_signal) == 0 &&
-            wait_monitor(&c.state.monitor, (uint64_t) timeout * 1000) == 0)
+            wait_stopped(s, c.config.id, &c.state, (uint64_t) timeout * 1000) == 0)
                 return 0;
         (void) signal_init(&c.state, SIGKILL);
-        if (wait_monitor(&c.state.monitor, 10 * 1000) < 0)
+        if (wait_stopped(s, c.config.id, &c.state, 10 * 1000) < 0)
                 return rt_err_setx(err, -ETIMEDOUT,
                                    "container '%s' did not end 10 s after SIGKILL", c.config.name);
         return 0;
