@@ -237,11 +237,6 @@ typedef struct CtrExec {
         bool tty, interactive, privileged;
 } CtrExec;
 
-/* Runs a command inside a running container with the caller's stdio; returns its exit
- * status in *ret_exit_code, also when it could not be run (126; 127: not found), which
- * the error then tells. */
-int ctr_exec(const CtrStore *s, const char *id, const CtrExec *ex, int *ret_exit_code,
-             RtError *err);
 /* `nsprov __monitor ID FD NETNS`: a container's monitor as a fresh image of the binary
  * (CtrStore.fresh_monitor); FD is its sync socket to the starter. Returns only on failure. */
 int ctr_monitor_main(const CtrStore *s, const char *id, int sync_fd, bool netns_from_cli);
@@ -250,12 +245,17 @@ int ctr_monitor_main(const CtrStore *s, const char *id, int sync_fd, bool netns_
  * (at ctr_spawner_stop, or by PDEATHSIG). */
 int ctr_spawner_start(CtrStore *s, RtError *err);
 void ctr_spawner_stop(CtrStore *s);
+/* Runs a command inside a running container with the caller's stdio; returns its exit
+ * status in *ret_exit_code, also when it could not be run (126; 127: not found), which
+ * the error then tells. */
+int ctr_exec(const CtrStore *s, const char *id, const CtrExec *ex, int *ret_exit_code,
+             RtError *err);
 /* Starts it as the caller's child, for a caller that relays its stdio itself (the shim):
  * stdio[i] becomes the command's fd i (-1: /dev/null); with ex->tty it gets a pty of the
  * container's instead, whose master comes back in pty_master, sized to ws when given.
  * Returns once the command is exec'd; the caller reaps pid. When the command itself
  * could not be run, cannot_run says so as its exit status (127 not found, 126 other)
- * beside the error. Safe in a threaded process. */
+ * beside the error. -ESRCH: the container is not running. Safe in a threaded process. */
 typedef struct CtrExecChild {
         pid_t pid;
         int pty_master;

@@ -232,14 +232,15 @@ int ctr_exec_spawn(const CtrStore *s, const char *id, const CtrExec *ex, const i
         if (r < 0)
                 return r;
         if (c.state.status != CTR_RUNNING)
-                return rt_err_setx(err, -EINVAL, "container '%s' is not running; it is %s",
+                return rt_err_setx(err, -ESRCH, "cannot exec in container '%s': it is not running (%s)",
                                    c.config.name, ctr_status_to_string(c.state.status));
         if (strv_length(ex->argv) > CTR_MAX_ARGS || strv_length(ex->env) > CTR_MAX_ENV)
                 return rt_err_setx(err, -E2BIG, "exec: too many arguments or env entries");
 
         _cleanup_close_ int pidfd = proc_id_pidfd(&c.state.init);
         if (pidfd < 0)
-                return rt_err_set(err, pidfd, "container '%s': its PID 1 is gone", c.config.name);
+                return rt_err_setx(err, -ESRCH, "cannot exec in container '%s': its PID 1 is gone",
+                                   c.config.name);
         ExecPlan plan;
         _cleanup_(strv_freep) char **argv = NULL, **env = NULL, **caps = NULL;
         r = exec_plan(s, &c, ex, &plan, &argv, &env, &caps, err);

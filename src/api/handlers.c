@@ -1513,6 +1513,19 @@ static void *reap_detached(void *p) {
         return NULL;
 }
 
+/* Before the stream: a container no longer running (the runtime's -ESRCH) is 409, as
+ * Podman's "container state improper"; anything else that kept the command from
+ * running at all, 500. The session ends with 126, or the code the runtime gave. */
+static int exec_start_failed(ApiConn *c, const ExecSession *s, const CtrExecChild *child,
+                             const RtError *err) {
+        if (err->code == -ESRCH) {
+                session_finished(c->srv, s->id, 126 << 8);
+                return api_error(c, 409, "container state improper", "%s", err->msg);
+        }
+        session_finished(c->srv, s->id, (child->cannot_run ? child->cannot_run : 125) << 8);
+        return api_error(c, 500, "exec failed", "start exec session: %s", err->msg);
+}
+
 static int h_exec_start(ApiConn *c, ApiRequest *r) {
         json_auto_t *b = NULL;
         int e = body_json(c, r, &b);
@@ -1532,15 +1545,6 @@ static int h_exec_start(ApiConn *c, ApiRequest *r) {
                 return api_error(c, 404, "no such exec session", "%s: no such exec session", r->segs[1]);
         if (busy)
                 return api_error(c, 409, "exec session state improper", "exec session %s has already been started", r->segs[1]);
-        _cleanup_(ctr_done) Container k = {};
-        bool loaded = ctr_load(&srv->store, s.ctr_id, &k, NULL) == 0;
-        if (loaded)
-                ctr_reconcile(&srv->store, &k);
-        if (!loaded || k.state.status != CTR_RUNNING) {
-                session_finished(srv, s.id, 126 << 8);
-                return api_error(c, 409, "container state improper", "cannot exec in a container that is not running; container %s is %s",
-                                 s.ctr_id, loaded ? ctr_status_to_string(k.state.status) : "gone");
-        }
 
         /* 4.11: the size the client's terminal has, given before the start */
         json_t *jh = jget(b, "h"), *jw = jget(b, "w");
@@ -1554,10 +1558,8 @@ static int h_exec_start(ApiConn *c, ApiRequest *r) {
         if (jbool(b, "Detach")) {
                 CtrExecChild child;
                 const int none[3] = { -1, -1, -1 };
-                if (session_spawn(srv, &s, none, &ws, &child, &spawn_err) < 0) {
-                        session_finished(srv, s.id, (child.cannot_run ? child.cannot_run : 125) << 8);
-                        return api_error(c, 500, "exec failed", "start exec session: %s", spawn_err.msg);
-                }
+                if (session_spawn(srv, &s, none, &ws, &child, &spawn_err) < 0)
+                        return exec_start_failed(c, &s, &child, &spawn_err);
                 pid_t pid = child.pid;
                 int master = child.pty_master;
                 pthread_mutex_lock(&srv->lock);
@@ -1604,8 +1606,7 @@ static int h_exec_start(ApiConn *c, ApiRequest *r) {
         int master = child.pty_master;
         if (e < 0 && !child.cannot_run) {
                 (void) (safe_close(stdin_w) + safe_close(out_r) + safe_close(err_r));
-                session_finished(srv, s.id, 125 << 8);
-                return api_error(c, 500, "exec failed", "start exec session: %s", spawn_err.msg);
+                return exec_start_failed(c, &s, &child, &spawn_err);
         }
         if (e < 0) {
                 /* The command could not be run: as with Podman, the stream still opens
@@ -1722,9 +1723,9 @@ static int h_exec_start(ApiConn *c, ApiRequest *r) {
                 ;
         /* the exit code is recorded before the stream closes (5.2) */
         session_finished(srv, s.id, st);
-        (void) safe_close(master);
         if (client_ok)
                 (void) shutdown(c->fd, SHUT_WR);
+        (void) safe_close(master); /* after: a pty's release takes a while */
         return -ECONNRESET; /* the connection was the stream's */
 }
 

@@ -136,6 +136,43 @@ PY
 }
 ok "exec: a terminal sized by start's h/w and by resize while it runs; not found said in the stream; detached sessions run on and keep their exit code" -- t_exec_tty_size
 
+# A session made while the container ran, started after it stopped: 409, Podman's
+# "container state improper", attached or detached, and nothing left running.
+t_exec_stopped() {
+        pm run -d --name "$P-xs" lnst >/dev/null || return 1
+        python3 - "$SOCK" "$P-xs" <<'PY'
+import http.client, json, socket, sys
+path, name = sys.argv[1], sys.argv[2]
+class Unix(http.client.HTTPConnection):
+    def __init__(self):
+        super().__init__("d", timeout=30)
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(path)
+def call(method, url, body=None):
+    c = Unix()
+    c.request(method, "/v4.3.1/libpod" + url, body=json.dumps(body) if body is not None else None)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, data
+sids = [json.loads(call("POST", f"/containers/{name}/exec", {"Cmd": ["true"], "Tty": tty})[1])["Id"]
+        for tty in (False, True)]
+assert call("POST", f"/containers/{name}/stop?timeout=0")[0] == 204
+for sid, detach in zip(sids, (False, True)):
+    status, data = call("POST", f"/exec/{sid}/start", {"Detach": detach})
+    body = json.loads(data)
+    assert status == 409 and body["cause"] == "container state improper", (status, body)
+    assert "not running" in body["message"], body
+    info = json.loads(call("GET", f"/exec/{sid}/json")[1])
+    assert not info["Running"] and info["ExitCode"] == 126, info
+PY
+        local r=$?
+        pm rm -f "$P-xs" >/dev/null
+        return $r
+}
+ok "exec start in a container stopped since the session was made: 409, container state improper" -- t_exec_stopped
+
 t_wait_logs() {
         pm run -d --name "$P-w" lnst sh -c 'echo to-out; echo to-err >&2; exit 7' >/dev/null || return 1
         [ "$(pm wait "$P-w")" = 7 ] || return 1
