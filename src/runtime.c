@@ -49,13 +49,15 @@ enum {
         SYNC_PTY,    /* carries the pty master, made in the container's own devpts */
         SYNC_NETNS,  /* to PID 1 (and from a wiring CLI to the monitor): the container's
                       * netns, named already, as an fd */
+        SYNC_PID1,   /* monitor to starter, right after the clone: PID 1's host pid */
 };
 
 typedef struct SyncMsg {
         int type;
         int code;   /* -errno for SYNC_ERROR, exit status for SYNC_EXITED */
-        pid_t pid;  /* SYNC_STARTED: the container's PID 1 as the host sees it;
-                     * SYNC_ERROR: 126/127 when the command could not be run/found */
+        pid_t pid;  /* SYNC_PID1 (and SYNC_STARTED from the monitor): the container's PID 1
+                     * as the host sees it; SYNC_ERROR: 126/127 when the command could
+                     * not be run/found */
         pid_t sender; /* the monitor's pid, for the state: it is not the caller's child */
         char msg[512];
 } SyncMsg;
@@ -428,6 +430,9 @@ typedef struct ChildArgs {
         const CtrConfig *config;
         const char *ctrdir;
         int sync_fd;       /* to the monitor */
+        /* the monitor's starter (the CLI, the shim), told SYNC_STARTED by PID 1 itself:
+         * a hop less on every start's path; -1 when nobody waits */
+        int starter_fd;
         int stdin_fd, stdout_fd, stderr_fd; /* the command's, in the host's view */
         bool tty;
         const SeccompProgram *seccomp;
@@ -610,6 +615,11 @@ static _noreturn_ void run_init(const ChildArgs *a) {
                 sync_send(a->sync_fd, SYNC_ERROR, -e, e == ENOENT ? 127 : 126, msg);
                 _exit(e == ENOENT ? 127 : 126);
         }
+        if (a->starter_fd >= 0) {
+                sync_send(a->starter_fd, SYNC_STARTED, 0, 0, NULL);
+                /* not ours to hold: the starter reads the monitor's end of life from it */
+                close(a->starter_fd);
+        }
         sync_send(a->sync_fd, SYNC_STARTED, 0, 0, NULL);
 
         for (;;) {
@@ -661,7 +671,7 @@ static _noreturn_ void container_main(ChildArgs *a) {
         RtError e = {};
         int r;
         bool shared_err = a->stderr_fd == a->stdout_fd, shared_in = a->stdin_fd == a->stdout_fd;
-        int *keep[] = { &a->sync_fd, &a->stdin_fd, &a->stdout_fd, &a->stderr_fd };
+        int *keep[] = { &a->sync_fd, &a->stdin_fd, &a->stdout_fd, &a->stderr_fd, &a->starter_fd };
         keep_only_fds(keep, ELEMENTSOF(keep));
         /* a pty is one fd for all three: keep exec_command's TIOCSCTTY on the same one */
         if (shared_err) {
@@ -1114,6 +1124,10 @@ static _noreturn_ void monitor_main(Monitor *m) {
         sigaddset(&chld, SIGCHLD);
         (void) sigprocmask(SIG_BLOCK, &chld, NULL);
         int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+        /* before the starter can hear of the start (from PID 1): it hands the client's
+         * stdin over right after */
+        if (m->config->interactive && !m->attached)
+                m->stdin_listen_fd = stdin_socket_listen(m->ctrdir);
 
         pid_t child = (pid_t) syscall(SYS_clone,
                                       CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
@@ -1127,12 +1141,13 @@ static _noreturn_ void monitor_main(Monitor *m) {
         if (child == 0) {
                 close(sp[0]);
                 ChildArgs a = { .store = m->store, .config = m->config, .ctrdir = m->ctrdir,
-                                .sync_fd = sp[1], .stdin_fd = c_in,
+                                .sync_fd = sp[1], .starter_fd = m->cli_fd, .stdin_fd = c_in,
                                 .stdout_fd = c_out, .stderr_fd = c_err >= 0 ? c_err : c_out,
                                 .tty = m->config->tty, .seccomp = m->seccomp };
                 container_main(&a);
         }
         close(sp[1]);
+        sync_send(m->cli_fd, SYNC_PID1, 0, child, NULL);
         /* The netns is made here (or by the wiring caller), in parallel with PID 1
          * building its root, named, and handed over. */
         char ns[128];
@@ -1195,10 +1210,10 @@ static _noreturn_ void monitor_main(Monitor *m) {
                 sync_send(m->cli_fd, SYNC_ERROR, r < 0 ? r : msg.code, r < 0 ? 0 : msg.pid, msg.msg);
                 _exit(1);
         }
-        /* r == 0 (EOF: exec'd as PID 1) or SYNC_STARTED */
-        if (m->config->interactive && !m->attached)
-                m->stdin_listen_fd = stdin_socket_listen(m->ctrdir);
-        sync_send(m->cli_fd, SYNC_STARTED, 0, child, NULL);
+        /* r == 0 (EOF: the command exec'd as PID 1: we tell the starter) or SYNC_STARTED
+         * (nsprov-init told the starter itself) */
+        if (r == 0)
+                sync_send(m->cli_fd, SYNC_STARTED, 0, child, NULL);
         if (!m->attached)
                 m->cli_fd = safe_close(m->cli_fd);
 
@@ -1521,8 +1536,13 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
                 /* A monitor that failed before has said why: read below. */
                 (void) sync_send_fd(sp[0], SYNC_NETNS, netns_fd);
         }
+        /* the monitor names PID 1 first; then PID 1 (or the monitor) says it started */
         SyncMsg msg = {};
-        r = sync_recv(sp[0], &msg, 120 * 1000);
+        pid_t init_pid = 0, monitor_pid = 0;
+        while ((r = sync_recv(sp[0], &msg, 120 * 1000)) == 1 && msg.type == SYNC_PID1) {
+                init_pid = msg.pid;
+                monitor_pid = msg.sender;
+        }
         if (r <= 0 || msg.type != SYNC_STARTED) {
                 if (r == 1 && msg.pid > 0 && ret_exec_status)
                         *ret_exec_status = msg.pid;
@@ -1534,14 +1554,17 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
                 goto fail;
         }
 
+        /* (PID 1's own record carries no pids: it knows itself as 1) */
+        pid_t init = init_pid ? init_pid : msg.pid;
         CtrState *st = &c->state;
         *st = (CtrState) { .status = CTR_RUNNING, .started_ns = now_realtime_ns() };
-        (void) proc_id_of(msg.sender, &st->monitor);
-        (void) proc_id_of(msg.pid, &st->init);
+        (void) proc_id_of(monitor_pid ? monitor_pid : msg.sender, &st->monitor);
+        (void) proc_id_of(init, &st->init);
         (void) snprintf(st->netns, sizeof st->netns, "%s/%s", NETNS_RUN_DIR, ns);
         r = ctr_state_write(s, k->id, st, err);
         if (r < 0) {
-                (void) kill(msg.pid, SIGKILL);
+                if (init > 0)
+                        (void) kill(init, SIGKILL);
                 close(sp[0]);
                 return r;
         }
