@@ -1073,6 +1073,8 @@ static int stdin_socket_listen(const char *ctrdir);
 
 static _noreturn_ void monitor_main(Monitor *m) {
         (void) setsid();
+        /* it lives as long as the container: the caller's cwd must not stay busy */
+        (void) !chdir("/");
         (void) prctl(PR_SET_NAME, "nsprov-monitor");
         /* a client that went (an attached CLI, an API stdin) is an EPIPE to handle */
         (void) signal(SIGPIPE, SIG_IGN);

@@ -105,6 +105,13 @@ ok "exec -i feeds stdin" -- exec_stdin
 ok "exec returns the command's status" -- rc_is 7 -- nsp exec "$P-d" sh -c 'exit 7'
 ok "exec of a missing command: 127" -- expect_fail 127 "not found" -- nsp exec "$P-d" "no-such-$P"
 ok "exec -e and -w apply" -- is "v /tmp" -- nsp exec -e "X_$P=v" -w /tmp "$P-d" sh -c "echo \$X_$P \$(pwd)"
+monitor_cwd() {
+        local pid cwd
+        pid=$(nsp inspect -f '{{.State.ConmonPid}}' "$P-d") || return 1
+        cwd=$(readlink "/proc/$pid/cwd")
+        [ "$(cat "/proc/$pid/comm")" = nsprov-monitor ] && [ "$cwd" = / ] || { echo "monitor $pid in '$cwd'"; return 1; }
+}
+ok "the monitor (ConmonPid) keeps no caller's directory busy: its cwd is /" -- monitor_cwd
 ok "top lists the container's processes" -- bash -c "$NSP_DEF nsp top $P-d | grep -q 'nsprov-init\\|nsprov'"
 ok "logs has stdout and stderr" -- bash -c "$NSP_DEF [ \"\$(nsp logs $P-d 2>/dev/null)\" = out-line ] && [ \"\$(nsp logs $P-d 2>&1 >/dev/null)\" = err-line ]"
 ok "logs --timestamps prefixes RFC 3339 times" -- bash -c "$NSP_DEF nsp logs -t $P-d 2>/dev/null | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z out-line\$'"
