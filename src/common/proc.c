@@ -100,7 +100,10 @@ const char *format_rfc3339(uint64_t ns, char buf[static 40]) {
                 (void) snprintf(buf, 40, "0001-01-01T00:00:00Z");
                 return buf;
         }
-        size_t l = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-        (void) snprintf(buf + l, 40 - l, ".%09lluZ", (unsigned long long) (ns % 1000000000ull));
+        /* not strftime: it calls tzset(), which opens and reads /etc/localtime on every
+         * call (each inspect had that cost) for a UTC time that needs no zone at all */
+        (void) snprintf(buf, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                        (unsigned long long) (ns % 1000000000ull));
         return buf;
 }

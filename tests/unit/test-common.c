@@ -11,6 +11,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "parse.h"
+#include "proc.h"
 
 static void set_appends_errno_text(void **state) {
         RtError e = {};
@@ -121,6 +122,18 @@ static void booleans_parse_leniently(void **state) {
         assert_int_equal(parse_boolean(NULL, &b), -EINVAL);
 }
 
+static void rfc3339_times_are_utc_with_nanoseconds(void **state) {
+        char buf[40];
+        /* whatever the local zone says */
+        (void) setenv("TZ", "Asia/Kolkata", 1);
+        assert_string_equal(format_rfc3339(1700000000123456789ull, buf), "2023-11-14T22:13:20.123456789Z");
+        assert_string_equal(format_rfc3339(1000000000ull, buf), "1970-01-01T00:00:01.000000000Z");
+        assert_string_equal(format_rfc3339(4102444799000000001ull, buf), "2099-12-31T23:59:59.000000001Z");
+        (void) unsetenv("TZ");
+        /* 0 is Podman's zero time, "never" */
+        assert_string_equal(format_rfc3339(0, buf), "0001-01-01T00:00:00Z");
+}
+
 static void streams_read_whole_and_bounded(void **state) {
         char data[10000];
         memset(data, 'x', sizeof data);
@@ -169,6 +182,7 @@ int main(void) {
                 cmocka_unit_test(numbers_parse_strictly),
                 cmocka_unit_test(booleans_parse_leniently),
                 cmocka_unit_test(streams_read_whole_and_bounded),
+                cmocka_unit_test(rfc3339_times_are_utc_with_nanoseconds),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
