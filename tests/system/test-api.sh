@@ -77,22 +77,11 @@ t_exec() {
 ok "podman exec: streams and exit codes; -t and -it (LNST's ip -j a); -i stdin; not found 127" -- t_exec
 
 t_exec_tty_size() {
-        python3 - "$SOCK" "$P-a" <<'PY'
-import http.client, json, socket, sys, time
+        PYTHONPATH="$(dirname "$0")" PYTHONDONTWRITEBYTECODE=1 python3 - "$SOCK" "$P-a" <<'PY'
+import json, socket, sys, time
+import apiclient
 path, name = sys.argv[1], sys.argv[2]
-class Unix(http.client.HTTPConnection):
-    def __init__(self):
-        super().__init__("d", timeout=30)
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(path)
-def call(method, url, body=None):
-    c = Unix()
-    c.request(method, "/v4.3.1/libpod" + url, body=json.dumps(body) if body is not None else None)
-    r = c.getresponse()
-    data = r.read()
-    c.close()
-    return r.status, data
+call = apiclient.caller(path)
 def run(cmd, start, resize=None):
     status, data = call("POST", f"/containers/{name}/exec", {"Cmd": cmd, "Tty": True, "AttachStdout": True})
     sid = json.loads(data)["Id"]
@@ -140,22 +129,11 @@ ok "exec: a terminal sized by start's h/w and by resize while it runs; not found
 # "container state improper", attached or detached, and nothing left running.
 t_exec_stopped() {
         pm run -d --name "$P-xs" lnst >/dev/null || return 1
-        python3 - "$SOCK" "$P-xs" <<'PY'
-import http.client, json, socket, sys
+        PYTHONPATH="$(dirname "$0")" PYTHONDONTWRITEBYTECODE=1 python3 - "$SOCK" "$P-xs" <<'PY'
+import json, sys
+import apiclient
 path, name = sys.argv[1], sys.argv[2]
-class Unix(http.client.HTTPConnection):
-    def __init__(self):
-        super().__init__("d", timeout=30)
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(path)
-def call(method, url, body=None):
-    c = Unix()
-    c.request(method, "/v4.3.1/libpod" + url, body=json.dumps(body) if body is not None else None)
-    r = c.getresponse()
-    data = r.read()
-    c.close()
-    return r.status, data
+call = apiclient.caller(path)
 sids = [json.loads(call("POST", f"/containers/{name}/exec", {"Cmd": ["true"], "Tty": tty})[1])["Id"]
         for tty in (False, True)]
 assert call("POST", f"/containers/{name}/stop?timeout=0")[0] == 204
