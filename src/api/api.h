@@ -41,6 +41,7 @@ typedef struct ApiConn {
         char *buf; /* read, not yet consumed (pipelined requests) */
         size_t len, cap;
         bool keep_alive; /* of the request being answered */
+        bool head;       /* ...which is a HEAD: the reply's headers only */
 } ApiConn;
 
 typedef struct ApiRequest {

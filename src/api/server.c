@@ -69,8 +69,10 @@ int api_reply(ApiConn *c, int status, const char *content_type, const void *body
         if (!c->keep_alive)
                 n += snprintf(head + n, sizeof head - (size_t) n, "Connection: close\r\n");
         n += snprintf(head + n, sizeof head - (size_t) n, "\r\n");
-        /* One send for header and body: the client wakes once, not twice, per answer. */
-        struct iovec iov[2] = { { head, (size_t) n }, { (void *) body, no_body ? 0 : len } };
+        /* One send for header and body: the client wakes once, not twice, per answer. A
+         * HEAD's answer has the length a GET's body would have, and no body: a client
+         * would read those bytes as an answer nobody asked for. */
+        struct iovec iov[2] = { { head, (size_t) n }, { (void *) body, no_body || c->head ? 0 : len } };
         struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
         ssize_t sent;
         do
@@ -251,6 +253,7 @@ static int read_request(ApiConn *c, ApiRequest *r) {
                 return k;
         }
         c->keep_alive = r->http.keep_alive;
+        c->head = streq(r->http.method, "HEAD");
         if (r->http.content_length > 0) {
                 if (r->http.content_length > API_MAX_JSON_BODY) {
                         c->keep_alive = false;

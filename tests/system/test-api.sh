@@ -39,14 +39,21 @@ ok "podman image exists: lnst and localhost/lnst:latest yes, nope no" -- bash -c
         pm image exists lnst && pm image exists localhost/lnst:latest && ! pm image exists nope"
 
 t_images() {
-        pm images --format '{{.Repository}}:{{.Tag}}' | grep -qx 'localhost/lnst:latest' || return 1
-        [ "$(pm image inspect --format '{{.Config.Cmd}}' lnst)" = '[sleep 300]' ] || return 1
+        local got
+        got=$(pm images --format '{{.Repository}}:{{.Tag}}')
+        grep -qx 'localhost/lnst:latest' <<<"$got" || { echo "podman images: $got"; return 1; }
+        got=$(pm image inspect --format '{{.Config.Cmd}}' lnst)
+        [ "$got" = '[sleep 300]' ] || { echo "podman image inspect: $got"; return 1; }
         # the built-in host image dates from the host's release, not from 1970
-        pm images --format '{{.Repository}} {{.CreatedAt}}' | grep '^localhost/host ' | grep -vq ' 1970-' || return 1
-        dk images --format '{{.Repository}}:{{.Tag}}' | grep -qx 'localhost/lnst:latest' || return 1
-        [[ "$(dk image inspect --format '{{.Id}}' lnst)" == sha256:* ]] || return 1
+        got=$(pm images --format '{{.Repository}} {{.CreatedAt}}' | grep '^localhost/host ')
+        [ -n "$got" ] && ! grep -q ' 1970-' <<<"$got" || { echo "host image: $got"; return 1; }
+        got=$(dk images --format '{{.Repository}}:{{.Tag}}')
+        grep -qx 'localhost/lnst:latest' <<<"$got" || { echo "docker images: $got"; return 1; }
+        got=$(dk image inspect --format '{{.Id}}' lnst)
+        [[ $got == sha256:* ]] || { echo "docker image inspect: $got"; return 1; }
         # docker info in Docker's shape: its counts, not the libpod info's zeros
-        [ "$(dk info --format '{{.Containers}} {{.Images}} {{.ServerVersion}}')" = "$(pm ps -a -q | wc -l) 2 4.9.4" ]
+        got=$(dk info --format '{{.Containers}} {{.Images}} {{.ServerVersion}}')
+        [ "$got" = "$(pm ps -a -q | wc -l) 2 4.9.4" ] || { echo "docker info: $got"; return 1; }
 }
 ok "images: podman images and image inspect, docker images, image inspect and info" -- t_images
 
@@ -401,6 +408,28 @@ t_bad() {
         [[ $(raw 'POST /v4.3.1/libpod/containers/create HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"ima\r\nf\r\nge":"nope-img"}\r\n0\r\n\r\n') == "HTTP/1.1 404 "* ]]
 }
 ok "bad input: malformed, oversized, bad JSON, unknown ids and routes each get their status; the server goes on" -- t_bad
+
+# A HEAD's answer is headers alone, an error's too (Podman's cp asks HEAD …/archive): a
+# body after it is read as the answer to the next request on the connection.
+t_head() {
+        python3 - "$SOCK" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(10)
+s.sendall(b"HEAD /v4.3.1/libpod/containers/nope/archive?path=/ HTTP/1.1\r\nHost: d\r\n\r\n"
+          b"HEAD /v4.3.1/libpod/containers/json HTTP/1.1\r\nHost: d\r\n\r\n"
+          b"GET /v4.3.1/libpod/_ping HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n")
+data = b""
+while chunk := s.recv(65536):
+    data += chunk
+answers = data.split(b"HTTP/1.1 ")[1:]
+assert len(answers) == 3, data
+assert answers[0].startswith(b"404 ") and answers[0].endswith(b"\r\n\r\n"), answers[0]
+assert answers[1].startswith(b"200 ") and answers[1].endswith(b"\r\n\r\n"), answers[1]
+assert b"Content-Length: " in answers[1], answers[1]
+assert answers[2].startswith(b"200 ") and answers[2].endswith(b"\r\n\r\nOK"), answers[2]
+PY
+}
+ok "HEAD: the headers of the answer, no body (also for errors); the connection goes on" -- t_head
 
 t_peer() {
         chmod 0711 "$tmp"
