@@ -1520,7 +1520,14 @@ static int exec_start_failed(ApiConn *c, const ExecSession *s, const CtrExecChil
                              const RtError *err) {
         if (err->code == -ESRCH) {
                 session_finished(c->srv, s->id, 126 << 8);
-                return api_error(c, 409, "container state improper", "%s", err->msg);
+                /* the spec's words, with the state the container is in now */
+                _cleanup_(ctr_done) Container k = {};
+                bool loaded = ctr_load(&c->srv->store, s->ctr_id, &k, NULL) == 0;
+                if (loaded)
+                        ctr_reconcile(&c->srv->store, &k);
+                return api_error(c, 409, "container state improper",
+                                 "cannot exec in a container that is not running; container %s is %s", s->ctr_id,
+                                 loaded ? ctr_status_to_string(k.state.status) : "gone");
         }
         session_finished(c->srv, s->id, (child->cannot_run ? child->cannot_run : 125) << 8);
         return api_error(c, 500, "exec failed", "start exec session: %s", err->msg);

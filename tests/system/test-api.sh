@@ -141,6 +141,7 @@ import json, sys
 import apiclient
 path, name = sys.argv[1], sys.argv[2]
 call = apiclient.caller(path)
+cid = json.loads(call("GET", f"/containers/{name}/json")[1])["Id"]
 sids = [json.loads(call("POST", f"/containers/{name}/exec", {"Cmd": ["true"], "Tty": tty})[1])["Id"]
         for tty in (False, True)]
 assert call("POST", f"/containers/{name}/stop?timeout=0")[0] == 204
@@ -148,7 +149,7 @@ for sid, detach in zip(sids, (False, True)):
     status, data = call("POST", f"/exec/{sid}/start", {"Detach": detach})
     body = json.loads(data)
     assert status == 409 and body["cause"] == "container state improper", (status, body)
-    assert "not running" in body["message"], body
+    assert body["message"] == f"cannot exec in a container that is not running; container {cid} is exited", body
     info = json.loads(call("GET", f"/exec/{sid}/json")[1])
     assert not info["Running"] and info["ExitCode"] == 126, info
 PY
