@@ -510,6 +510,38 @@ PY
 }
 ok "socket activation (LISTEN_FDS) serves the given socket; --timeout ends an idle server" -- t_socket_activation
 
+# Daemonless: a server killed with SIGKILL takes no container with it. Its spawner goes
+# with it (PDEATHSIG), the monitors it had forked stay (passed to init), and another
+# server on the same store carries on with the container.
+t_server_killed() {
+        local sock2=$tmp/second.sock pid2 k spawner="" mon st
+        "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" serve --listen "unix://$sock2" 2>>"$tmp/serve.log" &
+        pid2=$!
+        for _ in $(seq 100); do [ -S "$sock2" ] && break; sleep 0.05; done
+        if ! timeout 60 podman --url "unix://$sock2" run -d --name "$P-sk" lnst >/dev/null; then
+                kill "$pid2"; wait "$pid2"; return 1
+        fi
+        for k in $(cat /proc/"$pid2"/task/*/children); do
+                [ "$(cat "/proc/$k/comm" 2>/dev/null)" = nsprov-spawner ] && spawner=$k
+        done
+        mon=$(pm inspect -f '{{.State.ConmonPid}}' "$P-sk")
+        kill -KILL "$pid2"; wait "$pid2" 2>/dev/null
+        rm -f "$sock2"
+        [ -n "$spawner" ] || { echo "the second server had no spawner"; return 1; }
+        for _ in $(seq 100); do
+                [ ! -e "/proc/$spawner" ] || grep -q '^State:.*Z' "/proc/$spawner/status" 2>/dev/null && break
+                sleep 0.05
+        done
+        [ ! -e "/proc/$spawner" ] || grep -q '^State:.*Z' "/proc/$spawner/status" 2>/dev/null ||
+                { echo "the spawner $spawner outlived its server"; return 1; }
+        [ "$(cat "/proc/$mon/comm" 2>/dev/null)" = nsprov-monitor ] || { echo "monitor $mon gone"; return 1; }
+        st=$(pm inspect -f '{{.State.Status}}' "$P-sk")
+        [ "$st" = running ] || { echo "after the kill: $st"; return 1; }
+        pm exec "$P-sk" true || { echo "exec after the kill failed"; return 1; }
+        pm rm -f -t 0 "$P-sk" >/dev/null
+}
+ok "a server killed with SIGKILL: its spawner goes, its containers run on, another server carries on with them" -- t_server_killed
+
 t_no_zombies() {
         local k spawner="" sk
         for k in $(cat /proc/"$SERVER"/task/*/children); do
