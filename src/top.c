@@ -20,6 +20,7 @@
 
 #include "cleanup.h"
 #include "ctr-internal.h"
+#include "fileio.h"
 #include "fs.h"
 
 enum { TOP_MAX_PROCESSES = 4096, TOP_PASSWD_MAX = 1 << 20 };
@@ -36,14 +37,14 @@ int ctr_open_in_root(pid_t init, const char *path, int flags) {
         return fd < 0 ? -errno : fd;
 }
 
-/* The container's /etc/passwd; NULL when it has none. */
+/* The container's /etc/passwd; NULL when it has none (or something else is there: a FIFO
+ * gives nothing to read, as opened, and does not block us). */
 static char *container_passwd(pid_t init) {
-        _cleanup_close_ int fd = ctr_open_in_root(init, "/etc/passwd", O_RDONLY | O_NONBLOCK);
-        if (fd < 0)
+        int fd = ctr_open_in_root(init, "/etc/passwd", O_RDONLY | O_NONBLOCK);
+        char *text = NULL;
+        if (fd < 0 || read_full_fd(fd, TOP_PASSWD_MAX, &text, NULL) < 0)
                 return NULL;
-        char path[64], *text = NULL;
-        (void) snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-        return read_file(path, TOP_PASSWD_MAX, &text, NULL, NULL) == 0 ? text : NULL;
+        return text;
 }
 
 /* The last field of a /proc/PID/status line such as "NSpid:\t812\t3": the innermost. */

@@ -16,6 +16,7 @@
 
 #include "cleanup.h"
 #include "ctr-internal.h"
+#include "fileio.h"
 
 enum { USER_NAME_MAX = 32, USER_DB_MAX = 1 << 20 };
 
@@ -243,27 +244,15 @@ int ctr_user_name(const char *passwd, uid_t uid, char *buf, size_t size) {
 /* The whole file (at most USER_DB_MAX), NUL-terminated; NULL when it is not there. */
 static int read_db(const char *path, char **ret, RtError *err) {
         *ret = NULL;
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        /* the container's file: a FIFO there must not block us */
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return errno == ENOENT ? 0 : rt_err_set(err, -errno, "open %s", path);
-        _cleanup_free_ char *buf = malloc(USER_DB_MAX + 1);
-        if (!buf)
-                return rt_err_set(err, -ENOMEM, "read %s", path);
-        size_t len = 0;
-        for (;;) {
-                ssize_t n = read(fd, buf + len, USER_DB_MAX - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return rt_err_set(err, -errno, "read %s", path);
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-                if (len == USER_DB_MAX)
-                        return rt_err_setx(err, -EFBIG, "%s is larger than %d bytes", path, USER_DB_MAX);
-        }
-        buf[len] = '\0';
-        *ret = TAKE_PTR(buf);
+        int r = read_full_fd(fd, USER_DB_MAX, ret, NULL);
+        if (r == -EFBIG)
+                return rt_err_setx(err, r, "%s is larger than %d bytes", path, USER_DB_MAX);
+        if (r < 0)
+                return rt_err_set(err, r, "read %s", path);
         return 0;
 }
 

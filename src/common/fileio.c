@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fileio.h"
 
@@ -42,4 +43,16 @@ int read_full_stream(FILE *f, size_t max, char **ret, size_t *ret_len) {
         if (ret_len)
                 *ret_len = len;
         return 0;
+}
+
+int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len) {
+        FILE *f = fdopen(fd, "r");
+        if (!f) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        int r = read_full_stream(f, max, ret, ret_len);
+        fclose(f);
+        return r;
 }

@@ -113,6 +113,18 @@ monitor_cwd() {
 }
 ok "the monitor (ConmonPid) keeps no caller's directory busy: its cwd is /" -- monitor_cwd
 ok "top lists the container's processes" -- bash -c "$NSP_DEF nsp top $P-d | grep -q 'nsprov-init\\|nsprov'"
+# the container's /etc/passwd is its own to make anything of: a FIFO there gives top no
+# names (the uids then), and must not hang it
+top_fifo_passwd() {
+        nsp run -d --name "$P-fifo" host sleep 100 >/dev/null || return 1
+        nsp exec "$P-fifo" sh -c 'rm /etc/passwd && mkfifo /etc/passwd' || { nsp rm -f "$P-fifo" >/dev/null; return 1; }
+        local out rc=0
+        out=$(timeout 10 "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" top "$P-fifo") || rc=$?
+        nsp rm -f "$P-fifo" >/dev/null
+        [ $rc = 0 ] || { echo "top: exit $rc (124: it hung)"; return 1; }
+        grep -Eq '^0 +1 +0 +nsprov-init' <<<"$out" || { echo "top: $out"; return 1; }
+}
+ok "top with a FIFO for the container's /etc/passwd: uids, no hang" -- top_fifo_passwd
 ok "logs has stdout and stderr" -- bash -c "$NSP_DEF [ \"\$(nsp logs $P-d 2>/dev/null)\" = out-line ] && [ \"\$(nsp logs $P-d 2>&1 >/dev/null)\" = err-line ]"
 ok "logs --timestamps prefixes RFC 3339 times" -- bash -c "$NSP_DEF nsp logs -t $P-d 2>/dev/null | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z out-line\$'"
 follow_logs() {
