@@ -78,6 +78,9 @@ void seccomp_program_done(SeccompProgram *p);
 int security_apply(const CtrConfig *c, const CtrUser *user, const SeccompProgram *prog, RtError *err);
 /* --user in the current root's /etc/passwd and /etc/group; then switching to it. */
 int ctr_user_lookup(const char *spec, CtrUser *ret, RtError *err);
+/* The env of a command run as u: env itself when it sets HOME, else a new copy with u's
+ * HOME (NULL: out of memory). */
+char **ctr_user_env(char **env, const CtrUser *u);
 int ctr_user_apply(const CtrUser *u, RtError *err);
 /* The default capability set, Podman's: names in CAP_X form. */
 extern const char *const ctr_default_caps[];

@@ -84,10 +84,8 @@ static _noreturn_ void exec_child(const ExecPlan *p, int pidfd, const int stdio[
                         _exit(126);
                 }
                 as_user = &user;
-                char kv[sizeof user.home + 8];
-                (void) snprintf(kv, sizeof kv, "HOME=%s", user.home);
-                /* a copy: the plan's env is the caller's, shared with it until exec */
-                if (!strv_env_get(env, "HOME") && (!(env = strv_copy(env)) || strv_env_set(&env, kv) < 0)) {
+                /* (a copy when it changes: the plan's env is the caller's until exec) */
+                if (!(env = ctr_user_env(env, &user))) {
                         e = ENOMEM;
                         goto fail_e;
                 }

@@ -743,17 +743,12 @@ static _noreturn_ void container_main(ChildArgs *a) {
                         _exit(126);
                 }
                 as_user = &user;
-                if (!strv_env_get(a->config->env, "HOME")) {
-                        char kv[sizeof user.home + 8];
-                        (void) snprintf(kv, sizeof kv, "HOME=%s", user.home);
-                        with_home = *a->config;
-                        with_home.env = strv_copy(a->config->env);
-                        if ((a->config->env && !with_home.env) || strv_env_set(&with_home.env, kv) < 0) {
-                                r = rt_err_set(&e, -ENOMEM, "env");
-                                goto fail;
-                        }
-                        a->config = &with_home;
+                with_home = *a->config;
+                if (!(with_home.env = ctr_user_env(a->config->env, &user))) {
+                        r = rt_err_set(&e, -ENOMEM, "env");
+                        goto fail;
                 }
+                a->config = &with_home;
         }
         if ((r = security_apply(a->config, as_user, a->seccomp, &e)) < 0)
                 goto fail;

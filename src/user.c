@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "ctr-internal.h"
 #include "fileio.h"
+#include "strv.h"
 
 enum { USER_NAME_MAX = 32, USER_DB_MAX = 1 << 20 };
 
@@ -262,6 +263,19 @@ int ctr_user_lookup(const char *spec, CtrUser *ret, RtError *err) {
         if ((r = read_db("/etc/passwd", &passwd, err)) < 0 || (r = read_db("/etc/group", &group, err)) < 0)
                 return r;
         return ctr_user_resolve(spec, passwd, group, ret, err);
+}
+
+char **ctr_user_env(char **env, const CtrUser *u) {
+        if (strv_env_get(env, "HOME"))
+                return env;
+        char kv[sizeof u->home + 8];
+        (void) snprintf(kv, sizeof kv, "HOME=%s", u->home);
+        char **copy = strv_copy(env);
+        if ((env && !copy) || strv_env_set(&copy, kv) < 0) {
+                strv_free(copy);
+                return NULL;
+        }
+        return copy;
 }
 
 int ctr_user_apply(const CtrUser *u, RtError *err) {

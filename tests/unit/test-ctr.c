@@ -328,6 +328,22 @@ static void users_resolve_in_the_containers_files(void **state) {
                               "x123456789012345678901234567890123", "../etc" };
         for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
                 assert_int_equal(ctr_user_check(bad[i], NULL), -EINVAL);
+
+        /* the env a command run as the user gets: HOME from passwd unless it is set */
+        CtrUser lnst;
+        assert_int_equal(ctr_user_resolve("lnst", passwd, group, &lnst, &e), 0);
+        char *with[] = { "PATH=/bin", "HOME=/elsewhere", NULL }, *without[] = { "PATH=/bin", NULL };
+        assert_ptr_equal(ctr_user_env(with, &lnst), with);
+        char **env = ctr_user_env(without, &lnst);
+        assert_true(env && env != without);
+        assert_string_equal(strv_env_get(env, "HOME"), "/home/lnst");
+        assert_string_equal(strv_env_get(env, "PATH"), "/bin");
+        assert_null(strv_env_get(without, "HOME")); /* the caller's untouched */
+        strv_free(env);
+        env = ctr_user_env(NULL, &lnst); /* no env at all */
+        assert_true(env && strv_length(env) == 1);
+        assert_string_equal(strv_env_get(env, "HOME"), "/home/lnst");
+        strv_free(env);
 }
 
 int main(void) {
