@@ -1066,6 +1066,31 @@ static int monitor_loop(Monitor *m, pid_t child, int out_fd, int err_fd, int in_
 
 static int stdin_socket_listen(const char *ctrdir);
 
+/* The stdin socket goes with the start it was made for when that fails, and with the
+ * container's end: a client attaching later must not find a dead one there. */
+static void stdin_socket_remove(Monitor *m) {
+        if (m->stdin_listen_fd < 0)
+                return;
+        m->stdin_listen_fd = safe_close(m->stdin_listen_fd);
+        char p[PATH_MAX];
+        (void) snprintf(p, sizeof p, "%s/%s", m->ctrdir, CTR_STDIN_SOCKET);
+        (void) unlink(p);
+}
+
+/* The start failed: PID 1 goes (when there is one), and what was made for it, and the
+ * starter hears why, unless it is the one that told us (tell false). */
+static _noreturn_ void monitor_abort(Monitor *m, pid_t child, bool tell, int code, pid_t pid,
+                                     const char *msg) {
+        if (child > 0) {
+                (void) kill(child, SIGKILL);
+                (void) waitpid(child, NULL, 0);
+        }
+        stdin_socket_remove(m);
+        if (tell)
+                sync_send(m->cli_fd, SYNC_ERROR, code, pid, msg);
+        _exit(1);
+}
+
 static _noreturn_ void monitor_main(Monitor *m) {
         (void) setsid();
         /* it lives as long as the container: the caller's cwd must not stay busy */
@@ -1111,10 +1136,8 @@ static _noreturn_ void monitor_main(Monitor *m) {
         int sp[2] = { -1, -1 };
         if (r == 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
                 r = rt_err_set(&e, -errno, "socketpair");
-        if (r < 0) {
-                sync_send(m->cli_fd, SYNC_ERROR, r, 0, e.msg);
-                _exit(1);
-        }
+        if (r < 0)
+                monitor_abort(m, -1, true, r, 0, e.msg);
 
         sigset_t chld;
         sigemptyset(&chld);
@@ -1132,8 +1155,7 @@ static _noreturn_ void monitor_main(Monitor *m) {
                                       NULL, NULL, NULL, NULL);
         if (child < 0) {
                 (void) rt_err_set(&e, -errno, "clone the container's namespaces");
-                sync_send(m->cli_fd, SYNC_ERROR, -errno, 0, e.msg);
-                _exit(1);
+                monitor_abort(m, -1, true, e.code, 0, e.msg);
         }
         if (child == 0) {
                 close(sp[0]);
@@ -1158,9 +1180,7 @@ static _noreturn_ void monitor_main(Monitor *m) {
                 if (q != 1 || from_cli.type != SYNC_NETNS || netns_fd < 0) {
                         if (netns_fd >= 0)
                                 close(netns_fd);
-                        (void) kill(child, SIGKILL);
-                        (void) waitpid(child, NULL, 0);
-                        _exit(1);
+                        monitor_abort(m, child, false, 0, 0, NULL);
                 }
         } else {
                 r = container_netns_create(ns, &netns_fd, &e);
@@ -1171,12 +1191,8 @@ static _noreturn_ void monitor_main(Monitor *m) {
                 (void) sync_send_fd(sp[0], SYNC_NETNS, netns_fd);
                 close(netns_fd);
         }
-        if (r < 0) {
-                (void) kill(child, SIGKILL);
-                (void) waitpid(child, NULL, 0);
-                sync_send(m->cli_fd, SYNC_ERROR, r, 0, e.msg);
-                _exit(1);
-        }
+        if (r < 0)
+                monitor_abort(m, child, true, r, 0, e.msg);
         if (c_in >= 0 && c_in != c_out)
                 close(c_in);
         if (c_err >= 0 && c_err != c_out)
@@ -1202,10 +1218,7 @@ static _noreturn_ void monitor_main(Monitor *m) {
                 if (r < 0)
                         (void) snprintf(msg.msg, sizeof msg.msg, "container setup did not answer: %s",
                                         strerror(-r));
-                (void) kill(child, SIGKILL);
-                (void) waitpid(child, NULL, 0);
-                sync_send(m->cli_fd, SYNC_ERROR, r < 0 ? r : msg.code, r < 0 ? 0 : msg.pid, msg.msg);
-                _exit(1);
+                monitor_abort(m, child, true, r < 0 ? r : msg.code, r < 0 ? 0 : msg.pid, msg.msg);
         }
         /* r == 0 (EOF: the command exec'd as PID 1: we tell the starter) or SYNC_STARTED
          * (nsprov-init told the starter itself) */
@@ -1220,6 +1233,7 @@ static _noreturn_ void monitor_main(Monitor *m) {
         m->attach.stdout_fd = safe_close(m->attach.stdout_fd);
         m->attach.stderr_fd = safe_close(m->attach.stderr_fd);
         m->attach.stdin_fd = safe_close(m->attach.stdin_fd);
+        stdin_socket_remove(m);
         monitor_finish(m, code);
         if (m->cli_fd >= 0)
                 sync_send(m->cli_fd, SYNC_EXITED, code, 0, NULL);

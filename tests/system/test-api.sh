@@ -313,8 +313,15 @@ t_run_stdin() {
         # more than a pipe holds, and stdin's EOF reaches the command
         out=$(head -c 300000 /dev/zero | timeout -s KILL 30 podman --url "unix://$SOCK" run --rm -i lnst wc -c)
         [ "$out" = 300000 ] || { echo "podman run -i of 300000 bytes: '$out'"; return 1; }
+        # the monitor's stdin socket goes with the container's end (kept, not --rm)
+        out=$(echo four | timeout -s KILL 30 podman --url "unix://$SOCK" run --name "$P-in" -i lnst cat)
+        [ "$out" = four ] || { echo "podman run -i, kept: '$out'"; return 1; }
+        local id left; id=$(pm inspect -f '{{.Id}}' "$P-in")
+        [ -d "$tmp/run/containers/$id" ] && [ -e "$tmp/run/containers/$id/stdin.sock" ] && left=1
+        pm rm "$P-in" >/dev/null
+        [ -n "$id" ] && [ -z "${left:-}" ] || { echo "stdin.sock left in $id's dir"; return 1; }
 }
-ok "run -i through the API: the client's stdin reaches the command (podman and docker), its EOF too" -- t_run_stdin
+ok "run -i through the API: the client's stdin reaches the command (podman and docker), its EOF too; its socket goes with the end" -- t_run_stdin
 
 ok "podman rm of a running container refused; stop, then rm" -- t_stop_rm
 
