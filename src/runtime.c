@@ -1706,9 +1706,10 @@ void ctr_reconcile(const CtrStore *s, Container *c) {
         (void) ctr_state_write(s, c->config.id, st, NULL);
 }
 
-/* Waits until the monitor has gone (and so has recorded the exit), at most timeout_ms. */
-static int wait_monitor(const ProcId *mon, uint64_t timeout_ms) {
-        int pfd = proc_id_pidfd(mon);
+/* Waits until the process has gone (at once when it is already), at most timeout_ms (0:
+ * for ever). A monitor gone has recorded its container's exit. */
+static int wait_gone(const ProcId *proc, uint64_t timeout_ms) {
+        int pfd = proc_id_pidfd(proc);
         if (pfd < 0)
                 return 0;
         struct pollfd p = { .fd = pfd, .events = POLLIN };
@@ -1729,30 +1730,21 @@ static int wait_monitor(const ProcId *mon, uint64_t timeout_ms) {
  * and the monitor's exit is waited for, as it always was. */
 static int wait_stopped(const CtrStore *s, const char *id, const CtrState *st, uint64_t timeout_ms) {
         uint64_t deadline = now_monotonic_ms() + timeout_ms;
-        int pfd = proc_id_pidfd(&st->init);
-        if (pfd >= 0) {
-                struct pollfd p = { .fd = pfd, .events = POLLIN };
-                int n;
-                do
-                        n = poll(&p, 1, (int) timeout_ms);
-                while (n < 0 && errno == EINTR);
-                close(pfd);
-                if (n == 0)
-                        return -ETIMEDOUT;
-                char path[PATH_MAX];
-                ctr_path(s, id, "lock", path);
-                int lock = lock_file(path, true, NULL);
-                if (lock >= 0) {
-                        CtrState now = {};
-                        int r = ctr_state_read(s, id, &now, NULL);
-                        close(lock);
-                        /* exited, or an --rm container gone with its dir */
-                        if ((r == 0 && now.status != CTR_RUNNING) || r == -ENOENT)
-                                return 0;
-                }
+        if (wait_gone(&st->init, timeout_ms) < 0)
+                return -ETIMEDOUT;
+        char path[PATH_MAX];
+        ctr_path(s, id, "lock", path);
+        int lock = lock_file(path, true, NULL);
+        if (lock >= 0) {
+                CtrState now = {};
+                int r = ctr_state_read(s, id, &now, NULL);
+                close(lock);
+                /* exited, or an --rm container gone with its dir */
+                if ((r == 0 && now.status != CTR_RUNNING) || r == -ENOENT)
+                        return 0;
         }
         uint64_t t = now_monotonic_ms();
-        return wait_monitor(&st->monitor, t < deadline ? deadline - t : 1);
+        return wait_gone(&st->monitor, t < deadline ? deadline - t : 1);
 }
 
 static int signal_init(const CtrState *st, int sig) {
@@ -1826,7 +1818,7 @@ int ctr_remove(const CtrStore *s, const char *id, bool force, RtError *err) {
                                            "container '%s' is running: stop it first or use --force",
                                            c.config.name);
                 (void) signal_init(&c.state, SIGKILL);
-                if (wait_monitor(&c.state.monitor, 10 * 1000) < 0)
+                if (wait_gone(&c.state.monitor, 10 * 1000) < 0)
                         return rt_err_setx(err, -ETIMEDOUT, "container '%s' did not end after SIGKILL",
                                            c.config.name);
         }
@@ -1862,7 +1854,7 @@ int ctr_wait(const CtrStore *s, const char *id, CtrWaitCondition cond, uint64_t 
                                            c.config.name);
                 if (st == CTR_RUNNING) {
                         /* the monitor's end is the container's end, recorded */
-                        (void) wait_monitor(&c.state.monitor, deadline ? deadline - now : 0);
+                        (void) wait_gone(&c.state.monitor, deadline ? deadline - now : 0);
                         continue;
                 }
                 /* Created (or exited, waiting for running): nothing to block on until
