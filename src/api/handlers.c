@@ -64,6 +64,12 @@ static bool query_bool(const ApiRequest *r, const char *key, bool def) {
         return b;
 }
 
+/* A window dimension from a JSON body: 0 (leave it) when absent or out of range. */
+static unsigned short json_dimension(json_t *v) {
+        json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+        return n > 0 && n <= USHRT_MAX ? (unsigned short) n : 0;
+}
+
 /* A window dimension from the query: 0 (leave it) when absent or out of range. */
 static unsigned short query_dimension(const ApiRequest *r, const char *key) {
         _cleanup_free_ char *v = http_query_get(r->http.query, key, 0);
@@ -601,9 +607,9 @@ static int h_container_create(ApiConn *c, ApiRequest *r) {
         if (k < 0)
                 return rt_error(c, &e, 500, NULL);
         json_t *size = jget(b, "console_size");
-        json_int_t rows = json_integer_value(json_array_get(size, 0)), cols = json_integer_value(json_array_get(size, 1));
-        if (spec.tty && rows > 0 && rows <= USHRT_MAX && cols > 0 && cols <= USHRT_MAX)
-                (void) ctr_resize_tty(&c->srv->store, id, (unsigned short) rows, (unsigned short) cols, NULL);
+        unsigned short rows = json_dimension(json_array_get(size, 0)), cols = json_dimension(json_array_get(size, 1));
+        if (spec.tty && rows && cols)
+                (void) ctr_resize_tty(&c->srv->store, id, rows, cols, NULL);
         return api_reply_json(c, 201, json_pack("{s:s, s:[]}", "Id", id, "Warnings"));
 bad:
         image_done(&img);
@@ -1554,13 +1560,7 @@ static int h_exec_start(ApiConn *c, ApiRequest *r) {
                 return api_error(c, 409, "exec session state improper", "exec session %s has already been started", r->segs[1]);
 
         /* 4.11: the size the client's terminal has, given before the start */
-        json_t *jh = jget(b, "h"), *jw = jget(b, "w");
-        struct winsize ws = { .ws_row = json_is_integer(jh) && json_integer_value(jh) > 0 &&
-                                                json_integer_value(jh) <= USHRT_MAX
-                                        ? (unsigned short) json_integer_value(jh) : 0,
-                              .ws_col = json_is_integer(jw) && json_integer_value(jw) > 0 &&
-                                                json_integer_value(jw) <= USHRT_MAX
-                                        ? (unsigned short) json_integer_value(jw) : 0 };
+        struct winsize ws = { .ws_row = json_dimension(jget(b, "h")), .ws_col = json_dimension(jget(b, "w")) };
         RtError spawn_err = {};
         if (jbool(b, "Detach")) {
                 CtrExecChild child;
