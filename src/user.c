@@ -16,7 +16,7 @@
 
 #include "cleanup.h"
 #include "ctr-internal.h"
-#include "fileio.h"
+#include "fs.h"
 #include "strv.h"
 
 enum { USER_NAME_MAX = 32, USER_DB_MAX = 1 << 20 };
@@ -245,16 +245,13 @@ int ctr_user_name(const char *passwd, uid_t uid, char *buf, size_t size) {
 /* The whole file (at most USER_DB_MAX), NUL-terminated; NULL when it is not there. */
 static int read_db(const char *path, char **ret, RtError *err) {
         *ret = NULL;
-        /* the container's file: a FIFO there must not block us */
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return errno == ENOENT ? 0 : rt_err_set(err, -errno, "open %s", path);
-        int r = read_full_fd(fd, USER_DB_MAX, ret, NULL);
-        if (r == -EFBIG)
-                return rt_err_setx(err, r, "%s is larger than %d bytes", path, USER_DB_MAX);
-        if (r < 0)
-                return rt_err_set(err, r, "read %s", path);
-        return 0;
+        RtError e = {};
+        int r = read_file(path, USER_DB_MAX, ret, NULL, &e);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0 && err)
+                *err = e;
+        return r;
 }
 
 int ctr_user_lookup(const char *spec, CtrUser *ret, RtError *err) {

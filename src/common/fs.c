@@ -111,10 +111,12 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode, bool
 }
 
 int read_file(const char *path, size_t max, char **ret, size_t *ret_len, RtError *err) {
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
-        if (!f)
+        /* non-blocking: a FIFO where a file should be (a container's own, say) reads as
+         * nothing instead of waiting for a writer */
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
                 return rt_err_set(err, -errno, "open %s", path);
-        int r = read_full_stream(f, max, ret, ret_len);
+        int r = read_full_fd(fd, max, ret, ret_len);
         if (r == -EFBIG)
                 return rt_err_setx(err, r, "%s is larger than %zu bytes", path, max);
         if (r < 0)

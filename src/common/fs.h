@@ -26,7 +26,8 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
  * than write_file_atomic. */
 int write_file(const char *path, const void *data, size_t len, mode_t mode, bool exclusive,
                RtError *err);
-/* Reads a whole file of at most max bytes, NUL-terminated. */
+/* Reads a whole file of at most max bytes, NUL-terminated (a FIFO reads as what it holds,
+ * without waiting). */
 int read_file(const char *path, size_t max, char **ret, size_t *ret_len, RtError *err);
 
 /* rm -rf that never crosses into another filesystem (a mount left inside a container dir

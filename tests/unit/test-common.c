@@ -4,11 +4,14 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "err.h"
 #include "fileio.h"
+#include "fs.h"
 #include "log.h"
 #include "parse.h"
 #include "proc.h"
@@ -168,6 +171,34 @@ static void streams_read_whole_and_bounded(void **state) {
         fclose(f);
 }
 
+static void files_read_whole_and_a_fifo_does_not_block(void **state) {
+        char dir[] = "/tmp/nst-unit-XXXXXX", path[64];
+        assert_non_null(mkdtemp(dir));
+        char *out = NULL;
+        size_t len = 0;
+        (void) snprintf(path, sizeof path, "%s/file", dir);
+        assert_int_equal(write_file(path, "root:x:0:0\n", 11, 0600, true, NULL), 0);
+        assert_int_equal(read_file(path, 100, &out, &len, NULL), 0);
+        assert_int_equal(len, 11);
+        assert_string_equal(out, "root:x:0:0\n");
+        free(out);
+        RtError e = {};
+        assert_int_equal(read_file(path, 10, &out, NULL, &e), -EFBIG);
+        assert_non_null(strstr(e.msg, "larger than 10 bytes"));
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(read_file(path, 100, &out, NULL, NULL), -ENOENT);
+        /* nobody writes to it: nothing to read, at once */
+        (void) snprintf(path, sizeof path, "%s/fifo", dir);
+        assert_int_equal(mkfifo(path, 0600), 0);
+        alarm(10); /* a blocked read ends the test as a failure, not a hang */
+        assert_int_equal(read_file(path, 100, &out, &len, NULL), 0);
+        alarm(0);
+        assert_int_equal(len, 0);
+        free(out);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(set_appends_errno_text),
@@ -183,6 +214,7 @@ int main(void) {
                 cmocka_unit_test(booleans_parse_leniently),
                 cmocka_unit_test(streams_read_whole_and_bounded),
                 cmocka_unit_test(rfc3339_times_are_utc_with_nanoseconds),
+                cmocka_unit_test(files_read_whole_and_a_fifo_does_not_block),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
