@@ -23,6 +23,7 @@
 #include "ctr-internal.h"
 #include "fs.h"
 #include "log.h"
+#include "netns.h"
 #include "sys.h"
 
 /* The container's /etc/hostname, /etc/hosts and /etc/resolv.conf, written into dir (the
@@ -290,6 +291,23 @@ static int setup_host_root(const RootfsPlan *plan, RtError *err) {
         struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
         if (mount_setattr(AT_FDCWD, rootfs, AT_RECURSIVE, &attr, sizeof attr) < 0)
                 return rt_err_set(err, -errno, "make the host root read-only");
+        /* The host's /run is covered by a tmpfs of our own below, but its mounts would
+         * live on beneath it: every other container's netns name among them. Each such
+         * copy makes the unlink at that container's stop reach in here (an RCU grace
+         * period for the unlinker, at every stop). Unmounting them costs a grace period
+         * of our own; moved back onto the old root's /run (/run itself when it is a
+         * mount, else the netns dir, a mount of its own), they go with it after the
+         * pivot, in the one detach that pays for it anyway. */
+        const char *run = "/run";
+        (void) snprintf(p, sizeof p, "%s%s", rootfs, run);
+        r = sys_mount(p, run, NULL, MS_MOVE, NULL);
+        if (r == -EINVAL) {
+                run = NETNS_RUN_DIR;
+                (void) snprintf(p, sizeof p, "%s%s", rootfs, run);
+                r = sys_mount(p, run, NULL, MS_MOVE, NULL);
+        }
+        if (r < 0 && r != -EINVAL && r != -ENOENT)
+                return rt_err_set(err, r, "move the host's mounts under %s out of the root", run);
         const struct {
                 const char *dir, *opts;
         } tmpfses[] = { { "tmp", "mode=1777" }, { "var/tmp", "mode=1777" }, { "run", "mode=755" } };

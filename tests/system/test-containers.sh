@@ -112,6 +112,18 @@ monitor_cwd() {
         [ "$(cat "/proc/$pid/comm")" = nsprov-monitor ] && [ "$cwd" = / ] || { echo "monitor $pid in '$cwd'"; return 1; }
 }
 ok "the monitor (ConmonPid) keeps no caller's directory busy: its cwd is /" -- monitor_cwd
+# The host image's root is the host's / bound with its submounts; the netns names under
+# /run (this container's, $P-d's) must not live on beneath the container's own /run:
+# each copy would pin a netns name and tax its removal.
+no_netns_mounts_inside() {
+        nsp run -d --name "$P-pin" host sleep 100 >/dev/null || return 1
+        local pid nsfs
+        pid=$(nsp inspect -f '{{.State.Pid}}' "$P-pin")
+        nsfs=$(grep ' - nsfs ' "/proc/$pid/mountinfo")
+        nsp rm -f "$P-pin" >/dev/null
+        [ -n "$pid" ] && [ -z "$nsfs" ] || { echo "pid '$pid'; netns mounts inside: $nsfs"; return 1; }
+}
+ok "a host-image container's mounts hold no netns name (its own or another's)" -- no_netns_mounts_inside
 ok "top lists the container's processes" -- bash -c "$NSP_DEF nsp top $P-d | grep -q 'nsprov-init\\|nsprov'"
 # the container's /etc/passwd is its own to make anything of: a FIFO there gives top no
 # names (the uids then), and must not hang it
