@@ -6,6 +6,16 @@
 #include "ctr.h"
 
 void ctr_path(const CtrStore *s, const char *id, const char *file, char buf[static PATH_MAX]);
+
+/* serve's parsed state files (filecache.h): container configs and states here, network
+ * records and attachment lists of network.c (net_caches_open) */
+typedef struct CtrCaches {
+        struct FileCache *config, *state, *network, *attachments;
+} CtrCaches;
+/* a removed container's entries, dropped */
+void ctr_caches_forget(const CtrStore *s, const char *id);
+int net_caches_open(CtrCaches *c);
+void net_caches_close(CtrCaches *c);
 /* "ROWS COLS": the terminal size a client asked for before the start (ctr_resize_tty) */
 #define CTR_TTYSIZE_FILE "ttysize"
 /* path opened inside the root of the container whose PID 1 is init, as if that root were

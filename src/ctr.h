@@ -57,9 +57,14 @@ typedef struct CtrStore {
         char cni_config_dir[1024];
         char cni_path[1024];
         char cni_cache_dir[1024];
+        /* What a long-lived caller (serve) parsed of the state files, kept while they are
+         * the same files (ctr_store_caches_open); NULL: every load parses. */
+        struct CtrCaches *caches;
 } CtrStore;
 
 int ctr_store_init(CtrStore *s, const char *root, const char *runroot, RtError *err);
+int ctr_store_caches_open(CtrStore *s, RtError *err);
+void ctr_store_caches_close(CtrStore *s);
 
 /* ---- Images ---- */
 
@@ -194,6 +199,9 @@ int ctr_load(const CtrStore *s, const char *id, Container *ret, RtError *err);
  * line: exited, and whatever the monitor would have torn down is torn down. */
 void ctr_reconcile(const CtrStore *s, Container *c);
 void ctr_done(Container *c);
+void ctr_config_done(CtrConfig *k);
+/* A deep copy: 0 or -ENOMEM (dst untouched). */
+int ctr_config_copy(CtrConfig *dst, const CtrConfig *src);
 /* Every container, state reconciled (a dead monitor means exited). */
 int ctr_list(const CtrStore *s, Container **ret, size_t *ret_n, RtError *err);
 void ctr_list_free(Container *cs, size_t n);

@@ -163,5 +163,6 @@ int ctr_destroy(const CtrStore *s, const char *id, const char *name) {
                 else
                         log_debug("remove %s: %s", dir, e.msg);
         }
+        ctr_caches_forget(s, id);
         return removed;
 }

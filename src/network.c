@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ctr-internal.h"
+#include "filecache.h"
 #include "fs.h"
 #include "hash.h"
 #include "log.h"
@@ -192,23 +193,24 @@ int net_attachments_parse(const char *text, size_t len, NetAttachment **ret, siz
         return 0;
 }
 
+static int parse_network_file(const char *path, const char *text, size_t len, void *value, RtError *err) {
+        int r = net_record_parse(text, len, value, err);
+        return r < 0 ? rt_err_prefix(err, r, "%s", path) : 0;
+}
+
 int net_load(const CtrStore *s, const char *name, Network *ret, RtError *err) {
         int r = net_name_check(name, err);
         if (r < 0)
                 return r;
-        char p[PATH_MAX], *text = NULL;
-        size_t len;
+        char p[PATH_MAX];
         net_path(s, name, p);
-        r = read_file(p, 1 << 20, &text, &len, NULL);
+        RtError e = {};
+        r = file_cache_load(s->caches ? s->caches->network : NULL, p, 1 << 20, parse_network_file, ret, &e);
         if (r == -ENOENT)
                 return rt_err_setx(err, -ENOENT, "no such network '%s'", name);
-        if (r < 0)
-                return rt_err_set(err, r, "read network '%s'", name);
-        r = net_record_parse(text, len, ret, err);
-        free(text);
-        if (r < 0)
-                return rt_err_prefix(err, r, "%s", p);
-        return 0;
+        if (r < 0 && err)
+                *err = e;
+        return r;
 }
 
 static int cmp_net(const void *a, const void *b) {
@@ -817,22 +819,38 @@ static int attachment_parse(json_t *o, NetAttachment *a) {
         return 0;
 }
 
+typedef struct AttachmentList {
+        NetAttachment *a;
+        size_t n;
+} AttachmentList;
+
+static int parse_attachments_file(const char *path, const char *text, size_t len, void *value,
+                                  RtError *err) {
+        AttachmentList *l = value;
+        if (net_attachments_parse(text, len, &l->a, &l->n) < 0)
+                return rt_err_setx(err, -EBADMSG, "%s is not a valid attachment list", path);
+        return 0;
+}
+
 int net_attachments_load(const CtrStore *s, const char *ctr_id, NetAttachment **ret, size_t *ret_n,
                          RtError *err) {
-        char p[PATH_MAX], *text = NULL;
-        size_t len;
+        char p[PATH_MAX];
         ctr_path(s, ctr_id, "networks.json", p);
         *ret = NULL;
         *ret_n = 0;
-        int r = read_file(p, 1 << 20, &text, &len, NULL);
+        AttachmentList l = {};
+        RtError e = {};
+        int r = file_cache_load(s->caches ? s->caches->attachments : NULL, p, 1 << 20, parse_attachments_file,
+                                &l, &e);
         if (r == -ENOENT)
                 return 0;
-        if (r < 0)
-                return rt_err_set(err, r, "read %s", p);
-        r = net_attachments_parse(text, len, ret, ret_n);
-        free(text);
-        if (r < 0)
-                return rt_err_setx(err, -EBADMSG, "%s is not a valid attachment list", p);
+        if (r < 0) {
+                if (err)
+                        *err = e;
+                return r;
+        }
+        *ret = l.a;
+        *ret_n = l.n;
         return 0;
 }
 
@@ -850,6 +868,52 @@ int net_attachments_save(const CtrStore *s, const char *ctr_id, const NetAttachm
         int r = write_file_atomic(p, text, strlen(text), 0600, 0, err);
         free(text);
         return r;
+}
+
+static int network_value_copy(void *dst, const void *src) {
+        const Network *from = src;
+        Network n = *from;
+        if (from->labels && !(n.labels = strv_copy(from->labels)))
+                return -ENOMEM;
+        *(Network *) dst = n;
+        return 0;
+}
+
+static void network_value_done(void *value) {
+        net_done(value);
+}
+
+static int attachments_value_copy(void *dst, const void *src) {
+        const AttachmentList *from = src;
+        /* one spare, as the parser allocates: connect appends to it */
+        AttachmentList l = { .a = calloc(from->n + 1, sizeof *l.a), .n = from->n };
+        if (!l.a)
+                return -ENOMEM;
+        if (from->n)
+                memcpy(l.a, from->a, from->n * sizeof *l.a);
+        *(AttachmentList *) dst = l;
+        return 0;
+}
+
+static void attachments_value_done(void *value) {
+        free(((AttachmentList *) value)->a);
+}
+
+static const FileCacheType network_cache_type = {
+        .size = sizeof(Network), .copy = network_value_copy, .done = network_value_done,
+};
+static const FileCacheType attachments_cache_type = {
+        .size = sizeof(AttachmentList), .copy = attachments_value_copy, .done = attachments_value_done,
+};
+
+int net_caches_open(CtrCaches *c) {
+        int r = file_cache_new(&network_cache_type, 128, &c->network);
+        return r < 0 ? r : file_cache_new(&attachments_cache_type, 512, &c->attachments);
+}
+
+void net_caches_close(CtrCaches *c) {
+        file_cache_free(c->network);
+        file_cache_free(c->attachments);
 }
 
 /* ---- wiring ---- */
@@ -1252,6 +1316,8 @@ static int net_remove_state(const CtrStore *s, const Network *n, RtError *err) {
         net_path(s, n->name, p);
         if (unlink(p) < 0)
                 return rt_err_set(err, -errno, "remove network '%s'", n->name);
+        if (s->caches)
+                file_cache_forget(s->caches->network, p);
         return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ctr-internal.h"
+#include "filecache.h"
 #include "fs.h"
 #include "log.h"
 #include "parse.h"
@@ -49,6 +50,7 @@ int ctr_store_init(CtrStore *s, const char *root, const char *runroot, RtError *
         s->fresh_monitor = false; /* a threaded caller says otherwise */
         s->spawner_fd = -1;
         s->spawner_pid = 0;
+        s->caches = NULL; /* a long-lived caller opens them */
         (void) snprintf(s->root, sizeof s->root, "%s", root);
         (void) snprintf(s->runroot, sizeof s->runroot, "%s", runroot);
         const struct {
@@ -225,19 +227,6 @@ int ctr_state_write(const CtrStore *s, const char *id, const CtrState *st, RtErr
         return r;
 }
 
-static json_t *load_json(const char *path, RtError *err) {
-        char *text = NULL;
-        size_t len;
-        if (read_file(path, CTR_MAX_STATE_FILE, &text, &len, err) < 0)
-                return NULL;
-        json_error_t je;
-        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-        free(text);
-        if (!j)
-                (void) rt_err_setx(err, -EBADMSG, "%s:%d:%d: %s", path, je.line, je.column, je.text);
-        return j;
-}
-
 static int dup_string(json_t *o, const char *key, bool optional, char **ret) {
         json_t *v = json_object_get(o, key);
         if (!v || json_is_null(v)) {
@@ -332,14 +321,14 @@ int ctr_config_parse(const char *text, size_t len, CtrConfig *ret, RtError *err)
         json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
         if (!j)
                 return rt_err_setx(err, -EBADMSG, "config:%d:%d: %s", je.line, je.column, je.text);
-        Container c = {};
-        int r = config_from_json(j, &c.config);
+        CtrConfig k = {};
+        int r = config_from_json(j, &k);
         json_decref(j);
         if (r < 0) {
-                ctr_done(&c);
+                ctr_config_done(&k);
                 return rt_err_set(err, r, "not a valid container config");
         }
-        *ret = c.config;
+        *ret = k;
         return 0;
 }
 
@@ -357,30 +346,28 @@ int ctr_state_parse(const char *text, size_t len, CtrState *ret, RtError *err) {
         return 0;
 }
 
+static int parse_state_file(const char *path, const char *text, size_t len, void *value, RtError *err) {
+        int r = ctr_state_parse(text, len, value, err);
+        return r < 0 ? rt_err_prefix(err, r, "%s", path) : 0;
+}
+
 int ctr_state_read(const CtrStore *s, const char *id, CtrState *ret, RtError *err) {
         char p[PATH_MAX];
         ctr_path(s, id, "state.json", p);
+        RtError e = {};
+        int r = file_cache_load(s->caches ? s->caches->state : NULL, p, CTR_MAX_STATE_FILE, parse_state_file,
+                                ret, &e);
         /* Never started: create writes no state file. */
-        if (access(p, F_OK) < 0 && errno == ENOENT) {
+        if (r == -ENOENT) {
                 *ret = (CtrState) { .status = CTR_CREATED };
                 return 0;
         }
-        json_t *j = load_json(p, err);
-        if (!j)
-                return err ? err->code : -EBADMSG;
-        CtrState st = {};
-        int r = state_from_json(j, &st);
-        json_decref(j);
-        if (r < 0)
-                return rt_err_set(err, r, "%s is not a valid container state", p);
-        *ret = st;
-        return 0;
+        if (r < 0 && err)
+                *err = e;
+        return r;
 }
 
-void ctr_done(Container *c) {
-        if (!c)
-                return;
-        CtrConfig *k = &c->config;
+void ctr_config_done(CtrConfig *k) {
         free(k->image);
         free(k->rootfs);
         free(k->workdir);
@@ -395,23 +382,137 @@ void ctr_done(Container *c) {
                 free(k->mounts[i].destination);
         }
         free(k->mounts);
+        *k = (CtrConfig) {};
+}
+
+void ctr_done(Container *c) {
+        if (!c)
+                return;
+        ctr_config_done(&c->config);
         *c = (Container) {};
+}
+
+static int dup_optional(const char *v, char **ret) {
+        *ret = NULL;
+        return v && !(*ret = strdup(v)) ? -ENOMEM : 0;
+}
+
+static int strv_copy_optional(char *const *v, char ***ret) {
+        *ret = NULL;
+        return v && !(*ret = strv_copy(v)) ? -ENOMEM : 0;
+}
+
+int ctr_config_copy(CtrConfig *dst, const CtrConfig *src) {
+        CtrConfig k = *src;
+        k.image = k.rootfs = k.workdir = k.user = k.network = NULL;
+        k.argv = k.env = k.caps = k.labels = NULL;
+        k.mounts = NULL;
+        k.n_mounts = 0;
+        int r = 0;
+        if ((r = dup_optional(src->image, &k.image)) < 0 || (r = dup_optional(src->rootfs, &k.rootfs)) < 0 ||
+            (r = dup_optional(src->workdir, &k.workdir)) < 0 || (r = dup_optional(src->user, &k.user)) < 0 ||
+            (r = dup_optional(src->network, &k.network)) < 0 || (r = strv_copy_optional(src->argv, &k.argv)) < 0 ||
+            (r = strv_copy_optional(src->env, &k.env)) < 0 || (r = strv_copy_optional(src->caps, &k.caps)) < 0 ||
+            (r = strv_copy_optional(src->labels, &k.labels)) < 0)
+                goto fail;
+        if (src->mounts) {
+                /* one spare, as config_from_json allocates */
+                if (!(k.mounts = calloc(src->n_mounts + 1, sizeof *k.mounts))) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                for (; k.n_mounts < src->n_mounts; k.n_mounts++) {
+                        const BindMount *m = &src->mounts[k.n_mounts];
+                        BindMount *b = &k.mounts[k.n_mounts];
+                        *b = *m;
+                        b->source = b->destination = NULL;
+                        if ((r = dup_optional(m->source, &b->source)) < 0 ||
+                            (r = dup_optional(m->destination, &b->destination)) < 0) {
+                                k.n_mounts++; /* freed with the rest */
+                                goto fail;
+                        }
+                }
+        }
+        *dst = k;
+        return 0;
+fail:
+        ctr_config_done(&k);
+        return r;
+}
+
+static int config_value_copy(void *dst, const void *src) {
+        return ctr_config_copy(dst, src);
+}
+
+static void config_value_done(void *value) {
+        ctr_config_done(value);
+}
+
+static int state_value_copy(void *dst, const void *src) {
+        memcpy(dst, src, sizeof(CtrState));
+        return 0;
+}
+
+static const FileCacheType config_cache_type = {
+        .size = sizeof(CtrConfig), .copy = config_value_copy, .done = config_value_done,
+};
+static const FileCacheType state_cache_type = { .size = sizeof(CtrState), .copy = state_value_copy };
+
+int ctr_store_caches_open(CtrStore *s, RtError *err) {
+        CtrCaches *c = calloc(1, sizeof *c);
+        if (!c)
+                return rt_err_set(err, -ENOMEM, "state caches");
+        /* slots: more than the containers of a lab host at once; a collision costs a parse */
+        int r;
+        if ((r = file_cache_new(&config_cache_type, 512, &c->config)) < 0 ||
+            (r = file_cache_new(&state_cache_type, 512, &c->state)) < 0 ||
+            (r = net_caches_open(c)) < 0) {
+                s->caches = c;
+                ctr_store_caches_close(s);
+                return rt_err_set(err, r, "state caches");
+        }
+        s->caches = c;
+        return 0;
+}
+
+void ctr_caches_forget(const CtrStore *s, const char *id) {
+        if (!s->caches)
+                return;
+        char p[PATH_MAX];
+        ctr_path(s, id, "config.json", p);
+        file_cache_forget(s->caches->config, p);
+        ctr_path(s, id, "state.json", p);
+        file_cache_forget(s->caches->state, p);
+        ctr_path(s, id, "networks.json", p);
+        file_cache_forget(s->caches->attachments, p);
+}
+
+void ctr_store_caches_close(CtrStore *s) {
+        CtrCaches *c = s->caches;
+        if (!c)
+                return;
+        file_cache_free(c->config);
+        file_cache_free(c->state);
+        net_caches_close(c);
+        free(c);
+        s->caches = NULL;
+}
+
+static int parse_config_file(const char *path, const char *text, size_t len, void *value, RtError *err) {
+        int r = ctr_config_parse(text, len, value, err);
+        return r < 0 ? rt_err_prefix(err, r, "%s", path) : 0;
 }
 
 int ctr_load(const CtrStore *s, const char *id, Container *ret, RtError *err) {
         char p[PATH_MAX];
         ctr_path(s, id, "config.json", p);
-        json_t *j = load_json(p, err);
-        if (!j) {
-                if (err && err->code == -ENOENT)
-                        return rt_err_setx(err, -ENOENT, "no such container '%s'", id);
-                return err ? err->code : -EBADMSG;
-        }
         _cleanup_(ctr_done) Container c = {};
-        int r = config_from_json(j, &c.config);
-        json_decref(j);
+        int r = file_cache_load(s->caches ? s->caches->config : NULL, p, CTR_MAX_STATE_FILE, parse_config_file,
+                                &c.config, err);
+        if (r == -ENOENT)
+                return rt_err_setx(err, -ENOENT, "no such container '%s'", id);
         if (r < 0)
-                return rt_err_set(err, r, "%s is not a valid container config", p);
+                return r;
         r = ctr_state_read(s, id, &c.state, err);
         if (r < 0)
                 return r;

@@ -176,7 +176,11 @@ int verb_serve(int argc, char **argv, const GlobalOptions *g) {
         /* last, while we have one thread: see ctr_spawner_start */
         if (ctr_spawner_start(&srv.store, &e) < 0)
                 log_warning("monitors will be exec'd, not forked: %s", e.msg);
+        /* after the spawner's fork: what it forks never reads through them */
+        if (ctr_store_caches_open(&srv.store, &e) < 0)
+                log_warning("every request parses the state files: %s", e.msg);
         r = api_serve(&srv);
+        ctr_store_caches_close(&srv.store);
         ctr_spawner_stop(&srv.store);
         for (int i = 0; i < 2; i++)
                 if (made[i])

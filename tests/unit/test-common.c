@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "err.h"
+#include "filecache.h"
 #include "fileio.h"
 #include "fs.h"
 #include "log.h"
@@ -199,6 +200,122 @@ static void files_read_whole_and_a_fifo_does_not_block(void **state) {
         assert_int_equal(rmdir(dir), 0);
 }
 
+/* ---- the state-file cache ---- */
+
+typedef struct Word {
+        char text[32];
+} Word;
+
+static int word_parses;
+
+static int word_parse(const char *path, const char *text, size_t len, void *value, RtError *err) {
+        word_parses++;
+        if (len == 0 || len >= sizeof(Word) || strchr(text, '!'))
+                return rt_err_setx(err, -EBADMSG, "%s: not a word", path);
+        memcpy(((Word *) value)->text, text, len + 1);
+        return 0;
+}
+
+static int word_copy(void *dst, const void *src) {
+        memcpy(dst, src, sizeof(Word));
+        return 0;
+}
+
+static const FileCacheType word_type = { .size = sizeof(Word), .copy = word_copy };
+
+/* parses that a load of path took, and what it read */
+static int load_word(FileCache *c, const char *path, char out[static 32]) {
+        int before = word_parses;
+        Word w = {};
+        int r = file_cache_load(c, path, 100, word_parse, &w, NULL);
+        if (r < 0)
+                return r;
+        strcpy(out, w.text);
+        return word_parses - before;
+}
+
+static void cache_in(const char *base) {
+        char dir[128], path[160], other[160], fifo[160], got[32];
+        (void) snprintf(dir, sizeof dir, "%s/nst-unit-XXXXXX", base);
+        assert_non_null(mkdtemp(dir));
+        (void) snprintf(path, sizeof path, "%s/state.json", dir);
+        (void) snprintf(other, sizeof other, "%s/other.json", dir);
+        FileCache *c = NULL;
+        assert_int_equal(file_cache_new(&word_type, 8, &c), 0);
+
+        assert_int_equal(write_file_atomic(path, "one", 3, 0600, 0, NULL), 0);
+        assert_int_equal(load_word(c, path, got), 1);
+        assert_string_equal(got, "one");
+        assert_int_equal(load_word(c, path, got), 0); /* the same file: kept */
+        assert_string_equal(got, "one");
+        /* replaced, even by the same bytes: a new version */
+        assert_int_equal(write_file_atomic(path, "two", 3, 0600, 0, NULL), 0);
+        assert_int_equal(load_word(c, path, got), 1);
+        assert_string_equal(got, "two");
+        assert_int_equal(write_file_atomic(path, "two", 3, 0600, 0, NULL), 0);
+        assert_int_equal(load_word(c, path, got), 1);
+        assert_int_equal(load_word(c, path, got), 0);
+        /* forgotten: parsed again */
+        file_cache_forget(c, path);
+        assert_int_equal(load_word(c, path, got), 1);
+        /* without a cache, every load parses */
+        assert_int_equal(load_word(NULL, path, got), 1);
+        assert_int_equal(load_word(NULL, path, got), 1);
+        /* a file that does not parse is an error each time, never kept */
+        assert_int_equal(write_file_atomic(other, "bad!", 4, 0600, 0, NULL), 0);
+        RtError e = {};
+        Word w = {};
+        assert_int_equal(file_cache_load(c, other, 100, word_parse, &w, &e), -EBADMSG);
+        assert_non_null(strstr(e.msg, "not a word"));
+        assert_int_equal(file_cache_load(c, other, 100, word_parse, &w, NULL), -EBADMSG);
+        /* a missing file and a too large one are errors */
+        assert_int_equal(unlink(other), 0);
+        assert_int_equal(file_cache_load(c, other, 100, word_parse, &w, NULL), -ENOENT);
+        assert_int_equal(write_file_atomic(other, "toolong", 7, 0600, 0, NULL), 0);
+        assert_int_equal(file_cache_load(c, other, 3, word_parse, &w, NULL), -EFBIG);
+        assert_int_equal(unlink(other), 0);
+        /* a FIFO has no version: read (as nothing) each time, never kept */
+        (void) snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        int before = word_parses;
+        assert_int_equal(file_cache_load(c, fifo, 100, word_parse, &w, NULL), -EBADMSG);
+        assert_int_equal(file_cache_load(c, fifo, 100, word_parse, &w, NULL), -EBADMSG);
+        assert_int_equal(word_parses - before, 2);
+        assert_int_equal(unlink(fifo), 0);
+        file_cache_free(c);
+
+        /* one slot: two files take turns in it, each load a parse, each value its own */
+        assert_int_equal(file_cache_new(&word_type, 1, &c), 0);
+        assert_int_equal(write_file_atomic(other, "three", 5, 0600, 0, NULL), 0);
+        assert_int_equal(load_word(c, path, got), 1);
+        assert_string_equal(got, "two");
+        assert_int_equal(load_word(c, other, got), 1);
+        assert_string_equal(got, "three");
+        assert_int_equal(load_word(c, path, got), 1);
+        assert_string_equal(got, "two");
+        file_cache_free(c);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(unlink(other), 0);
+        assert_int_equal(rmdir(dir), 0);
+}
+
+static void cache_keeps_a_file_until_it_is_replaced(void **state) {
+        cache_in("/tmp");
+        /* tmpfs keeps no inode generations: told apart by its never-reused numbers */
+        struct stat st;
+        if (stat("/dev/shm", &st) == 0 && access("/dev/shm", W_OK) == 0)
+                cache_in("/dev/shm");
+}
+
+static void cache_refuses_bad_types(void **state) {
+        FileCache *c = NULL;
+        const FileCacheType no_copy = { .size = 4 };
+        assert_int_equal(file_cache_new(&no_copy, 8, &c), -EINVAL);
+        assert_int_equal(file_cache_new(&word_type, 0, &c), -EINVAL);
+        file_cache_free(NULL);
+        file_cache_forget(NULL, "/x");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(set_appends_errno_text),
@@ -215,6 +332,8 @@ int main(void) {
                 cmocka_unit_test(streams_read_whole_and_bounded),
                 cmocka_unit_test(rfc3339_times_are_utc_with_nanoseconds),
                 cmocka_unit_test(files_read_whole_and_a_fifo_does_not_block),
+                cmocka_unit_test(cache_keeps_a_file_until_it_is_replaced),
+                cmocka_unit_test(cache_refuses_bad_types),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

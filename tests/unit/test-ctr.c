@@ -170,6 +170,69 @@ static void state_round_trips(void **state) {
         assert_int_equal(rm_rf(dir, &e), 0);
 }
 
+/* serve's caches: a load is the file's current version, a copy of its own to free */
+static void loads_through_the_caches(void **state) {
+        char dir[] = "/tmp/nsprov-unit-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        char root[256], run[256], p[PATH_MAX];
+        (void) snprintf(root, sizeof root, "%s/root", dir);
+        (void) snprintf(run, sizeof run, "%s/run", dir);
+        CtrStore s;
+        RtError e = {};
+        assert_int_equal(ctr_store_init(&s, root, run, &e), 0);
+        assert_int_equal(ctr_store_caches_open(&s, &e), 0);
+
+        char *argv[] = { "sleep", "1", NULL }, *labels[] = { "lab=a", NULL };
+        BindMount m = { .source = "/src", .destination = "/dst" };
+        CtrConfig c = { .image = "host", .rootfs = "host", .argv = argv, .labels = labels, .mounts = &m,
+                        .n_mounts = 1, .network = "podman", .user = "nobody", .stop_signal = SIGTERM };
+        memset(c.id, 'b', CTR_ID_LEN);
+        (void) snprintf(c.name, sizeof c.name, "lab-b");
+        ctr_path(&s, c.id, NULL, p);
+        assert_int_equal(mkdir_p(p, 0700, &e), 0);
+        assert_int_equal(ctr_config_write(&s, &c, &e), 0);
+
+        for (int round = 0; round < 3; round++) {
+                CtrState st = { .status = round == 1 ? CTR_RUNNING : CTR_EXITED, .exit_code = round };
+                if (round > 0)
+                        assert_int_equal(ctr_state_write(&s, c.id, &st, &e), 0);
+                for (int again = 0; again < 2; again++) {
+                        Container back = {};
+                        assert_int_equal(ctr_load(&s, c.id, &back, &e), 0);
+                        assert_int_equal(back.state.status, round == 0 ? CTR_CREATED : st.status);
+                        assert_int_equal(back.state.exit_code, round == 0 ? 0 : round);
+                        assert_string_equal(back.config.user, "nobody");
+                        assert_string_equal(back.config.labels[0], "lab=a");
+                        assert_string_equal(back.config.mounts[0].source, "/src");
+                        assert_null(back.config.workdir);
+                        assert_int_equal(strv_length(back.config.env), 0);
+                        ctr_done(&back); /* a copy: the kept one lives on */
+                }
+        }
+        /* removed: gone from the caches too, and a load says so */
+        ctr_caches_forget(&s, c.id);
+        ctr_path(&s, c.id, NULL, p);
+        assert_int_equal(rm_rf(p, &e), 0);
+        Container back = {};
+        assert_int_equal(ctr_load(&s, c.id, &back, &e), -ENOENT);
+        assert_non_null(strstr(e.msg, "no such container"));
+
+        /* a deep copy owns every string */
+        CtrConfig a = {}, b = {};
+        assert_int_equal(ctr_config_copy(&a, &c), 0);
+        assert_ptr_not_equal(a.argv, c.argv);
+        assert_ptr_not_equal(a.mounts[0].destination, m.destination);
+        assert_int_equal(ctr_config_copy(&b, &a), 0);
+        ctr_config_done(&a);
+        assert_string_equal(b.argv[0], "sleep");
+        assert_string_equal(b.mounts[0].destination, "/dst");
+        assert_int_equal(b.n_mounts, 1);
+        ctr_config_done(&b);
+        ctr_store_caches_close(&s);
+        assert_null(s.caches);
+        assert_int_equal(rm_rf(dir, &e), 0);
+}
+
 static void network_names_macs_and_host_ifnames(void **state) {
         RtError e = {};
         assert_int_equal(net_name_check("lnst_container_net_net1", NULL), 0);
@@ -351,6 +414,7 @@ int main(void) {
                 cmocka_unit_test(container_names), cmocka_unit_test(image_names),
                 cmocka_unit_test(signals),         cmocka_unit_test(capabilities),
                 cmocka_unit_test(env_sets_and_replaces), cmocka_unit_test(state_round_trips),
+                cmocka_unit_test(loads_through_the_caches),
                 cmocka_unit_test(network_names_macs_and_host_ifnames),
                 cmocka_unit_test(network_records_parse_strictly),
                 cmocka_unit_test(log_lines_parse),
