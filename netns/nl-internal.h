@@ -13,6 +13,9 @@
 #define NL_REQ_BUF_SIZE 4096
 #define NL_RECV_BUF_SIZE (64 * 1024)
 
+/* Longer than any request takes even with rtnl contended for long; shorter than forever. */
+#define NL_REPLY_TIMEOUT_S 60
+
 struct NlSock {
         struct mnl_socket *mnl; /* requests, acks, extended acks */
         struct nl_sock *nl;     /* libnl dumps into rtnl_link / rtnl_addr objects; lazy */

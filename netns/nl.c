@@ -73,6 +73,11 @@ static int sock_open_here(NlSock **ret, RtError *err) {
         int one = 1;
         (void) mnl_socket_setsockopt(sk->mnl, NETLINK_EXT_ACK, &one, sizeof one);
         (void) mnl_socket_setsockopt(sk->mnl, NETLINK_CAP_ACK, &one, sizeof one);
+        /* A reply the kernel never sends (dropped on an overrun socket, say) must end as
+         * an error, not as a thread blocked for good with a container's lock held. */
+        struct timeval reply_timeout = { .tv_sec = NL_REPLY_TIMEOUT_S };
+        (void) setsockopt(mnl_socket_get_fd(sk->mnl), SOL_SOCKET, SO_RCVTIMEO, &reply_timeout,
+                          sizeof reply_timeout);
 
         /* Remember the netns, so the libnl socket for dumps can be made there later,
          * wherever this thread happens to be by then. */
@@ -205,6 +210,9 @@ int nl_transact(NlSock *sk, struct nlmsghdr *req, NlReplyFunc cb, void *userdata
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
+                        if (errno == EAGAIN || errno == EWOULDBLOCK)
+                                return rt_err_setx(err, -ETIMEDOUT, "%s: no reply from the kernel in %d s",
+                                                   what, NL_REPLY_TIMEOUT_S);
                         return rt_err_set(err, -errno, "%s: receive netlink reply", what);
                 }
                 const struct nlmsghdr *nlh = (const void *) sk->recv_buf;

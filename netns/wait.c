@@ -46,21 +46,22 @@ static void pending_drop(Pending *p, int ifindex) {
                 }
 }
 
-static void drain(NlSock *sk) {
-        while (recv(mnl_socket_get_fd(sk->mnl), sk->recv_buf, NL_RECV_BUF_SIZE, MSG_DONTWAIT) > 0)
-                ;
-}
-
 int netns_wait_owner_gone(NlSock *sk, const char *owner, unsigned timeout_ms, RtError *err) {
         assert_return(sk, -EINVAL);
         int r = netns_owner_check(owner, err);
         if (r < 0)
                 return r;
 
-        /* Listen before looking: a link that goes between the look and the listen would
-         * otherwise be waited for in vain. */
+        /* Listen on a socket of its own: a burst of events overruns a listener, and an
+         * overrun socket drops every unicast (the acks to our requests) until its queue
+         * has been read empty; sk must stay a plain request socket. And listen before
+         * looking: a link that goes between the look and the listen would otherwise be
+         * waited for in vain. */
+        _cleanup_(netns_sock_freep) NlSock *events = NULL;
+        if ((r = netns_sock_open(sk->netns_fd, &events, err)) < 0)
+                return rt_err_prefix(err, r, "listen for link events");
         int group = RTNLGRP_LINK;
-        if (mnl_socket_setsockopt(sk->mnl, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0)
+        if (mnl_socket_setsockopt(events->mnl, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0)
                 return rt_err_set(err, -errno, "listen for link events");
 
         Pending p = {};
@@ -74,13 +75,13 @@ int netns_wait_owner_gone(NlSock *sk, const char *owner, unsigned timeout_ms, Rt
                                         owner, timeout_ms);
                         break;
                 }
-                struct pollfd pfd = { .fd = mnl_socket_get_fd(sk->mnl), .events = POLLIN };
+                struct pollfd pfd = { .fd = mnl_socket_get_fd(events->mnl), .events = POLLIN };
                 int n = poll(&pfd, 1, (int) (deadline - t));
                 if (n < 0 && errno != EINTR)
                         r = rt_err_set(err, -errno, "wait for link events");
                 if (n <= 0)
                         continue;
-                ssize_t got = recv(pfd.fd, sk->recv_buf, NL_RECV_BUF_SIZE, MSG_DONTWAIT);
+                ssize_t got = recv(pfd.fd, events->recv_buf, NL_RECV_BUF_SIZE, MSG_DONTWAIT);
                 if (got < 0 && errno == ENOBUFS) {
                         /* Events were lost in a burst: look again instead. */
                         r = pending_load(sk, owner, &p, err);
@@ -89,15 +90,12 @@ int netns_wait_owner_gone(NlSock *sk, const char *owner, unsigned timeout_ms, Rt
                 if (got <= 0)
                         continue;
                 int left = (int) got;
-                for (const struct nlmsghdr *nlh = (const void *) sk->recv_buf; mnl_nlmsg_ok(nlh, left);
+                for (const struct nlmsghdr *nlh = (const void *) events->recv_buf; mnl_nlmsg_ok(nlh, left);
                      nlh = mnl_nlmsg_next(nlh, &left))
                         if (nlh->nlmsg_type == RTM_DELLINK &&
                             mnl_nlmsg_get_payload_len(nlh) >= sizeof(struct ifinfomsg))
                                 pending_drop(&p, ((const struct ifinfomsg *) mnl_nlmsg_get_payload(nlh))->ifi_index);
         }
         free(p.ifindexes);
-        (void) mnl_socket_setsockopt(sk->mnl, NETLINK_DROP_MEMBERSHIP, &group, sizeof group);
-        /* Nothing of this wait may be left queued for the next request. */
-        drain(sk);
         return r < 0 ? r : 0;
 }

@@ -353,6 +353,36 @@ static void batch_delete_takes_only_its_links(void **state) {
         assert_ok(netns_links_del(fx->host, &keep_ix, 1, &e), e); /* gone already: nothing to do */
 }
 
+/* A burst of link events overruns a socket that listens; the wait must leave its caller's
+ * socket a plain request socket. It used to listen on that very socket, and an overrun
+ * socket drops every ack sent to it until its queue is read empty: the next request
+ * waited for its ack for good (seen as a hung bench). */
+static void wait_after_a_burst_leaves_the_socket_usable(void **state) {
+        Fx *fx = *state;
+        RtError e = {};
+        enum { PAIRS = 150 };
+        const char *ns = nsname(fx, "burst");
+        int nsfd = -1;
+        assert_ok(netns_create(ns, &nsfd, &e), e);
+        for (int i = 0; i < PAIRS; i++) {
+                char host[16], peer[16];
+                (void) snprintf(host, sizeof host, "%s-b%d", fx->p, i);
+                (void) snprintf(peer, sizeof peer, "eth%d", i);
+                NetnsVeth v = { .ifname = host, .peer_ifname = peer, .peer_netns_fd = nsfd, .owner = fx->owner };
+                assert_ok(netns_veth_add(fx->host, &v, NULL, NULL, &e), e);
+        }
+        /* the kernel takes all the pairs with the netns, in one batch */
+        close(nsfd);
+        assert_ok(netns_delete(ns, &e), e);
+        assert_ok(netns_wait_owner_gone(fx->host, fx->owner, 20000, &e), e);
+        alarm(20); /* a lost ack fails the test instead of hanging it */
+        NetnsBridge b = { .ifname = nm(fx, "after"), .owner = fx->owner };
+        int ix = 0;
+        assert_ok(netns_bridge_add(fx->host, &b, &ix, &e), e);
+        assert_ok(netns_link_del(fx->host, ix, &e), e);
+        alarm(0);
+}
+
 static void link_settings(void **state) {
         Fx *fx = *state;
         RtError e = {};
@@ -786,6 +816,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(veth_born_in_netns, setup, teardown),
                 cmocka_unit_test_setup_teardown(bridge_and_ports, setup, teardown),
                 cmocka_unit_test_setup_teardown(batch_delete_takes_only_its_links, setup, teardown),
+                cmocka_unit_test_setup_teardown(wait_after_a_burst_leaves_the_socket_usable, setup, teardown),
                 cmocka_unit_test_setup_teardown(link_settings, setup, teardown),
                 cmocka_unit_test_setup_teardown(addresses_and_routes, setup, teardown),
                 cmocka_unit_test_setup_teardown(sysctls_stay_in_their_netns, setup, teardown),
