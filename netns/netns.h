@@ -82,6 +82,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(NlSock *, netns_sock_free)
 /* Like `ip netns add NAME`: a new netns bind-mounted at NETNS_RUN_DIR/NAME. ret_fd, when
  * given, gets an O_CLOEXEC fd to it. Fails with -EEXIST if the name is taken. */
 int netns_create(const char *name, int *ret_fd, RtError *err);
+/* A new netns with no name, held only by the fd returned: gone when the fd is closed
+ * (a pool of them made ahead leaves nothing behind, whatever ends its holder). */
+int netns_create_unnamed(int *ret_fd, RtError *err);
+/* Gives the netns of netns_fd the name NAME (a bind mount at NETNS_RUN_DIR/NAME), as
+ * netns_create would have. */
+int netns_name(const char *name, int netns_fd, RtError *err);
 /* NAME under NETNS_RUN_DIR, or a path when it contains '/'. */
 int netns_open(const char *name_or_path, int *ret_fd, RtError *err);
 int netns_open_pid(pid_t pid, int *ret_fd, RtError *err);

@@ -71,55 +71,55 @@ static int run_dir_make_shared(RtError *err) {
         return 0;
 }
 
-/* Runs in the new namespace, between unshare and the return to the original one. */
-static int bind_current_netns(const char *path, int *ret_fd, RtError *err) {
-        int r = sys_mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL);
-        if (r < 0)
-                return rt_err_set(err, r, "bind-mount the new network namespace on %s", path);
-        if (ret_fd) {
-                int fd = sys_open("/proc/thread-self/ns/net", O_RDONLY, 0);
-                if (fd < 0) {
-                        (void) sys_umount2(path, MNT_DETACH);
-                        return rt_err_set(err, fd, "open the new network namespace");
-                }
-                *ret_fd = fd;
-        }
-        return 0;
-}
-
 int netns_create(const char *name, int *ret_fd, RtError *err) {
         char path[PATH_MAX];
         int r = netns_path(name, path, err);
         if (r < 0)
                 return r;
-        r = run_dir_make_shared(err);
-        if (r < 0)
-                return r;
+        _cleanup_close_ int fd = -1;
+        if ((r = netns_create_unnamed(&fd, err)) < 0 || (r = netns_name(name, fd, err)) < 0)
+                return r == -EEXIST ? r : rt_err_prefix(err, r, "create network namespace '%s'", name);
+        if (ret_fd)
+                *ret_fd = TAKE_FD(fd);
+        return 0;
+}
 
+int netns_create_unnamed(int *ret_fd, RtError *err) {
+        assert_return(ret_fd, -EINVAL);
         _cleanup_close_ int orig = sys_open("/proc/thread-self/ns/net", O_RDONLY, 0);
         if (orig < 0)
                 return rt_err_set(err, orig, "open the current network namespace");
+        /* unshare() moves only this thread; it comes back below whatever happens. */
+        int r = sys_unshare(CLONE_NEWNET);
+        if (r < 0)
+                return rt_err_set(err, r, "unshare a new network namespace");
+        int fd = sys_open("/proc/thread-self/ns/net", O_RDONLY, 0);
+        int q = sys_setns(orig, CLONE_NEWNET);
+        if (q < 0)
+                die_wrong_netns(q);
+        if (fd < 0)
+                return rt_err_set(err, fd, "open the new network namespace");
+        *ret_fd = fd;
+        return 0;
+}
 
+int netns_name(const char *name, int netns_fd, RtError *err) {
+        char path[PATH_MAX], source[64];
+        assert_return(netns_fd >= 0, -EINVAL);
+        int r = netns_path(name, path, err);
+        if (r < 0 || (r = run_dir_make_shared(err)) < 0)
+                return r;
         int fd = sys_open(path, O_RDONLY | O_CREAT | O_EXCL, 0);
         if (fd == -EEXIST)
                 return rt_err_setx(err, -EEXIST, "network namespace '%s' already exists", name);
         if (fd < 0)
                 return rt_err_set(err, fd, "create %s", path);
         (void) safe_close(fd);
-
-        /* unshare() moves only this thread; it comes back below whatever happens. */
-        r = sys_unshare(CLONE_NEWNET);
-        if (r < 0)
-                (void) rt_err_set(err, r, "unshare a new network namespace");
-        else
-                r = bind_current_netns(path, ret_fd, err);
-
-        int q = sys_setns(orig, CLONE_NEWNET);
-        if (q < 0)
-                die_wrong_netns(q);
+        (void) snprintf(source, sizeof source, "/proc/self/fd/%d", netns_fd);
+        r = sys_mount(source, path, "none", MS_BIND, NULL);
         if (r < 0) {
                 (void) unlink(path);
-                return rt_err_prefix(err, r, "create network namespace '%s'", name);
+                return rt_err_set(err, r, "name network namespace '%s'", name);
         }
         return 0;
 }

@@ -176,6 +176,23 @@ static void netns_lifecycle(void **state) {
         assert_non_null(strstr(e.msg, "network namespace name '../etc'"));
         assert_int_equal(netns_open("/dev/null", &fd2, &e), -EINVAL);
         assert_non_null(strstr(e.msg, "not a network namespace"));
+
+        /* made ahead without a name, named later: the same namespace under the name */
+        const char *later = nsname(fx, "later");
+        assert_ok(netns_create_unnamed(&fd, &e), e);
+        assert_int_equal(fstat(fd, &a), 0);
+        assert_int_not_equal(a.st_ino, b.st_ino); /* not ours */
+        assert_false(netns_listed(later));
+        assert_ok(netns_name(later, fd, &e), e);
+        assert_true(netns_listed(later));
+        assert_int_equal(netns_name(later, fd, &e), -EEXIST);
+        assert_ok(netns_open(later, &fd2, &e), e);
+        assert_int_equal(fstat(fd2, &b), 0);
+        assert_int_equal(a.st_ino, b.st_ino);
+        close(fd2);
+        close(fd);
+        assert_ok(netns_delete(later, &e), e);
+        assert_int_equal(netns_name("../etc", 0, &e), -EINVAL);
 }
 
 typedef struct Inside {
