@@ -60,11 +60,24 @@ typedef struct CtrStore {
         /* What a long-lived caller (serve) parsed of the state files, kept while they are
          * the same files (ctr_store_caches_open); NULL: every load parses. */
         struct CtrCaches *caches;
+        /* Network namespaces made ahead for serve's starts (netns-pool.c); NULL: a start
+         * makes its own. */
+        struct NetnsPool *netns_pool;
 } CtrStore;
 
 int ctr_store_init(CtrStore *s, const char *root, const char *runroot, RtError *err);
 int ctr_store_caches_open(CtrStore *s, RtError *err);
 void ctr_store_caches_close(CtrStore *s);
+
+typedef struct NetnsPool NetnsPool;
+/* A thread that keeps target (1-4) unnamed network namespaces ready, making each after a
+ * start has finished; what is in it when stopped (or serve dies) the kernel frees. */
+int netns_pool_start(size_t target, NetnsPool **ret, RtError *err);
+/* An fd of a ready netns, or -1 (none ready; p NULL) */
+int netns_pool_take(NetnsPool *p);
+/* A start is over: time to make what it took. */
+void netns_pool_refill(NetnsPool *p);
+void netns_pool_stop(NetnsPool *p);
 
 /* ---- Images ---- */
 

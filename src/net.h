@@ -118,8 +118,10 @@ int ctr_network_disconnect(const CtrStore *s, const char *ctr_id, const char *ne
                            const char *ifname, RtError *err);
 
 /* Wires every attachment of a container into netns_fd (at start), or the one given
- * (hot plug). On failure nothing of it stays. */
-int net_wire(const CtrStore *s, const CtrConfig *c, int netns_fd, NetAttachment *a, size_t n,
+ * (hot plug). fresh: the netns was just made for a start, and its lo goes up too (the
+ * socket in there is ours already; PID 1 need not make its own). On failure nothing of it
+ * stays. */
+int net_wire(const CtrStore *s, const CtrConfig *c, int netns_fd, NetAttachment *a, size_t n, bool fresh,
              RtError *err);
 /* Gives back what a stopped container's attachments held (addresses); its veths went
  * with its netns. */

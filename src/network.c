@@ -1063,12 +1063,15 @@ fail:
         return rt_err_prefix(err, r, "connect %s of '%s' to '%s'", a->ifname, c->name, n->name);
 }
 
-int net_wire(const CtrStore *s, const CtrConfig *c, int netns_fd, NetAttachment *a, size_t n,
+int net_wire(const CtrStore *s, const CtrConfig *c, int netns_fd, NetAttachment *a, size_t n, bool fresh,
              RtError *err) {
         _cleanup_(netns_sock_freep) NlSock *in = NULL;
         int r;
         if ((r = netns_sock_open(netns_fd, &in, err)) < 0)
                 return r;
+        /* A fresh netns has only lo, at index 1, and it is down. */
+        if (fresh && (r = netns_link_set_up(in, 1, true, err)) < 0)
+                return rt_err_prefix(err, r, "bring lo of '%s' up", c->name);
         bool have_route = false;
         for (size_t i = 0; i < n; i++)
                 if (a[i].gateway4.family)
@@ -1201,7 +1204,7 @@ int ctr_network_connect(const CtrStore *s, const char *ctr_id, const NetConnect 
                 if (fd < 0)
                         return rt_err_set(err, -errno, "open %s", c.state.netns);
                 if (cni)
-                        r = net_wire(s, &c.config, fd, &a, 1, err);
+                        r = net_wire(s, &c.config, fd, &a, 1, false, err);
                 else {
                         _cleanup_(netns_sock_freep) NlSock *in = NULL;
                         /* the first network with a gateway routes the container out, as at

@@ -48,9 +48,12 @@ enum {
         SYNC_EXITED,
         SYNC_PTY,    /* carries the pty master, made in the container's own devpts */
         SYNC_NETNS,  /* to PID 1 (and from a wiring CLI to the monitor): the container's
-                      * netns, named already, as an fd */
+                      * netns, named already, as an fd; code SYNC_NETNS_LO_UP when its
+                      * wiring brought lo up too */
         SYNC_PID1,   /* monitor to starter, right after the clone: PID 1's host pid */
 };
+
+#define SYNC_NETNS_LO_UP 1
 
 typedef struct SyncMsg {
         int type;
@@ -70,8 +73,8 @@ static void sync_send(int fd, int type, int code, pid_t pid, const char *msg) {
         (void) send(fd, &m, sizeof m, MSG_NOSIGNAL);
 }
 
-static int sync_send_fd(int fd, int type, int passfd) {
-        SyncMsg m = { .type = type };
+static int sync_send_fd(int fd, int type, int code, int passfd) {
+        SyncMsg m = { .type = type, .code = code };
         return sys_send_with_fd(fd, &m, sizeof m, passfd);
 }
 
@@ -141,6 +144,24 @@ static int container_netns_create(const char *name, int *ret_fd, RtError *err) {
                 r = netns_create(name, ret_fd, err);
         }
         return r;
+}
+
+/* One made ahead when serve's pool has one ready (named here), else a new one. */
+static int container_netns_make(const CtrStore *s, const char *name, int *ret_fd, RtError *err) {
+        int fd = netns_pool_take(s->netns_pool);
+        if (fd < 0)
+                return container_netns_create(name, ret_fd, err);
+        int r = netns_name(name, fd, err);
+        if (r == -EEXIST) {
+                (void) netns_delete(name, NULL);
+                r = netns_name(name, fd, err);
+        }
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
 }
 
 void ctr_netns_name(const char *id, char buf[static 128]) {
@@ -660,6 +681,8 @@ static int join_container_netns(void *userdata, RtError *err) {
         close(fd);
         if (r < 0)
                 return rt_err_set(err, r, "join the network namespace");
+        if (msg.code == SYNC_NETNS_LO_UP)
+                return 0; /* by its wiring, which had a socket in there already */
         /* A fresh netns has only lo, at index 1, and it is down. */
         _cleanup_(netns_sock_freep) NlSock *sk = NULL;
         if ((r = netns_sock_open(-1, &sk, err)) < 0 || (r = netns_link_set_up(sk, 1, true, err)) < 0)
@@ -725,7 +748,7 @@ static _noreturn_ void container_main(ChildArgs *a) {
                 /* before the command can ask; an attached CLI's own size follows */
                 if (ws.ws_row)
                         (void) ioctl(master, TIOCSWINSZ, &ws);
-                r = sync_send_fd(a->sync_fd, SYNC_PTY, master);
+                r = sync_send_fd(a->sync_fd, SYNC_PTY, 0, master);
                 close(master);
                 if (r < 0) {
                         (void) rt_err_set(&e, r, "pass the terminal to the monitor");
@@ -1171,7 +1194,7 @@ static _noreturn_ void monitor_main(Monitor *m) {
          * building its root, named, and handed over. */
         char ns[128];
         ctr_netns_name(m->config->id, ns);
-        int netns_fd = -1;
+        int netns_fd = -1, netns_code = 0;
         r = 0;
         if (m->netns_from_cli) {
                 /* EOF or anything else: the CLI could not wire it, and says why itself */
@@ -1182,13 +1205,14 @@ static _noreturn_ void monitor_main(Monitor *m) {
                                 close(netns_fd);
                         monitor_abort(m, child, false, 0, 0, NULL);
                 }
+                netns_code = from_cli.code;
         } else {
                 r = container_netns_create(ns, &netns_fd, &e);
         }
         if (r == 0) {
                 /* A failed send means PID 1 is gone already; its own error record,
                  * read below, says why. */
-                (void) sync_send_fd(sp[0], SYNC_NETNS, netns_fd);
+                (void) sync_send_fd(sp[0], SYNC_NETNS, netns_code, netns_fd);
                 close(netns_fd);
         }
         if (r < 0)
@@ -1537,15 +1561,15 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
         }
         close(sp[1]);
         if (n_atts > 0) {
-                r = container_netns_create(ns, &netns_fd, err);
-                if (r < 0 || (r = net_wire(s, k, netns_fd, atts, n_atts, err)) < 0 ||
+                r = container_netns_make(s, ns, &netns_fd, err);
+                if (r < 0 || (r = net_wire(s, k, netns_fd, atts, n_atts, true, err)) < 0 ||
                     (r = net_attachments_save(s, k->id, atts, n_atts, err)) < 0) {
                         /* our end closed: the monitor kills PID 1 and goes */
                         sync_wait_gone(sp[0]);
                         goto fail;
                 }
                 /* A monitor that failed before has said why: read below. */
-                (void) sync_send_fd(sp[0], SYNC_NETNS, netns_fd);
+                (void) sync_send_fd(sp[0], SYNC_NETNS, SYNC_NETNS_LO_UP, netns_fd);
         }
         /* the monitor names PID 1 first; then PID 1 (or the monitor) says it started */
         SyncMsg msg = {};
@@ -1614,6 +1638,8 @@ int ctr_start(const CtrStore *s, const char *id, const CtrAttach *attach, int *r
                               : 0;
         int cli_fd = -1, exec_status = 0;
         r = start_locked(s, &c, attach, attach ? &cli_fd : NULL, &exec_status, err);
+        /* now, not while it ran: the next one is made while the host is between starts */
+        netns_pool_refill(s->netns_pool);
         if (r < 0) {
                 /* --rm: gone after a failed start too, as Docker's daemon does it (docker
                  * run --rm waits for the removal) */

@@ -51,6 +51,7 @@ int ctr_store_init(CtrStore *s, const char *root, const char *runroot, RtError *
         s->spawner_fd = -1;
         s->spawner_pid = 0;
         s->caches = NULL; /* a long-lived caller opens them */
+        s->netns_pool = NULL;
         (void) snprintf(s->root, sizeof s->root, "%s", root);
         (void) snprintf(s->runroot, sizeof s->runroot, "%s", runroot);
         const struct {

@@ -179,7 +179,11 @@ int verb_serve(int argc, char **argv, const GlobalOptions *g) {
         /* after the spawner's fork: what it forks never reads through them */
         if (ctr_store_caches_open(&srv.store, &e) < 0)
                 log_warning("every request parses the state files: %s", e.msg);
+        if (netns_pool_start(2, &srv.store.netns_pool, &e) < 0)
+                log_warning("every start makes its netns: %s", e.msg);
         r = api_serve(&srv);
+        netns_pool_stop(srv.store.netns_pool);
+        srv.store.netns_pool = NULL;
         ctr_store_caches_close(&srv.store);
         ctr_spawner_stop(&srv.store);
         for (int i = 0; i < 2; i++)

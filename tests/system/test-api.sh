@@ -549,6 +549,19 @@ t_server_killed() {
 }
 ok "a server killed with SIGKILL: its spawner goes, its containers run on, another server carries on with them" -- t_server_killed
 
+# The server makes the netns of its next starts ahead, unnamed (held by its fds alone,
+# so nothing of them outlives it); a start names one of them.
+t_netns_pool() {
+        local before id ino
+        sleep 0.3 # the pool's thread makes the successor of the last start's
+        before=$(ls -l /proc/"$SERVER"/fd 2>/dev/null | grep -o 'net:\[[0-9]*\]' | sort -u)
+        id=$(pm run -d --name "$P-pool" lnst) || return 1
+        ino=$(stat -L -c %i "/run/netns/nsprov-$id")
+        pm rm -f "$P-pool" >/dev/null
+        grep_q -F "net:[$ino]" <<<"$before" || { echo "its netns ($ino) was none of those the server held: $before"; return 1; }
+}
+ok "a start through the server takes a netns it made ahead" -- t_netns_pool
+
 t_no_zombies() {
         local k spawner="" sk
         for k in $(cat /proc/"$SERVER"/task/*/children); do
