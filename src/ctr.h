@@ -75,7 +75,10 @@ typedef struct NetnsPool NetnsPool;
 int netns_pool_start(size_t target, NetnsPool **ret, RtError *err);
 /* An fd of a ready netns, or -1 (none ready; p NULL) */
 int netns_pool_take(NetnsPool *p);
-/* A start is over: time to make what it took. */
+/* A netns named name, with an fd to it: one made ahead when p has one ready, else a new
+ * one (-EEXIST: the name is taken). */
+int netns_pool_make(NetnsPool *p, const char *name, int *ret_fd, RtError *err);
+/* The operation that took one is over: time to make its successor. */
 void netns_pool_refill(NetnsPool *p);
 void netns_pool_stop(NetnsPool *p);
 

@@ -83,6 +83,19 @@ int netns_pool_take(NetnsPool *p) {
         return fd;
 }
 
+int netns_pool_make(NetnsPool *p, const char *name, int *ret_fd, RtError *err) {
+        int fd = netns_pool_take(p);
+        if (fd < 0)
+                return netns_create(name, ret_fd, err);
+        int r = netns_name(name, fd, err);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
 void netns_pool_refill(NetnsPool *p) {
         if (!p)
                 return;

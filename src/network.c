@@ -434,10 +434,10 @@ static void bridge_side_close(BridgeSide *b) {
         b->netns_fd = safe_close(b->netns_fd);
 }
 
-/* The network's own netns, made on first use (or after a reboot emptied /run) when create
- * is set. Nothing in it needs IPv6: without it the bridge and its ports send nothing
- * (router solicitations, MLD, DAD) into the segment. */
-static int bridge_netns_open(const Network *n, bool create, int *ret_fd, RtError *err) {
+/* The network's own netns, made on first use (or after a reboot emptied /run) when
+ * create_in is given. Nothing in it needs IPv6: without it the bridge and its ports send
+ * nothing (router solicitations, MLD, DAD) into the segment. */
+static int bridge_netns_open(const Network *n, const CtrStore *create_in, int *ret_fd, RtError *err) {
         char name[NETNS_NAME_MAX + 1];
         net_bridge_netns_name(n, name);
         for (int attempt = 0;; attempt++) {
@@ -447,9 +447,10 @@ static int bridge_netns_open(const Network *n, bool create, int *ret_fd, RtError
                         (void) usleep(1000);
                         continue;
                 }
-                if (r != -ENOENT || !create)
+                if (r != -ENOENT || !create_in)
                         return r;
-                r = netns_create(name, ret_fd, err);
+                r = netns_pool_make(create_in->netns_pool, name, ret_fd, err);
+                netns_pool_refill(create_in->netns_pool);
                 if (r == -EEXIST && attempt < 100)
                         continue; /* another command made it in the meantime */
                 if (r < 0)
@@ -462,10 +463,11 @@ static int bridge_netns_open(const Network *n, bool create, int *ret_fd, RtError
         }
 }
 
-static int bridge_side_open(const Network *n, bool create, BridgeSide *ret, RtError *err) {
+/* create_in: as bridge_netns_open's */
+static int bridge_side_open(const Network *n, const CtrStore *create_in, BridgeSide *ret, RtError *err) {
         *ret = (BridgeSide) { .netns_fd = -1 };
         int r;
-        if (n->own_netns && (r = bridge_netns_open(n, create, &ret->netns_fd, err)) < 0)
+        if (n->own_netns && (r = bridge_netns_open(n, create_in, &ret->netns_fd, err)) < 0)
                 return r;
         if ((r = netns_sock_open(ret->netns_fd, &ret->sk, err)) < 0) {
                 bridge_side_close(ret);
@@ -599,7 +601,7 @@ int net_create(const CtrStore *s, const NetCreate *spec, Network *ret, RtError *
         if ((r = net_save(s, &n, err)) < 0)
                 goto fail;
         int idx;
-        if ((r = bridge_side_open(&n, true, &side, err)) < 0 || (r = ensure_bridge(&side, &n, &idx, err)) < 0) {
+        if ((r = bridge_side_open(&n, s, &side, err)) < 0 || (r = ensure_bridge(&side, &n, &idx, err)) < 0) {
                 if (n.own_netns)
                         (void) bridge_netns_delete(&n, NULL);
                 (void) unlink(p);
@@ -962,7 +964,7 @@ static void unwire_one(const CtrStore *s, const char *ctr_id, NetAttachment *a) 
                         n.own_netns = false;
                 _cleanup_(bridge_side_close) BridgeSide side = { .netns_fd = -1 };
                 int idx;
-                if (bridge_side_open(&n, false, &side, NULL) == 0 &&
+                if (bridge_side_open(&n, NULL, &side, NULL) == 0 &&
                     netns_link_index(side.sk, a->host_ifname, &idx, NULL) == 0)
                         (void) netns_link_del(side.sk, idx, NULL);
                 net_done(&n);
@@ -985,7 +987,7 @@ static int wire_one(NlSock *in, int netns_fd, const CtrStore *s, const CtrConfig
                 n = &loaded;
         _cleanup_(bridge_side_close) BridgeSide side = { .netns_fd = -1 };
         int br;
-        if ((r = bridge_side_open(n, true, &side, err)) < 0 || (r = ensure_bridge(&side, n, &br, err)) < 0)
+        if ((r = bridge_side_open(n, s, &side, err)) < 0 || (r = ensure_bridge(&side, n, &br, err)) < 0)
                 return r;
         net_host_ifname(c->id, a->ifname, a->host_ifname);
         NetnsVeth v = { .ifname = a->host_ifname, .peer_ifname = a->ifname, .peer_netns_fd = netns_fd,

@@ -135,33 +135,15 @@ static void sync_wait_gone(int fd) {
         close(fd);
 }
 
-/* The container's netns, made at start; one of that name left by a killed monitor is
- * this container's own, and goes first. */
-static int container_netns_create(const char *name, int *ret_fd, RtError *err) {
-        int r = netns_create(name, ret_fd, err);
+/* The container's netns, made at start (or taken from serve's pool); one of that name left
+ * by a killed monitor is this container's own, and goes first. */
+static int container_netns_create(const CtrStore *s, const char *name, int *ret_fd, RtError *err) {
+        int r = netns_pool_make(s ? s->netns_pool : NULL, name, ret_fd, err);
         if (r == -EEXIST) {
                 (void) netns_delete(name, NULL);
-                r = netns_create(name, ret_fd, err);
+                r = netns_pool_make(s ? s->netns_pool : NULL, name, ret_fd, err);
         }
         return r;
-}
-
-/* One made ahead when serve's pool has one ready (named here), else a new one. */
-static int container_netns_make(const CtrStore *s, const char *name, int *ret_fd, RtError *err) {
-        int fd = netns_pool_take(s->netns_pool);
-        if (fd < 0)
-                return container_netns_create(name, ret_fd, err);
-        int r = netns_name(name, fd, err);
-        if (r == -EEXIST) {
-                (void) netns_delete(name, NULL);
-                r = netns_name(name, fd, err);
-        }
-        if (r < 0) {
-                close(fd);
-                return r;
-        }
-        *ret_fd = fd;
-        return 0;
 }
 
 void ctr_netns_name(const char *id, char buf[static 128]) {
@@ -1207,7 +1189,7 @@ static _noreturn_ void monitor_main(Monitor *m) {
                 }
                 netns_code = from_cli.code;
         } else {
-                r = container_netns_create(ns, &netns_fd, &e);
+                r = container_netns_create(NULL, ns, &netns_fd, &e);
         }
         if (r == 0) {
                 /* A failed send means PID 1 is gone already; its own error record,
@@ -1561,7 +1543,7 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
         }
         close(sp[1]);
         if (n_atts > 0) {
-                r = container_netns_make(s, ns, &netns_fd, err);
+                r = container_netns_create(s, ns, &netns_fd, err);
                 if (r < 0 || (r = net_wire(s, k, netns_fd, atts, n_atts, true, err)) < 0 ||
                     (r = net_attachments_save(s, k->id, atts, n_atts, err)) < 0) {
                         /* our end closed: the monitor kills PID 1 and goes */
