@@ -3,11 +3,13 @@
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <linux/sockios.h>
 #include <linux/veth.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 
 #include "log.h"
@@ -322,11 +324,21 @@ int netns_bridge_port_set(NlSock *sk, int ifindex, NetnsTristate hairpin, NetnsT
 
 int netns_link_index(NlSock *sk, const char *ifname, int *ret_ifindex, RtError *err) {
         assert_return(sk && ret_ifindex, -EINVAL);
-        LinkIndexes ix;
-        int r = link_indexes(sk, ifname, &ix, err);
+        int r = netns_ifname_check(ifname, err);
         if (r < 0)
                 return r;
-        *ret_ifindex = ix.ifindex;
+        /* An ioctl on the netlink socket asks its netns's device table alone. A GETLINK
+         * takes the rtnl lock and first applies the link's pending carrier change: on a
+         * bridge that has just gained or lost a port, a qdisc swap waiting out an RCU grace
+         * period, in the middle of a connect. */
+        struct ifreq ifr = {};
+        memcpy(ifr.ifr_name, ifname, strlen(ifname));
+        if (ioctl(mnl_socket_get_fd(sk->mnl), SIOCGIFINDEX, &ifr) < 0) {
+                if (errno == ENODEV)
+                        return rt_err_setx(err, -ENODEV, "link '%s' does not exist", ifname);
+                return rt_err_set(err, -errno, "look up link '%s'", ifname);
+        }
+        *ret_ifindex = ifr.ifr_ifindex;
         return 0;
 }
 
