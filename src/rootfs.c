@@ -296,18 +296,17 @@ static int setup_host_root(const RootfsPlan *plan, RtError *err) {
          * copy makes the unlink at that container's stop reach in here (an RCU grace
          * period for the unlinker, at every stop). Unmounting them costs a grace period
          * of our own; moved back onto the old root's /run (/run itself when it is a
-         * mount, else the netns dir, a mount of its own), they go with it after the
+         * mount, and the netns dir, a mount of its own), they go with it after the
          * pivot, in the one detach that pays for it anyway. */
-        const char *run = "/run";
-        (void) snprintf(p, sizeof p, "%s%s", rootfs, run);
-        r = sys_mount(p, run, NULL, MS_MOVE, NULL);
-        if (r == -EINVAL) {
-                run = NETNS_RUN_DIR;
-                (void) snprintf(p, sizeof p, "%s%s", rootfs, run);
-                r = sys_mount(p, run, NULL, MS_MOVE, NULL);
+        static const char *const host_mounts[] = { "/run", NETNS_RUN_DIR };
+        for (size_t i = 0; i < ELEMENTSOF(host_mounts); i++) {
+                /* the netns dir too after /run: a mount stacked beneath /run's stays */
+                (void) snprintf(p, sizeof p, "%s%s", rootfs, host_mounts[i]);
+                r = sys_mount(p, host_mounts[i], NULL, MS_MOVE, NULL);
+                if (r < 0 && r != -EINVAL && r != -ENOENT)
+                        return rt_err_set(err, r, "move the host's mounts under %s out of the root",
+                                          host_mounts[i]);
         }
-        if (r < 0 && r != -EINVAL && r != -ENOENT)
-                return rt_err_set(err, r, "move the host's mounts under %s out of the root", run);
         const struct {
                 const char *dir, *opts;
         } tmpfses[] = { { "tmp", "mode=1777" }, { "var/tmp", "mode=1777" }, { "run", "mode=755" } };
