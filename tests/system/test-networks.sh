@@ -56,6 +56,7 @@ ok "run two lab agents on the lab network and the management network" -- bash -c
         nsp run -d --privileged --name $P-a --hostname machine1 --network $P-mgmt --network $P-lab host sleep 300 >/dev/null &&
         nsp run -d --privileged --name $P-b --hostname machine2 --network $P-mgmt,$P-lab host sleep 300 >/dev/null"
 ok "interfaces are there from the start: eth0 (mgmt) and eth1 (lab)" -- is "eth0 eth1" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp exec $P-a ip -o link | awk -F': ' '{print \$2}' | cut -d@ -f1 | grep eth | tr '\n' ' ' | sed 's/ \$//'"
+ok "lo is up in a wired container too (brought up by its wiring), 127.0.0.1 answers" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp exec $P-a ip -o link show lo | grep -q 'UP,LOWER_UP' && nsp exec $P-a ping -c1 -W2 127.0.0.1 >/dev/null"
 ok "IPAM gave each a distinct address, shown by inspect" -- bash -c "$(declare -f nsp); tmp='$tmp'
         a=\$(nsp inspect -f \"{{.NetworkSettings.Networks.$P-mgmt.IPAddress}}\" $P-a); b=\$(nsp inspect -f \"{{.NetworkSettings.Networks.$P-mgmt.IPAddress}}\" $P-b)
         [ \"\$a\" = 203.0.113.130 ] && [ \"\$b\" = 203.0.113.131 ] || { echo \"\$a \$b\"; exit 1; }"
