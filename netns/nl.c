@@ -52,7 +52,8 @@ int nle_to_errno(int nle) {
         }
 }
 
-static int sock_open_here(NlSock **ret, RtError *err) {
+/* netns_fd: the netns we are in, when the caller has an fd of it already; -1: look it up */
+static int sock_open_here(int netns_fd, NlSock **ret, RtError *err) {
         _cleanup_(netns_sock_freep) NlSock *sk = calloc(1, sizeof *sk);
         if (!sk)
                 return rt_err_set(err, -ENOMEM, "allocate netlink socket");
@@ -81,7 +82,8 @@ static int sock_open_here(NlSock **ret, RtError *err) {
 
         /* Remember the netns, so the libnl socket for dumps can be made there later,
          * wherever this thread happens to be by then. */
-        sk->netns_fd = sys_open("/proc/thread-self/ns/net", O_RDONLY, 0);
+        sk->netns_fd = netns_fd >= 0 ? RET_NERRNO(fcntl(netns_fd, F_DUPFD_CLOEXEC, 3))
+                                     : sys_open("/proc/thread-self/ns/net", O_RDONLY, 0);
         if (sk->netns_fd < 0)
                 return rt_err_set(err, sk->netns_fd, "open the current network namespace");
 
@@ -91,21 +93,22 @@ static int sock_open_here(NlSock **ret, RtError *err) {
 }
 
 typedef struct SockOpenArgs {
+        int netns_fd;
         NlSock **ret;
 } SockOpenArgs;
 
 static int sock_open_cb(void *userdata, RtError *err) {
         SockOpenArgs *a = userdata;
-        return sock_open_here(a->ret, err);
+        return sock_open_here(a->netns_fd, a->ret, err);
 }
 
 int netns_sock_open(int netns_fd, NlSock **ret, RtError *err) {
         assert_return(ret, -EINVAL);
         if (netns_fd < 0)
-                return sock_open_here(ret, err);
+                return sock_open_here(-1, ret, err);
         /* A netlink socket stays bound to the netns it was created in, so a socket made
          * inside the container's netns keeps configuring it after we come back. */
-        SockOpenArgs a = { .ret = ret };
+        SockOpenArgs a = { .netns_fd = netns_fd, .ret = ret };
         return netns_run_in(netns_fd, sock_open_cb, &a, err);
 }
 
