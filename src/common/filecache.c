@@ -1,18 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <stdlib.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fileio.h"
 #include "filecache.h"
+#include "fs.h"
 #include "hash.h"
 
 /* A version of a file. Device and inode alone are not enough where inode numbers are
@@ -73,10 +72,12 @@ void file_cache_free(FileCache *c) {
         free(c);
 }
 
-bool file_cache_same_file(const struct stat *a, const struct stat *b) {
-        return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-               a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-               a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+static bool same_version(const FileVersion *x, const FileVersion *y) {
+        const struct stat *a = &x->st, *b = &y->st;
+        return x->generation == y->generation && a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+               a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+               a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+               a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
 static FileCacheSlot *slot_of(FileCache *c, const char *path) {
@@ -88,13 +89,15 @@ static bool version_of(int fd, FileVersion *ret) {
         *ret = (FileVersion) {};
         if (fstat(fd, &ret->st) < 0 || !S_ISREG(ret->st.st_mode))
                 return false;
-        int generation = 0;
-        if (ioctl(fd, FS_IOC_GETVERSION, &generation) == 0) {
-                ret->generation = (unsigned) generation;
-                return true;
-        }
+        /* tmpfs first: the state files of the runroot, read by nearly every request */
         struct statfs sf;
-        return fstatfs(fd, &sf) == 0 && sf.f_type == TMPFS_MAGIC;
+        if (fstatfs(fd, &sf) == 0 && sf.f_type == TMPFS_MAGIC)
+                return true;
+        int generation = 0;
+        if (ioctl(fd, FS_IOC_GETVERSION, &generation) < 0)
+                return false;
+        ret->generation = (unsigned) generation;
+        return true;
 }
 
 /* 1 and a copy in value on a hit, 0 on a miss, or -ENOMEM */
@@ -102,8 +105,7 @@ static int lookup(FileCache *c, const char *path, const FileVersion *v, void *va
         FileCacheSlot *s = slot_of(c, path);
         pthread_mutex_lock(&c->lock);
         int r = 0;
-        if (s->path && strcmp(s->path, path) == 0 && s->version.generation == v->generation &&
-            file_cache_same_file(&s->version.st, &v->st))
+        if (s->path && strcmp(s->path, path) == 0 && same_version(&s->version, v))
                 r = c->type->copy(value, s->value) < 0 ? -ENOMEM : 1;
         pthread_mutex_unlock(&c->lock);
         return r;
@@ -129,10 +131,9 @@ static void keep(FileCache *c, const char *path, const FileVersion *v, const voi
 
 int file_cache_load(FileCache *c, const char *path, size_t max, FileCacheParse parse, void *value,
                     RtError *err) {
-        /* non-blocking: a FIFO where a file should be reads as nothing, at once */
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        int fd = open_for_reading(path, err);
         if (fd < 0)
-                return rt_err_set(err, -errno, "open %s", path);
+                return fd;
         FileVersion v;
         int r = 0;
         bool cacheable = c && version_of(fd, &v);
@@ -142,12 +143,8 @@ int file_cache_load(FileCache *c, const char *path, size_t max, FileCacheParse p
         }
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
-        r = read_full_fd(fd, max, &text, &len);
-        if (r == -EFBIG)
-                return rt_err_setx(err, r, "%s is larger than %zu bytes", path, max);
-        if (r < 0)
-                return rt_err_set(err, r, "read %s", path);
-        if ((r = parse(path, text, len, value, err)) < 0)
+        if ((r = read_file_fd(fd, path, max, &text, &len, err)) < 0 ||
+            (r = parse(path, text, len, value, err)) < 0)
                 return r;
         if (cacheable)
                 keep(c, path, &v, value);

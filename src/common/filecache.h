@@ -8,11 +8,13 @@
 #include "err.h"
 
 /* What a long-lived reader (the shim) parsed from a state file, kept while the file is
- * the same one: every writer of these files replaces them by rename, so a new version is
- * a new inode, and the device, inode (with its generation where inode numbers are
- * reused), size and both times together tell a file from its successor. A JSON state file costs ~30 µs to parse here and is read by nearly every
- * request; its identity costs one fstat. Thread-safe; a direct-mapped table of a fixed
- * size (a slot's new file evicts its old one). */
+ * the same one. Each of these files is written once or replaced by rename, never
+ * rewritten in place, so a new version is a new inode; device, inode (with its generation
+ * where the filesystem reuses inode numbers), size and both times together tell a file
+ * from its successor. A JSON state file costs ~30 us to parse here and is read by nearly
+ * every request; its version costs an fstat and an fstatfs (an ioctl more off tmpfs).
+ * Thread-safe; a direct-mapped table of a fixed size (a slot's new file evicts its old
+ * one). */
 typedef struct FileCacheType {
         size_t size;                                   /* of one value */
         int (*copy)(void *dst, const void *src);       /* deep; 0 or -ENOMEM */
@@ -36,6 +38,3 @@ int file_cache_load(FileCache *c, const char *path, size_t max, FileCacheParse p
 
 /* Drops what is kept of path (its file is gone for good): memory back at once. */
 void file_cache_forget(FileCache *c, const char *path);
-
-/* Kept for tests: whether two stats name the same version of a file. */
-bool file_cache_same_file(const struct stat *a, const struct stat *b);

@@ -110,18 +110,14 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode, bool
         return 0;
 }
 
-int read_file_st(const char *path, size_t max, char **ret, size_t *ret_len, struct stat *ret_st,
-                 RtError *err) {
+int open_for_reading(const char *path, RtError *err) {
         /* non-blocking: a FIFO where a file should be (a container's own, say) reads as
          * nothing instead of waiting for a writer */
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return rt_err_set(err, -errno, "open %s", path);
-        if (ret_st && fstat(fd, ret_st) < 0) {
-                int r = -errno;
-                close(fd);
-                return rt_err_set(err, r, "stat %s", path);
-        }
+        return fd < 0 ? rt_err_set(err, -errno, "open %s", path) : fd;
+}
+
+int read_file_fd(int fd, const char *path, size_t max, char **ret, size_t *ret_len, RtError *err) {
         int r = read_full_fd(fd, max, ret, ret_len);
         if (r == -EFBIG)
                 return rt_err_setx(err, r, "%s is larger than %zu bytes", path, max);
@@ -131,7 +127,8 @@ int read_file_st(const char *path, size_t max, char **ret, size_t *ret_len, stru
 }
 
 int read_file(const char *path, size_t max, char **ret, size_t *ret_len, RtError *err) {
-        return read_file_st(path, max, ret, ret_len, NULL, err);
+        int fd = open_for_reading(path, err);
+        return fd < 0 ? fd : read_file_fd(fd, path, max, ret, ret_len, err);
 }
 
 static int rm_rf_at(int dirfd, dev_t dev, int depth, RtError *err) {

@@ -3,7 +3,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -30,9 +29,10 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode, bool
 /* Reads a whole file of at most max bytes, NUL-terminated (a FIFO reads as what it holds,
  * without waiting). */
 int read_file(const char *path, size_t max, char **ret, size_t *ret_len, RtError *err);
-/* The same, and the identity of the file that was read (for a FileCache). */
-int read_file_st(const char *path, size_t max, char **ret, size_t *ret_len, struct stat *ret_st,
-                 RtError *err);
+/* read_file in two steps, for a caller that looks at the file before it reads it (a
+ * FileCache): the open, and the read of that fd (taken: closed whatever happens). */
+int open_for_reading(const char *path, RtError *err);
+int read_file_fd(int fd, const char *path, size_t max, char **ret, size_t *ret_len, RtError *err);
 
 /* rm -rf that never crosses into another filesystem (a mount left inside a container dir
  * must not have the host's files deleted through it) and never follows symlinks. A missing
