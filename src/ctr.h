@@ -70,13 +70,12 @@ int ctr_store_caches_open(CtrStore *s, RtError *err);
 void ctr_store_caches_close(CtrStore *s);
 
 typedef struct NetnsPool NetnsPool;
-/* A thread that keeps target (1-4) unnamed network namespaces ready, making each after a
- * start has finished; what is in it when stopped (or serve dies) the kernel frees. */
+/* A thread that keeps target (1-4) unnamed network namespaces ready, making each once the
+ * start or network create that took one has finished; what is in it when stopped (or
+ * serve dies) the kernel frees. */
 int netns_pool_start(size_t target, NetnsPool **ret, RtError *err);
-/* An fd of a ready netns, or -1 (none ready; p NULL) */
-int netns_pool_take(NetnsPool *p);
-/* A netns named name, with an fd to it: one made ahead when p has one ready, else a new
- * one (-EEXIST: the name is taken). */
+/* A netns named name, with an fd to it: one made ahead when p (NULL: none) has one ready,
+ * else a new one (-EEXIST: the name is taken). */
 int netns_pool_make(NetnsPool *p, const char *name, int *ret_fd, RtError *err);
 /* The operation that took one is over: time to make its successor. */
 void netns_pool_refill(NetnsPool *p);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Network namespaces made ahead for the next starts (serve only). Making one is ~0.65 ms
- * of kernel work (every pernet subsystem sets itself up) and sits on the critical path of
- * a start: its wiring can only begin once it exists. A thread of its own makes the next
- * one while the host is between starts (the client inspecting, creating the next
- * container), and a start only names it. Unnamed, a pooled netns is held by its fd
+/* Network namespaces made ahead for the next starts and lab networks (serve only). Making
+ * one is ~0.65 ms of kernel work (every pernet subsystem sets itself up) and sits on the
+ * critical path of a start: its wiring can only begin once it exists. A thread of its own
+ * makes the next one while the host is between starts (the client inspecting, creating
+ * the next container), and a start only names it. Unnamed, a pooled netns is held by its fd
  * alone: whatever ends serve, the kernel frees it; nothing is left to clean up. */
 #include <errno.h>
 #include <pthread.h>
@@ -22,7 +22,7 @@ struct NetnsPool {
         pthread_t maker;
         int fds[POOL_MAX];
         size_t n, target;
-        bool wanted; /* a start took one and has finished: make its successor */
+        bool wanted; /* what took one has finished: make its successor */
         bool stopping;
 };
 
@@ -74,7 +74,8 @@ int netns_pool_start(size_t target, NetnsPool **ret, RtError *err) {
         return 0;
 }
 
-int netns_pool_take(NetnsPool *p) {
+/* an fd of a ready netns, or -1 (none ready; p NULL) */
+static int netns_pool_take(NetnsPool *p) {
         if (!p)
                 return -1;
         pthread_mutex_lock(&p->lock);

@@ -450,7 +450,6 @@ static int bridge_netns_open(const Network *n, const CtrStore *create_in, int *r
                 if (r != -ENOENT || !create_in)
                         return r;
                 r = netns_pool_make(create_in->netns_pool, name, ret_fd, err);
-                netns_pool_refill(create_in->netns_pool);
                 if (r == -EEXIST && attempt < 100)
                         continue; /* another command made it in the meantime */
                 if (r < 0)
@@ -601,7 +600,12 @@ int net_create(const CtrStore *s, const NetCreate *spec, Network *ret, RtError *
         if ((r = net_save(s, &n, err)) < 0)
                 goto fail;
         int idx;
-        if ((r = bridge_side_open(&n, s, &side, err)) < 0 || (r = ensure_bridge(&side, &n, &idx, err)) < 0) {
+        r = bridge_side_open(&n, s, &side, err);
+        if (r == 0)
+                r = ensure_bridge(&side, &n, &idx, err);
+        /* done with the pool's netns it may have taken: its successor is made now */
+        netns_pool_refill(s->netns_pool);
+        if (r < 0) {
                 if (n.own_netns)
                         (void) bridge_netns_delete(&n, NULL);
                 (void) unlink(p);

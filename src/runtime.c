@@ -138,10 +138,10 @@ static void sync_wait_gone(int fd) {
 /* The container's netns, made at start (or taken from serve's pool); one of that name left
  * by a killed monitor is this container's own, and goes first. */
 static int container_netns_create(const CtrStore *s, const char *name, int *ret_fd, RtError *err) {
-        int r = netns_pool_make(s ? s->netns_pool : NULL, name, ret_fd, err);
+        int r = netns_pool_make(s->netns_pool, name, ret_fd, err);
         if (r == -EEXIST) {
                 (void) netns_delete(name, NULL);
-                r = netns_pool_make(s ? s->netns_pool : NULL, name, ret_fd, err);
+                r = netns_pool_make(s->netns_pool, name, ret_fd, err);
         }
         return r;
 }
@@ -1189,7 +1189,7 @@ static _noreturn_ void monitor_main(Monitor *m) {
                 }
                 netns_code = from_cli.code;
         } else {
-                r = container_netns_create(NULL, ns, &netns_fd, &e);
+                r = container_netns_create(m->store, ns, &netns_fd, &e);
         }
         if (r == 0) {
                 /* A failed send means PID 1 is gone already; its own error record,
