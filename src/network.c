@@ -9,8 +9,8 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <net/if.h>
-#include <dlfcn.h>
 #include <nftables/libnftables.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ctr-internal.h"
+#include "dynlib.h"
 #include "filecache.h"
 #include "fs.h"
 #include "hash.h"
@@ -304,9 +305,8 @@ static void nat_table(const Network *n, char buf[static 48]) {
         (void) snprintf(buf, 48, "nsprov-%.12s", n->id);
 }
 
-/* libnftables is loaded only when a --nat network needs it: linked, it and its
- * dependencies (libnftnl, libxtables, libgmp) cost every nsprov process ~0.7 ms of
- * loading here, and an LNST run starts a hundred or more. */
+/* libnftables (and libnftnl, libxtables, libgmp with it) only when a --nat network
+ * needs it: see dynlib.h. */
 typedef struct NftLib {
         typeof(&nft_ctx_new) ctx_new;
         typeof(&nft_ctx_free) ctx_free;
@@ -316,40 +316,27 @@ typedef struct NftLib {
         typeof(&nft_run_cmd_from_buffer) run_cmd_from_buffer;
 } NftLib;
 
-#define NFT_SONAME "libnftables.so.1"
+static NftLib nft_syms;
+static RtError nft_load_error;
+
+static void nft_load(void) {
+        const DynSym syms[] = {
+                { "nft_ctx_new", (void **) &nft_syms.ctx_new },
+                { "nft_ctx_free", (void **) &nft_syms.ctx_free },
+                { "nft_ctx_buffer_output", (void **) &nft_syms.buffer_output },
+                { "nft_ctx_buffer_error", (void **) &nft_syms.buffer_error },
+                { "nft_ctx_get_error_buffer", (void **) &nft_syms.get_error_buffer },
+                { "nft_run_cmd_from_buffer", (void **) &nft_syms.run_cmd_from_buffer },
+        };
+        (void) dynlib_load("libnftables.so.1", syms, ELEMENTSOF(syms), "--nat", &nft_load_error);
+}
 
 static int nft_lib(const NftLib **ret, RtError *err) {
-        static NftLib lib;
-        static bool loaded;
-        if (loaded) {
-                *ret = &lib;
-                return 0;
-        }
-        void *h = dlopen(NFT_SONAME, RTLD_NOW | RTLD_LOCAL);
-        if (!h)
-                return rt_err_setx(err, -EOPNOTSUPP, "--nat needs the nftables library %s: %s",
-                                   NFT_SONAME, dlerror());
-        struct {
-                const char *name;
-                void **slot;
-        } syms[] = {
-                { "nft_ctx_new", (void **) &lib.ctx_new },
-                { "nft_ctx_free", (void **) &lib.ctx_free },
-                { "nft_ctx_buffer_output", (void **) &lib.buffer_output },
-                { "nft_ctx_buffer_error", (void **) &lib.buffer_error },
-                { "nft_ctx_get_error_buffer", (void **) &lib.get_error_buffer },
-                { "nft_run_cmd_from_buffer", (void **) &lib.run_cmd_from_buffer },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(syms); i++)
-                if (!(*syms[i].slot = dlsym(h, syms[i].name))) {
-                        int r = rt_err_setx(err, -EOPNOTSUPP, "%s lacks %s", NFT_SONAME, syms[i].name);
-                        lib = (NftLib) {};
-                        (void) dlclose(h);
-                        return r;
-                }
-        /* The handle stays open for the process's life: the functions are in use. */
-        loaded = true;
-        *ret = &lib;
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+        (void) pthread_once(&once, nft_load);
+        if (!nft_syms.ctx_new)
+                return rt_err_setx(err, nft_load_error.code, "%s", nft_load_error.msg);
+        *ret = &nft_syms;
         return 0;
 }
 
