@@ -97,3 +97,28 @@ extern const char *const ctr_default_caps[];
 int caps_resolve(char *const *add, char *const *drop, bool privileged, char ***ret, RtError *err);
 /* The container's files under ctrdir (etc files for hostname, hosts, resolv.conf). */
 int rootfs_prepare(const CtrStore *s, const CtrConfig *c, RtError *err);
+
+/* image-archive.c: where an archive's unpacked rootfs lives in the store */
+void ctr_image_stored_rootfs(const CtrStore *s, const char *name, char buf[static PATH_MAX]);
+/* The parts of an image archive's load that read its input, for the tests and fuzz
+ * targets. A member's or a layer entry's path made relative and plain ("./a//b" -> "a/b",
+ * "" for the top): -EINVAL for any ".." component. */
+int image_member_path(const char *raw, char out[static PATH_MAX]);
+enum { WHITEOUT_NONE, WHITEOUT_ENTRY, WHITEOUT_OPAQUE };
+/* A whiteout's kind, with the path it removes (an opaque one: the directory whose lower
+ * contents go); -EINVAL for a malformed one. */
+int image_whiteout(const char *clean, char target[static PATH_MAX]);
+typedef struct ArchiveManifest {
+        char *config;      /* member paths, clean */
+        char **layers;     /* bottom first */
+        char *reference;   /* "localhost/lnst:latest", or NULL */
+} ArchiveManifest;
+void archive_manifest_done(ArchiveManifest *m);
+int image_docker_manifest_parse(const char *text, size_t len, ArchiveManifest *ret, RtError *err);
+int image_oci_index_parse(const char *text, size_t len, char **ret_manifest, char **ret_reference, RtError *err);
+int image_oci_manifest_parse(const char *text, size_t len, ArchiveManifest *ret, RtError *err);
+int image_config_parse(const char *text, size_t len, ImageConfig *ret, RtError *err);
+int image_name_from_reference(const char *ref, char out[static CTR_IMAGE_NAME_MAX + 1], RtError *err);
+/* Reads an archive held in memory as a load reads one, checking every member's path and
+ * the manifest or index it has, writing nothing. */
+int image_archive_check_memory(const void *data, size_t size, RtError *err);

@@ -97,7 +97,22 @@ typedef struct Image {
         ImageConfig config;
         uint64_t created_ns;
         bool builtin;
+        bool stored; /* its rootfs is the store's own (an archive's, unpacked): removed with it */
 } Image;
+
+#define CTR_IMAGE_NAME_MAX 128
+
+typedef struct ImageLoadResult {
+        char name[CTR_IMAGE_NAME_MAX + 1];
+        size_t layers;
+        unsigned devices_skipped; /* device nodes in the layers, not created */
+} ImageLoadResult;
+
+/* Loads the image archive read from archive_fd (a file or a pipe): a docker-archive or an
+ * OCI image layout, as `podman save` and `docker save` write them, compressed or not. Named
+ * name, or after the archive's own reference ("localhost/lnst:latest" gives "lnst"). */
+int ctr_image_load_archive(const CtrStore *s, int archive_fd, const char *name, ImageLoadResult *ret,
+                           RtError *err);
 
 int ctr_image_name_check(const char *name, RtError *err);
 /* Name "host" gives the built-in image. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Images: the built-in `host` (the host's root, read-only) and named rootfs directories
- * with their config, stored as root/images/<name>.json. */
+ * with their config, stored as root/images/<name>.json; an image loaded from an archive
+ * (image-archive.c) has its rootfs in the store too, root/images/<name>.rootfs. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <dirent.h>
@@ -132,6 +133,7 @@ int ctr_image_load(const CtrStore *s, const char *name, Image *ret, RtError *err
                 return rt_err_setx(err, -EBADMSG, "%s is not a valid image record", p);
         }
         img.created_ns = (uint64_t) json_integer_value(json_object_get(j, "created"));
+        img.stored = json_is_true(json_object_get(j, "stored"));
         json_decref(j);
         *ret = img;
         return 0;
@@ -169,8 +171,8 @@ int ctr_image_add(const CtrStore *s, const Image *img, RtError *err) {
                                 img->config.entrypoint ? strv_to_json(img->config.entrypoint) : json_null(),
                                 "Env", strv_to_json(img->config.env), "WorkingDir",
                                 img->config.workdir, "StopSignal", img->config.stop_signal);
-        json_t *j = json_pack("{s:s, s:s, s:I, s:o}", "name", img->name, "rootfs", img->rootfs,
-                              "created", (json_int_t) now_realtime_ns(), "config", cfg);
+        json_t *j = json_pack("{s:s, s:s, s:I, s:o, s:b}", "name", img->name, "rootfs", img->rootfs,
+                              "created", (json_int_t) now_realtime_ns(), "config", cfg, "stored", img->stored);
         char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
         json_decref(j);
         if (!text)
@@ -194,27 +196,34 @@ int ctr_image_remove(const CtrStore *s, const char *name, bool force, RtError *e
                 return r;
         if (streq(name, CTR_HOST_IMAGE))
                 return rt_err_setx(err, -EPERM, "image 'host' is built in and cannot be removed");
+        Image img;
+        if ((r = ctr_image_load(s, name, &img, err)) < 0)
+                return r;
+        bool stored = img.stored;
+        image_done(&img);
+        Container *cs = NULL;
+        size_t n = 0;
+        if ((r = ctr_list(s, &cs, &n, err)) < 0)
+                return r;
+        int users = 0;
+        for (size_t i = 0; i < n; i++)
+                users += streq(cs[i].config.image, name);
+        ctr_list_free(cs, n);
+        /* --force leaves a registered rootfs to its containers; a stored one would go from
+         * under them */
+        if (users && (!force || stored))
+                return rt_err_setx(err, -EBUSY, "image '%s' is used by %d container(s); remove them%s", name,
+                                   users, stored ? " first" : " or use --force");
         char p[PATH_MAX];
         image_path(s, name, p);
-        if (access(p, F_OK) < 0)
-                return rt_err_setx(err, -ENOENT, "no such image '%s'", name);
-        if (!force) {
-                Container *cs = NULL;
-                size_t n = 0;
-                r = ctr_list(s, &cs, &n, err);
-                if (r < 0)
-                        return r;
-                int users = 0;
-                for (size_t i = 0; i < n; i++)
-                        users += streq(cs[i].config.image, name);
-                ctr_list_free(cs, n);
-                if (users)
-                        return rt_err_setx(err, -EBUSY,
-                                           "image '%s' is used by %d container(s); remove them or use --force",
-                                           name, users);
-        }
         if (unlink(p) < 0)
                 return rt_err_set(err, -errno, "remove image '%s'", name);
+        if (stored) {
+                /* where the store keeps it, whatever the record says */
+                ctr_image_stored_rootfs(s, name, p);
+                if ((r = rm_rf(p, err)) < 0)
+                        return rt_err_prefix(err, r, "remove the rootfs of image '%s'", name);
+        }
         return 0;
 }
 

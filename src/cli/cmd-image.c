@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* nsprov image add|ls|inspect|exists|rm */
+/* nsprov image add|load|ls|inspect|exists|rm */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cleanup.h"
 #include "cli.h"
 #include "ctr.h"
 #include "log.h"
@@ -96,6 +99,60 @@ static int image_add(int argc, char **argv, const GlobalOptions *g) {
         }
         image_done(&img);
         return r;
+}
+
+static int image_load(int argc, char **argv, const GlobalOptions *g) {
+        enum { OPT_NAME = 0x100, OPT_HELP };
+        static const struct option options[] = {
+                { "input", required_argument, NULL, 'i' }, { "name", required_argument, NULL, OPT_NAME },
+                { "help", no_argument, NULL, OPT_HELP }, {},
+        };
+        const char *input = NULL, *name = NULL;
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "i:", options, NULL)) >= 0)
+                switch (c) {
+                case 'i': input = optarg; break;
+                case OPT_NAME: name = optarg; break;
+                case OPT_HELP:
+                        printf("Usage: nsprov image load [-i] FILE [--name NAME]\n\n"
+                               "Loads an image archive, as `podman save` or `docker save` write them\n"
+                               "(docker-archive or OCI layout, compressed or not; '-' or none: standard\n"
+                               "input). The image is named NAME, or after the archive's own name\n"
+                               "(\"localhost/lnst:latest\" loads as \"lnst\"); its layers are unpacked\n"
+                               "into the store and removed with it.\n");
+                        return 0;
+                default:
+                        return usage_error("image load ", "unknown option or missing value: '%s'", argv[optind - 1]);
+                }
+        if (optind < argc && !input)
+                input = argv[optind++];
+        if (optind < argc)
+                return usage_error("image load ", "load one archive");
+        _cleanup_close_ int fd = -1;
+        if (input && !streq(input, "-")) {
+                if ((fd = open(input, O_RDONLY | O_CLOEXEC)) < 0) {
+                        log_error("image load: %s: %m", input);
+                        return EXIT_NSPROV;
+                }
+        } else if (isatty(STDIN_FILENO))
+                return usage_error("image load ", "name an archive (-i FILE), or pipe one in");
+        CtrStore s;
+        int r = cli_open_store(g, &s);
+        if (r != 0)
+                return r;
+        RtError e = {};
+        ImageLoadResult res;
+        if (ctr_image_load_archive(&s, fd >= 0 ? fd : STDIN_FILENO, name, &res, &e) < 0) {
+                log_error("%s", e.msg);
+                return EXIT_NSPROV;
+        }
+        if (res.devices_skipped)
+                log_warning("image '%s': %u device node(s) of its layers not created (a container's /dev "
+                            "is its own)", res.name, res.devices_skipped);
+        printf("%s\n", res.name);
+        return 0;
 }
 
 static json_t *image_json(const Image *i) {
@@ -212,7 +269,9 @@ static int image_rm(int argc, char **argv, const GlobalOptions *g) {
         bool force = false;
         int first = 1;
         if (argc > 1 && streq(argv[1], "--help")) {
-                printf("Usage: nsprov image rm [-f] IMAGE...\n\nRemoves image records (the rootfs directory stays).\n");
+                printf("Usage: nsprov image rm [-f] IMAGE...\n\nRemoves image records; a registered rootfs directory stays, a loaded\n"
+                       "image's unpacked layers go with it. -f: even while containers use a\n"
+                       "registered one.\n");
                 return 0;
         }
         if (argc > 1 && (streq(argv[1], "-f") || streq(argv[1], "--force"))) {
@@ -240,6 +299,7 @@ static int image_rm(int argc, char **argv, const GlobalOptions *g) {
 int verb_image(int argc, char **argv, const GlobalOptions *g) {
         static const Verb verbs[] = {
                 { "add", "register a rootfs directory (or the host) as an image", image_add },
+                { "load", "load an image archive (podman save, docker save)", image_load },
                 { "ls", "list images", image_ls },
                 { "list", "list images", image_ls },
                 { "inspect", "show images as JSON", image_inspect },

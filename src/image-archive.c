@@ -1,0 +1,992 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Image archives: what `podman save` and `docker save` write (docker-archive: manifest.json,
+ * a config JSON and a tar per layer) and OCI image layouts (`podman save --format
+ * oci-archive`, skopeo: oci-layout, index.json, blobs/<alg>/<hex>), as a tar, compressed
+ * or not. A load unpacks one into a rootfs directory of the store, root/images/<name>.rootfs:
+ * every layer applied in order, its whiteouts removing what the layers below it had. The
+ * layers are applied by a child chroot'ed into that directory, so that no entry of a layer
+ * (a "../", an absolute symlink and a path through it, a hard link) can reach anything
+ * outside it. The record is then an image like one of `image add`, whose removal takes the
+ * directory with it.
+ *
+ * Layers are applied onto one directory rather than kept apart and stacked as overlay
+ * lower dirs: an LNST lab has an agent image or two, and one directory keeps a container's
+ * start at one lower dir. */
+#define _GNU_SOURCE
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "ctr-internal.h"
+#include "dynlib.h"
+#include "fs.h"
+#include "log.h"
+#include "strv.h"
+
+#define ARCHIVE_MAX_MEMBERS 100000
+#define ARCHIVE_MAX_LAYERS 256
+#define ARCHIVE_MAX_JSON (8u << 20) /* a manifest, an index, a config */
+
+/* ---- libarchive, opened on first use (dynlib.h) ---- */
+
+typedef struct ArchiveLib {
+        typeof(&archive_read_new) read_new;
+        typeof(&archive_read_support_filter_all) read_support_filter_all;
+        typeof(&archive_read_support_format_tar) read_support_format_tar;
+        typeof(&archive_read_open_fd) read_open_fd;
+        typeof(&archive_read_open_memory) read_open_memory;
+        typeof(&archive_read_next_header) read_next_header;
+        typeof(&archive_read_data) read_data;
+        typeof(&archive_read_data_block) read_data_block;
+        typeof(&archive_read_free) read_free;
+        typeof(&archive_error_string) error_string;
+        typeof(&archive_entry_pathname) entry_pathname;
+        typeof(&archive_entry_set_pathname) entry_set_pathname;
+        typeof(&archive_entry_hardlink) entry_hardlink;
+        typeof(&archive_entry_set_hardlink) entry_set_hardlink;
+        typeof(&archive_entry_symlink) entry_symlink;
+        typeof(&archive_entry_filetype) entry_filetype;
+        typeof(&archive_entry_xattr_reset) entry_xattr_reset;
+        typeof(&archive_entry_xattr_next) entry_xattr_next;
+        typeof(&archive_entry_xattr_clear) entry_xattr_clear;
+        typeof(&archive_entry_xattr_add_entry) entry_xattr_add_entry;
+        typeof(&archive_write_disk_new) write_disk_new;
+        typeof(&archive_write_disk_set_options) write_disk_set_options;
+        typeof(&archive_write_header) write_header;
+        typeof(&archive_write_data_block) write_data_block;
+        typeof(&archive_write_finish_entry) write_finish_entry;
+        typeof(&archive_write_free) write_free;
+} ArchiveLib;
+
+static ArchiveLib al;
+static RtError al_load_error;
+
+static void archive_lib_load(void) {
+        const DynSym syms[] = {
+                { "archive_read_new", (void **) &al.read_new },
+                { "archive_read_support_filter_all", (void **) &al.read_support_filter_all },
+                { "archive_read_support_format_tar", (void **) &al.read_support_format_tar },
+                { "archive_read_open_fd", (void **) &al.read_open_fd },
+                { "archive_read_open_memory", (void **) &al.read_open_memory },
+                { "archive_read_next_header", (void **) &al.read_next_header },
+                { "archive_read_data", (void **) &al.read_data },
+                { "archive_read_data_block", (void **) &al.read_data_block },
+                { "archive_read_free", (void **) &al.read_free },
+                { "archive_error_string", (void **) &al.error_string },
+                { "archive_entry_pathname", (void **) &al.entry_pathname },
+                { "archive_entry_set_pathname", (void **) &al.entry_set_pathname },
+                { "archive_entry_hardlink", (void **) &al.entry_hardlink },
+                { "archive_entry_set_hardlink", (void **) &al.entry_set_hardlink },
+                { "archive_entry_symlink", (void **) &al.entry_symlink },
+                { "archive_entry_filetype", (void **) &al.entry_filetype },
+                { "archive_entry_xattr_reset", (void **) &al.entry_xattr_reset },
+                { "archive_entry_xattr_next", (void **) &al.entry_xattr_next },
+                { "archive_entry_xattr_clear", (void **) &al.entry_xattr_clear },
+                { "archive_entry_xattr_add_entry", (void **) &al.entry_xattr_add_entry },
+                { "archive_write_disk_new", (void **) &al.write_disk_new },
+                { "archive_write_disk_set_options", (void **) &al.write_disk_set_options },
+                { "archive_write_header", (void **) &al.write_header },
+                { "archive_write_data_block", (void **) &al.write_data_block },
+                { "archive_write_finish_entry", (void **) &al.write_finish_entry },
+                { "archive_write_free", (void **) &al.write_free },
+        };
+        (void) dynlib_load("libarchive.so.13", syms, ELEMENTSOF(syms), "loading an image archive", &al_load_error);
+}
+
+static int archive_lib(RtError *err) {
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+        (void) pthread_once(&once, archive_lib_load);
+        if (!al.read_new)
+                return rt_err_setx(err, al_load_error.code, "%s", al_load_error.msg);
+        return 0;
+}
+
+/* A tar reader, of any compression libarchive knows (gzip, zstd, xz, bzip2). */
+static struct archive *tar_reader(RtError *err) {
+        struct archive *a = al.read_new();
+        if (!a) {
+                (void) rt_err_set(err, -ENOMEM, "archive reader");
+                return NULL;
+        }
+        (void) al.read_support_filter_all(a);
+        (void) al.read_support_format_tar(a);
+        return a;
+}
+
+static void tar_reader_freep(struct archive **a) {
+        if (*a)
+                (void) al.read_free(*a);
+}
+
+/* ---- the parts that read outside input (unit-tested and fuzzed) ---- */
+
+int image_member_path(const char *raw, char out[static PATH_MAX]) {
+        size_t o = 0;
+        const char *p = raw;
+        while (*p) {
+                while (*p == '/')
+                        p++;
+                const char *end = strchrnul(p, '/');
+                size_t l = (size_t) (end - p);
+                if (l == 0)
+                        break;
+                if (l == 2 && p[0] == '.' && p[1] == '.')
+                        return -EINVAL;
+                if (!(l == 1 && p[0] == '.')) {
+                        if (o + (o ? 1 : 0) + l >= PATH_MAX || l > NAME_MAX)
+                                return -ENAMETOOLONG;
+                        if (o)
+                                out[o++] = '/';
+                        memcpy(out + o, p, l);
+                        o += l;
+                }
+                p = end;
+        }
+        out[o] = '\0';
+        return 0;
+}
+
+/* dir/target of a symlink or hard link inside the archive, ".." resolved as far as the
+ * archive's top and no further */
+static int member_link_target(const char *link_path, const char *target, char out[static PATH_MAX]) {
+        char joined[2 * PATH_MAX];
+        if (target[0] == '/')
+                (void) snprintf(joined, sizeof joined, "%s", target);
+        else {
+                const char *slash = strrchr(link_path, '/');
+                (void) snprintf(joined, sizeof joined, "%.*s/%s", slash ? (int) (slash - link_path) : 0,
+                                link_path, target);
+        }
+        size_t o = 0;
+        for (char *save, *w = strtok_r(joined, "/", &save); w; w = strtok_r(NULL, "/", &save)) {
+                if (streq(w, "."))
+                        continue;
+                if (streq(w, "..")) {
+                        if (o == 0)
+                                return -EINVAL;
+                        while (o > 0 && out[o - 1] != '/')
+                                o--;
+                        if (o > 0)
+                                o--;
+                        continue;
+                }
+                size_t l = strlen(w);
+                if (o + 1 + l >= PATH_MAX)
+                        return -ENAMETOOLONG;
+                if (o)
+                        out[o++] = '/';
+                memcpy(out + o, w, l);
+                o += l;
+        }
+        out[o] = '\0';
+        return 0;
+}
+
+int image_whiteout(const char *clean, char target[static PATH_MAX]) {
+        const char *slash = strrchr(clean, '/');
+        const char *base = slash ? slash + 1 : clean;
+        if (!startswith(base, ".wh."))
+                return WHITEOUT_NONE;
+        int dir_len = slash ? (int) (slash - clean) : 0;
+        if (streq(base, ".wh..wh..opq")) {
+                (void) snprintf(target, PATH_MAX, "%.*s", dir_len, clean);
+                return WHITEOUT_OPAQUE;
+        }
+        const char *name = base + 4;
+        /* other .wh..wh. names are the storage driver's own (AUFS hard link dirs) */
+        if (!*name || streq(name, ".") || streq(name, "..") || startswith(name, ".wh."))
+                return -EINVAL;
+        (void) snprintf(target, PATH_MAX, "%.*s%s%s", dir_len, clean, dir_len ? "/" : "", name);
+        return WHITEOUT_ENTRY;
+}
+
+void archive_manifest_done(ArchiveManifest *m) {
+        free(m->config);
+        strv_free(m->layers);
+        free(m->reference);
+        *m = (ArchiveManifest) {};
+}
+
+static json_t *json_parse(const char *what, const char *text, size_t len, RtError *err) {
+        json_error_t je;
+        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+        if (!j)
+                (void) rt_err_setx(err, -EBADMSG, "%s:%d:%d: %s", what, je.line, je.column, je.text);
+        return j;
+}
+
+static int member_from_json(json_t *v, const char *what, char **ret, RtError *err) {
+        char clean[PATH_MAX];
+        if (!json_is_string(v) || image_member_path(json_string_value(v), clean) < 0 || !*clean)
+                return rt_err_setx(err, -EBADMSG, "%s: not a path inside the archive", what);
+        return (*ret = strdup(clean)) ? 0 : rt_err_set(err, -ENOMEM, "%s", what);
+}
+
+int image_docker_manifest_parse(const char *text, size_t len, ArchiveManifest *ret, RtError *err) {
+        *ret = (ArchiveManifest) {};
+        json_auto_t *j = json_parse("manifest.json", text, len, err);
+        if (!j)
+                return -EBADMSG;
+        if (!json_is_array(j) || json_array_size(j) == 0)
+                return rt_err_setx(err, -EBADMSG, "manifest.json: not a list of images");
+        if (json_array_size(j) > 1)
+                return rt_err_setx(err, -EOPNOTSUPP, "the archive holds %zu images; nsprov loads one at a time",
+                                   json_array_size(j));
+        json_t *m = json_array_get(j, 0), *layers = json_object_get(m, "Layers");
+        json_t *tags = json_object_get(m, "RepoTags");
+        ArchiveManifest am = {};
+        int r = member_from_json(json_object_get(m, "Config"), "manifest.json: Config", &am.config, err);
+        if (r == 0 && (!json_is_array(layers) || json_array_size(layers) > ARCHIVE_MAX_LAYERS))
+                r = rt_err_setx(err, -EBADMSG, "manifest.json: Layers is not a list of at most %d paths",
+                                ARCHIVE_MAX_LAYERS);
+        size_t i;
+        json_t *v;
+        json_array_foreach(r == 0 ? layers : NULL, i, v) {
+                char *p = NULL;
+                if ((r = member_from_json(v, "manifest.json: Layers", &p, err)) < 0)
+                        break;
+                r = strv_push(&am.layers, p);
+                free(p);
+                if (r < 0) {
+                        (void) rt_err_set(err, r, "manifest.json");
+                        break;
+                }
+        }
+        if (r == 0 && json_is_array(tags) && json_is_string(json_array_get(tags, 0)) &&
+            !(am.reference = strdup(json_string_value(json_array_get(tags, 0)))))
+                r = rt_err_set(err, -ENOMEM, "manifest.json");
+        if (r < 0) {
+                archive_manifest_done(&am);
+                return r;
+        }
+        *ret = am;
+        return 0;
+}
+
+/* "sha256:<hex>" as the member blobs/sha256/<hex> (OCI image layout) */
+static int oci_blob_member(json_t *desc, const char *what, char **ret, RtError *err) {
+        const char *d = json_string_value(json_object_get(desc, "digest"));
+        const char *colon = d ? strchr(d, ':') : NULL;
+        size_t alg_len = colon ? (size_t) (colon - d) : 0;
+        bool ok = colon && alg_len > 0 && alg_len <= 32 && colon[1] && strlen(colon + 1) <= 256;
+        for (const char *c = d; ok && c < colon; c++)
+                ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9');
+        for (const char *c = ok ? colon + 1 : ""; *c; c++)
+                ok = ok && ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                            *c == '=' || *c == '_' || *c == '-');
+        if (!ok)
+                return rt_err_setx(err, -EBADMSG, "%s: no valid digest", what);
+        if (asprintf(ret, "blobs/%.*s/%s", (int) alg_len, d, colon + 1) < 0) {
+                *ret = NULL;
+                return rt_err_set(err, -ENOMEM, "%s", what);
+        }
+        return 0;
+}
+
+int image_oci_index_parse(const char *text, size_t len, char **ret_manifest, char **ret_reference, RtError *err) {
+        *ret_manifest = *ret_reference = NULL;
+        json_auto_t *j = json_parse("index.json", text, len, err);
+        if (!j)
+                return -EBADMSG;
+        json_t *ms = json_object_get(j, "manifests");
+        if (!json_is_array(ms) || json_array_size(ms) == 0)
+                return rt_err_setx(err, -EBADMSG, "index.json: no manifests");
+        if (json_array_size(ms) > 1)
+                return rt_err_setx(err, -EOPNOTSUPP, "the archive holds %zu images; nsprov loads one at a time",
+                                   json_array_size(ms));
+        json_t *m = json_array_get(ms, 0);
+        const char *type = json_string_value(json_object_get(m, "mediaType"));
+        if (type && strstr(type, "index"))
+                return rt_err_setx(err, -EOPNOTSUPP, "index.json points to an image index (%s): "
+                                   "save one platform's image", type);
+        int r = oci_blob_member(m, "index.json: manifests[0]", ret_manifest, err);
+        if (r < 0)
+                return r;
+        const char *ref = json_string_value(json_object_get(json_object_get(m, "annotations"),
+                                                            "org.opencontainers.image.ref.name"));
+        if (ref && !(*ret_reference = strdup(ref))) {
+                free(*ret_manifest);
+                *ret_manifest = NULL;
+                return rt_err_set(err, -ENOMEM, "index.json");
+        }
+        return 0;
+}
+
+int image_oci_manifest_parse(const char *text, size_t len, ArchiveManifest *ret, RtError *err) {
+        *ret = (ArchiveManifest) {};
+        json_auto_t *j = json_parse("the image manifest", text, len, err);
+        if (!j)
+                return -EBADMSG;
+        json_t *layers = json_object_get(j, "layers");
+        ArchiveManifest am = {};
+        int r = oci_blob_member(json_object_get(j, "config"), "manifest: config", &am.config, err);
+        if (r == 0 && (!json_is_array(layers) || json_array_size(layers) > ARCHIVE_MAX_LAYERS))
+                r = rt_err_setx(err, -EBADMSG, "manifest: layers is not a list of at most %d blobs",
+                                ARCHIVE_MAX_LAYERS);
+        size_t i;
+        json_t *v;
+        json_array_foreach(r == 0 ? layers : NULL, i, v) {
+                const char *type = json_string_value(json_object_get(v, "mediaType"));
+                if (type && !strstr(type, "tar"))
+                        r = rt_err_setx(err, -EOPNOTSUPP, "manifest: layer %zu is %s, not a tar", i, type);
+                char *p = NULL;
+                if (r < 0 || (r = oci_blob_member(v, "manifest: layer", &p, err)) < 0)
+                        break;
+                r = strv_push(&am.layers, p);
+                free(p);
+                if (r < 0) {
+                        (void) rt_err_set(err, r, "manifest");
+                        break;
+                }
+        }
+        if (r < 0) {
+                archive_manifest_done(&am);
+                return r;
+        }
+        *ret = am;
+        return 0;
+}
+
+static int config_strv(json_t *cfg, const char *key, char ***ret, RtError *err) {
+        json_t *v = json_object_get(cfg, key);
+        *ret = NULL;
+        if (!v || json_is_null(v))
+                return 0;
+        if (strv_from_json(v, CTR_MAX_ARGS, ret) < 0)
+                return rt_err_setx(err, -EBADMSG, "image config: %s is not a list of strings", key);
+        return 0;
+}
+
+int image_config_parse(const char *text, size_t len, ImageConfig *ret, RtError *err) {
+        *ret = (ImageConfig) {};
+        json_auto_t *j = json_parse("the image config", text, len, err);
+        if (!j)
+                return -EBADMSG;
+        if (!json_is_object(j))
+                return rt_err_setx(err, -EBADMSG, "the image config is not an object");
+        /* "config" in Docker's and OCI's; "container_config" only describes a build step */
+        json_t *cfg = json_object_get(j, "config");
+        ImageConfig c = {};
+        int r = 0;
+        if (cfg && !json_is_null(cfg) && !json_is_object(cfg))
+                r = rt_err_setx(err, -EBADMSG, "image config: config is not an object");
+        if (r == 0)
+                r = config_strv(cfg, "Cmd", &c.cmd, err);
+        if (r == 0)
+                r = config_strv(cfg, "Entrypoint", &c.entrypoint, err);
+        if (r == 0)
+                r = config_strv(cfg, "Env", &c.env, err);
+        for (size_t i = 0; r == 0 && c.env && c.env[i]; i++)
+                if (!strchr(c.env[i], '=') || c.env[i][0] == '=')
+                        r = rt_err_setx(err, -EBADMSG, "image config: Env entry '%.64s' is not K=V", c.env[i]);
+        const char *wd = json_string_value(json_object_get(cfg, "WorkingDir"));
+        const char *sig = json_string_value(json_object_get(cfg, "StopSignal"));
+        /* Docker writes "" for none; a relative one is relative to / */
+        if (r == 0 && wd && *wd && asprintf(&c.workdir, "%s%s", wd[0] == '/' ? "" : "/", wd) < 0) {
+                c.workdir = NULL;
+                r = rt_err_set(err, -ENOMEM, "image config");
+        }
+        if (r == 0 && sig && *sig && !(c.stop_signal = strdup(sig)))
+                r = rt_err_set(err, -ENOMEM, "image config");
+        if (r < 0) {
+                Image tmp = { .config = c };
+                image_done(&tmp);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
+int image_name_from_reference(const char *ref, char out[static CTR_IMAGE_NAME_MAX + 1], RtError *err) {
+        char buf[512];
+        if (!ref || strlen(ref) >= sizeof buf)
+                return rt_err_setx(err, -EINVAL, "no usable image name in the archive: give one with --name");
+        (void) snprintf(buf, sizeof buf, "%s", ref);
+        char *at = strchr(buf, '@'); /* a digest pins, it names nothing */
+        if (at)
+                *at = '\0';
+        char *slash = strrchr(buf, '/');
+        char *colon = strrchr(slash ? slash : buf, ':');
+        const char *tag = NULL;
+        if (colon) {
+                *colon = '\0';
+                tag = colon + 1;
+        }
+        const char *base = slash ? slash + 1 : buf;
+        int n = tag && !streq(tag, "latest") ? snprintf(out, CTR_IMAGE_NAME_MAX + 1, "%s-%s", base, tag)
+                                             : snprintf(out, CTR_IMAGE_NAME_MAX + 1, "%s", base);
+        if (n > CTR_IMAGE_NAME_MAX || ctr_image_name_check(out, NULL) < 0)
+                return rt_err_setx(err, -EINVAL, "no usable image name in '%.128s': give one with --name", ref);
+        return 0;
+}
+
+/* ---- reading the archive ---- */
+
+typedef struct MemberLink {
+        char *path, *target; /* both clean, inside the archive */
+} MemberLink;
+
+typedef struct Staging {
+        int dirfd; /* the archive's regular files, at their clean paths; -1: only checked */
+        MemberLink *links;
+        size_t n_links;
+        char *manifest, *index; /* kept in memory when only checked */
+        size_t manifest_len, index_len;
+} Staging;
+
+static void staging_done(Staging *st) {
+        for (size_t i = 0; i < st->n_links; i++) {
+                free(st->links[i].path);
+                free(st->links[i].target);
+        }
+        free(st->links);
+        free(st->manifest);
+        free(st->index);
+        if (st->dirfd >= 0)
+                close(st->dirfd);
+        *st = (Staging) { .dirfd = -1 };
+}
+
+/* creates the parents of clean under dirfd; every one is ours (no symlinks in there) */
+static int make_parents(int dirfd, const char *clean) {
+        char p[PATH_MAX];
+        (void) snprintf(p, sizeof p, "%s", clean);
+        for (char *s = strchr(p, '/'); s; s = strchr(s + 1, '/')) {
+                *s = '\0';
+                if (mkdirat(dirfd, p, 0700) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        return 0;
+}
+
+static int stage_file(struct archive *a, int dirfd, const char *clean, RtError *err) {
+        int r = make_parents(dirfd, clean);
+        if (r < 0)
+                return rt_err_set(err, r, "archive member %s", clean);
+        _cleanup_close_ int fd = openat(dirfd, clean, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return rt_err_set(err, -errno, "archive member %s", clean);
+        const void *buf;
+        size_t size;
+        la_int64_t off;
+        while ((r = al.read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
+                if (pwrite(fd, buf, size, off) != (ssize_t) size)
+                        return rt_err_set(err, -errno, "write archive member %s", clean);
+        if (r != ARCHIVE_EOF)
+                return rt_err_setx(err, -EBADMSG, "archive member %s: %s", clean, al.error_string(a));
+        return 0;
+}
+
+static int read_member_memory(struct archive *a, const char *clean, char **ret, size_t *ret_len, RtError *err) {
+        size_t cap = 0, len = 0;
+        char *buf = NULL;
+        for (;;) {
+                if (len + 65536 > cap) {
+                        if (cap >= ARCHIVE_MAX_JSON) {
+                                free(buf);
+                                return rt_err_setx(err, -EFBIG, "archive member %s is too large", clean);
+                        }
+                        cap = cap ? cap * 2 : 65536 * 2;
+                        char *nb = realloc(buf, cap);
+                        if (!nb) {
+                                free(buf);
+                                return rt_err_set(err, -ENOMEM, "archive member %s", clean);
+                        }
+                        buf = nb;
+                }
+                la_ssize_t n = al.read_data(a, buf + len, cap - len);
+                if (n < 0) {
+                        free(buf);
+                        return rt_err_setx(err, -EBADMSG, "archive member %s: %s", clean, al.error_string(a));
+                }
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        *ret = buf;
+        *ret_len = len;
+        return 0;
+}
+
+/* Reads every member of the outer archive: regular files staged under st->dirfd (or,
+ * when st->dirfd < 0, the two JSON files that say what is in there kept in memory),
+ * links recorded, every path checked. */
+static int stage_archive(struct archive *a, Staging *st, RtError *err) {
+        struct archive_entry *e;
+        size_t members = 0;
+        int r;
+        while ((r = al.read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+                const char *raw = al.entry_pathname(e);
+                char clean[PATH_MAX];
+                if (!raw || image_member_path(raw, clean) < 0)
+                        return rt_err_setx(err, -EBADMSG, "archive member '%.200s': not a path inside the archive",
+                                           raw ? raw : "");
+                if (++members > ARCHIVE_MAX_MEMBERS)
+                        return rt_err_setx(err, -E2BIG, "the archive has over %d members", ARCHIVE_MAX_MEMBERS);
+                if (!*clean)
+                        continue;
+                const char *link = al.entry_hardlink(e);
+                unsigned type = al.entry_filetype(e);
+                if (!link && type == AE_IFLNK)
+                        link = al.entry_symlink(e);
+                if (link) {
+                        char target[PATH_MAX];
+                        if (member_link_target(link == al.entry_hardlink(e) ? "" : clean, link, target) < 0)
+                                return rt_err_setx(err, -EBADMSG, "archive member %s links outside the archive",
+                                                   clean);
+                        MemberLink *nl = realloc(st->links, (st->n_links + 1) * sizeof *nl);
+                        if (!nl)
+                                return rt_err_set(err, -ENOMEM, "archive");
+                        st->links = nl;
+                        nl[st->n_links] = (MemberLink) { strdup(clean), strdup(target) };
+                        if (!nl[st->n_links].path || !nl[st->n_links].target)
+                                return rt_err_set(err, -ENOMEM, "archive");
+                        st->n_links++;
+                        continue;
+                }
+                if (type != AE_IFREG)
+                        continue;
+                int q = 0;
+                if (st->dirfd >= 0)
+                        q = stage_file(a, st->dirfd, clean, err);
+                else if (streq(clean, "manifest.json") && !st->manifest)
+                        q = read_member_memory(a, clean, &st->manifest, &st->manifest_len, err);
+                else if (streq(clean, "index.json") && !st->index)
+                        q = read_member_memory(a, clean, &st->index, &st->index_len, err);
+                if (q < 0)
+                        return q;
+        }
+        if (r != ARCHIVE_EOF)
+                return rt_err_setx(err, -EBADMSG, "not a readable image archive: %s", al.error_string(a));
+        if (members == 0)
+                return rt_err_setx(err, -EBADMSG, "the archive is empty");
+        return 0;
+}
+
+/* a member's staged file, through the archive's links */
+static int staged_member(const Staging *st, const char *member, char out[static PATH_MAX], RtError *err) {
+        (void) snprintf(out, PATH_MAX, "%s", member);
+        for (int hops = 0; hops < 16; hops++) {
+                size_t i;
+                for (i = 0; i < st->n_links && !streq(st->links[i].path, out); i++)
+                        ;
+                if (i == st->n_links) {
+                        struct stat sb;
+                        if (fstatat(st->dirfd, out, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sb.st_mode))
+                                return rt_err_setx(err, -ENOENT, "the archive has no file %s", member);
+                        return 0;
+                }
+                (void) snprintf(out, PATH_MAX, "%s", st->links[i].target);
+        }
+        return rt_err_setx(err, -ELOOP, "archive member %s: too many links", member);
+}
+
+static int read_staged(const Staging *st, const char *member, char **ret, size_t *ret_len, RtError *err) {
+        char p[PATH_MAX];
+        int r = staged_member(st, member, p, err);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int fd = openat(st->dirfd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return rt_err_set(err, -errno, "archive member %s", member);
+        return read_file_fd(fd, member, ARCHIVE_MAX_JSON, ret, ret_len, err);
+}
+
+/* What the archive holds: docker-archive or OCI layout, told by their top files. */
+static int archive_manifest(const Staging *st, ArchiveManifest *ret, RtError *err) {
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        struct stat sb;
+        if (fstatat(st->dirfd, "manifest.json", &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+                int r = read_staged(st, "manifest.json", &text, &len, err);
+                return r < 0 ? r : image_docker_manifest_parse(text, len, ret, err);
+        }
+        if (fstatat(st->dirfd, "index.json", &sb, AT_SYMLINK_NOFOLLOW) < 0)
+                return rt_err_setx(err, -EBADMSG, "neither a docker-archive (no manifest.json) "
+                                   "nor an OCI image layout (no index.json)");
+        int r = read_staged(st, "index.json", &text, &len, err);
+        _cleanup_free_ char *manifest = NULL, *reference = NULL;
+        if (r < 0 || (r = image_oci_index_parse(text, len, &manifest, &reference, err)) < 0)
+                return r;
+        free(text);
+        text = NULL;
+        if ((r = read_staged(st, manifest, &text, &len, err)) < 0 ||
+            (r = image_oci_manifest_parse(text, len, ret, err)) < 0)
+                return r;
+        ret->reference = TAKE_PTR(reference);
+        return 0;
+}
+
+int image_archive_check_memory(const void *data, size_t size, RtError *err) {
+        int r = archive_lib(err);
+        if (r < 0)
+                return r;
+        _cleanup_(tar_reader_freep) struct archive *a = tar_reader(err);
+        if (!a)
+                return -ENOMEM;
+        if (al.read_open_memory(a, data, size) != ARCHIVE_OK)
+                return rt_err_setx(err, -EBADMSG, "not a readable image archive: %s", al.error_string(a));
+        Staging st = { .dirfd = -1 };
+        r = stage_archive(a, &st, err);
+        if (r == 0 && st.manifest) {
+                ArchiveManifest m;
+                if ((r = image_docker_manifest_parse(st.manifest, st.manifest_len, &m, err)) == 0)
+                        archive_manifest_done(&m);
+        } else if (r == 0 && st.index) {
+                char *manifest = NULL, *reference = NULL;
+                r = image_oci_index_parse(st.index, st.index_len, &manifest, &reference, err);
+                free(manifest);
+                free(reference);
+        }
+        staging_done(&st);
+        return r;
+}
+
+/* ---- applying the layers, in a child chroot'ed into the new rootfs ---- */
+
+typedef struct LayerReport {
+        int code;
+        unsigned devices_skipped;
+        char msg[480];
+} LayerReport;
+
+static int remove_whiteouts(struct archive *a, RtError *err) {
+        struct archive_entry *e;
+        int r;
+        while ((r = al.read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+                char clean[PATH_MAX], target[PATH_MAX + 1];
+                if (image_member_path(al.entry_pathname(e) ?: "", clean) < 0)
+                        return rt_err_setx(err, -EBADMSG, "layer entry '%.200s': not a path inside the image",
+                                           al.entry_pathname(e) ?: "");
+                int kind = image_whiteout(clean, target + 1);
+                if (kind < 0)
+                        return rt_err_setx(err, -EBADMSG, "layer entry %s: a malformed whiteout", clean);
+                target[0] = '/';
+                if (kind == WHITEOUT_ENTRY && (r = rm_rf(target, err)) < 0)
+                        return rt_err_prefix(err, r, "whiteout %s", clean);
+                if (kind != WHITEOUT_OPAQUE)
+                        continue;
+                /* what the layers below put in there goes; this layer's own comes after */
+                _cleanup_closedir_ DIR *d = opendir(target);
+                for (struct dirent *de; d && (de = readdir(d));) {
+                        if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                                continue;
+                        char p[2 * PATH_MAX + 2];
+                        (void) snprintf(p, sizeof p, "%s/%s", streq(target, "/") ? "" : target, de->d_name);
+                        if ((r = rm_rf(p, err)) < 0)
+                                return rt_err_prefix(err, r, "opaque whiteout %s", clean);
+                }
+        }
+        if (r != ARCHIVE_EOF)
+                return rt_err_setx(err, -EBADMSG, "layer: %s", al.error_string(a));
+        return 0;
+}
+
+/* Overlayfs reads trusted.overlay.* on its lower dirs: an image must not set them there. */
+static int drop_overlay_xattrs(struct archive_entry *e) {
+        const char *name;
+        const void *value;
+        size_t size;
+        typedef struct { char *name; void *value; size_t size; } Keep;
+        Keep keep[64];
+        size_t n = 0;
+        bool dropped = false;
+        int r = 0;
+        if (al.entry_xattr_reset(e) == 0)
+                return 0;
+        while (r == 0 && al.entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+                if (startswith(name, "trusted.overlay.")) {
+                        dropped = true;
+                        continue;
+                }
+                if (n == ELEMENTSOF(keep))
+                        continue; /* more than any file has: only kept when none is dropped */
+                keep[n] = (Keep) { strdup(name), malloc(size ? size : 1), size };
+                if (!keep[n].name || !keep[n].value)
+                        r = -ENOMEM;
+                else
+                        memcpy(keep[n].value, value, size);
+                n++;
+        }
+        if (r == 0 && dropped) {
+                al.entry_xattr_clear(e);
+                for (size_t i = 0; i < n; i++)
+                        al.entry_xattr_add_entry(e, keep[i].name, keep[i].value, keep[i].size);
+        }
+        for (size_t i = 0; i < n; i++) {
+                free(keep[i].name);
+                free(keep[i].value);
+        }
+        return r;
+}
+
+static int extract_layer(struct archive *a, struct archive *w, LayerReport *rep, RtError *err) {
+        struct archive_entry *e;
+        int r;
+        while ((r = al.read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+                char clean[PATH_MAX], target[PATH_MAX + 1];
+                if (image_member_path(al.entry_pathname(e) ?: "", clean) < 0)
+                        return rt_err_setx(err, -EBADMSG, "layer entry '%.200s': not a path inside the image",
+                                           al.entry_pathname(e) ?: "");
+                if (!*clean || image_whiteout(clean, target) != WHITEOUT_NONE)
+                        continue;
+                unsigned type = al.entry_filetype(e);
+                const char *hard = al.entry_hardlink(e);
+                /* an image's device nodes would be raw devices to containers without privileges
+                 * (each has its own /dev); privileged ones have the host's /dev anyway */
+                if (!hard && (type == AE_IFCHR || type == AE_IFBLK)) {
+                        rep->devices_skipped++;
+                        continue;
+                }
+                char abs[PATH_MAX + 1];
+                (void) snprintf(abs, sizeof abs, "/%s", clean);
+                al.entry_set_pathname(e, abs);
+                if (hard) {
+                        char link[PATH_MAX + 1];
+                        if (image_member_path(hard, link + 1) < 0 || !link[1])
+                                return rt_err_setx(err, -EBADMSG, "layer entry %s: a hard link outside the image",
+                                                   clean);
+                        link[0] = '/';
+                        al.entry_set_hardlink(e, link);
+                }
+                /* a layer's entry replaces what the layers below had there, whatever its kind:
+                 * only a directory onto a directory merges */
+                struct stat sb;
+                if (lstat(abs, &sb) == 0 && (S_ISDIR(sb.st_mode) != (!hard && type == AE_IFDIR)) &&
+                    (r = rm_rf(abs, err)) < 0)
+                        return rt_err_prefix(err, r, "replace %s", clean);
+                if (drop_overlay_xattrs(e) < 0)
+                        return rt_err_set(err, -ENOMEM, "layer entry %s", clean);
+                r = al.write_header(w, e);
+                if (r < ARCHIVE_WARN)
+                        return rt_err_setx(err, -EIO, "layer entry %s: %s", clean, al.error_string(w));
+                const void *buf;
+                size_t size;
+                la_int64_t off;
+                while (!hard && type == AE_IFREG && (r = al.read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
+                        if (al.write_data_block(w, buf, size, off) < ARCHIVE_WARN)
+                                return rt_err_setx(err, -EIO, "layer entry %s: %s", clean, al.error_string(w));
+                if (!hard && type == AE_IFREG && r != ARCHIVE_EOF)
+                        return rt_err_setx(err, -EBADMSG, "layer entry %s: %s", clean, al.error_string(a));
+                if (al.write_finish_entry(w) < ARCHIVE_WARN)
+                        return rt_err_setx(err, -EIO, "layer entry %s: %s", clean, al.error_string(w));
+        }
+        if (r != ARCHIVE_EOF)
+                return rt_err_setx(err, -EBADMSG, "layer: %s", al.error_string(a));
+        return 0;
+}
+
+static int apply_layer(int fd, LayerReport *rep, RtError *err) {
+        for (int pass = 0; pass < 2; pass++) {
+                if (lseek(fd, 0, SEEK_SET) < 0)
+                        return rt_err_set(err, -errno, "rewind the layer");
+                _cleanup_(tar_reader_freep) struct archive *a = tar_reader(err);
+                if (!a)
+                        return -ENOMEM;
+                if (al.read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK)
+                        return rt_err_setx(err, -EBADMSG, "layer: %s", al.error_string(a));
+                if (pass == 0) {
+                        int r = remove_whiteouts(a, err);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                struct archive *w = al.write_disk_new();
+                if (!w)
+                        return rt_err_set(err, -ENOMEM, "archive writer");
+                /* numeric owners, as the layer has them (no lookup in anybody's passwd) */
+                (void) al.write_disk_set_options(w, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
+                                                            ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
+                                                            ARCHIVE_EXTRACT_UNLINK |
+                                                            ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+                int r = extract_layer(a, w, rep, err);
+                (void) al.write_free(w);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static _noreturn_ void layers_child(const char *rootfs, const int *fds, size_t n, int report_fd) {
+        LayerReport rep = {};
+        RtError e = {};
+        int r = 0;
+        if (chroot(rootfs) < 0 || chdir("/") < 0)
+                r = rt_err_set(&e, -errno, "chroot into %s", rootfs);
+        /* the image's files as the layers have them, not as our umask would */
+        (void) umask(0);
+        for (size_t i = 0; r == 0 && i < n; i++)
+                if ((r = apply_layer(fds[i], &rep, &e)) < 0)
+                        (void) rt_err_prefix(&e, r, "layer %zu of %zu", i + 1, n);
+        rep.code = r;
+        (void) snprintf(rep.msg, sizeof rep.msg, "%s", e.msg);
+        (void) !write(report_fd, &rep, sizeof rep);
+        _exit(r < 0 ? 1 : 0);
+}
+
+static int apply_layers(const char *rootfs, const int *fds, size_t n, LayerReport *rep, RtError *err) {
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return rt_err_set(err, -errno, "pipe");
+        pid_t pid = fork();
+        if (pid < 0) {
+                close(p[0]);
+                close(p[1]);
+                return rt_err_set(err, -errno, "fork");
+        }
+        if (pid == 0) {
+                close(p[0]);
+                layers_child(rootfs, fds, n, p[1]);
+        }
+        close(p[1]);
+        *rep = (LayerReport) { .code = -EIO };
+        ssize_t got = read(p[0], rep, sizeof *rep);
+        close(p[0]);
+        int st;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+                ;
+        if (got != (ssize_t) sizeof *rep)
+                return rt_err_setx(err, -EIO, "unpacking the layers ended without a word");
+        rep->msg[sizeof rep->msg - 1] = '\0';
+        if (rep->code < 0)
+                return rt_err_setx(err, rep->code, "%s", rep->msg);
+        return 0;
+}
+
+/* ---- the load ---- */
+
+void ctr_image_stored_rootfs(const CtrStore *s, const char *name, char buf[static PATH_MAX]) {
+        (void) snprintf(buf, PATH_MAX, "%s/images/%s.rootfs", s->root, name);
+}
+
+typedef struct LoadWork {
+        char staging[PATH_MAX];
+        Staging st;
+        ArchiveManifest m;
+        Image img;
+        int *fds;
+        size_t n_fds;
+} LoadWork;
+
+static void load_work_done(LoadWork *w) {
+        for (size_t i = 0; i < w->n_fds; i++)
+                if (w->fds[i] >= 0)
+                        close(w->fds[i]);
+        free(w->fds);
+        staging_done(&w->st);
+        archive_manifest_done(&w->m);
+        image_done(&w->img);
+        if (w->staging[0])
+                (void) rm_rf(w->staging, NULL);
+}
+
+static int load_steps(const CtrStore *s, int archive_fd, const char *want_name, LoadWork *w,
+                      ImageLoadResult *ret, RtError *err) {
+        char p[PATH_MAX];
+        (void) snprintf(p, sizeof p, "%s/images", s->root);
+        int r = mkdir_p(p, 0700, err);
+        if (r < 0)
+                return r;
+        /* in the store, beside where the rootfs goes: the last step is a rename */
+        (void) snprintf(w->staging, sizeof w->staging, "%s/.load-XXXXXX", p);
+        if (!mkdtemp(w->staging)) {
+                r = rt_err_set(err, -errno, "create %s", w->staging);
+                w->staging[0] = '\0';
+                return r;
+        }
+        (void) snprintf(p, sizeof p, "%s/archive", w->staging);
+        if (mkdir(p, 0700) < 0 || (w->st.dirfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+                return rt_err_set(err, -errno, "create %s", p);
+        {
+                _cleanup_(tar_reader_freep) struct archive *a = tar_reader(err);
+                if (!a)
+                        return -ENOMEM;
+                if (al.read_open_fd(a, archive_fd, 1 << 16) != ARCHIVE_OK)
+                        return rt_err_setx(err, -EBADMSG, "not a readable image archive: %s", al.error_string(a));
+                if ((r = stage_archive(a, &w->st, err)) < 0)
+                        return r;
+        }
+        if ((r = archive_manifest(&w->st, &w->m, err)) < 0)
+                return r;
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        if ((r = read_staged(&w->st, w->m.config, &text, &len, err)) < 0 ||
+            (r = image_config_parse(text, len, &w->img.config, err)) < 0)
+                return r;
+
+        char name[CTR_IMAGE_NAME_MAX + 1];
+        if (want_name) {
+                if ((r = ctr_image_name_check(want_name, err)) < 0)
+                        return r;
+                (void) snprintf(name, sizeof name, "%s", want_name);
+        } else if ((r = image_name_from_reference(w->m.reference, name, err)) < 0)
+                return r;
+        Image existing;
+        if (streq(name, CTR_HOST_IMAGE) || ctr_image_load(s, name, &existing, NULL) == 0) {
+                if (!streq(name, CTR_HOST_IMAGE))
+                        image_done(&existing);
+                return rt_err_setx(err, -EEXIST, "image '%s' already exists: remove it first, or load "
+                                   "under another name with --name", name);
+        }
+
+        size_t n = strv_length(w->m.layers);
+        if (!(w->fds = calloc(n ? n : 1, sizeof *w->fds)))
+                return rt_err_set(err, -ENOMEM, "load");
+        for (; w->n_fds < n; w->n_fds++) {
+                if ((r = staged_member(&w->st, w->m.layers[w->n_fds], p, err)) < 0)
+                        return r;
+                if ((w->fds[w->n_fds] = openat(w->st.dirfd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+                        return rt_err_set(err, -errno, "layer %s", w->m.layers[w->n_fds]);
+        }
+        char rootfs[PATH_MAX];
+        (void) snprintf(rootfs, sizeof rootfs, "%s/rootfs", w->staging);
+        if (mkdir(rootfs, 0755) < 0)
+                return rt_err_set(err, -errno, "create %s", rootfs);
+        LayerReport rep;
+        if ((r = apply_layers(rootfs, w->fds, w->n_fds, &rep, err)) < 0)
+                return r;
+
+        char final[PATH_MAX];
+        ctr_image_stored_rootfs(s, name, final);
+        /* one a load that died on its way left behind (no record names it) */
+        if ((r = rm_rf(final, err)) < 0)
+                return r;
+        if (rename(rootfs, final) < 0)
+                return rt_err_set(err, -errno, "move the image's rootfs to %s", final);
+        w->img.name = strdup(name);
+        w->img.rootfs = strdup(final);
+        w->img.stored = true;
+        if (!w->img.name || !w->img.rootfs)
+                r = rt_err_set(err, -ENOMEM, "load");
+        if (r == 0)
+                r = ctr_image_add(s, &w->img, err);
+        if (r < 0) {
+                (void) rm_rf(final, NULL);
+                return r;
+        }
+        *ret = (ImageLoadResult) { .layers = n, .devices_skipped = rep.devices_skipped };
+        (void) snprintf(ret->name, sizeof ret->name, "%s", name);
+        return 0;
+}
+
+int ctr_image_load_archive(const CtrStore *s, int archive_fd, const char *name, ImageLoadResult *ret,
+                           RtError *err) {
+        int r = archive_lib(err);
+        if (r < 0)
+                return r;
+        LoadWork w = { .st = { .dirfd = -1 } };
+        r = load_steps(s, archive_fd, name, &w, ret, err);
+        load_work_done(&w);
+        return r < 0 ? rt_err_prefix(err, r, "load image") : 0;
+}

@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Image archives for the image load tests, written as `podman save` and `docker save`
+write them, with Python's tarfile alone:
+
+  mkarchive.py docker|oci OUT BUSYBOX REF      a busybox image of two layers: the first
+        has the tree and /etc/motd, /srv/keep/{a,b}; the second whites out /etc/motd,
+        makes /srv/keep opaque (b goes, c comes), adds /srv/new, and gzips itself
+  mkarchive.py evil-dotdot OUT BUSYBOX REF     a layer with a "../" entry
+  mkarchive.py evil-symlink OUT BUSYBOX REF    a layer with a symlink to / and a file
+        written through it (must land inside the image, never on the host)
+  mkarchive.py evil-member OUT BUSYBOX REF     an outer member named "../x"
+"""
+import gzip, hashlib, io, json, sys, tarfile, time
+
+
+def add_file(t, name, data=b"", mode=0o644):
+    i = tarfile.TarInfo(name)
+    i.size, i.mode, i.mtime = len(data), mode, int(time.time())
+    t.addfile(i, io.BytesIO(data))
+
+
+def add_dir(t, name, mode=0o755):
+    i = tarfile.TarInfo(name)
+    i.type, i.mode = tarfile.DIRTYPE, mode
+    t.addfile(i)
+
+
+def add_symlink(t, name, target):
+    i = tarfile.TarInfo(name)
+    i.type, i.linkname = tarfile.SYMTYPE, target
+    t.addfile(i)
+
+
+def layer(build):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        build(t)
+    return buf.getvalue()
+
+
+def base_layer(busybox):
+    def build(t):
+        for d in ("bin", "etc", "srv", "srv/keep", "tmp", "proc", "sys", "dev"):
+            add_dir(t, d)
+        with open(busybox, "rb") as f:
+            add_file(t, "bin/busybox", f.read(), 0o755)
+        for c in ("sh", "cat", "ls", "echo", "test", "sleep", "id"):
+            add_symlink(t, f"bin/{c}", "busybox")
+        add_file(t, "etc/motd", b"lower\n")
+        add_file(t, "srv/keep/a", b"a\n")
+        add_file(t, "srv/keep/b", b"b\n")
+        # a device node: not created (a container's /dev is its own)
+        i = tarfile.TarInfo("dev/null2")
+        i.type, i.devmajor, i.devminor, i.mode = tarfile.CHRTYPE, 1, 3, 0o666
+        t.addfile(i)
+    return layer(build)
+
+
+def top_layer():
+    def build(t):
+        add_file(t, "etc/.wh.motd")
+        add_dir(t, "srv/keep")
+        add_file(t, "srv/keep/.wh..wh..opq")
+        add_file(t, "srv/keep/c", b"c\n")
+        add_file(t, "srv/new", b"new\n")
+    return gzip.compress(layer(build))
+
+
+def evil_layer(kind):
+    def build(t):
+        if kind == "evil-dotdot":
+            add_file(t, "../../../../tmp/nsprov-escaped", b"x")
+        else:
+            add_symlink(t, "up", "/")
+            add_file(t, "up/tmp/nsprov-escaped", b"x")
+    return layer(build)
+
+
+def config(layers_raw):
+    return json.dumps({
+        "architecture": "amd64", "os": "linux",
+        "config": {"Cmd": ["/bin/sh", "-c", "cat /srv/new"], "Env": ["PATH=/bin", "FROM_IMAGE=yes"],
+                   "WorkingDir": "/srv", "StopSignal": "SIGTERM"},
+        "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(
+            gzip.decompress(l) if l[:2] == b"\x1f\x8b" else l).hexdigest() for l in layers_raw]},
+    }).encode()
+
+
+def write_docker(out, layers, ref, outer_evil=False):
+    cfg = config(layers)
+    cfg_name = hashlib.sha256(cfg).hexdigest() + ".json"
+    names = [f"{hashlib.sha256(l).hexdigest()}/layer.tar" for l in layers]
+    with tarfile.open(out, "w") as t:
+        for n, l in zip(names, layers):
+            add_dir(t, n.split("/")[0])
+            add_file(t, n, l)
+        add_file(t, cfg_name, cfg)
+        if outer_evil:
+            add_file(t, "../x", b"x")
+        add_file(t, "manifest.json", json.dumps([{"Config": cfg_name, "RepoTags": [ref], "Layers": names}]).encode())
+
+
+def write_oci(out, layers, ref):
+    def blob(t, data):
+        d = hashlib.sha256(data).hexdigest()
+        add_file(t, f"blobs/sha256/{d}", data)
+        return {"digest": f"sha256:{d}", "size": len(data)}
+    with tarfile.open(out, "w") as t:
+        add_file(t, "oci-layout", b'{"imageLayoutVersion":"1.0.0"}')
+        c = blob(t, config(layers))
+        ls = []
+        for l in layers:
+            desc = blob(t, l)
+            desc["mediaType"] = "application/vnd.oci.image.layer.v1.tar" + ("+gzip" if l[:2] == b"\x1f\x8b" else "")
+            ls.append(desc)
+        m = blob(t, json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                                "config": dict(c, mediaType="application/vnd.oci.image.config.v1+json"),
+                                "layers": ls}).encode())
+        m["mediaType"] = "application/vnd.oci.image.manifest.v1+json"
+        m["annotations"] = {"org.opencontainers.image.ref.name": ref}
+        add_file(t, "index.json", json.dumps({"schemaVersion": 2, "manifests": [m]}).encode())
+
+
+kind, out, busybox, ref = sys.argv[1:5]
+if kind == "docker":
+    write_docker(out, [base_layer(busybox), top_layer()], ref)
+elif kind == "oci":
+    write_oci(out, [base_layer(busybox), top_layer()], ref)
+elif kind in ("evil-dotdot", "evil-symlink"):
+    write_docker(out, [base_layer(busybox), evil_layer(kind)], ref)
+elif kind == "evil-member":
+    write_docker(out, [base_layer(busybox)], ref, outer_evil=True)
+else:
+    sys.exit(f"mkarchive.py: unknown kind {kind}")
