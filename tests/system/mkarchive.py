@@ -5,9 +5,9 @@ write them, with Python's tarfile alone:
   mkarchive.py docker|oci OUT BUSYBOX REF      a busybox image of two layers: the first
         has the tree and /etc/motd, /srv/keep/{a,b}; the second whites out /etc/motd,
         makes /srv/keep opaque (b goes, c comes), adds /srv/new, and gzips itself
-  mkarchive.py evil-dotdot OUT BUSYBOX REF     a layer with a "../" entry
-  mkarchive.py evil-symlink OUT BUSYBOX REF    a layer with a symlink to / and a file
-        written through it (must land inside the image, never on the host)
+  mkarchive.py evil-dotdot OUT BUSYBOX REF NAME    a layer with "../../../../tmp/NAME"
+  mkarchive.py evil-symlink OUT BUSYBOX REF NAME   a layer with a symlink to / and
+        /tmp/NAME written through it (must land inside the image, never on the host)
   mkarchive.py evil-member OUT BUSYBOX REF     an outer member named "../x"
 """
 import gzip, hashlib, io, json, sys, tarfile, time
@@ -66,13 +66,13 @@ def top_layer():
     return gzip.compress(layer(build))
 
 
-def evil_layer(kind):
+def evil_layer(kind, name):
     def build(t):
         if kind == "evil-dotdot":
-            add_file(t, "../../../../tmp/nsprov-escaped", b"x")
+            add_file(t, f"../../../../tmp/{name}", b"x")
         else:
             add_symlink(t, "up", "/")
-            add_file(t, "up/tmp/nsprov-escaped", b"x")
+            add_file(t, f"up/tmp/{name}", b"x")
     return layer(build)
 
 
@@ -122,12 +122,13 @@ def write_oci(out, layers, ref):
 
 
 kind, out, busybox, ref = sys.argv[1:5]
+escape = sys.argv[5] if len(sys.argv) > 5 else "nsprov-escaped"
 if kind == "docker":
     write_docker(out, [base_layer(busybox), top_layer()], ref)
 elif kind == "oci":
     write_oci(out, [base_layer(busybox), top_layer()], ref)
 elif kind in ("evil-dotdot", "evil-symlink"):
-    write_docker(out, [base_layer(busybox), evil_layer(kind)], ref)
+    write_docker(out, [base_layer(busybox), evil_layer(kind, escape)], ref)
 elif kind == "evil-member":
     write_docker(out, [base_layer(busybox)], ref, outer_evil=True)
 else:

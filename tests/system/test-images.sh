@@ -1,0 +1,115 @@
+#!/bin/bash
+# Image archives as a user loads them, as root: a docker-archive and an OCI layout written
+# as podman save writes them (mkarchive.py: two layers, whiteouts, an opaque dir, a gzip'ed
+# layer, a device node), the real `podman save` of both formats as the peer, containers run
+# from what was loaded, removal, and archives made to escape: a "../" entry, a symlink to /
+# and a file written through it, an outer member outside the archive.
+set -u
+. "$(dirname "$0")/tap.sh"
+require_root
+trap 'tap_finish; exit $?' EXIT
+
+P=$TEST_PREFIX
+use_private_store
+defer 'nsp system reset --force'
+BB=$(command -v busybox)
+MK="python3 $(dirname "$0")/mkarchive.py"
+NSP_DEF="$(declare -f nsp); tmp='$tmp';"
+
+is() {  # is EXPECTED -- COMMAND...: stdout (trailing newline trimmed) must equal EXPECTED
+        local want=$1; shift; [ "$1" = -- ] && shift
+        local got; got=$("$@" 2>"$tmp/is.err")
+        [ "$got" = "$want" ] || { echo "got '$got', wanted '$want'; stderr: $(cat "$tmp/is.err")"; return 1; }
+}
+no_staging_left() { [ -z "$(find "$tmp/root/images" -maxdepth 1 -name '.load-*' 2>/dev/null)" ]; }
+
+t_docker_archive() {
+        $MK docker "$tmp/d.tar" "$BB" "localhost/$P-d:latest" || return 1
+        local out
+        out=$(nsp image load -i "$tmp/d.tar" 2>&1) || { echo "$out"; return 1; }
+        # the name from the archive's own tag; the device node said, not made
+        grep -qx "$P-d" <<<"$out" && grep -q "1 device node" <<<"$out" || { echo "load said: $out"; return 1; }
+        # the image's config: Cmd, Env, WorkingDir; the top layer's file
+        [ "$(nsp run --rm "$P-d")" = new ] || return 1
+        local got
+        got=$(nsp run --rm "$P-d" sh -c 'pwd; echo $FROM_IMAGE; ls /srv/keep; test -e /etc/motd || echo motd-gone')
+        [ "$got" = "$(printf '/srv\nyes\nc\nmotd-gone')" ] || { echo "in the container: $got"; return 1; }
+        [ -d "$tmp/root/images/$P-d.rootfs/bin" ] && no_staging_left
+}
+ok "docker-archive: loaded by its tag, layers applied (whiteout, opaque dir), config used" -- t_docker_archive
+
+t_oci_stdin() {
+        $MK oci "$tmp/o.tar" "$BB" "localhost/$P-o:v2" || return 1
+        is "$P-oci" -- nsp image load --name "$P-oci" <"$tmp/o.tar" || return 1
+        is "$(printf 'c\nnew')" -- nsp run --rm "$P-oci" sh -c 'ls /srv/keep; cat /srv/new' || return 1
+        # without --name: the tag is part of the name
+        is "$P-o-v2" -- nsp image load -i "$tmp/o.tar"
+}
+ok "OCI layout from standard input, with --name; a tag other than latest names it too" -- t_oci_stdin
+
+t_rm() {
+        nsp create --name "$P-user" "$P-d" sleep 60 >/dev/null || return 1
+        # a stored rootfs never goes from under a container, -f or not
+        expect_fail 125 "used by 1 container" -- nsp image rm -f "$P-d" || return 1
+        [ -d "$tmp/root/images/$P-d.rootfs" ] || return 1
+        nsp rm "$P-user" >/dev/null && nsp image rm "$P-d" "$P-oci" "$P-o-v2" >/dev/null || return 1
+        [ ! -e "$tmp/root/images/$P-d.rootfs" ] && [ ! -e "$tmp/root/images/$P-oci.rootfs" ] &&
+                ! nsp image exists "$P-d"
+}
+ok "image rm takes the unpacked rootfs with it, and refuses while a container uses it" -- t_rm
+
+t_bad() {
+        $MK docker "$tmp/again.tar" "$BB" "localhost/$P-again:latest" && nsp image load -i "$tmp/again.tar" >/dev/null 2>&1 || return 1
+        expect_fail 125 "image '$P-again' already exists" -- nsp image load -i "$tmp/again.tar" || return 1
+        head -c 3000 /dev/urandom >"$tmp/junk.tar"
+        expect_fail 125 "not a readable image archive" -- nsp image load -i "$tmp/junk.tar" || return 1
+        tar -C "$tmp" -cf "$tmp/plain.tar" d.tar 2>/dev/null
+        expect_fail 125 "neither a docker-archive" -- nsp image load -i "$tmp/plain.tar" || return 1
+        expect_fail 125 "no such file\|No such file" -- nsp image load -i "$tmp/missing.tar" || return 1
+        expect_fail 125 "invalid image name" -- nsp image load -i "$tmp/again.tar" --name '../x' || return 1
+        expect_fail 125 "unknown option" -- nsp image load --bogus || return 1
+        no_staging_left
+}
+ok "bad input: a name in use, not an archive, no manifest, no file, a bad name: clear errors" -- t_bad
+
+t_escapes() {
+        local esc="$P-escaped"
+        $MK evil-dotdot "$tmp/e1.tar" "$BB" "localhost/$P-e1:latest" "$esc" || return 1
+        expect_fail 125 "not a path inside the image" -- nsp image load -i "$tmp/e1.tar" || return 1
+        $MK evil-member "$tmp/e2.tar" "$BB" "localhost/$P-e2:latest" || return 1
+        expect_fail 125 "not a path inside the archive" -- nsp image load -i "$tmp/e2.tar" || return 1
+        # refused loads leave nothing: no record, no rootfs, no staging
+        ! nsp image exists "$P-e1" && ! nsp image exists "$P-e2" && [ ! -e "$tmp/root/images/$P-e1.rootfs" ] ||
+                return 1
+        # links resolve inside the image: the file lands in the image's /tmp
+        $MK evil-symlink "$tmp/e3.tar" "$BB" "localhost/$P-e3:latest" "$esc" || return 1
+        nsp image load -i "$tmp/e3.tar" >/dev/null 2>&1 || return 1
+        [ -f "$tmp/root/images/$P-e3.rootfs/tmp/$esc" ] || { echo "not inside the image"; return 1; }
+        [ ! -e "/tmp/$esc" ] && [ ! -e "/$esc" ] && no_staging_left
+}
+ok "archives made to escape: '../' and outer members refused, links kept inside the image" -- t_escapes
+rm -f "/tmp/$P-escaped"
+
+# The real peer: what podman save writes, both formats, from an image podman imported.
+t_podman_save() {
+        command -v podman >/dev/null || { echo "podman not installed"; return 1; }
+        local pd="$tmp/pod"
+        mkdir -p "$pd/tree/bin"
+        cp "$BB" "$pd/tree/bin/busybox" && ln -s busybox "$pd/tree/bin/sh" && ln -s busybox "$pd/tree/bin/cat"
+        echo from-podman >"$pd/tree/marker"
+        printf '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nruntime = "runc"\n' >"$pd/containers.conf"
+        pod() { CONTAINERS_CONF="$pd/containers.conf" podman --root "$pd/root" --runroot "$pd/run" "$@"; }
+        tar -C "$pd/tree" -cf "$pd/tree.tar" . &&
+                pod import --change 'CMD=["/bin/cat","/marker"]' "$pd/tree.tar" "localhost/$P-pm:latest" >/dev/null &&
+                pod save --format docker-archive -o "$pd/docker.tar" "localhost/$P-pm:latest" 2>/dev/null &&
+                pod save --format oci-archive -o "$pd/oci.tar" "localhost/$P-pm:latest" 2>/dev/null || {
+                        echo "podman could not make the archives"; return 1; }
+        is "$P-pm" -- nsp image load -i "$pd/docker.tar" || return 1
+        is from-podman -- nsp run --rm "$P-pm" || return 1
+        is "$P-pmo" -- nsp image load -i "$pd/oci.tar" --name "$P-pmo" || return 1
+        is from-podman -- nsp run --rm "$P-pmo"
+}
+ok "podman save's docker-archive and oci-archive load and run" -- t_podman_save
+defer "CONTAINERS_CONF=$tmp/pod/containers.conf podman --root $tmp/pod/root --runroot $tmp/pod/run system reset -f; umount -R $tmp/pod/root/overlay"
+
+ok "the store holds no load's leftovers" -- no_staging_left
