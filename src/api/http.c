@@ -177,80 +177,102 @@ static int hexval(char c) {
         return -1;
 }
 
+enum { CHUNK_SIZE, CHUNK_DATA, CHUNK_DATA_END, CHUNK_TRAILERS, CHUNK_DONE };
+
+int http_chunk_next(HttpChunkReader *cr, const char *in, size_t len, size_t *ret_used, size_t *ret_data,
+                    size_t *ret_data_len) {
+        *ret_used = *ret_data = *ret_data_len = 0;
+        switch (cr->state) {
+        case CHUNK_SIZE: {
+                /* hex digits, optional ;extensions, CRLF */
+                /* at most 1024 bytes, wherever the CRLF is: the same verdict however the
+                 * bytes arrive */
+                const char *crlf = memmem(in, len < 1026 ? len : 1026, "\r\n", 2);
+                if (!crlf)
+                        return len >= 1026 ? -EBADMSG : -EAGAIN;
+                uint64_t size = 0;
+                const char *p = in;
+                int digits = 0;
+                for (; p < crlf && hexval(*p) >= 0; p++, digits++) {
+                        if (size > (UINT64_MAX >> 4))
+                                return -E2BIG;
+                        size = size * 16 + (uint64_t) hexval(*p);
+                }
+                if (!digits || (p < crlf && *p != ';' && *p != ' ' && *p != '\t'))
+                        return -EBADMSG;
+                *ret_used = (size_t) (crlf - in) + 2;
+                cr->left = size;
+                cr->state = size ? CHUNK_DATA : CHUNK_TRAILERS;
+                return 0;
+        }
+        case CHUNK_DATA: {
+                if (len == 0)
+                        return -EAGAIN;
+                size_t n = cr->left < len ? (size_t) cr->left : len;
+                *ret_used = *ret_data_len = n;
+                cr->left -= n;
+                if (!cr->left)
+                        cr->state = CHUNK_DATA_END;
+                return 0;
+        }
+        case CHUNK_DATA_END:
+                if (len < 2)
+                        return len == 1 && in[0] != '\r' ? -EBADMSG : -EAGAIN;
+                if (in[0] != '\r' || in[1] != '\n')
+                        return -EBADMSG;
+                *ret_used = 2;
+                cr->state = CHUNK_SIZE;
+                return 0;
+        case CHUNK_TRAILERS: {
+                /* trailer lines, then the final empty line */
+                const char *t = memmem(in, len < 8194 ? len : 8194, "\r\n", 2);
+                if (!t)
+                        return len >= 8194 ? -EBADMSG : -EAGAIN;
+                *ret_used = (size_t) (t - in) + 2;
+                if (t != in)
+                        return 0;
+                cr->state = CHUNK_DONE;
+                return 1;
+        }
+        default:
+                return 1;
+        }
+}
+
 int http_chunked_decode(const char *in, size_t len, size_t max, char **ret, size_t *ret_len, size_t *ret_consumed) {
+        HttpChunkReader cr = {};
         size_t pos = 0, out_len = 0;
         char *out = NULL;
         int r;
-        for (;;) {
-                /* size line: hex digits, optional ;extensions, CRLF */
-                const char *crlf = memmem(in + pos, len - pos, "\r\n", 2);
-                if (!crlf) {
-                        r = len - pos > 1024 ? -EBADMSG : -EAGAIN;
-                        goto fail;
-                }
-                uint64_t size = 0;
-                const char *p = in + pos;
-                int digits = 0;
-                for (; p < crlf && hexval(*p) >= 0; p++, digits++) {
-                        if (size > (UINT64_MAX >> 4)) {
-                                r = -E2BIG;
-                                goto fail;
-                        }
-                        size = size * 16 + (uint64_t) hexval(*p);
-                }
-                if (!digits || (p < crlf && *p != ';' && *p != ' ' && *p != '\t')) {
-                        r = -EBADMSG;
-                        goto fail;
-                }
-                pos = (size_t) (crlf - in) + 2;
-                if (size == 0) {
-                        /* trailers, then the final empty line */
-                        for (;;) {
-                                const char *t = memmem(in + pos, len - pos, "\r\n", 2);
-                                if (!t) {
-                                        r = len - pos > 8192 ? -EBADMSG : -EAGAIN;
-                                        goto fail;
-                                }
-                                bool empty = t == in + pos;
-                                pos = (size_t) (t - in) + 2;
-                                if (empty)
-                                        break;
-                        }
-                        if (!out && !(out = malloc(1))) {
-                                r = -ENOMEM;
-                                goto fail;
-                        }
-                        out[out_len] = 0;
-                        *ret = out;
-                        *ret_len = out_len;
-                        *ret_consumed = pos;
-                        return 0;
-                }
-                if (size > max || out_len + size > max) {
+        do {
+                size_t used, data, n;
+                r = http_chunk_next(&cr, in + pos, len - pos, &used, &data, &n);
+                /* what the body has announced, refused before it arrives */
+                if (r >= 0 && out_len + n + http_chunk_pending(&cr) > max)
                         r = -E2BIG;
-                        goto fail;
+                if (r < 0) {
+                        free(out);
+                        return r;
                 }
-                if (len - pos < size + 2) {
-                        r = -EAGAIN;
-                        goto fail;
+                if (n) {
+                        char *grown = realloc(out, out_len + n + 1);
+                        if (!grown) {
+                                free(out);
+                                return -ENOMEM;
+                        }
+                        out = grown;
+                        memcpy(out + out_len, in + pos + data, n);
+                        out_len += n;
                 }
-                if (in[pos + size] != '\r' || in[pos + size + 1] != '\n') {
-                        r = -EBADMSG;
-                        goto fail;
-                }
-                char *n = realloc(out, out_len + size + 1);
-                if (!n) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                out = n;
-                memcpy(out + out_len, in + pos, size);
-                out_len += size;
-                pos += size + 2;
-        }
-fail:
-        free(out);
-        return r;
+                pos += used;
+        } while (r == 0);
+        if (!out && !(out = malloc(1)))
+                return -ENOMEM;
+        out[out_len] = 0;
+        *ret = out;
+        *ret_len = out_len;
+        *ret_consumed = pos;
+        return 0;
 }
 
 int http_unescape(const char *in, size_t len, bool query, char **ret) {

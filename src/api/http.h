@@ -47,6 +47,22 @@ const char *http_header(const HttpRequest *r, const char *name);
  * of len bytes. -EBADMSG for malformed input, -E2BIG past a limit; err says which. */
 int http_parse_head(const char *buf, size_t len, HttpRequest *ret, RtError *err);
 
+/* A chunked body read as it arrives (an image archive is too large to hold): one step
+ * over in[0..len) at a time. */
+typedef struct HttpChunkReader {
+        int state;
+        uint64_t left; /* data bytes of the current chunk still to come */
+} HttpChunkReader;
+/* *ret_used bytes of in are consumed, of which the body's are in[*ret_data] on for
+ * *ret_data_len bytes (often none). 1 once the last chunk and the trailers are read, 0 to
+ * go on with the rest, -EAGAIN when in is too short for the next step, -EBADMSG, -E2BIG. */
+int http_chunk_next(HttpChunkReader *cr, const char *in, size_t len, size_t *ret_used, size_t *ret_data,
+                    size_t *ret_data_len);
+/* The data bytes the body has announced so far and not delivered yet. */
+static inline uint64_t http_chunk_pending(const HttpChunkReader *cr) {
+        return cr->left;
+}
+
 /* Decodes a chunked body from in: 0 with the body and the bytes consumed (trailers
  * included), -EAGAIN when in ends before the last chunk, -EBADMSG, -E2BIG past max. */
 int http_chunked_decode(const char *in, size_t len, size_t max, char **ret, size_t *ret_len,

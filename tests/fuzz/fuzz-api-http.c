@@ -2,6 +2,7 @@
 /* What a client sends the shim: request heads, chunked bodies, percent-encoded paths and
  * queries. A head that parses holds what the server relies on; the decoders never read
  * past their input or promise more than they produced. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,11 +34,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         case 1: {
                 char *body = NULL;
                 size_t blen = 0, used = 0;
-                if (http_chunked_decode(in, len, 4096, &body, &blen, &used) == 0) {
-                        if (used > len || blen > 4096 || blen > used)
+                int whole = http_chunked_decode(in, len, 4096, &body, &blen, &used);
+                if (whole == 0 && (used > len || blen > 4096 || blen > used))
+                        __builtin_trap();
+                /* read as it arrives, a few bytes at a time (an image upload): the same body,
+                 * ending at the same byte */
+                HttpChunkReader cr = {};
+                size_t pos = 0, avail = 0, got = 0;
+                int k = 0;
+                while (k != 1) {
+                        size_t u, d, n;
+                        k = http_chunk_next(&cr, in + pos, avail - pos, &u, &d, &n);
+                        if (k == -EAGAIN && avail < len) {
+                                avail = avail + 7 < len ? avail + 7 : len;
+                                continue;
+                        }
+                        if (k < 0)
+                                break;
+                        if (whole == 0 && n && (got + n > blen || memcmp(body + got, in + pos + d, n)))
                                 __builtin_trap();
-                        free(body);
+                        got += n;
+                        pos += u;
                 }
+                if (whole == 0 && (k != 1 || got != blen || pos != used))
+                        __builtin_trap();
+                if (whole == 0)
+                        free(body);
                 break;
         }
         case 2: {
