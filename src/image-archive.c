@@ -877,9 +877,12 @@ typedef struct LoadWork {
         Image img;
         int *fds;
         size_t n_fds;
+        int lock;
 } LoadWork;
 
 static void load_work_done(LoadWork *w) {
+        if (w->lock >= 0)
+                close(w->lock);
         for (size_t i = 0; i < w->n_fds; i++)
                 if (w->fds[i] >= 0)
                         close(w->fds[i]);
@@ -925,6 +928,10 @@ static int load_steps(const CtrStore *s, int archive_fd, const char *want_name, 
             (r = image_config_parse(text, len, &w->img.config, err)) < 0)
                 return r;
 
+        /* one load at a time past here: two of one name must not both find it free */
+        (void) snprintf(p, sizeof p, "%s/images/.load.lock", s->root);
+        if ((w->lock = lock_file(p, true, err)) < 0)
+                return w->lock;
         char name[CTR_IMAGE_NAME_MAX + 1];
         if (want_name) {
                 if ((r = ctr_image_name_check(want_name, err)) < 0)
@@ -936,8 +943,8 @@ static int load_steps(const CtrStore *s, int archive_fd, const char *want_name, 
         if (streq(name, CTR_HOST_IMAGE) || ctr_image_load(s, name, &existing, NULL) == 0) {
                 if (!streq(name, CTR_HOST_IMAGE))
                         image_done(&existing);
-                return rt_err_setx(err, -EEXIST, "image '%s' already exists: remove it first, or load "
-                                   "under another name with --name", name);
+                return rt_err_setx(err, -EEXIST, "image '%s' already exists (remove it, or load the "
+                                   "archive under another name)", name);
         }
 
         size_t n = strv_length(w->m.layers);
@@ -985,7 +992,7 @@ int ctr_image_load_archive(const CtrStore *s, int archive_fd, const char *name, 
         int r = archive_lib(err);
         if (r < 0)
                 return r;
-        LoadWork w = { .st = { .dirfd = -1 } };
+        LoadWork w = { .st = { .dirfd = -1 }, .lock = -1 };
         r = load_steps(s, archive_fd, name, &w, ret, err);
         load_work_done(&w);
         return r < 0 ? rt_err_prefix(err, r, "load image") : 0;

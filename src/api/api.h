@@ -50,7 +50,16 @@ typedef struct ApiRequest {
         size_t n_segs;
         char version[32]; /* the /v{V} prefix, "" without */
         bool libpod;
+        bool body_pending; /* a body left on the connection for its handler (api_streams_body) */
 } ApiRequest;
+
+/* An image archive: as large as the disk takes, not held in memory */
+#define API_MAX_UPLOAD (64ull << 30)
+/* The requests whose body its handler reads itself, as it arrives (api_body_to_fd). */
+bool api_streams_body(const ApiRequest *r);
+/* The request's body (Content-Length or chunked) written to fd as it arrives; at most
+ * max bytes (-E2BIG past it). */
+int api_body_to_fd(ApiConn *c, ApiRequest *r, int fd, uint64_t max, RtError *err);
 
 /* Serves until the idle timeout (or for ever); returns an exit status. */
 int api_serve(ApiServer *srv);

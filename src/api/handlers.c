@@ -243,6 +243,49 @@ static int h_image_pull(ApiConn *c, ApiRequest *r) {
         return api_reply(c, 200, "application/json", line, strlen(line));
 }
 
+/* 7.2: an image archive as the body (podman load, docker load), spooled to a file of the
+ * store as it arrives (an archive can be gigabytes), then loaded as `nsprov image load`
+ * loads one. */
+bool api_streams_body(const ApiRequest *r) {
+        return streq(r->http.method, "POST") && r->n_segs == 2 && streq(r->segs[0], "images") &&
+               streq(r->segs[1], "load");
+}
+
+static int h_image_load(ApiConn *c, ApiRequest *r) {
+        const CtrStore *s = &c->srv->store;
+        RtError e = {};
+        char p[PATH_MAX];
+        (void) snprintf(p, sizeof p, "%s/images", s->root);
+        if (mkdir_p(p, 0700, &e) < 0)
+                return rt_error(c, &e, 500, NULL);
+        (void) snprintf(p, sizeof p, "%s/images/.upload-XXXXXX", s->root);
+        _cleanup_close_ int fd = mkostemp(p, O_CLOEXEC);
+        if (fd < 0)
+                return api_error(c, 500, "internal error", "spool the upload: %s", strerror(errno));
+        (void) unlink(p); /* the fd holds it: nothing of it outlives this request */
+        int k = api_body_to_fd(c, r, fd, API_MAX_UPLOAD, &e);
+        if (k == -ECONNRESET || k == -ETIMEDOUT || k == -EPIPE)
+                return k; /* the client went */
+        if (k < 0)
+                return api_error(c, k == -E2BIG ? 413 : k == -ENOSPC ? 507 : 400, "bad request",
+                                 "image archive: %s", e.msg);
+        ImageLoadResult res;
+        if (lseek(fd, 0, SEEK_SET) < 0 || ctr_image_load_archive(s, fd, NULL, &res, &e) < 0) {
+                if (!e.code)
+                        (void) rt_err_set(&e, -errno, "rewind the upload");
+                int status = e.code == -EEXIST ? 409 : e.code == -EBADMSG || e.code == -EOPNOTSUPP ||
+                                                                e.code == -EINVAL ? 400 : 500;
+                return api_error(c, status, status == 409 ? "image exists" : status == 400 ? "bad image archive" :
+                                 "internal error", "%s", e.msg);
+        }
+        char ref[CTR_IMAGE_NAME_MAX + 32];
+        (void) snprintf(ref, sizeof ref, "localhost/%s:latest", res.name);
+        if (r->libpod)
+                return api_reply_json(c, 200, json_pack("{s:[s]}", "Names", ref));
+        /* docker load reads a stream of such lines */
+        return api_reply_json(c, 200, json_pack("{s:o}", "stream", json_sprintf("Loaded image: %s\n", ref)));
+}
+
 /* ---- system (3.1 – 3.3) ---- */
 
 static int h_ping(ApiConn *c, ApiRequest *r) {
@@ -2091,6 +2134,7 @@ static const Route routes[] = {
         { "GET", "images/json", h_images_list },
         { "POST", "images/pull", h_image_pull },
         { "POST", "images/create", h_image_pull },
+        { "POST", "images/load", h_image_load },
         { "GET", "images/*/exists", h_image_exists },
         { "GET", "images/*/json", h_image_json },
         { "POST", "containers/create", h_container_create },

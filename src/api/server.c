@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -254,6 +255,15 @@ static int read_request(ApiConn *c, ApiRequest *r) {
         }
         c->keep_alive = r->http.keep_alive;
         c->head = streq(r->http.method, "HEAD");
+        if ((k = split_path(r)) < 0) {
+                c->keep_alive = false;
+                (void) api_error(c, 400, "bad request", "bad path '%.200s'", r->http.path);
+                return k;
+        }
+        if (api_streams_body(r) && (r->http.content_length > 0 || r->http.chunked)) {
+                r->body_pending = true;
+                return 0;
+        }
         if (r->http.content_length > 0) {
                 if (r->http.content_length > API_MAX_JSON_BODY) {
                         c->keep_alive = false;
@@ -287,12 +297,60 @@ static int read_request(ApiConn *c, ApiRequest *r) {
                                 return k;
                 }
         }
-        if ((k = split_path(r)) < 0) {
-                c->keep_alive = false;
-                (void) api_error(c, 400, "bad request", "bad path '%.200s'", r->http.path);
-                return k;
-        }
         return 0;
+}
+
+int api_body_to_fd(ApiConn *c, ApiRequest *r, int fd, uint64_t max, RtError *err) {
+        const HttpRequest *h = &r->http;
+        if (!r->body_pending)
+                return rt_err_setx(err, -ENODATA, "the request has no body");
+        const char *expect = http_header(h, "Expect");
+        if (expect && strcasecmp(expect, "100-continue") == 0) {
+                static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+                int k = api_write_all(c->fd, cont, sizeof cont - 1);
+                if (k < 0)
+                        return rt_err_set(err, k, "answer Expect");
+        }
+        uint64_t total = 0;
+        int k;
+        if (!h->chunked) {
+                if ((uint64_t) h->content_length > max)
+                        return rt_err_setx(err, -E2BIG, "request body larger than %llu bytes", (unsigned long long) max);
+                for (uint64_t left = (uint64_t) h->content_length; left > 0;) {
+                        if (c->len == 0 && (k = fill(c, 1, API_REQUEST_MS)) < 0)
+                                return rt_err_set(err, k, "read the request body");
+                        size_t n = c->len < left ? c->len : (size_t) left;
+                        if ((k = api_write_all(fd, c->buf, n)) < 0)
+                                return rt_err_set(err, k, "spool the request body");
+                        consume(c, n);
+                        left -= n;
+                }
+                r->body_pending = false;
+                return 0;
+        }
+        HttpChunkReader cr = {};
+        for (;;) {
+                size_t used, data, n;
+                k = http_chunk_next(&cr, c->buf, c->len, &used, &data, &n);
+                if (k == -EAGAIN) {
+                        if ((k = fill(c, c->len + 1, API_REQUEST_MS)) < 0)
+                                return rt_err_set(err, k, "read the request body");
+                        continue;
+                }
+                if (k < 0)
+                        return rt_err_setx(err, k, "bad chunked body");
+                total += n;
+                if (total + http_chunk_pending(&cr) > max)
+                        return rt_err_setx(err, -E2BIG, "request body larger than %llu bytes", (unsigned long long) max);
+                int w = n ? api_write_all(fd, c->buf + data, n) : 0;
+                if (w < 0)
+                        return rt_err_set(err, w, "spool the request body");
+                consume(c, used);
+                if (k == 1) {
+                        r->body_pending = false;
+                        return 0;
+                }
+        }
 }
 
 static void touch(ApiServer *srv, int delta) {
@@ -325,6 +383,10 @@ static void *connection_main(void *p) {
                         }
                         uint64_t t0 = now_monotonic_us();
                         int k = api_handle(&c, &r);
+                        /* a body its handler did not read: the next request's bytes are
+                         * not where they should be */
+                        if (r.body_pending)
+                                c.keep_alive = false;
                         /* after the handler, with its time: where a client's time goes */
                         log_debug("%s %s%s%s: %.2f ms", r.http.method, r.http.path, r.http.query[0] ? "?" : "",
                                   r.http.query, (double) (now_monotonic_us() - t0) / 1000.0);

@@ -112,4 +112,31 @@ t_podman_save() {
 ok "podman save's docker-archive and oci-archive load and run" -- t_podman_save
 defer "CONTAINERS_CONF=$tmp/pod/containers.conf podman --root $tmp/pod/root --runroot $tmp/pod/run system reset -f; umount -R $tmp/pod/root/overlay"
 
+# Through the API: podman's remote client (a chunked upload), and a Content-Length one
+SOCK=$tmp/api.sock
+"$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" serve --listen "unix://$SOCK" 2>"$tmp/serve.log" &
+SERVE_PID=$!
+defer "kill $SERVE_PID; wait $SERVE_PID"
+for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+t_api_load() {
+        $MK docker "$tmp/api-d.tar" "$BB" "localhost/$P-api:latest" && $MK oci "$tmp/api-o.tar" "$BB" "localhost/$P-apio:latest" ||
+                return 1
+        is "Loaded image: localhost/$P-api:latest" -- timeout 60 podman --url "unix://$SOCK" load -i "$tmp/api-d.tar" ||
+                return 1
+        is new -- nsp run --rm "$P-api" || return 1
+        local out
+        out=$(curl -s --unix-socket "$SOCK" -X POST --data-binary @"$tmp/api-o.tar" http://d/v1.41/images/load)
+        [ "$out" = "{\"stream\":\"Loaded image: localhost/$P-apio:latest\\n\"}" ] || { echo "docker load said: $out"; return 1; }
+        # the same again: 409 with the reason, and the connection's next request still served
+        out=$(curl -s --unix-socket "$SOCK" -X POST -H 'Transfer-Encoding: chunked' --data-binary @"$tmp/api-d.tar" \
+                http://d/v4.0.0/libpod/images/load --next --unix-socket "$SOCK" http://d/_ping)
+        grep -q '"response":409' <<<"$out" && grep -q "image '$P-api' already exists" <<<"$out" &&
+                grep -q 'OK$' <<<"$out" || { echo "second load said: $out"; return 1; }
+        out=$(curl -s --unix-socket "$SOCK" -X POST --data-binary 'not an archive' http://d/v4.0.0/libpod/images/load)
+        grep -q '"response":400' <<<"$out" && grep -q "not a readable image archive" <<<"$out" ||
+                { echo "junk said: $out"; return 1; }
+        no_staging_left && [ -z "$(find "$tmp/root/images" -name '.upload-*')" ]
+}
+ok "API: podman load (chunked) and docker's images/load; a second load 409, junk 400" -- t_api_load
+
 ok "the store holds no load's leftovers" -- no_staging_left
