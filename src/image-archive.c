@@ -232,6 +232,26 @@ static int member_from_json(json_t *v, const char *what, char **ret, RtError *er
         return (*ret = strdup(clean)) ? 0 : rt_err_set(err, -ENOMEM, "%s", what);
 }
 
+/* a manifest's layer list, bottom first, each entry made a member path by member_of */
+static int manifest_layers(json_t *layers, const char *what,
+                           int (*member_of)(json_t *v, const char *what, char **ret, RtError *err), char ***ret,
+                           RtError *err) {
+        if (!json_is_array(layers) || json_array_size(layers) > ARCHIVE_MAX_LAYERS)
+                return rt_err_setx(err, -EBADMSG, "%s: not a list of at most %d layers", what, ARCHIVE_MAX_LAYERS);
+        size_t i;
+        json_t *v;
+        json_array_foreach(layers, i, v) {
+                char *p = NULL;
+                int r = member_of(v, what, &p, err);
+                if (r == 0 && (r = strv_push(ret, p)) < 0)
+                        (void) rt_err_set(err, r, "%s", what);
+                free(p);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int image_docker_manifest_parse(const char *text, size_t len, ArchiveManifest *ret, RtError *err) {
         *ret = (ArchiveManifest) {};
         json_auto_t *j = json_parse("manifest.json", text, len, err);
@@ -246,22 +266,8 @@ int image_docker_manifest_parse(const char *text, size_t len, ArchiveManifest *r
         json_t *tags = json_object_get(m, "RepoTags");
         ArchiveManifest am = {};
         int r = member_from_json(json_object_get(m, "Config"), "manifest.json: Config", &am.config, err);
-        if (r == 0 && (!json_is_array(layers) || json_array_size(layers) > ARCHIVE_MAX_LAYERS))
-                r = rt_err_setx(err, -EBADMSG, "manifest.json: Layers is not a list of at most %d paths",
-                                ARCHIVE_MAX_LAYERS);
-        size_t i;
-        json_t *v;
-        json_array_foreach(r == 0 ? layers : NULL, i, v) {
-                char *p = NULL;
-                if ((r = member_from_json(v, "manifest.json: Layers", &p, err)) < 0)
-                        break;
-                r = strv_push(&am.layers, p);
-                free(p);
-                if (r < 0) {
-                        (void) rt_err_set(err, r, "manifest.json");
-                        break;
-                }
-        }
+        if (r == 0)
+                r = manifest_layers(layers, "manifest.json: Layers", member_from_json, &am.layers, err);
         if (r == 0 && json_is_array(tags) && json_is_string(json_array_get(tags, 0)) &&
             !(am.reference = strdup(json_string_value(json_array_get(tags, 0)))))
                 r = rt_err_set(err, -ENOMEM, "manifest.json");
@@ -291,6 +297,14 @@ static int oci_blob_member(json_t *desc, const char *what, char **ret, RtError *
                 return rt_err_set(err, -ENOMEM, "%s", what);
         }
         return 0;
+}
+
+/* a layer descriptor: a tar (compressed or not) by its digest */
+static int oci_layer_member(json_t *desc, const char *what, char **ret, RtError *err) {
+        const char *type = json_string_value(json_object_get(desc, "mediaType"));
+        if (type && !strstr(type, "tar"))
+                return rt_err_setx(err, -EOPNOTSUPP, "%s: a layer is %s, not a tar", what, type);
+        return oci_blob_member(desc, what, ret, err);
 }
 
 int image_oci_index_parse(const char *text, size_t len, char **ret_manifest, char **ret_reference, RtError *err) {
@@ -330,25 +344,8 @@ int image_oci_manifest_parse(const char *text, size_t len, ArchiveManifest *ret,
         json_t *layers = json_object_get(j, "layers");
         ArchiveManifest am = {};
         int r = oci_blob_member(json_object_get(j, "config"), "manifest: config", &am.config, err);
-        if (r == 0 && (!json_is_array(layers) || json_array_size(layers) > ARCHIVE_MAX_LAYERS))
-                r = rt_err_setx(err, -EBADMSG, "manifest: layers is not a list of at most %d blobs",
-                                ARCHIVE_MAX_LAYERS);
-        size_t i;
-        json_t *v;
-        json_array_foreach(r == 0 ? layers : NULL, i, v) {
-                const char *type = json_string_value(json_object_get(v, "mediaType"));
-                if (type && !strstr(type, "tar"))
-                        r = rt_err_setx(err, -EOPNOTSUPP, "manifest: layer %zu is %s, not a tar", i, type);
-                char *p = NULL;
-                if (r < 0 || (r = oci_blob_member(v, "manifest: layer", &p, err)) < 0)
-                        break;
-                r = strv_push(&am.layers, p);
-                free(p);
-                if (r < 0) {
-                        (void) rt_err_set(err, r, "manifest");
-                        break;
-                }
-        }
+        if (r == 0)
+                r = manifest_layers(layers, "manifest: layers", oci_layer_member, &am.layers, err);
         if (r < 0) {
                 archive_manifest_done(&am);
                 return r;
