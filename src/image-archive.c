@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,6 +34,7 @@
 #include "fs.h"
 #include "log.h"
 #include "strv.h"
+#include "sys.h"
 
 #define ARCHIVE_MAX_MEMBERS 100000
 #define ARCHIVE_MAX_LAYERS 256
@@ -815,12 +818,40 @@ static int apply_layer(int fd, LayerReport *rep, RtError *err) {
         return 0;
 }
 
-static _noreturn_ void layers_child(const char *rootfs, const int *fds, size_t n, int report_fd) {
+/* What extracting as the layers say needs: owners, modes (set-id bits included), times
+ * and file capabilities on files that are not ours, and nothing else; without
+ * CAP_SYS_CHROOT above all, so that the chroot holds even if a layer found a way to run
+ * code in here. */
+static int drop_to_extraction_caps(RtError *err) {
+        static const cap_value_t keep[] = { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH,
+                                            CAP_FOWNER, CAP_FSETID, CAP_SETFCAP };
+        cap_t caps = cap_init();
+        int r = 0;
+        if (!caps || cap_set_flag(caps, CAP_EFFECTIVE, ELEMENTSOF(keep), keep, CAP_SET) < 0 ||
+            cap_set_flag(caps, CAP_PERMITTED, ELEMENTSOF(keep), keep, CAP_SET) < 0 || cap_set_proc(caps) < 0 ||
+            prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                r = rt_err_set(err, -errno, "drop capabilities");
+        if (caps)
+                cap_free(caps);
+        return r;
+}
+
+static _noreturn_ void layers_child(const char *rootfs, int *fds, size_t n, int report_fd) {
         LayerReport rep = {};
         RtError e = {};
         int r = 0;
+        /* nothing of the caller's (a server's connections, its locks) stays open in here */
+        int **keep = calloc(n + 1, sizeof *keep);
+        if (!keep)
+                _exit(1);
+        keep[0] = &report_fd;
+        for (size_t i = 0; i < n; i++)
+                keep[i + 1] = &fds[i];
+        fds_keep_only(keep, n + 1);
         if (chroot(rootfs) < 0 || chdir("/") < 0)
                 r = rt_err_set(&e, -errno, "chroot into %s", rootfs);
+        if (r == 0)
+                r = drop_to_extraction_caps(&e);
         /* the image's files as the layers have them, not as our umask would */
         (void) umask(0);
         for (size_t i = 0; r == 0 && i < n; i++)
@@ -832,7 +863,7 @@ static _noreturn_ void layers_child(const char *rootfs, const int *fds, size_t n
         _exit(r < 0 ? 1 : 0);
 }
 
-static int apply_layers(const char *rootfs, const int *fds, size_t n, LayerReport *rep, RtError *err) {
+static int apply_layers(const char *rootfs, int *fds, size_t n, LayerReport *rep, RtError *err) {
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
                 return rt_err_set(err, -errno, "pipe");

@@ -446,23 +446,6 @@ typedef struct ChildArgs {
  * container's whole life, and the monitor's pipe ends, which PID 1 (a fork that never
  * execs, so O_CLOEXEC does not help) would otherwise hold open, keeping EOF from the
  * command. */
-static void keep_only_fds(int *fds[], size_t n) {
-        for (size_t i = 0; i < n; i++)
-                if (*fds[i] >= 0)
-                        *fds[i] = fcntl(*fds[i], F_DUPFD_CLOEXEC, 100);
-        for (size_t i = 0; i < n; i++) {
-                int target = 3 + (int) i;
-                if (*fds[i] >= 0) {
-                        (void) dup3(*fds[i], target, O_CLOEXEC);
-                        *fds[i] = target;
-                } else
-                        /* a slot nobody keeps may hold an inherited fd too: a server's
-                         * lock fd left there deadlocked the monitor against itself */
-                        (void) close(target);
-        }
-        (void) close_range(3 + (unsigned) n, ~0U, 0);
-}
-
 int ctr_find_executable(const char *name, char *const *env, char buf[static PATH_MAX]) {
         if (strchr(name, '/')) {
                 (void) snprintf(buf, PATH_MAX, "%s", name);
@@ -677,7 +660,7 @@ static _noreturn_ void container_main(ChildArgs *a) {
         int r;
         bool shared_err = a->stderr_fd == a->stdout_fd, shared_in = a->stdin_fd == a->stdout_fd;
         int *keep[] = { &a->sync_fd, &a->stdin_fd, &a->stdout_fd, &a->stderr_fd, &a->starter_fd };
-        keep_only_fds(keep, ELEMENTSOF(keep));
+        fds_keep_only(keep, ELEMENTSOF(keep));
         /* a pty is one fd for all three: keep exec_command's TIOCSCTTY on the same one */
         if (shared_err) {
                 close(a->stderr_fd);
@@ -1105,7 +1088,7 @@ static _noreturn_ void monitor_main(Monitor *m) {
         (void) signal(SIGPIPE, SIG_IGN);
         int *keep[] = { &m->cli_fd, &m->attach.stdin_fd, &m->attach.stdout_fd,
                         &m->attach.stderr_fd };
-        keep_only_fds(keep, ELEMENTSOF(keep));
+        fds_keep_only(keep, ELEMENTSOF(keep));
         /* Our own stdio must not keep the caller's pipes open: `$(nsprov run -d …)` would
          * wait for an EOF that never comes. */
         int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -1372,7 +1355,7 @@ static _noreturn_ void spawner_main(const CtrStore *s, int channel, pid_t server
         if (getppid() != server) /* it died before the line above */
                 _exit(0);
         int *keep[] = { &channel };
-        keep_only_fds(keep, ELEMENTSOF(keep));
+        fds_keep_only(keep, ELEMENTSOF(keep));
         /* its children, the monitors, reaped as they end */
         sigset_t chld;
         sigemptyset(&chld);

@@ -86,3 +86,21 @@ ssize_t sys_recv_with_fd(int sock, void *buf, size_t len, int *ret_fd) {
         }
         return n;
 }
+
+void fds_keep_only(int *fds[], size_t n) {
+        /* above every target first, so that no move lands on a kept fd not moved yet */
+        for (size_t i = 0; i < n; i++)
+                if (*fds[i] >= 0)
+                        *fds[i] = fcntl(*fds[i], F_DUPFD_CLOEXEC, 3 + (int) n);
+        for (size_t i = 0; i < n; i++) {
+                int target = 3 + (int) i;
+                if (*fds[i] >= 0) {
+                        (void) dup3(*fds[i], target, O_CLOEXEC);
+                        *fds[i] = target;
+                } else
+                        /* a slot nobody keeps may hold an inherited fd too: a server's
+                         * lock fd left there deadlocked a monitor against itself */
+                        (void) close(target);
+        }
+        (void) close_range(3 + (unsigned) n, ~0U, 0);
+}

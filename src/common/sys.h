@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stddef.h>
 #include <sys/types.h>
 
 /* Thin wrappers around the privileged, kernel-facing calls, each returning 0 or -errno.
@@ -20,3 +21,8 @@ int sys_openat(int dirfd, const char *path, int flags, mode_t mode);
  * dropped for want of room, is -EBADMSG (the fd, if any, closed). */
 int sys_send_with_fd(int sock, const void *buf, size_t len, int fd);
 ssize_t sys_recv_with_fd(int sock, void *buf, size_t len, int *ret_fd);
+
+/* Every fd but 0-2 and the given ones closed; those become 3, 4, ... in order (each
+ * pointer updated; a -1 slot stays -1 and its number is closed too). For a child about
+ * to do something of its own: what it inherited must not stay open in it. */
+void fds_keep_only(int *fds[], size_t n);

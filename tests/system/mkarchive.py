@@ -3,7 +3,7 @@
 write them, with Python's tarfile alone:
 
   mkarchive.py docker|oci OUT BUSYBOX REF      a busybox image of two layers: the first
-        has the tree and /etc/motd, /srv/keep/{a,b}; the second whites out /etc/motd,
+        has the tree and /etc/motd, /srv/keep/{a,b}, /srv/owned (1234:5678, mode 6755); the second whites out /etc/motd,
         makes /srv/keep opaque (b goes, c comes), adds /srv/new, and gzips itself
   mkarchive.py evil-dotdot OUT BUSYBOX REF NAME    a layer with "../../../../tmp/NAME"
   mkarchive.py evil-symlink OUT BUSYBOX REF NAME   a layer with a symlink to / and
@@ -13,9 +13,9 @@ write them, with Python's tarfile alone:
 import gzip, hashlib, io, json, sys, tarfile, time
 
 
-def add_file(t, name, data=b"", mode=0o644):
+def add_file(t, name, data=b"", mode=0o644, uid=0, gid=0):
     i = tarfile.TarInfo(name)
-    i.size, i.mode, i.mtime = len(data), mode, int(time.time())
+    i.size, i.mode, i.mtime, i.uid, i.gid = len(data), mode, int(time.time()), uid, gid
     t.addfile(i, io.BytesIO(data))
 
 
@@ -49,6 +49,8 @@ def base_layer(busybox):
         add_file(t, "etc/motd", b"lower\n")
         add_file(t, "srv/keep/a", b"a\n")
         add_file(t, "srv/keep/b", b"b\n")
+        # owners and set-id bits as the layer has them
+        add_file(t, "srv/owned", b"o", 0o6755, 1234, 5678)
         # a device node: not created (a container's /dev is its own)
         i = tarfile.TarInfo("dev/null2")
         i.type, i.devmajor, i.devminor, i.mode = tarfile.CHRTYPE, 1, 3, 0o666

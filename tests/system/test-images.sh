@@ -34,9 +34,11 @@ t_docker_archive() {
         local got
         got=$(nsp run --rm "$P-d" sh -c 'pwd; echo $FROM_IMAGE; ls /srv/keep; test -e /etc/motd || echo motd-gone')
         [ "$got" = "$(printf '/srv\nyes\nc\nmotd-gone')" ] || { echo "in the container: $got"; return 1; }
+        got=$(stat -c '%u:%g %a' "$tmp/root/images/$P-d.rootfs/srv/owned")
+        [ "$got" = "1234:5678 6755" ] || { echo "owner and mode: $got"; return 1; }
         [ -d "$tmp/root/images/$P-d.rootfs/bin" ] && no_staging_left
 }
-ok "docker-archive: loaded by its tag, layers applied (whiteout, opaque dir), config used" -- t_docker_archive
+ok "docker-archive: loaded by its tag, layers applied (whiteout, opaque dir, owners, set-id bits), config used" -- t_docker_archive
 
 t_oci_stdin() {
         $MK oci "$tmp/o.tar" "$BB" "localhost/$P-o:v2" || return 1
