@@ -157,13 +157,13 @@ static int image_load(int argc, char **argv, const GlobalOptions *g) {
 
 static json_t *image_json(const Image *i) {
         char created[40];
-        return json_pack("{s:s, s:[s], s:s, s:s, s:{s:o, s:o, s:o, s:s?, s:s?}, s:b}", "Id", i->name,
+        return json_pack("{s:s, s:[s], s:s, s:s, s:{s:o, s:o, s:o, s:s?, s:s?}, s:b, s:b}", "Id", i->name,
                          "Names", i->name, "Rootfs", i->rootfs, "Created",
                          format_rfc3339(i->created_ns, created), "Config", "Cmd",
                          i->config.cmd ? strv_to_json(i->config.cmd) : json_null(), "Entrypoint",
                          i->config.entrypoint ? strv_to_json(i->config.entrypoint) : json_null(), "Env",
                          strv_to_json(i->config.env), "WorkingDir", i->config.workdir, "StopSignal",
-                         i->config.stop_signal, "BuiltIn", i->builtin);
+                         i->config.stop_signal, "BuiltIn", i->builtin, "Loaded", i->stored);
 }
 
 static int image_ls(int argc, char **argv, const GlobalOptions *g) {

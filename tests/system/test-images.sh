@@ -36,6 +36,7 @@ t_docker_archive() {
         [ "$got" = "$(printf '/srv\nyes\nc\nmotd-gone')" ] || { echo "in the container: $got"; return 1; }
         got=$(stat -c '%u:%g %a' "$tmp/root/images/$P-d.rootfs/srv/owned")
         [ "$got" = "1234:5678 6755" ] || { echo "owner and mode: $got"; return 1; }
+        nsp image inspect "$P-d" | grep -q '"Loaded": true' || { echo "inspect: $(nsp image inspect "$P-d")"; return 1; }
         [ -d "$tmp/root/images/$P-d.rootfs/bin" ] && no_staging_left
 }
 ok "docker-archive: loaded by its tag, layers applied (whiteout, opaque dir, owners, set-id bits), config used" -- t_docker_archive
