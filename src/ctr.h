@@ -117,6 +117,10 @@ int ctr_image_load_archive(const CtrStore *s, int archive_fd, const char *name, 
 int ctr_image_name_check(const char *name, RtError *err);
 /* Name "host" gives the built-in image. */
 int ctr_image_load(const CtrStore *s, const char *name, Image *ret, RtError *err);
+/* A reference as Podman resolves one ("lnst", "localhost/lnst:latest", "docker.io/library/
+ * fedora:41"): the name itself, then without the registry, a ":latest" tag meaning the
+ * image itself, then the name a load of an archive so tagged gives. */
+int ctr_image_resolve(const CtrStore *s, const char *ref, Image *ret, RtError *err);
 int ctr_image_add(const CtrStore *s, const Image *img, RtError *err);
 int ctr_image_remove(const CtrStore *s, const char *name, bool force, RtError *err);
 /* All images, the built-in one first. */

@@ -14,6 +14,7 @@
  * start at one lower dir. */
 #define _GNU_SOURCE
 #include <archive.h>
+#include <ctype.h>
 #include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -407,6 +408,24 @@ int image_config_parse(const char *text, size_t len, ImageConfig *ret, RtError *
         return 0;
 }
 
+/* a repository path's components: [registry[:port]/]path/name, none empty, "." or ".." */
+static bool reference_path_valid(const char *repo) {
+        bool first = true;
+        for (const char *p = repo;; first = false) {
+                const char *end = strchrnul(p, '/');
+                size_t l = (size_t) (end - p);
+                if (l == 0 || (l == 1 && p[0] == '.') || (l == 2 && p[0] == '.' && p[1] == '.'))
+                        return false;
+                for (const char *c = p; c < end; c++)
+                        if (!(isalnum((unsigned char) *c) || *c == '.' || *c == '_' || *c == '-' ||
+                              (*c == ':' && first && *end == '/')))
+                                return false;
+                if (!*end)
+                        return true;
+                p = end + 1;
+        }
+}
+
 int image_name_from_reference(const char *ref, char out[static CTR_IMAGE_NAME_MAX + 1], RtError *err) {
         char buf[512];
         if (!ref || strlen(ref) >= sizeof buf)
@@ -425,7 +444,7 @@ int image_name_from_reference(const char *ref, char out[static CTR_IMAGE_NAME_MA
         const char *base = slash ? slash + 1 : buf;
         int n = tag && !streq(tag, "latest") ? snprintf(out, CTR_IMAGE_NAME_MAX + 1, "%s-%s", base, tag)
                                              : snprintf(out, CTR_IMAGE_NAME_MAX + 1, "%s", base);
-        if (n > CTR_IMAGE_NAME_MAX || ctr_image_name_check(out, NULL) < 0)
+        if (!reference_path_valid(buf) || n > CTR_IMAGE_NAME_MAX || ctr_image_name_check(out, NULL) < 0)
                 return rt_err_setx(err, -EINVAL, "no usable image name in '%.128s': give one with --name", ref);
         return 0;
 }

@@ -139,6 +139,27 @@ int ctr_image_load(const CtrStore *s, const char *name, Image *ret, RtError *err
         return 0;
 }
 
+int ctr_image_resolve(const CtrStore *s, const char *ref, Image *ret, RtError *err) {
+        if (!ref || !*ref)
+                return rt_err_setx(err, -EINVAL, "no image given");
+        char cand[4][CTR_IMAGE_NAME_MAX + 16];
+        const char *bare = startswith(ref, "localhost/") ?: startswith(ref, "docker.io/library/") ?:
+                           startswith(ref, "docker.io/") ?: ref;
+        (void) snprintf(cand[0], sizeof cand[0], "%s", ref);
+        (void) snprintf(cand[1], sizeof cand[1], "%s", bare);
+        (void) snprintf(cand[2], sizeof cand[2], "%s", bare);
+        char *tag = strrchr(cand[2], ':');
+        if (tag && streq(tag, ":latest"))
+                *tag = '\0';
+        /* what a load of an archive with this reference named it */
+        if (image_name_from_reference(ref, cand[3], NULL) < 0)
+                cand[3][0] = '\0';
+        for (size_t i = 0; i < ELEMENTSOF(cand); i++)
+                if (ctr_image_name_check(cand[i], NULL) == 0 && ctr_image_load(s, cand[i], ret, NULL) == 0)
+                        return 0;
+        return rt_err_setx(err, -ENOENT, "no such image '%.200s'", ref);
+}
+
 int ctr_image_add(const CtrStore *s, const Image *img, RtError *err) {
         int r = ctr_image_name_check(img->name, err);
         if (r < 0)

@@ -373,7 +373,7 @@ int ctr_create(const CtrStore *s, const CtrSpec *spec, char ret_id[static CTR_ID
                 k->hostname[CTR_SHORT_ID_LEN] = '\0';
 
         _cleanup_(image_done) Image img = {};
-        if ((r = ctr_image_load(s, spec->image, &img, err)) < 0)
+        if ((r = ctr_image_resolve(s, spec->image, &img, err)) < 0)
                 return r;
         if (!streq(img.rootfs, CTR_HOST_IMAGE) && access(img.rootfs, F_OK) < 0)
                 return rt_err_set(err, -errno, "image '%s': rootfs %s", img.name, img.rootfs);

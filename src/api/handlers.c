@@ -136,23 +136,6 @@ static int rt_error(ApiConn *c, const RtError *e, int fallback_status, const cha
 
 /* ---- images (2, 3.4) ---- */
 
-/* A reference as Podman resolves one: as given, then without "localhost/", with a
- * missing or ":latest" tag meaning the image itself. */
-static int image_resolve(const CtrStore *s, const char *ref, Image *ret) {
-        char cand[3][256];
-        const char *bare = startswith(ref, "localhost/") ?: startswith(ref, "docker.io/library/") ?: startswith(ref, "docker.io/") ?: ref;
-        (void) snprintf(cand[0], sizeof cand[0], "%s", ref);
-        (void) snprintf(cand[1], sizeof cand[1], "%s", bare);
-        (void) snprintf(cand[2], sizeof cand[2], "%s", bare);
-        char *tag = strrchr(cand[2], ':');
-        if (tag && streq(tag, ":latest"))
-                *tag = 0;
-        for (int i = 0; i < 3; i++)
-                if (ctr_image_name_check(cand[i], NULL) == 0 && ctr_image_load(s, cand[i], ret, NULL) == 0)
-                        return 0;
-        return -ENOENT;
-}
-
 /* An image's id: the hash of its name; Docker's clients want it as a digest. */
 static void image_id(const Image *img, bool digest, char buf[static 72]) {
         char id[65];
@@ -198,7 +181,7 @@ static json_t *image_inspect_json(const Image *img, bool libpod) {
 
 static int h_image_exists(ApiConn *c, ApiRequest *r) {
         Image img = {};
-        if (image_resolve(&c->srv->store, r->segs[1], &img) < 0)
+        if (ctr_image_resolve(&c->srv->store, r->segs[1], &img, NULL) < 0)
                 return api_error(c, 404, "failed to find image", "failed to find image %s: image not known", r->segs[1]);
         image_done(&img);
         return api_reply(c, 204, NULL, NULL, 0);
@@ -206,7 +189,7 @@ static int h_image_exists(ApiConn *c, ApiRequest *r) {
 
 static int h_image_json(ApiConn *c, ApiRequest *r) {
         Image img = {};
-        if (image_resolve(&c->srv->store, r->segs[1], &img) < 0)
+        if (ctr_image_resolve(&c->srv->store, r->segs[1], &img, NULL) < 0)
                 return api_error(c, 404, "image not known", "failed to find image %s: %s: image not known", r->segs[1],
                                  r->segs[1]);
         json_t *j = image_inspect_json(&img, r->libpod);
@@ -231,7 +214,7 @@ static int h_images_list(ApiConn *c, ApiRequest *r) {
 static int h_image_pull(ApiConn *c, ApiRequest *r) {
         _cleanup_free_ char *ref = http_query_get(r->http.query, r->libpod ? "reference" : "fromImage", 0);
         Image img = {};
-        if (!ref || image_resolve(&c->srv->store, ref, &img) < 0)
+        if (!ref || ctr_image_resolve(&c->srv->store, ref, &img, NULL) < 0)
                 return api_error(c, 404, "image not known",
                                  "%s: image not known: nsprov pulls nothing; add the image with `nsprov image add`",
                                  ref ?: "(no reference)");
@@ -510,7 +493,7 @@ static int h_container_create(ApiConn *c, ApiRequest *r) {
         if (!image || !*image)
                 return api_error(c, 400, "bad request", "create: no image given");
         Image img = {};
-        if (image_resolve(&c->srv->store, image, &img) < 0)
+        if (ctr_image_resolve(&c->srv->store, image, &img, NULL) < 0)
                 return api_error(c, 404, "image not known", "no such image: %s: image not known", image);
         CtrSpec spec = { .image = img.name, .stop_timeout = -1 };
         spec.name = jstr(b, "name");

@@ -17,6 +17,7 @@ typedef struct GlobalOptions {
         const char *cni_config_dir; /* conflists */
         const char *cni_path;       /* plugin dirs, ':'-separated */
         const char *cni_cache_dir;  /* libcni's result cache root */
+        bool as_podman;             /* invoked as `podman`: Podman's own output where it differs */
 } GlobalOptions;
 
 typedef struct Verb {

@@ -151,7 +151,10 @@ static int image_load(int argc, char **argv, const GlobalOptions *g) {
         if (res.devices_skipped)
                 log_warning("image '%s': %u device node(s) of its layers not created (a container's /dev "
                             "is its own)", res.name, res.devices_skipped);
-        printf("%s\n", res.name);
+        if (g->as_podman)
+                printf("Loaded image: localhost/%s:latest\n", res.name);
+        else
+                printf("%s\n", res.name);
         return 0;
 }
 
@@ -231,7 +234,7 @@ static int image_inspect(int argc, char **argv, const GlobalOptions *g) {
         for (int i = 1; i < argc; i++) {
                 RtError e = {};
                 Image img = {};
-                if (ctr_image_load(&s, argv[i], &img, &e) < 0) {
+                if (ctr_image_resolve(&s, argv[i], &img, &e) < 0) {
                         log_error("%s", e.msg);
                         rc = EXIT_NSPROV;
                         continue;
@@ -254,7 +257,7 @@ static int image_exists(int argc, char **argv, const GlobalOptions *g) {
                 return r;
         Image img = {};
         RtError e = {};
-        r = ctr_image_load(&s, argv[1], &img, &e);
+        r = ctr_image_resolve(&s, argv[1], &img, &e);
         image_done(&img);
         if (r == -ENOENT)
                 return 1;

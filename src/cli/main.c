@@ -244,6 +244,7 @@ static const Verb *find_verb(const Verb *verbs, const char *name) {
  * defaults `nsprov serve` uses, so it sees what a tool made through the socket. */
 static int podman_main(int argc, char **argv) {
         GlobalOptions g = global_defaults();
+        g.as_podman = true;
         cli_podman_defaults();
         log_set_ident("podman");
         const char *url = NULL;
@@ -305,7 +306,7 @@ static int podman_main(int argc, char **argv) {
         if (i >= argc) {
                 fprintf(stderr, "Error: missing command 'podman COMMAND'\n"
                                 "Commands (nsprov's podman): exec, ps, inspect, start, stop, rm, logs, network ls|inspect|rm,\n"
-                                "image exists, version, info\n");
+                                "image exists|load, load, version, info\n");
                 return EXIT_NSPROV;
         }
         const char *cmd = argv[i];
@@ -315,6 +316,17 @@ static int podman_main(int argc, char **argv) {
         for (size_t k = 0; k < ELEMENTSOF(direct); k++)
                 if (streq(cmd, direct[k]))
                         return find_verb(container_verbs, cmd)->run(subc, sub, &g);
+        /* what a host without Podman gets the agent image with (container_files/agent) */
+        if (streq(cmd, "load")) {
+                char **as_image = calloc((size_t) subc + 2, sizeof *as_image);
+                if (!as_image)
+                        return EXIT_NSPROV;
+                as_image[0] = (char *) "image";
+                memcpy(as_image + 1, sub, (size_t) subc * sizeof *sub);
+                int r = verb_image(subc + 1, as_image, &g);
+                free(as_image);
+                return r;
+        }
         if (streq(cmd, "version")) {
                 printf("Client:       Podman Engine (nsprov)\nVersion:      %s\nAPI Version:  %s\nnsprov:       %s\n",
                        API_LIBPOD_VERSION, API_LIBPOD_VERSION, NSPROV_VERSION);
@@ -326,7 +338,7 @@ static int podman_main(int argc, char **argv) {
         }
         if ((streq(cmd, "network") || streq(cmd, "image")) && subc >= 2) {
                 static const char *const net_ok[] = { "ls", "list", "inspect", "rm", "exists" };
-                static const char *const img_ok[] = { "exists" };
+                static const char *const img_ok[] = { "exists", "load" };
                 bool net = streq(cmd, "network");
                 const char *const *ok = net ? net_ok : img_ok;
                 size_t n = net ? ELEMENTSOF(net_ok) : ELEMENTSOF(img_ok);
@@ -337,7 +349,8 @@ static int podman_main(int argc, char **argv) {
                 return EXIT_NSPROV;
         }
         fprintf(stderr, "Error: 'podman %s' is not supported by nsprov's podman command "
-                        "(exec, ps, inspect, start, stop, rm, logs, network ls|inspect|rm, image exists, version, info)\n",
+                        "(exec, ps, inspect, start, stop, rm, logs, network ls|inspect|rm, image exists|load, load, "
+                        "version, info)\n",
                 cmd);
         return EXIT_NSPROV;
 }

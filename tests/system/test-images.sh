@@ -115,6 +115,18 @@ t_podman_save() {
 ok "podman save's docker-archive and oci-archive load and run" -- t_podman_save
 defer "CONTAINERS_CONF=$tmp/pod/containers.conf podman --root $tmp/pod/root --runroot $tmp/pod/run system reset -f; umount -R $tmp/pod/root/overlay"
 
+t_podman_command() {
+        mkdir -p "$tmp/bin" && ln -sf "$NSPROV_BIN" "$tmp/bin/podman" || return 1
+        npm() { NSPROV_ROOT=$tmp/root NSPROV_RUNROOT=$tmp/run "$tmp/bin/podman" "$@"; }
+        $MK docker "$tmp/pc.tar" "$BB" "localhost/$P-pc:latest" && $MK oci "$tmp/pc2.tar" "$BB" "localhost/$P-pc2:latest" ||
+                return 1
+        is "Loaded image: localhost/$P-pc:latest" -- npm load -i "$tmp/pc.tar" || return 1
+        is "Loaded image: localhost/$P-pc2:latest" -- npm image load <"$tmp/pc2.tar" || return 1
+        npm image exists "$P-pc" && npm image exists "localhost/$P-pc2:latest" &&
+                nsp image rm "$P-pc" "$P-pc2" >/dev/null
+}
+ok "nsprov as podman: podman load -i and podman image load, Podman's output" -- t_podman_command
+
 # Through the API: podman's remote client (a chunked upload), and a Content-Length one
 SOCK=$tmp/api.sock
 "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" serve --listen "unix://$SOCK" 2>"$tmp/serve.log" &

@@ -11,6 +11,7 @@
 #include <limits.h>
 
 #include "ctr-internal.h"
+#include "fs.h"
 #include "strv.h"
 
 static const char *clean(const char *raw) {
@@ -180,7 +181,8 @@ static void names_from_references(void **state) {
                 assert_int_equal(image_name_from_reference(ok[i].ref, n, &e), 0);
                 assert_string_equal(n, ok[i].name);
         }
-        static const char *const bad[] = { NULL, "", "localhost/", "x/-bad", "a/b c" };
+        static const char *const bad[] = { NULL, "", "localhost/", "x/-bad", "a/b c", "../lnst", "a//b",
+                                           "./lnst", "a:1/b:2/c", "/lnst" };
         for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
                 e = (RtError) {};
                 assert_int_equal(image_name_from_reference(bad[i], n, &e), -EINVAL);
@@ -188,11 +190,48 @@ static void names_from_references(void **state) {
         }
 }
 
+/* references resolve as Podman resolves them, and as a load names what it loaded */
+static void references_resolve(void **state) {
+        char dir[] = "/tmp/nsprov-unit-XXXXXX", root[64], run[64];
+        assert_non_null(mkdtemp(dir));
+        (void) snprintf(root, sizeof root, "%s/root", dir);
+        (void) snprintf(run, sizeof run, "%s/run", dir);
+        CtrStore s;
+        RtError e = {};
+        assert_int_equal(ctr_store_init(&s, root, run, &e), 0);
+        static const char *const names[] = { "lnst", "agent-v1" };
+        for (size_t i = 0; i < 2; i++) {
+                Image img = { .name = (char *) names[i], .rootfs = (char *) CTR_HOST_IMAGE };
+                assert_int_equal(ctr_image_add(&s, &img, &e), 0);
+        }
+        static const struct {
+                const char *ref, *name;
+        } ok[] = {
+                { "lnst", "lnst" }, { "localhost/lnst:latest", "lnst" }, { "lnst:latest", "lnst" },
+                { "docker.io/library/lnst", "lnst" }, { "quay.io/x/agent:v1", "agent-v1" }, { "host", "host" },
+        };
+        for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+                Image img = {};
+                assert_int_equal(ctr_image_resolve(&s, ok[i].ref, &img, &e), 0);
+                assert_string_equal(img.name, ok[i].name);
+                image_done(&img);
+        }
+        static const char *const missing[] = { "localhost/lnst:v2", "nope", "../lnst", "" };
+        for (size_t i = 0; i < sizeof missing / sizeof *missing; i++) {
+                Image img = {};
+                e = (RtError) {};
+                assert_true(ctr_image_resolve(&s, missing[i], &img, &e) < 0);
+                assert_true(e.msg[0]);
+        }
+        assert_int_equal(rm_rf(dir, &e), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(member_paths),     cmocka_unit_test(whiteouts),
                 cmocka_unit_test(docker_manifests), cmocka_unit_test(oci_layouts),
                 cmocka_unit_test(configs),          cmocka_unit_test(names_from_references),
+                cmocka_unit_test(references_resolve),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
