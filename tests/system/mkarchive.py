@@ -9,6 +9,9 @@ write them, with Python's tarfile alone:
   mkarchive.py evil-symlink OUT BUSYBOX REF NAME   a layer with a symlink to / and
         /tmp/NAME written through it (must land inside the image, never on the host)
   mkarchive.py evil-member OUT BUSYBOX REF     an outer member named "../x"
+  mkarchive.py edge OUT BUSYBOX REF            kinds replaced across layers: the first has a
+        dir /a (with /a/f), a symlink /l -> a, a hard link /h -> a/f, a dir /gone with a
+        file; the second makes /a a file, /l a dir and whites out /gone
 """
 import gzip, hashlib, io, json, sys, tarfile, time
 
@@ -66,6 +69,33 @@ def top_layer():
         add_file(t, "srv/keep/c", b"c\n")
         add_file(t, "srv/new", b"new\n")
     return gzip.compress(layer(build))
+
+
+def add_hardlink(t, name, target):
+    i = tarfile.TarInfo(name)
+    i.type, i.linkname = tarfile.LNKTYPE, target
+    t.addfile(i)
+
+
+def edge_layers(busybox):
+    def first(t):
+        for d in ("bin", "a", "gone", "srv"):
+            add_dir(t, d)
+        with open(busybox, "rb") as f:
+            add_file(t, "bin/busybox", f.read(), 0o755)
+        for c in ("sh", "cat", "ls", "test", "stat"):
+            add_symlink(t, f"bin/{c}", "busybox")
+        add_file(t, "a/f", b"f\n")
+        add_symlink(t, "l", "a")
+        add_hardlink(t, "h", "a/f")
+        add_file(t, "gone/x", b"x")
+
+    def second(t):
+        add_file(t, "a", b"now a file\n")
+        add_dir(t, "l")
+        add_file(t, "l/inside", b"in\n")
+        add_file(t, ".wh.gone")
+    return [layer(first), layer(second)]
 
 
 def evil_layer(kind, name):
@@ -131,6 +161,8 @@ elif kind == "oci":
     write_oci(out, [base_layer(busybox), top_layer()], ref)
 elif kind in ("evil-dotdot", "evil-symlink"):
     write_docker(out, [base_layer(busybox), evil_layer(kind, escape)], ref)
+elif kind == "edge":
+    write_docker(out, edge_layers(busybox), ref)
 elif kind == "evil-member":
     write_docker(out, [base_layer(busybox)], ref, outer_evil=True)
 else:

@@ -50,6 +50,18 @@ t_oci_stdin() {
 }
 ok "OCI layout from standard input, with --name; a tag other than latest names it too" -- t_oci_stdin
 
+t_edge() {
+        $MK edge "$tmp/edge.tar" "$BB" "localhost/$P-edge:latest" && nsp image load -i "$tmp/edge.tar" >/dev/null 2>&1 ||
+                return 1
+        # a dir became a file, a symlink a dir, a whited-out dir went; the hard link kept
+        # its content when its other name went with /a
+        local got
+        got=$(nsp run --rm "$P-edge" sh -c 'cat /a; test -L /l || cat /l/inside; test -e /gone || echo gone-gone; cat /h')
+        [ "$got" = "$(printf 'now a file\nin\ngone-gone\nf')" ] || { echo "in the container: $got"; return 1; }
+        nsp image rm "$P-edge" >/dev/null
+}
+ok "kinds replaced across layers: a dir by a file, a symlink by a dir; whiteout of a dir; hard links" -- t_edge
+
 t_rm() {
         nsp create --name "$P-user" "$P-d" sleep 60 >/dev/null || return 1
         # a stored rootfs never goes from under a container, -f or not
