@@ -680,14 +680,20 @@ typedef struct LayerReport {
         char msg[480];
 } LayerReport;
 
+static int layer_entry_path(struct archive_entry *e, char clean[static PATH_MAX], RtError *err) {
+        const char *raw = al.entry_pathname(e) ?: "";
+        if (image_member_path(raw, clean) < 0)
+                return rt_err_setx(err, -EBADMSG, "layer entry '%.200s': not a path inside the image", raw);
+        return 0;
+}
+
 static int remove_whiteouts(struct archive *a, RtError *err) {
         struct archive_entry *e;
         int r;
         while ((r = al.read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
                 char clean[PATH_MAX], target[PATH_MAX + 1];
-                if (image_member_path(al.entry_pathname(e) ?: "", clean) < 0)
-                        return rt_err_setx(err, -EBADMSG, "layer entry '%.200s': not a path inside the image",
-                                           al.entry_pathname(e) ?: "");
+                if ((r = layer_entry_path(e, clean, err)) < 0)
+                        return r;
                 int kind = image_whiteout(clean, target + 1);
                 if (kind < 0)
                         return rt_err_setx(err, -EBADMSG, "layer entry %s: a malformed whiteout", clean);
@@ -755,9 +761,8 @@ static int extract_layer(struct archive *a, struct archive *w, LayerReport *rep,
         int r;
         while ((r = al.read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
                 char clean[PATH_MAX], target[PATH_MAX + 1];
-                if (image_member_path(al.entry_pathname(e) ?: "", clean) < 0)
-                        return rt_err_setx(err, -EBADMSG, "layer entry '%.200s': not a path inside the image",
-                                           al.entry_pathname(e) ?: "");
+                if ((r = layer_entry_path(e, clean, err)) < 0)
+                        return r;
                 if (!*clean || image_whiteout(clean, target) != WHITEOUT_NONE)
                         continue;
                 unsigned type = al.entry_filetype(e);
