@@ -197,6 +197,8 @@ typedef struct CtrConfig {
         char **argv;  /* entrypoint + command, resolved at create */
         char **env;
         char *workdir;
+        bool create_workdir; /* the image's WorkingDir, made when missing (Podman does); a
+                              * --workdir given must exist */
         char *user;   /* NULL: root; resolved in the container at each start and exec */
         char **caps;  /* the effective set, resolved at create; all when privileged */
         char **labels;

@@ -266,6 +266,7 @@ static int build_config(const CtrStore *s, const CtrSpec *spec, const Image *img
                 return r;
         if (wd && !(c->workdir = strdup(wd)))
                 return rt_err_set(err, -ENOMEM, "workdir");
+        c->create_workdir = wd && !spec->workdir;
 
         if ((r = caps_resolve(spec->cap_add, spec->cap_drop, spec->privileged, &c->caps, err)) < 0)
                 return r;
@@ -697,6 +698,9 @@ static _noreturn_ void container_main(ChildArgs *a) {
                             .join_netns = join_container_netns, .userdata = a };
         if ((r = rootfs_setup(&plan, &e)) < 0)
                 goto fail;
+        /* where it cannot be made (the host image is read-only), the check below says so */
+        if (a->config->create_workdir && a->config->workdir)
+                (void) mkdir_p(a->config->workdir, 0755, NULL);
         if (a->tty) {
                 /* The pty comes from the container's own devpts, so `tty` inside names a
                  * device it can see; the master goes to the monitor. */

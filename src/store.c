@@ -181,14 +181,15 @@ static json_t *mounts_to_json(const BindMount *m, size_t n) {
 int ctr_config_write(const CtrStore *s, const CtrConfig *c, RtError *err) {
         json_t *j = json_pack(
                 "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s?, s:s?, s:o, s:o, s:o, s:s, s:i, s:i, s:b, "
-                "s:b, s:b, s:b, s:b, s:I}",
+                "s:b, s:b, s:b, s:b, s:I, s:b}",
                 "id", c->id, "name", c->name, "image", c->image, "rootfs", c->rootfs, "hostname",
                 c->hostname, "argv", strv_to_json(c->argv), "env", strv_to_json(c->env),
                 "workdir", c->workdir, "user", c->user, "caps", strv_to_json(c->caps), "labels",
                 strv_to_json(c->labels), "mounts", mounts_to_json(c->mounts, c->n_mounts),
                 "network", c->network, "stopSignal", c->stop_signal, "stopTimeout",
                 c->stop_timeout, "privileged", c->privileged, "tty", c->tty, "interactive",
-                c->interactive, "rm", c->rm, "init", c->init, "created", (json_int_t) c->created_ns);
+                c->interactive, "rm", c->rm, "init", c->init, "created", (json_int_t) c->created_ns,
+                "createWorkdir", c->create_workdir);
         if (!j)
                 return rt_err_set(err, -ENOMEM, "encode container config");
         char *text = json_dumps(j, JSON_COMPACT);
@@ -286,6 +287,7 @@ static int config_from_json(json_t *j, CtrConfig *c) {
         c->interactive = json_is_true(json_object_get(j, "interactive"));
         c->rm = json_is_true(json_object_get(j, "rm"));
         c->init = json_is_true(json_object_get(j, "init"));
+        c->create_workdir = json_is_true(json_object_get(j, "createWorkdir"));
         c->created_ns = (uint64_t) json_integer_value(json_object_get(j, "created"));
         if (!c->argv || !c->argv[0] || c->stop_signal <= 0 || c->stop_signal >= NSIG ||
             ctr_user_check(c->user, NULL) < 0)

@@ -79,7 +79,7 @@ def add_hardlink(t, name, target):
 
 def edge_layers(busybox):
     def first(t):
-        for d in ("bin", "a", "gone", "srv"):
+        for d in ("bin", "a", "gone"):
             add_dir(t, d)
         with open(busybox, "rb") as f:
             add_file(t, "bin/busybox", f.read(), 0o755)

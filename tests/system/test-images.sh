@@ -56,11 +56,14 @@ t_edge() {
         # a dir became a file, a symlink a dir, a whited-out dir went; the hard link kept
         # its content when its other name went with /a
         local got
-        got=$(nsp run --rm "$P-edge" sh -c 'cat /a; test -L /l || cat /l/inside; test -e /gone || echo gone-gone; cat /h')
-        [ "$got" = "$(printf 'now a file\nin\ngone-gone\nf')" ] || { echo "in the container: $got"; return 1; }
+        # and the image's WorkingDir (/srv), missing from its layers, made as Podman makes it
+        got=$(nsp run --rm "$P-edge" sh -c 'cat /a; test -L /l || cat /l/inside; test -e /gone || echo gone-gone; cat /h; pwd')
+        [ "$got" = "$(printf 'now a file\nin\ngone-gone\nf\n/srv')" ] || { echo "in the container: $got"; return 1; }
+        # a --workdir asked for must be there
+        expect_fail 126 "workdir '/nowhere' does not exist" -- nsp run --rm -w /nowhere "$P-edge" true || return 1
         nsp image rm "$P-edge" >/dev/null
 }
-ok "kinds replaced across layers: a dir by a file, a symlink by a dir; whiteout of a dir; hard links" -- t_edge
+ok "kinds replaced across layers: a dir by a file, a symlink by a dir; whiteout of a dir; hard links; WorkingDir made" -- t_edge
 
 t_rm() {
         nsp create --name "$P-user" "$P-d" sleep 60 >/dev/null || return 1

@@ -121,7 +121,8 @@ static void state_round_trips(void **state) {
         BindMount m = { .source = "/src", .destination = "/dst", .readonly = true };
         CtrConfig c = { .image = "host", .rootfs = "host", .argv = argv, .env = env,
                         .mounts = &m, .n_mounts = 1, .network = "none", .stop_signal = SIGTERM,
-                        .stop_timeout = 7, .privileged = true, .init = true, .created_ns = 42 };
+                        .stop_timeout = 7, .privileged = true, .init = true, .created_ns = 42,
+                        .workdir = "/srv", .create_workdir = true };
         memset(c.id, 'a', CTR_ID_LEN);
         (void) snprintf(c.name, sizeof c.name, "lab-a");
         (void) snprintf(c.hostname, sizeof c.hostname, "machine1");
@@ -143,6 +144,8 @@ static void state_round_trips(void **state) {
         assert_true(back.config.mounts[0].readonly);
         assert_string_equal(back.config.mounts[0].destination, "/dst");
         assert_true(back.config.privileged);
+        assert_string_equal(back.config.workdir, "/srv");
+        assert_true(back.config.create_workdir);
         assert_int_equal(back.config.stop_timeout, 7);
         assert_int_equal(back.state.status, CTR_RUNNING);
         assert_int_equal(back.state.init.pid, 12);
