@@ -60,10 +60,6 @@ typedef struct ArchiveLib {
         typeof(&archive_entry_set_hardlink) entry_set_hardlink;
         typeof(&archive_entry_symlink) entry_symlink;
         typeof(&archive_entry_filetype) entry_filetype;
-        typeof(&archive_entry_xattr_reset) entry_xattr_reset;
-        typeof(&archive_entry_xattr_next) entry_xattr_next;
-        typeof(&archive_entry_xattr_clear) entry_xattr_clear;
-        typeof(&archive_entry_xattr_add_entry) entry_xattr_add_entry;
         typeof(&archive_write_disk_new) write_disk_new;
         typeof(&archive_write_disk_set_options) write_disk_set_options;
         typeof(&archive_write_header) write_header;
@@ -93,10 +89,6 @@ static void archive_lib_load(void) {
                 { "archive_entry_set_hardlink", (void **) &al.entry_set_hardlink },
                 { "archive_entry_symlink", (void **) &al.entry_symlink },
                 { "archive_entry_filetype", (void **) &al.entry_filetype },
-                { "archive_entry_xattr_reset", (void **) &al.entry_xattr_reset },
-                { "archive_entry_xattr_next", (void **) &al.entry_xattr_next },
-                { "archive_entry_xattr_clear", (void **) &al.entry_xattr_clear },
-                { "archive_entry_xattr_add_entry", (void **) &al.entry_xattr_add_entry },
                 { "archive_write_disk_new", (void **) &al.write_disk_new },
                 { "archive_write_disk_set_options", (void **) &al.write_disk_set_options },
                 { "archive_write_header", (void **) &al.write_header },
@@ -680,172 +672,136 @@ typedef struct LayerReport {
         char msg[480];
 } LayerReport;
 
-static int layer_entry_path(struct archive_entry *e, char clean[static PATH_MAX], RtError *err) {
-        const char *raw = al.entry_pathname(e) ?: "";
-        if (image_member_path(raw, clean) < 0)
-                return rt_err_setx(err, -EBADMSG, "layer entry '%.200s': not a path inside the image", raw);
-        return 0;
-}
-
-static int remove_whiteouts(struct archive *a, RtError *err) {
+/* Reads the layer in fd from its start and hands visit each entry but the top, its path
+ * checked and made plain. */
+static int layer_walk(int fd, int (*visit)(struct archive *a, struct archive_entry *e, const char *clean,
+                                           void *userdata, RtError *err),
+                      void *userdata, RtError *err) {
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return rt_err_set(err, -errno, "rewind the layer");
+        _cleanup_(tar_reader_freep) struct archive *a = tar_reader(err);
+        if (!a)
+                return -ENOMEM;
+        if (al.read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK)
+                return rt_err_setx(err, -EBADMSG, "layer: %s", al.error_string(a));
         struct archive_entry *e;
         int r;
         while ((r = al.read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-                char clean[PATH_MAX], target[PATH_MAX + 1];
-                if ((r = layer_entry_path(e, clean, err)) < 0)
+                const char *raw = al.entry_pathname(e) ?: "";
+                char clean[PATH_MAX];
+                if (image_member_path(raw, clean) < 0)
+                        return rt_err_setx(err, -EBADMSG, "layer entry '%.200s': not a path inside the image", raw);
+                if (*clean && (r = visit(a, e, clean, userdata, err)) < 0)
                         return r;
-                int kind = image_whiteout(clean, target + 1);
-                if (kind < 0)
-                        return rt_err_setx(err, -EBADMSG, "layer entry %s: a malformed whiteout", clean);
-                target[0] = '/';
-                if (kind == WHITEOUT_ENTRY && (r = rm_rf(target, err)) < 0)
-                        return rt_err_prefix(err, r, "whiteout %s", clean);
-                if (kind != WHITEOUT_OPAQUE)
-                        continue;
-                /* what the layers below put in there goes; this layer's own comes after */
-                _cleanup_closedir_ DIR *d = opendir(target);
-                for (struct dirent *de; d && (de = readdir(d));) {
-                        if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                                continue;
-                        char p[2 * PATH_MAX + 2];
-                        (void) snprintf(p, sizeof p, "%s/%s", streq(target, "/") ? "" : target, de->d_name);
-                        if ((r = rm_rf(p, err)) < 0)
-                                return rt_err_prefix(err, r, "opaque whiteout %s", clean);
-                }
         }
         if (r != ARCHIVE_EOF)
                 return rt_err_setx(err, -EBADMSG, "layer: %s", al.error_string(a));
         return 0;
 }
 
-/* Overlayfs reads trusted.overlay.* on its lower dirs: an image must not set them there. */
-static int drop_overlay_xattrs(struct archive_entry *e) {
-        const char *name;
-        const void *value;
-        size_t size;
-        typedef struct { char *name; void *value; size_t size; } Keep;
-        Keep keep[64];
-        size_t n = 0;
-        bool dropped = false;
-        int r = 0;
-        if (al.entry_xattr_reset(e) == 0)
+/* The first pass: what this layer's whiteouts remove of the layers below. */
+static int remove_whiteout(struct archive *a, struct archive_entry *e, const char *clean, void *userdata,
+                           RtError *err) {
+        char target[PATH_MAX + 1];
+        int kind = image_whiteout(clean, target + 1), r;
+        if (kind < 0)
+                return rt_err_setx(err, -EBADMSG, "layer entry %s: a malformed whiteout", clean);
+        target[0] = '/';
+        if (kind == WHITEOUT_ENTRY && (r = rm_rf(target, err)) < 0)
+                return rt_err_prefix(err, r, "whiteout %s", clean);
+        if (kind != WHITEOUT_OPAQUE)
                 return 0;
-        while (r == 0 && al.entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
-                if (startswith(name, "trusted.overlay.")) {
-                        dropped = true;
+        /* what the layers below put in there goes; this layer's own comes after */
+        _cleanup_closedir_ DIR *d = opendir(target);
+        for (struct dirent *de; d && (de = readdir(d));) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
-                }
-                if (n == ELEMENTSOF(keep))
-                        continue; /* more than any file has: only kept when none is dropped */
-                keep[n] = (Keep) { strdup(name), malloc(size ? size : 1), size };
-                if (!keep[n].name || !keep[n].value)
-                        r = -ENOMEM;
-                else
-                        memcpy(keep[n].value, value, size);
-                n++;
+                char p[2 * PATH_MAX + 2];
+                (void) snprintf(p, sizeof p, "%s/%s", streq(target, "/") ? "" : target, de->d_name);
+                if ((r = rm_rf(p, err)) < 0)
+                        return rt_err_prefix(err, r, "opaque whiteout %s", clean);
         }
-        if (r == 0 && dropped) {
-                al.entry_xattr_clear(e);
-                for (size_t i = 0; i < n; i++)
-                        al.entry_xattr_add_entry(e, keep[i].name, keep[i].value, keep[i].size);
-        }
-        for (size_t i = 0; i < n; i++) {
-                free(keep[i].name);
-                free(keep[i].value);
-        }
-        return r;
+        return 0;
 }
 
-static int extract_layer(struct archive *a, struct archive *w, LayerReport *rep, RtError *err) {
-        struct archive_entry *e;
+typedef struct Extraction {
+        struct archive *writer;
+        LayerReport *report;
+} Extraction;
+
+/* The second pass: every entry but the whiteouts, written as the layer has it. */
+static int extract_entry(struct archive *a, struct archive_entry *e, const char *clean, void *userdata,
+                         RtError *err) {
+        Extraction *x = userdata;
+        char target[PATH_MAX];
+        if (image_whiteout(clean, target) != WHITEOUT_NONE)
+                return 0;
+        unsigned type = al.entry_filetype(e);
+        const char *hard = al.entry_hardlink(e);
+        /* an image's device nodes would be raw devices to containers without privileges
+         * (each has its own /dev); privileged ones have the host's /dev anyway */
+        if (!hard && (type == AE_IFCHR || type == AE_IFBLK)) {
+                x->report->devices_skipped++;
+                return 0;
+        }
+        char abs[PATH_MAX + 1];
+        (void) snprintf(abs, sizeof abs, "/%s", clean);
+        al.entry_set_pathname(e, abs);
+        if (hard) {
+                char link[PATH_MAX + 1];
+                if (image_member_path(hard, link + 1) < 0 || !link[1])
+                        return rt_err_setx(err, -EBADMSG, "layer entry %s: a hard link outside the image", clean);
+                link[0] = '/';
+                al.entry_set_hardlink(e, link);
+        }
+        /* a layer's entry replaces what the layers below had there, whatever its kind:
+         * only a directory onto a directory merges */
+        struct stat sb;
         int r;
-        while ((r = al.read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-                char clean[PATH_MAX], target[PATH_MAX + 1];
-                if ((r = layer_entry_path(e, clean, err)) < 0)
-                        return r;
-                if (!*clean || image_whiteout(clean, target) != WHITEOUT_NONE)
-                        continue;
-                unsigned type = al.entry_filetype(e);
-                const char *hard = al.entry_hardlink(e);
-                /* an image's device nodes would be raw devices to containers without privileges
-                 * (each has its own /dev); privileged ones have the host's /dev anyway */
-                if (!hard && (type == AE_IFCHR || type == AE_IFBLK)) {
-                        rep->devices_skipped++;
-                        continue;
-                }
-                char abs[PATH_MAX + 1];
-                (void) snprintf(abs, sizeof abs, "/%s", clean);
-                al.entry_set_pathname(e, abs);
-                if (hard) {
-                        char link[PATH_MAX + 1];
-                        if (image_member_path(hard, link + 1) < 0 || !link[1])
-                                return rt_err_setx(err, -EBADMSG, "layer entry %s: a hard link outside the image",
-                                                   clean);
-                        link[0] = '/';
-                        al.entry_set_hardlink(e, link);
-                }
-                /* a layer's entry replaces what the layers below had there, whatever its kind:
-                 * only a directory onto a directory merges */
-                struct stat sb;
-                if (lstat(abs, &sb) == 0 && (S_ISDIR(sb.st_mode) != (!hard && type == AE_IFDIR)) &&
-                    (r = rm_rf(abs, err)) < 0)
-                        return rt_err_prefix(err, r, "replace %s", clean);
-                if (drop_overlay_xattrs(e) < 0)
-                        return rt_err_set(err, -ENOMEM, "layer entry %s", clean);
-                r = al.write_header(w, e);
-                if (r < ARCHIVE_WARN)
-                        return rt_err_setx(err, -EIO, "layer entry %s: %s", clean, al.error_string(w));
+        if (lstat(abs, &sb) == 0 && (S_ISDIR(sb.st_mode) != (!hard && type == AE_IFDIR)) &&
+            (r = rm_rf(abs, err)) < 0)
+                return rt_err_prefix(err, r, "replace %s", clean);
+        if (al.write_header(x->writer, e) < ARCHIVE_WARN)
+                return rt_err_setx(err, -EIO, "layer entry %s: %s", clean, al.error_string(x->writer));
+        if (!hard && type == AE_IFREG) {
                 const void *buf;
                 size_t size;
                 la_int64_t off;
-                while (!hard && type == AE_IFREG && (r = al.read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
-                        if (al.write_data_block(w, buf, size, off) < ARCHIVE_WARN)
-                                return rt_err_setx(err, -EIO, "layer entry %s: %s", clean, al.error_string(w));
-                if (!hard && type == AE_IFREG && r != ARCHIVE_EOF)
+                while ((r = al.read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
+                        if (al.write_data_block(x->writer, buf, size, off) < ARCHIVE_WARN)
+                                return rt_err_setx(err, -EIO, "layer entry %s: %s", clean,
+                                                   al.error_string(x->writer));
+                if (r != ARCHIVE_EOF)
                         return rt_err_setx(err, -EBADMSG, "layer entry %s: %s", clean, al.error_string(a));
-                if (al.write_finish_entry(w) < ARCHIVE_WARN)
-                        return rt_err_setx(err, -EIO, "layer entry %s: %s", clean, al.error_string(w));
         }
-        if (r != ARCHIVE_EOF)
-                return rt_err_setx(err, -EBADMSG, "layer: %s", al.error_string(a));
+        /* ARCHIVE_WARN is an attribute not set: a trusted.* xattr among them, which only
+         * CAP_SYS_ADMIN sets (drop_to_extraction_caps): so none of trusted.overlay.*, which
+         * overlayfs would obey on its lower dir */
+        if (al.write_finish_entry(x->writer) < ARCHIVE_WARN)
+                return rt_err_setx(err, -EIO, "layer entry %s: %s", clean, al.error_string(x->writer));
         return 0;
 }
 
 static int apply_layer(int fd, LayerReport *rep, RtError *err) {
-        for (int pass = 0; pass < 2; pass++) {
-                if (lseek(fd, 0, SEEK_SET) < 0)
-                        return rt_err_set(err, -errno, "rewind the layer");
-                _cleanup_(tar_reader_freep) struct archive *a = tar_reader(err);
-                if (!a)
-                        return -ENOMEM;
-                if (al.read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK)
-                        return rt_err_setx(err, -EBADMSG, "layer: %s", al.error_string(a));
-                if (pass == 0) {
-                        int r = remove_whiteouts(a, err);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                struct archive *w = al.write_disk_new();
-                if (!w)
-                        return rt_err_set(err, -ENOMEM, "archive writer");
-                /* numeric owners, as the layer has them (no lookup in anybody's passwd) */
-                (void) al.write_disk_set_options(w, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
-                                                            ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
-                                                            ARCHIVE_EXTRACT_UNLINK |
-                                                            ARCHIVE_EXTRACT_SECURE_NODOTDOT);
-                int r = extract_layer(a, w, rep, err);
-                (void) al.write_free(w);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        int r = layer_walk(fd, remove_whiteout, NULL, err);
+        if (r < 0)
+                return r;
+        Extraction x = { .writer = al.write_disk_new(), .report = rep };
+        if (!x.writer)
+                return rt_err_set(err, -ENOMEM, "archive writer");
+        /* numeric owners, as the layer has them (no lookup in anybody's passwd) */
+        (void) al.write_disk_set_options(x.writer, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
+                                                           ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
+                                                           ARCHIVE_EXTRACT_UNLINK | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+        r = layer_walk(fd, extract_entry, &x, err);
+        (void) al.write_free(x.writer);
+        return r;
 }
 
 /* What extracting as the layers say needs: owners, modes (set-id bits included), times
- * and file capabilities on files that are not ours, and nothing else; without
+ * and file capabilities on files that are not ours, and nothing else: without
  * CAP_SYS_CHROOT above all, so that the chroot holds even if a layer found a way to run
- * code in here. */
+ * code in here, and without CAP_SYS_ADMIN, so that no trusted.* xattr is set. */
 static int drop_to_extraction_caps(RtError *err) {
         static const cap_value_t keep[] = { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH,
                                             CAP_FOWNER, CAP_FSETID, CAP_SETFCAP };

@@ -4,7 +4,8 @@ write them, with Python's tarfile alone:
 
   mkarchive.py docker|oci OUT BUSYBOX REF      a busybox image of two layers: the first
         has the tree and /etc/motd, /srv/keep/{a,b}, /srv/owned (1234:5678, mode 6755); the second whites out /etc/motd,
-        makes /srv/keep opaque (b goes, c comes), adds /srv/new, and gzips itself
+        makes /srv/keep opaque (b goes, c comes) with the xattrs trusted.overlay.opaque and
+        user.lnst, adds /srv/new, and gzips itself
   mkarchive.py evil-dotdot OUT BUSYBOX REF NAME    a layer with "../../../../tmp/NAME"
   mkarchive.py evil-symlink OUT BUSYBOX REF NAME   a layer with a symlink to / and
         /tmp/NAME written through it (must land inside the image, never on the host)
@@ -64,7 +65,11 @@ def base_layer(busybox):
 def top_layer():
     def build(t):
         add_file(t, "etc/.wh.motd")
-        add_dir(t, "srv/keep")
+        # an attribute overlayfs would obey on its lower dir (never set), and a user one (kept)
+        i = tarfile.TarInfo("srv/keep")
+        i.type, i.mode = tarfile.DIRTYPE, 0o755
+        i.pax_headers = {"SCHILY.xattr.trusted.overlay.opaque": "y", "SCHILY.xattr.user.lnst": "kept"}
+        t.addfile(i)
         add_file(t, "srv/keep/.wh..wh..opq")
         add_file(t, "srv/keep/c", b"c\n")
         add_file(t, "srv/new", b"new\n")

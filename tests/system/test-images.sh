@@ -36,10 +36,13 @@ t_docker_archive() {
         [ "$got" = "$(printf '/srv\nyes\nc\nmotd-gone')" ] || { echo "in the container: $got"; return 1; }
         got=$(stat -c '%u:%g %a' "$tmp/root/images/$P-d.rootfs/srv/owned")
         [ "$got" = "1234:5678 6755" ] || { echo "owner and mode: $got"; return 1; }
+        # a layer's xattrs, but none overlayfs would obey on the lower dir this is
+        got=$(python3 -c 'import os, sys; print(sorted(os.listxattr(sys.argv[1])))' "$tmp/root/images/$P-d.rootfs/srv/keep")
+        [ "$got" = "['user.lnst']" ] || { echo "xattrs of /srv/keep: $got"; return 1; }
         nsp image inspect "$P-d" | grep -q '"Loaded": true' || { echo "inspect: $(nsp image inspect "$P-d")"; return 1; }
         [ -d "$tmp/root/images/$P-d.rootfs/bin" ] && no_staging_left
 }
-ok "docker-archive: loaded by its tag, layers applied (whiteout, opaque dir, owners, set-id bits), config used" -- t_docker_archive
+ok "docker-archive: loaded by its tag, layers applied (whiteout, opaque dir, owners, set-id bits, xattrs but trusted.overlay), config used" -- t_docker_archive
 
 t_oci_stdin() {
         $MK oci "$tmp/o.tar" "$BB" "localhost/$P-o:v2" || return 1
