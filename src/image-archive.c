@@ -902,12 +902,26 @@ static void load_work_done(LoadWork *w) {
                 (void) rm_rf(w->staging, NULL);
 }
 
+/* "host" included */
+static int name_free(const CtrStore *s, const char *name, RtError *err) {
+        Image existing;
+        if (ctr_image_load(s, name, &existing, NULL) < 0)
+                return 0;
+        image_done(&existing);
+        return rt_err_setx(err, -EEXIST, "image '%s' already exists (remove it, or load the archive under "
+                           "another name)", name);
+}
+
 static int load_steps(const CtrStore *s, int archive_fd, const char *want_name, LoadWork *w,
                       ImageLoadResult *ret, RtError *err) {
+        /* a name asked for is checked before an archive of gigabytes is read, and again
+         * under the lock below */
+        int r;
+        if (want_name && ((r = ctr_image_name_check(want_name, err)) < 0 || (r = name_free(s, want_name, err)) < 0))
+                return r;
         char p[PATH_MAX];
         (void) snprintf(p, sizeof p, "%s/images", s->root);
-        int r = mkdir_p(p, 0700, err);
-        if (r < 0)
+        if ((r = mkdir_p(p, 0700, err)) < 0)
                 return r;
         /* in the store, beside where the rootfs goes: the last step is a rename */
         (void) snprintf(w->staging, sizeof w->staging, "%s/.load-XXXXXX", p);
@@ -941,19 +955,12 @@ static int load_steps(const CtrStore *s, int archive_fd, const char *want_name, 
         if ((w->lock = lock_file(p, true, err)) < 0)
                 return w->lock;
         char name[CTR_IMAGE_NAME_MAX + 1];
-        if (want_name) {
-                if ((r = ctr_image_name_check(want_name, err)) < 0)
-                        return r;
+        if (want_name)
                 (void) snprintf(name, sizeof name, "%s", want_name);
-        } else if ((r = image_name_from_reference(w->m.reference, name, err)) < 0)
+        else if ((r = image_name_from_reference(w->m.reference, name, err)) < 0)
                 return r;
-        Image existing;
-        if (streq(name, CTR_HOST_IMAGE) || ctr_image_load(s, name, &existing, NULL) == 0) {
-                if (!streq(name, CTR_HOST_IMAGE))
-                        image_done(&existing);
-                return rt_err_setx(err, -EEXIST, "image '%s' already exists (remove it, or load the "
-                                   "archive under another name)", name);
-        }
+        if ((r = name_free(s, name, err)) < 0)
+                return r;
 
         size_t n = strv_length(w->m.layers);
         if (!(w->fds = calloc(n ? n : 1, sizeof *w->fds)))
