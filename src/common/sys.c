@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -36,55 +37,89 @@ int sys_openat(int dirfd, const char *path, int flags, mode_t mode) {
         return RET_NERRNO(openat(dirfd, path, flags | O_CLOEXEC, mode));
 }
 
-int sys_send_with_fd(int sock, const void *buf, size_t len, int fd) {
+int sys_send_with_fds(int sock, const void *buf, size_t len, const int *fds, size_t n_fds) {
         struct iovec iov = { (void *) buf, len };
         union {
-                char buf[CMSG_SPACE(sizeof(int))];
+                char buf[CMSG_SPACE(sizeof(int) * SYS_MAX_PASSED_FDS)];
                 struct cmsghdr align;
         } u = {};
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        if (fd >= 0) {
+        size_t n = 0;
+        int pass[SYS_MAX_PASSED_FDS];
+        for (size_t i = 0; i < n_fds && n < SYS_MAX_PASSED_FDS; i++)
+                if (fds[i] >= 0)
+                        pass[n++] = fds[i];
+        if (n_fds > SYS_MAX_PASSED_FDS)
+                return -E2BIG;
+        if (n > 0) {
                 mh.msg_control = u.buf;
-                mh.msg_controllen = sizeof u.buf;
+                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
                 struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
                 c->cmsg_level = SOL_SOCKET;
                 c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &fd, sizeof(int));
+                c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+                memcpy(CMSG_DATA(c), pass, sizeof(int) * n);
         }
-        ssize_t n;
+        ssize_t got;
         do
-                n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-        while (n < 0 && errno == EINTR);
-        return n < 0 ? -errno : 0;
+                got = sendmsg(sock, &mh, MSG_NOSIGNAL);
+        while (got < 0 && errno == EINTR);
+        return got < 0 ? -errno : 0;
 }
 
-ssize_t sys_recv_with_fd(int sock, void *buf, size_t len, int *ret_fd) {
+int sys_send_with_fd(int sock, const void *buf, size_t len, int fd) {
+        return sys_send_with_fds(sock, buf, len, &fd, 1);
+}
+
+ssize_t sys_recv_with_fds(int sock, void *buf, size_t len, int *ret_fds, size_t n_fds) {
         struct iovec iov = { buf, len };
         union {
-                char buf[CMSG_SPACE(sizeof(int))];
+                char buf[CMSG_SPACE(sizeof(int) * SYS_MAX_PASSED_FDS)];
                 struct cmsghdr align;
         } u;
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
                              .msg_controllen = sizeof u.buf };
-        *ret_fd = -1;
+        for (size_t i = 0; i < n_fds; i++)
+                ret_fds[i] = -1;
         ssize_t n;
         do
                 n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
         while (n < 0 && errno == EINTR);
         if (n < 0)
                 return -errno;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-                    c->cmsg_len == CMSG_LEN(sizeof(int)))
-                        memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
-        if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-                if (*ret_fd >= 0)
-                        close(*ret_fd);
-                *ret_fd = -1;
+        bool extra = false;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                        continue;
+                size_t got = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                for (size_t i = 0; i < got; i++) {
+                        int fd;
+                        memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                        size_t slot = 0;
+                        while (slot < n_fds && ret_fds[slot] >= 0)
+                                slot++;
+                        if (slot < n_fds)
+                                ret_fds[slot] = fd;
+                        else {
+                                /* more than the caller takes: not kept open by mistake */
+                                close(fd);
+                                extra = true;
+                        }
+                }
+        }
+        if (extra || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+                for (size_t i = 0; i < n_fds; i++)
+                        if (ret_fds[i] >= 0) {
+                                close(ret_fds[i]);
+                                ret_fds[i] = -1;
+                        }
                 return -EBADMSG;
         }
         return n;
+}
+
+ssize_t sys_recv_with_fd(int sock, void *buf, size_t len, int *ret_fd) {
+        return sys_recv_with_fds(sock, buf, len, ret_fd, 1);
 }
 
 void fds_keep_only(int *fds[], size_t n) {

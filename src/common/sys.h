@@ -21,6 +21,11 @@ int sys_openat(int dirfd, const char *path, int flags, mode_t mode);
  * dropped for want of room, is -EBADMSG (the fd, if any, closed). */
 int sys_send_with_fd(int sock, const void *buf, size_t len, int fd);
 ssize_t sys_recv_with_fd(int sock, void *buf, size_t len, int *ret_fd);
+/* The same with up to SYS_MAX_PASSED_FDS fds (-1 entries are not sent); received fds fill
+ * ret_fds in order, the rest of it -1; more fds than n_fds is -EBADMSG, all closed. */
+#define SYS_MAX_PASSED_FDS 4
+int sys_send_with_fds(int sock, const void *buf, size_t len, const int *fds, size_t n_fds);
+ssize_t sys_recv_with_fds(int sock, void *buf, size_t len, int *ret_fds, size_t n_fds);
 
 /* Every fd but 0-2 and the given ones closed; those become 3, 4, ... in order (each
  * pointer updated; a -1 slot stays -1 and its number is closed too). For a child about
