@@ -107,7 +107,7 @@ int net_cni_wire(const CtrStore *s, const CtrConfig *c, const char *netns_path, 
         else
                 json_decref(ips);
 
-        if ((r = ledger_cni_add(s, c->id, a->network, a->ifname, err)) < 0)
+        if ((r = ledger_list_add(s, c->id, LEDGER_LIST_CNI, a->network, a->ifname, err)) < 0)
                 return r;
         CniRuntime rt = { .container_id = c->id, .netns = netns_path, .ifname = a->ifname, .args = args,
                           .cap_args = json_object_size(caps) ? caps : NULL };
@@ -116,7 +116,7 @@ int net_cni_wire(const CtrStore *s, const CtrConfig *c, const char *netns_path, 
         if (r < 0) {
                 /* the rollback DEL ran; a failed one stays in the ledger for gc */
                 if (!ce.secondary[0])
-                        (void) ledger_cni_remove(s, c->id, a->network, a->ifname);
+                        (void) ledger_list_remove(s, c->id, LEDGER_LIST_CNI, a->network, a->ifname);
                 return rt_err_setx(err, r, "connect %s of %s to '%s': %s", a->ifname, c->name, a->network, ce.e.msg);
         }
         take_result(result, netns_path, a);
@@ -139,7 +139,7 @@ static int cni_del_attachment(const CtrStore *s, const char *ctr_id, const char 
         int r = cni_del(&cfg, network, found ? &list : NULL, &rt, true, &ce);
         if (r < 0)
                 return rt_err_setx(err, r, "disconnect %s of %s from '%s': %s", ifname, ctr_id, network, ce.e.msg);
-        (void) ledger_cni_remove(s, ctr_id, network, ifname);
+        (void) ledger_list_remove(s, ctr_id, LEDGER_LIST_CNI, network, ifname);
         return 0;
 }
 
@@ -168,7 +168,7 @@ static int undo_one(const char *network, const char *ifname, void *userdata) {
 
 int net_cni_undo(const CtrStore *s, const char *owner) {
         UndoState u = { s, owner, 0 };
-        (void) ledger_cni_each(s, owner, undo_one, &u);
+        (void) ledger_list_each(s, owner, LEDGER_LIST_CNI, undo_one, &u);
         return u.removed;
 }
 

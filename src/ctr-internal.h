@@ -48,18 +48,31 @@ typedef enum LedgerKind {
 int ledger_record(const CtrStore *s, const char *owner, LedgerKind kind, const char *object,
                   RtError *err);
 int ledger_forget(const CtrStore *s, const char *owner, LedgerKind kind);
-/* CNI attachments, several per owner: one line "<network> <ifname>" each. */
-int ledger_cni_add(const CtrStore *s, const char *owner, const char *network, const char *ifname,
-                   RtError *err);
-int ledger_cni_remove(const CtrStore *s, const char *owner, const char *network, const char *ifname);
-/* Calls fn for each CNI attachment owner's ledger lists. */
-int ledger_cni_each(const CtrStore *s, const char *owner,
-                    int (*fn)(const char *network, const char *ifname, void *userdata), void *userdata);
+/* Attachments, several per owner, one line "<network> <ifname>" each: CNI attachments
+ * (an ADD is written down before it runs) and the veths of a hot plug (written down
+ * before the link is made, crossed out once the container's attachment list has it). */
+typedef enum LedgerList {
+        LEDGER_LIST_CNI,
+        LEDGER_LIST_LINKS,
+        _LEDGER_LIST_MAX,
+} LedgerList;
+int ledger_list_add(const CtrStore *s, const char *owner, LedgerList list, const char *network,
+                    const char *ifname, RtError *err);
+int ledger_list_remove(const CtrStore *s, const char *owner, LedgerList list, const char *network,
+                       const char *ifname);
+/* Calls fn for each entry of owner's list; returns how many there were. */
+int ledger_list_each(const CtrStore *s, const char *owner, LedgerList list,
+                     int (*fn)(const char *network, const char *ifname, void *userdata), void *userdata);
+void ledger_list_forget(const CtrStore *s, const char *owner, LedgerList list);
 /* Removes what owner's ledger lists; returns how many objects went. Best effort. */
 int ledger_undo(const CtrStore *s, const char *owner);
 /* Everything of a container: its ledger's objects, its name (when it still points at
  * it) and its state dir. Best effort; returns how many objects went. */
 int ctr_destroy(const CtrStore *s, const char *id, const char *name);
+/* A creation takes well under this; a name or container dir left without a config and
+ * with its lock free for longer was left by a create that was killed. */
+#define CTR_CREATE_SECONDS 2
+bool ctr_create_abandoned(const char *path);
 
 /* ---- Inside the container (runs in the cloned child) ---- */
 typedef struct RootfsPlan {

@@ -28,6 +28,10 @@
 
 #define CTR_DEFAULT_NETWORK "nsprov"
 #define CTR_DEFAULT_SUBNET "10.88.0.0/16"
+#define CTR_DEFAULT_ROOT "/var/lib/nsprov"
+#define CTR_DEFAULT_RUNROOT "/run/nsprov"
+/* the default root's; any other root's default bridge carries a hash of its root, so two
+ * stores never share a bridge (with two IPAM files behind it) */
 #define CTR_DEFAULT_BRIDGE "nsprov0"
 #define CTR_DEFAULT_CNI_CONFIG_DIR "/etc/cni/net.d"
 #define CTR_DEFAULT_CNI_PATH "/usr/lib/cni:/opt/cni/bin"
@@ -231,9 +235,14 @@ int ctr_name_check(const char *name, RtError *err);
 /* A full id, a unique id prefix (at least 3 chars) or a name. */
 int ctr_lookup(const CtrStore *s, const char *ref, char ret_id[static CTR_ID_LEN + 1], RtError *err);
 int ctr_load(const CtrStore *s, const char *id, Container *ret, RtError *err);
-/* A state that says running while its monitor is gone (killed, host crash) is brought in
- * line: exited, and whatever the monitor would have torn down is torn down. */
-void ctr_reconcile(const CtrStore *s, Container *c);
+/* For readers (ps, inspect, the API's GETs), which never write: a record that says
+ * running while its monitor is gone (killed, host crash) reads as exited, 137, with the
+ * reason. Returns whether it did. */
+bool ctr_state_observe(Container *c);
+/* Under the container's lock (start, stop, rm, connect, gc): the records brought in line
+ * with the processes. A container whose monitor is gone is recorded as exited and what
+ * the monitor would have torn down is; what a start killed halfway left (its ledger) goes. */
+void ctr_repair(const CtrStore *s, Container *c);
 void ctr_done(Container *c);
 void ctr_config_done(CtrConfig *k);
 /* A deep copy: 0 or -ENOMEM (dst untouched). */
@@ -281,9 +290,10 @@ typedef struct CtrExec {
         bool tty, interactive, privileged;
 } CtrExec;
 
-/* `nsprov __monitor ID FD NETNS`: a container's monitor as a fresh image of the binary
- * (CtrStore.fresh_monitor); FD is its sync socket to the starter. Returns only on failure. */
-int ctr_monitor_main(const CtrStore *s, const char *id, int sync_fd, bool netns_from_cli);
+/* `nsprov __monitor ID FD LOCKFD NETNS`: a container's monitor as a fresh image of the
+ * binary (CtrStore.fresh_monitor); FD is its sync socket to the starter, LOCKFD the
+ * starter's container lock, held until the start is on record. Returns only on failure. */
+int ctr_monitor_main(const CtrStore *s, const char *id, int sync_fd, int lock_fd, bool netns_from_cli);
 /* For a caller about to become threaded (the shim): forks, while it has one thread, the
  * process its monitors are then forked from (`nsprov-spawner`), which ends with the caller
  * (at ctr_spawner_stop, or by PDEATHSIG). */

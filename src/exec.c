@@ -239,7 +239,7 @@ int ctr_exec_spawn(const CtrStore *s, const char *id, const CtrExec *ex, const i
                 return lock;
         int r = ctr_load(s, id, &c, err);
         if (r == 0)
-                ctr_reconcile(s, &c);
+                ctr_repair(s, &c);
         close(lock);
         if (r < 0)
                 return r;

@@ -21,9 +21,8 @@
 #include "netns.h"
 #include "strv.h"
 
-/* A create or removal in progress has partial dirs and names for a moment: leave
- * anything younger than this alone. */
-#define GC_GRACE_SECONDS 60
+/* Exit codes of --rm containers are kept this long for a late wait. */
+#define GC_EXIT_CODE_SECONDS 60
 
 static bool is_id(const char *s) {
         if (strlen(s) != CTR_ID_LEN)
@@ -36,36 +35,45 @@ static bool is_id(const char *s) {
 
 static bool old_enough(const char *path) {
         struct stat st;
-        return lstat(path, &st) == 0 && time(NULL) - st.st_mtime > GC_GRACE_SECONDS;
+        return lstat(path, &st) == 0 && time(NULL) - st.st_mtime > GC_EXIT_CODE_SECONDS;
 }
 
-/* One container dir: returns objects removed; adds the id to dead when it is not live. */
+bool ctr_create_abandoned(const char *path) {
+        struct stat st;
+        return lstat(path, &st) == 0 && time(NULL) - st.st_mtime > CTR_CREATE_SECONDS;
+}
+
+/* One container dir: returns objects removed; adds the id to dead when it is not live.
+ * Repairs only under the container's lock, and leaves a container whose lock is held
+ * alone: a start, stop or connect is at it (a starting container's monitor holds it until
+ * "running" is on record), and what it makes is not ours to judge halfway. */
 static int gc_container(const CtrStore *s, const char *id, char ***dead) {
         char lockp[PATH_MAX], dir[PATH_MAX];
         ctr_path(s, id, "lock", lockp);
         ctr_path(s, id, NULL, dir);
-        int lock = lock_file(lockp, true, NULL);
-        Container c = {};
+        _cleanup_close_ int lock = lock_file(lockp, false, NULL);
+        if (lock == -EBUSY)
+                return 0;
+        _cleanup_(ctr_done) Container c = {};
         int r = ctr_load(s, id, &c, NULL);
-        if (lock >= 0)
-                close(lock);
         if (r < 0) {
-                /* No loadable config: a create or removal that died halfway. */
-                if (!old_enough(dir))
+                /* No loadable config, and its lock free: a create or removal that died
+                 * halfway (a create holds the lock from its first second on). */
+                if (!ctr_create_abandoned(dir))
                         return 0;
                 (void) strv_push(dead, id);
                 return ctr_destroy(s, id, NULL);
         }
         bool was_running = c.state.status == CTR_RUNNING;
-        ctr_reconcile(s, &c);
+        ctr_repair(s, &c);
         int removed = was_running && c.state.status != CTR_RUNNING;
         if (c.state.status != CTR_RUNNING) {
                 /* An exited container stays (Podman keeps them too); what it no longer
                  * needs goes. */
                 removed += ledger_undo(s, id);
                 (void) strv_push(dead, id);
-        }
-        ctr_done(&c);
+        } else
+                removed += net_links_reconcile(s, id);
         return removed;
 }
 
@@ -99,8 +107,12 @@ int ctr_gc(const CtrStore *s, RtError *err) {
                 bool valid = n == CTR_ID_LEN && is_id(id);
                 if (valid)
                         ctr_path(s, id, NULL, dir);
-                if ((!valid || access(dir, F_OK) < 0) && old_enough(np) && unlink(np) == 0)
-                        removed++;
+                if (!valid || access(dir, F_OK) < 0) {
+                        /* a name being claimed is locked until its config is written */
+                        _cleanup_close_ int nl = lock_file(np, false, NULL);
+                        if (nl >= 0 && ctr_create_abandoned(np) && unlink(np) == 0)
+                                removed++;
+                }
         }
 
         /* Exit codes of --rm containers kept for a late wait: a few minutes are enough. */

@@ -43,23 +43,25 @@ int ledger_forget(const CtrStore *s, const char *owner, LedgerKind kind) {
         return unlink(p) < 0 && errno != ENOENT ? -errno : 0;
 }
 
-/* ---- CNI attachments ---- */
+/* ---- Lists of attachments, several per owner: one line "<network> <ifname>" each ---- */
 
-static void cni_ledger_path(const CtrStore *s, const char *owner, char p[static PATH_MAX]) {
-        ctr_path(s, owner, "ledger.cni", p);
-}
+static const char *const list_files[_LEDGER_LIST_MAX] = {
+        [LEDGER_LIST_CNI] = "ledger.cni",
+        [LEDGER_LIST_LINKS] = "ledger.links",
+};
 
-/* The ledger's text, NULL when there is none. */
-static char *cni_ledger_read(const CtrStore *s, const char *owner, char p[static PATH_MAX], size_t *len) {
+/* The list's text, NULL when there is none. */
+static char *list_read(const CtrStore *s, const char *owner, LedgerList list, char p[static PATH_MAX],
+                       size_t *len) {
         char *text = NULL;
-        cni_ledger_path(s, owner, p);
+        ctr_path(s, owner, list_files[list], p);
         return read_file(p, 64 * 1024, &text, len, NULL) < 0 ? NULL : text;
 }
 
-int ledger_cni_add(const CtrStore *s, const char *owner, const char *network, const char *ifname,
-                   RtError *err) {
+int ledger_list_add(const CtrStore *s, const char *owner, LedgerList list, const char *network,
+                    const char *ifname, RtError *err) {
         char p[PATH_MAX];
-        cni_ledger_path(s, owner, p);
+        ctr_path(s, owner, list_files[list], p);
         int fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (fd < 0)
                 return rt_err_set(err, -errno, "ledger %s", p);
@@ -72,11 +74,11 @@ int ledger_cni_add(const CtrStore *s, const char *owner, const char *network, co
         return r;
 }
 
-int ledger_cni_each(const CtrStore *s, const char *owner,
-                    int (*fn)(const char *network, const char *ifname, void *userdata), void *userdata) {
+int ledger_list_each(const CtrStore *s, const char *owner, LedgerList list,
+                     int (*fn)(const char *network, const char *ifname, void *userdata), void *userdata) {
         char p[PATH_MAX];
         size_t len;
-        _cleanup_free_ char *text = cni_ledger_read(s, owner, p, &len);
+        _cleanup_free_ char *text = list_read(s, owner, list, p, &len);
         if (!text)
                 return 0;
         int count = 0;
@@ -93,10 +95,11 @@ int ledger_cni_each(const CtrStore *s, const char *owner,
         return count;
 }
 
-int ledger_cni_remove(const CtrStore *s, const char *owner, const char *network, const char *ifname) {
+int ledger_list_remove(const CtrStore *s, const char *owner, LedgerList list, const char *network,
+                       const char *ifname) {
         char p[PATH_MAX];
         size_t len;
-        _cleanup_free_ char *text = cni_ledger_read(s, owner, p, &len);
+        _cleanup_free_ char *text = list_read(s, owner, list, p, &len);
         if (!text)
                 return 0;
         char want[NAME_MAX * 2];
@@ -116,6 +119,12 @@ int ledger_cni_remove(const CtrStore *s, const char *owner, const char *network,
         if (used == 0)
                 return unlink(p) < 0 && errno != ENOENT ? -errno : 0;
         return write_file_atomic(p, kept, used, 0600, 0, NULL);
+}
+
+void ledger_list_forget(const CtrStore *s, const char *owner, LedgerList list) {
+        char p[PATH_MAX];
+        ctr_path(s, owner, list_files[list], p);
+        (void) unlink(p);
 }
 
 int ledger_undo(const CtrStore *s, const char *owner) {

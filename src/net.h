@@ -131,6 +131,11 @@ void net_release(const CtrStore *s, const char *ctr_id, NetAttachment *a, size_t
  * and with it its veths, is gone or going). Best effort. */
 void net_release_container(const CtrStore *s, const char *ctr_id);
 
+/* Under the container's lock, for a running one: the veths of hot plugs that the ledger
+ * lists but the attachment list does not (a connect killed halfway) are deleted and their
+ * addresses given back. Returns how many links went. */
+int net_links_reconcile(const CtrStore *s, const char *ctr_id);
+
 /* Addresses held for containers that are not running: after a crash. Returns how many
  * went. */
 int net_gc(const CtrStore *s);

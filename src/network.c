@@ -516,6 +516,57 @@ static int ensure_bridge(const BridgeSide *side, const Network *n, int *ret_ifin
         return 0;
 }
 
+/* Whether two prefixes share an address. */
+static bool cidrs_overlap(const NetnsCidr *a, const NetnsCidr *b) {
+        if (a->ip.family != b->ip.family)
+                return false;
+        const NetnsCidr *wider = a->prefixlen <= b->prefixlen ? a : b;
+        const NetnsCidr *other = wider == a ? b : a;
+        return in_subnet(wider, &other->ip);
+}
+
+/* A network whose bridge is on the host meets what the host has: a bridge of that name
+ * made by another nsprov network (of this root or another: the name is the host's, the
+ * records are a root's) is refused, as is a link of that name that is no bridge; a subnet
+ * whose gateway would overlap an address the host holds (another store's default
+ * network, the host's own LAN) is refused, as Podman refuses one. */
+static int host_conflicts(NlSock *sk, const Network *n, RtError *err) {
+        NetnsLinkList list = {};
+        int r = netns_link_list(sk, &list, err);
+        if (r < 0)
+                return r;
+        char owner[NETNS_OWNER_MAX + 1];
+        bridge_owner(n, owner);
+        const NetnsLink *br = netns_link_list_find(&list, n->bridge);
+        const char *mark = br ? netns_link_owner(br) : NULL;
+        if (br && mark && !streq(mark, owner))
+                r = rt_err_setx(err, -EEXIST,
+                                "bridge '%s' belongs to another nsprov network (%s), of this or another "
+                                "--root: name another one with --bridge", n->bridge, mark);
+        else if (br && !streq(br->kind, "bridge"))
+                r = rt_err_setx(err, -EINVAL, "'%s' is a %s link, not a bridge", n->bridge,
+                                br->kind[0] ? br->kind : "plain");
+        for (size_t i = 0; r == 0 && !n->internal && i < n->n_subnets; i++) {
+                if (!n->subnets[i].gateway.family)
+                        continue;
+                for (size_t k = 0; r == 0 && k < list.n; k++)
+                        for (size_t a = 0; r == 0 && a < list.links[k].n_addrs; a++) {
+                                const NetnsLinkAddr *la = &list.links[k].addrs[a];
+                                if (la->scope >= 254 /* host (lo's), nowhere */ ||
+                                    !cidrs_overlap(&n->subnets[i].subnet, &la->cidr))
+                                        continue;
+                                char want[NETNS_CIDR_STRLEN], have[NETNS_CIDR_STRLEN];
+                                r = rt_err_setx(err, -EADDRINUSE,
+                                                "subnet %s overlaps %s on the host's '%s': choose another "
+                                                "(for the default network: --default-subnet)",
+                                                netns_cidr_format(&n->subnets[i].subnet, want),
+                                                netns_cidr_format(&la->cidr, have), list.links[k].name);
+                        }
+        }
+        netns_link_list_done(&list);
+        return r;
+}
+
 int net_create(const CtrStore *s, const NetCreate *spec, Network *ret, RtError *err) {
         _cleanup_(bridge_side_close) BridgeSide side = { .netns_fd = -1 };
         int r = net_name_check(spec->name, err);
@@ -588,6 +639,8 @@ int net_create(const CtrStore *s, const NetCreate *spec, Network *ret, RtError *
                 goto fail;
         int idx;
         r = bridge_side_open(&n, s, &side, err);
+        if (r == 0 && !n.own_netns)
+                r = host_conflicts(side.sk, &n, err);
         if (r == 0)
                 r = ensure_bridge(&side, &n, &idx, err);
         /* done with the pool's netns it may have taken: its successor is made now */
@@ -966,6 +1019,21 @@ static void unwire_one(const CtrStore *s, const char *ctr_id, NetAttachment *a) 
         forget_wiring(a);
 }
 
+/* A host end named host_ifname on the bridge side that carries owner's mark: a link of
+ * ours that a killed connect left (its peer in the container goes with it). Deleted;
+ * returns 1 when one went. A link of that name carrying another mark, or none, is not
+ * ours and stays. */
+static int reclaim_host_end(NlSock *sk, const char *host_ifname, const char *owner) {
+        NetnsLinkList list = {};
+        if (netns_link_list(sk, &list, NULL) < 0)
+                return 0;
+        const NetnsLink *l = netns_link_list_find(&list, host_ifname);
+        const char *mark = l ? netns_link_owner(l) : NULL;
+        int removed = mark && streq(mark, owner) && netns_link_del(sk, l->ifindex, NULL) == 0;
+        netns_link_list_done(&list);
+        return removed;
+}
+
 /* known: the attachment's network when the caller has it loaded already, else NULL */
 static int wire_one(NlSock *in, int netns_fd, const CtrStore *s, const CtrConfig *c,
                     NetAttachment *a, const Network *known, bool *have_default_route, RtError *err) {
@@ -986,6 +1054,9 @@ static int wire_one(NlSock *in, int netns_fd, const CtrStore *s, const CtrConfig
                         .peer_up = false, .owner = c->id };
         int peer;
         r = netns_veth_add(side.sk, &v, NULL, &peer, err);
+        /* in the way: ours, from a connect killed before it was on record */
+        if (r == -EEXIST && reclaim_host_end(side.sk, a->host_ifname, c->id) > 0)
+                r = netns_veth_add(side.sk, &v, NULL, &peer, err);
         if (r < 0) {
                 a->host_ifname[0] = '\0';
                 return rt_err_prefix(err, r, "connect %s of '%s' to '%s'", a->ifname, c->name, n->name);
@@ -1119,7 +1190,7 @@ static int lock_container(const CtrStore *s, const char *ctr_id, Container *ret,
                 close(lock);
                 return r;
         }
-        ctr_reconcile(s, ret);
+        ctr_repair(s, ret);
         return lock;
 }
 
@@ -1191,11 +1262,17 @@ int ctr_network_connect(const CtrStore *s, const char *ctr_id, const NetConnect 
                 return rt_err_setx(err, -EINVAL, "network '%s' has no subnet to take an address from",
                                    n.name);
 
-        if (c.state.status == CTR_RUNNING) {
+        bool hot = c.state.status == CTR_RUNNING;
+        if (hot) {
                 /* hot plug */
                 _cleanup_close_ int fd = open(c.state.netns, O_RDONLY | O_CLOEXEC);
                 if (fd < 0)
                         return rt_err_set(err, -errno, "open %s", c.state.netns);
+                /* what a connect killed halfway left goes first; this one is written down
+                 * before its veth exists, so a kill now leaves nothing unrecorded */
+                (void) net_links_reconcile(s, ctr_id);
+                if (!cni && (r = ledger_list_add(s, ctr_id, LEDGER_LIST_LINKS, n.name, a.ifname, err)) < 0)
+                        return rt_err_prefix(err, r, "connect %s of '%s'", a.ifname, c.config.name);
                 if (cni)
                         r = net_wire(s, &c.config, fd, &a, 1, false, err);
                 else {
@@ -1208,17 +1285,22 @@ int ctr_network_connect(const CtrStore *s, const char *ctr_id, const NetConnect 
                         if ((r = netns_sock_open(fd, &in, err)) == 0)
                                 r = wire_one(in, fd, s, &c.config, &a, &n, &have_route, err);
                 }
-                if (r < 0)
+                if (r < 0) {
+                        (void) ledger_list_remove(s, ctr_id, LEDGER_LIST_LINKS, n.name, a.ifname);
                         return r;
+                }
         }
         NetAttachment *all = realloc(owned, (na + 1) * sizeof *all);
-        if (!all)
-                return rt_err_set(err, -ENOMEM, "connect");
-        owned = all;
-        all[na] = a;
-        r = net_attachments_save(s, ctr_id, all, na + 1, err);
+        if (all) {
+                owned = all;
+                all[na] = a;
+                r = net_attachments_save(s, ctr_id, all, na + 1, err);
+        } else
+                r = rt_err_set(err, -ENOMEM, "connect");
+        if (hot && !cni)
+                (void) ledger_list_remove(s, ctr_id, LEDGER_LIST_LINKS, n.name, a.ifname);
         if (r < 0) {
-                if (c.state.status == CTR_RUNNING)
+                if (hot)
                         unwire_one(s, ctr_id, &a);
                 return r;
         }
@@ -1463,6 +1545,8 @@ void net_release_container(const CtrStore *s, const char *ctr_id) {
         /* Every address held for the container, in every network: also one that a crash
          * took between the IPAM file and the attachment list. */
         (void) ipam_each(s, release_container_in, (void *) ctr_id);
+        /* the veths of hot plugs killed halfway went, or go, with the netns */
+        ledger_list_forget(s, ctr_id, LEDGER_LIST_LINKS);
         NetAttachment *as = NULL;
         size_t n = 0;
         if (net_attachments_load(s, ctr_id, &as, &n, NULL) < 0 || n == 0) {
@@ -1476,6 +1560,53 @@ void net_release_container(const CtrStore *s, const char *ctr_id) {
         }
         (void) net_attachments_save(s, ctr_id, as, n, NULL);
         free(as);
+}
+
+typedef struct LinkReconcile {
+        const CtrStore *store;
+        const char *ctr_id;
+        const NetAttachment *atts;
+        size_t n;
+        int removed;
+} LinkReconcile;
+
+/* One hot plug in the ledger: on record by now (the ledger line outlived a kill after the
+ * attachment list was written), or a veth and an address to take back. */
+static int reconcile_link(const char *network, const char *ifname, void *userdata) {
+        LinkReconcile *lr = userdata;
+        bool recorded = false, ifname_used = false;
+        for (size_t i = 0; i < lr->n; i++) {
+                ifname_used |= streq(lr->atts[i].ifname, ifname);
+                recorded |= streq(lr->atts[i].ifname, ifname) && streq(lr->atts[i].network, network) &&
+                            lr->atts[i].host_ifname[0];
+        }
+        if (!recorded) {
+                char host[NETNS_IFNAME_MAX + 1];
+                net_host_ifname(lr->ctr_id, ifname, host);
+                _cleanup_(net_done) Network n = {};
+                if (net_load(lr->store, network, &n, NULL) < 0)
+                        n.own_netns = false;
+                _cleanup_(bridge_side_close) BridgeSide side = { .netns_fd = -1 };
+                if (bridge_side_open(&n, NULL, &side, NULL) == 0)
+                        lr->removed += reclaim_host_end(side.sk, host, lr->ctr_id);
+                if (!ifname_used) {
+                        char owner[96];
+                        owner_of(lr->ctr_id, ifname, owner);
+                        ipam_release_owner(lr->store, network, owner);
+                }
+        }
+        (void) ledger_list_remove(lr->store, lr->ctr_id, LEDGER_LIST_LINKS, network, ifname);
+        return 0;
+}
+
+int net_links_reconcile(const CtrStore *s, const char *ctr_id) {
+        _cleanup_free_ NetAttachment *as = NULL;
+        size_t n = 0;
+        if (net_attachments_load(s, ctr_id, &as, &n, NULL) < 0)
+                return 0;
+        LinkReconcile lr = { .store = s, .ctr_id = ctr_id, .atts = as, .n = n };
+        (void) ledger_list_each(s, ctr_id, LEDGER_LIST_LINKS, reconcile_link, &lr);
+        return lr.removed;
 }
 
 static bool owner_not_running(const char *owner, void *ud) {
@@ -1498,7 +1629,7 @@ static bool owner_not_running(const char *owner, void *ud) {
         Container c = {};
         if (ctr_load(s, id, &c, NULL) < 0)
                 return true;
-        ctr_reconcile(s, &c);
+        (void) ctr_state_observe(&c);
         bool running = c.state.status == CTR_RUNNING;
         ctr_done(&c);
         return !running;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
@@ -51,6 +52,8 @@ enum {
                       * netns, named already, as an fd; code SYNC_NETNS_LO_UP when its
                       * wiring brought lo up too */
         SYNC_PID1,   /* monitor to starter, right after the clone: PID 1's host pid */
+        SYNC_READY,  /* PID 1 to the monitor: set up, the command found; waits for GO */
+        SYNC_GO,     /* the monitor to PID 1: "running" is on record, exec the command */
 };
 
 #define SYNC_NETNS_LO_UP 1
@@ -319,10 +322,32 @@ static int build_config(const CtrStore *s, const CtrSpec *spec, const Image *img
 }
 
 /* O_EXCL makes the name file the arbiter: of two racing creates exactly one wins. */
-static int claim_name(const CtrStore *s, const char *name, const char *id, RtError *err) {
+/* A name file whose creator was killed before its container's config was written: not
+ * locked by a live creator, older than a creation takes, and naming no container. */
+static bool name_abandoned(const CtrStore *s, const char *path) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return false;
+        char other[CTR_ID_LEN + 1] = "", cfg[PATH_MAX];
+        if (read(fd, other, CTR_ID_LEN) == CTR_ID_LEN) {
+                ctr_path(s, other, "config.json", cfg);
+                if (access(cfg, F_OK) == 0)
+                        return false;
+        }
+        return ctr_create_abandoned(path);
+}
+
+/* The name, taken for id; *ret_lock holds it, locked, until the container's config is on
+ * record, so that a name whose creator was killed halfway can be told from one being
+ * made (name_abandoned, gc). */
+static int claim_name(const CtrStore *s, const char *name, const char *id, int *ret_lock, RtError *err) {
         char p[PATH_MAX];
         (void) snprintf(p, sizeof p, "%s/names/%s", s->runroot, name);
         int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == EEXIST && name_abandoned(s, p)) {
+                (void) unlink(p);
+                fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        }
         if (fd < 0 && errno == EEXIST) {
                 char other[CTR_ID_LEN + 1] = "";
                 int o = open(p, O_RDONLY | O_CLOEXEC);
@@ -337,12 +362,14 @@ static int claim_name(const CtrStore *s, const char *name, const char *id, RtErr
         }
         if (fd < 0)
                 return rt_err_set(err, -errno, "claim name '%s'", name);
+        (void) flock(fd, LOCK_EX);
         ssize_t n = write(fd, id, CTR_ID_LEN);
-        close(fd);
         if (n != CTR_ID_LEN) {
                 (void) unlink(p);
+                close(fd);
                 return rt_err_setx(err, -EIO, "claim name '%s': short write", name);
         }
+        *ret_lock = fd;
         return 0;
 }
 
@@ -381,11 +408,13 @@ int ctr_create(const CtrStore *s, const CtrSpec *spec, char ret_id[static CTR_ID
         if ((r = build_config(s, spec, &img, k, err)) < 0)
                 return r;
 
-        char dir[PATH_MAX];
+        char dir[PATH_MAX], lockp[PATH_MAX];
         ctr_path(s, k->id, NULL, dir);
+        ctr_path(s, k->id, "lock", lockp);
+        _cleanup_close_ int name_lock = -1, lock = -1;
         /* Generated names can collide; try a few before giving up. */
         for (int tries = 0;; tries++) {
-                r = claim_name(s, k->name, k->id, err);
+                r = claim_name(s, k->name, k->id, &name_lock, err);
                 if (r != -EEXIST || spec->name || tries >= 8)
                         break;
                 size_t l = strlen(k->name);
@@ -397,9 +426,18 @@ int ctr_create(const CtrStore *s, const CtrSpec *spec, char ret_id[static CTR_ID
                 r = rt_err_set(err, -errno, "create %s", dir);
                 goto fail;
         }
+        /* Locked until the config is on record: a dir without one whose lock is free was
+         * left by a create that was killed (gc), not one in progress. */
+        if ((lock = lock_file(lockp, true, err)) < 0) {
+                r = lock;
+                goto fail;
+        }
         /* No state file yet: a container without one is "created". */
         if ((r = rootfs_prepare(s, k, err)) < 0 || (r = ctr_config_write(s, k, err)) < 0)
                 goto fail;
+        /* the connects below take the lock themselves */
+        lock = safe_close(lock);
+        name_lock = safe_close(name_lock);
         for (size_t i = 0; spec->networks && spec->networks[i]; i++) {
                 if (streq(spec->networks[i], "none"))
                         continue;
@@ -575,6 +613,36 @@ static int fork_command(const ChildArgs *a, pid_t *ret_pid) {
         return 0;
 }
 
+/* Everything that can keep the command from running is checked before the monitor puts
+ * "running" on record: its workdir, and the executable on its PATH. A failure ends PID 1
+ * with the status Podman gives it (126, or 127 when the command is not found). */
+static void command_check(const ChildArgs *a) {
+        struct stat wst;
+        char msg[512], exe[PATH_MAX];
+        if (a->config->workdir && (stat(a->config->workdir, &wst) < 0 || !S_ISDIR(wst.st_mode))) {
+                (void) snprintf(msg, sizeof msg, "workdir '%s' does not exist in the container",
+                                a->config->workdir);
+                sync_send(a->sync_fd, SYNC_ERROR, -ENOENT, 126, msg);
+                _exit(126);
+        }
+        int r = ctr_find_executable(a->config->argv[0], a->config->env, exe);
+        if (r < 0) {
+                describe_exec_error(a->config, -r, msg, sizeof msg);
+                sync_send(a->sync_fd, SYNC_ERROR, r, r == -ENOENT ? 127 : 126, msg);
+                _exit(r == -ENOENT ? 127 : 126);
+        }
+}
+
+/* The command runs only once the monitor has recorded the container as running: a caller
+ * killed before that leaves no command that no record shows. Anything but GO (the
+ * monitor undoing the start, or gone) ends PID 1 before the command ever ran. */
+static void await_commit(const ChildArgs *a) {
+        sync_send(a->sync_fd, SYNC_READY, 0, 0, NULL);
+        SyncMsg m = {};
+        if (sync_recv(a->sync_fd, &m, 120 * 1000) != 1 || m.type != SYNC_GO)
+                _exit(125);
+}
+
 /* PID 1: starts the command, reaps everything, forwards signals, exits with the
  * command's status (128+N when a signal N ended it). */
 static _noreturn_ void run_init(const ChildArgs *a) {
@@ -583,14 +651,8 @@ static _noreturn_ void run_init(const ChildArgs *a) {
         (void) sigprocmask(SIG_BLOCK, &all, NULL);
 
         pid_t cmd = -1;
-        struct stat wst;
-        if (a->config->workdir && (stat(a->config->workdir, &wst) < 0 || !S_ISDIR(wst.st_mode))) {
-                char msg[512];
-                (void) snprintf(msg, sizeof msg, "workdir '%s' does not exist in the container",
-                                a->config->workdir);
-                sync_send(a->sync_fd, SYNC_ERROR, -ENOENT, 126, msg);
-                _exit(126);
-        }
+        command_check(a);
+        await_commit(a);
         int e = a->tty ? fork_command(a, &cmd) : spawn_command(a, &cmd);
         close(a->stdin_fd);
         close(a->stdout_fd);
@@ -764,6 +826,8 @@ static _noreturn_ void container_main(ChildArgs *a) {
                         r = rt_err_set(&e, -errno, "set up stdio");
                         goto fail;
                 }
+                command_check(a);
+                await_commit(a);
                 char exe[PATH_MAX];
                 if (chdir(a->config->workdir ? a->config->workdir : "/") < 0)
                         r = -errno;
@@ -790,7 +854,14 @@ typedef struct Monitor {
         const CtrConfig *config;
         char ctrdir[PATH_MAX];
         int cli_fd;                  /* sync socket to the CLI */
+        /* The container's lock, the starter's own open file (a flock belongs to it, not
+         * to a process): held until the start is on record or undone, so that a starter
+         * killed at any instant leaves the container locked until then, never half
+         * started for another command to see. */
+        int lock_fd;
+        bool committed;              /* "running" is on record */
         CtrAttach attach;            /* the CLI's stdio when attached, else all -1 */
+        CtrState prior;              /* the record before the commit */
         const SeccompProgram *seccomp;
         bool netns_from_cli;         /* the CLI wires the netns meanwhile and sends it when
                                       * done; else the monitor makes it */
@@ -932,6 +1003,8 @@ static void monitor_finish(Monitor *m, int exit_code) {
                         st.finished_ns = now_realtime_ns();
                         st.netns[0] = '\0';
                         st.init = (ProcId) {};
+                        /* a start right after must not take us for a live monitor */
+                        st.monitor = (ProcId) {};
                         (void) ctr_state_write(m->store, c->id, &st, NULL);
                 }
         }
@@ -1069,6 +1142,35 @@ static void stdin_socket_remove(Monitor *m) {
         (void) unlink(p);
 }
 
+/* The starter has gone (killed): its end of the sync socket closed. A starter that failed
+ * shuts down only its writing half, and still reads. */
+static bool starter_gone(const Monitor *m) {
+        struct pollfd p = { .fd = m->cli_fd, .events = POLLIN };
+        return m->cli_fd < 0 || (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)));
+}
+
+/* What a start that will not happen made, undone: the addresses and CNI attachments taken
+ * for it, its netns, and the record put back as it was with the reason. The starter does
+ * this itself when it lives to hear of the failure; this is for the starter gone, or a
+ * "running" on record already. Under the container's lock (m->lock_fd). */
+static void monitor_undo(Monitor *m, bool starter_left, const char *why) {
+        const CtrConfig *c = m->config;
+        if (starter_left) {
+                char ns[128];
+                net_release_container(m->store, c->id);
+                (void) ledger_undo(m->store, c->id);
+                ctr_netns_name(c->id, ns);
+                (void) netns_delete(ns, NULL);
+        }
+        CtrState st = m->prior;
+        if (!m->committed && ctr_state_read(m->store, c->id, &st, NULL) < 0)
+                return;
+        (void) snprintf(st.error, sizeof st.error, "%s", why ? why : "start undone");
+        (void) ctr_state_write(m->store, c->id, &st, NULL);
+        if (starter_left && c->rm)
+                remove_with_exit_code(m->store, c, 125);
+}
+
 /* The start failed: PID 1 goes (when there is one), and what was made for it, and the
  * starter hears why, unless it is the one that told us (tell false). */
 static _noreturn_ void monitor_abort(Monitor *m, pid_t child, bool tell, int code, pid_t pid,
@@ -1078,9 +1180,32 @@ static _noreturn_ void monitor_abort(Monitor *m, pid_t child, bool tell, int cod
                 (void) waitpid(child, NULL, 0);
         }
         stdin_socket_remove(m);
-        if (tell)
+        bool left = starter_gone(m);
+        if (left || m->committed)
+                monitor_undo(m, left, left ? "the caller went before the container started" : msg);
+        if (tell && !left)
                 sync_send(m->cli_fd, SYNC_ERROR, code, pid, msg);
         _exit(1);
+}
+
+/* "running" on record, with both pids: written by the monitor, which alone knows both
+ * and outlives any caller. The record as it was is kept to put back should the command
+ * still fail to exec. */
+static int monitor_commit(Monitor *m, pid_t child, RtError *err) {
+        const CtrConfig *c = m->config;
+        if (ctr_state_read(m->store, c->id, &m->prior, err) < 0)
+                return err ? err->code : -EIO;
+        char ns[128];
+        ctr_netns_name(c->id, ns);
+        CtrState st = { .status = CTR_RUNNING, .started_ns = now_realtime_ns() };
+        (void) proc_id_of(getpid(), &st.monitor);
+        (void) proc_id_of(child, &st.init);
+        (void) snprintf(st.netns, sizeof st.netns, "%s/%s", NETNS_RUN_DIR, ns);
+        int r = ctr_state_write(m->store, c->id, &st, err);
+        if (r < 0)
+                return r;
+        m->committed = true;
+        return 0;
 }
 
 static _noreturn_ void monitor_main(Monitor *m) {
@@ -1091,7 +1216,7 @@ static _noreturn_ void monitor_main(Monitor *m) {
         /* a client that went (an attached CLI, an API stdin) is an EPIPE to handle */
         (void) signal(SIGPIPE, SIG_IGN);
         int *keep[] = { &m->cli_fd, &m->attach.stdin_fd, &m->attach.stdout_fd,
-                        &m->attach.stderr_fd };
+                        &m->attach.stderr_fd, &m->lock_fd };
         fds_keep_only(keep, ELEMENTSOF(keep));
         /* Our own stdio must not keep the caller's pipes open: `$(nsprov run -d …)` would
          * wait for an EOF that never comes. */
@@ -1207,6 +1332,20 @@ static _noreturn_ void monitor_main(Monitor *m) {
         }
         if (!m->config->tty || (r == 1 && msg.type == SYNC_PTY))
                 r = sync_recv(sp[0], &msg, 60 * 1000);
+        if (r == 1 && msg.type == SYNC_READY) {
+                /* A starter killed by now will never hear of the start: undone, PID 1
+                 * goes before its command ran. Killed after this: the container runs,
+                 * on record, as it asked. */
+                if (starter_gone(m))
+                        monitor_abort(m, child, false, 0, 0, NULL);
+                if ((r = monitor_commit(m, child, &e)) < 0)
+                        monitor_abort(m, child, true, r, 0, e.msg);
+                (void) sync_send(sp[0], SYNC_GO, 0, 0, NULL);
+                r = sync_recv(sp[0], &msg, 60 * 1000);
+        } else if (r == 1 && msg.type != SYNC_ERROR)
+                r = -EBADMSG;
+        else if (r == 0)
+                r = -ECONNRESET; /* PID 1 ended before it was set up, without a word */
         if (r < 0 || (r == 1 && msg.type == SYNC_ERROR)) {
                 if (r < 0)
                         (void) snprintf(msg.msg, sizeof msg.msg, "container setup did not answer: %s",
@@ -1219,6 +1358,9 @@ static _noreturn_ void monitor_main(Monitor *m) {
                 sync_send(m->cli_fd, SYNC_STARTED, 0, child, NULL);
         if (!m->attached)
                 m->cli_fd = safe_close(m->cli_fd);
+        /* on record and running: the lock is the starter's alone again, and ours to take
+         * anew when the container ends (monitor_finish) */
+        m->lock_fd = safe_close(m->lock_fd);
 
         bool reaped;
         int code = monitor_loop(m, child, m_out, m_err, m_in, sigfd, r == 1 ? sp[0] : safe_close(sp[0]),
@@ -1290,8 +1432,10 @@ int ctr_stdin_connect(const CtrStore *s, const char *id, RtError *err) {
 
 /* Detached: forked once more, the parent gone (the exec'd monitor of a server without its
  * spawner, whose parent the server reaps); else the caller is the spawner's child already. */
-static int monitor_run(const CtrStore *s, const char *id, int sync_fd, bool netns_from_cli, bool detach) {
+static int monitor_run(const CtrStore *s, const char *id, int sync_fd, int lock_fd, bool netns_from_cli,
+                       bool detach) {
         (void) fcntl(sync_fd, F_SETFD, FD_CLOEXEC);
+        (void) fcntl(lock_fd, F_SETFD, FD_CLOEXEC);
         static Container c; /* the monitor's for its whole life */
         RtError e = {};
         static SeccompProgram prog;
@@ -1309,16 +1453,16 @@ static int monitor_run(const CtrStore *s, const char *id, int sync_fd, bool netn
         }
         if (mon > 0)
                 _exit(0);
-        Monitor m = { .store = s, .config = &c.config, .cli_fd = sync_fd, .attach = { -1, -1, -1 },
-                      .stdin_listen_fd = -1, .log_fd = -1, .seccomp = &prog,
+        Monitor m = { .store = s, .config = &c.config, .cli_fd = sync_fd, .lock_fd = lock_fd,
+                      .attach = { -1, -1, -1 }, .stdin_listen_fd = -1, .log_fd = -1, .seccomp = &prog,
                       .netns_from_cli = netns_from_cli };
         ctr_path(s, c.config.id, NULL, m.ctrdir);
         monitor_main(&m);
 }
 
-int ctr_monitor_main(const CtrStore *s, const char *id, int sync_fd, bool netns_from_cli) {
+int ctr_monitor_main(const CtrStore *s, const char *id, int sync_fd, int lock_fd, bool netns_from_cli) {
         /* the monitor is not the server's child */
-        return monitor_run(s, id, sync_fd, netns_from_cli, true);
+        return monitor_run(s, id, sync_fd, lock_fd, netns_from_cli, true);
 }
 
 /* ---- the spawner: serve's monitors, forked without an exec ---- */
@@ -1340,14 +1484,15 @@ static bool spawn_request_valid(const SpawnRequest *q) {
                strspn(q->id, "0123456789abcdef") == CTR_ID_LEN;
 }
 
-/* The request and its fd; 0 at the end of the stream (the server has gone). */
-static int spawn_request_recv(int fd, SpawnRequest *q, int *ret_fd) {
-        ssize_t n = sys_recv_with_fd(fd, q, sizeof *q, ret_fd);
+/* The request and its fds (the sync socket, the container's lock); 0 at the end of the
+ * stream (the server has gone). */
+static int spawn_request_recv(int fd, SpawnRequest *q, int ret_fds[static 2]) {
+        ssize_t n = sys_recv_with_fds(fd, q, sizeof *q, ret_fds, 2);
         if (n <= 0)
                 return (int) n;
-        if (*ret_fd < 0 || (size_t) n != sizeof *q || !spawn_request_valid(q)) {
-                if (*ret_fd >= 0)
-                        *ret_fd = safe_close(*ret_fd);
+        if (ret_fds[0] < 0 || ret_fds[1] < 0 || (size_t) n != sizeof *q || !spawn_request_valid(q)) {
+                for (int i = 0; i < 2; i++)
+                        ret_fds[i] = safe_close(ret_fds[i]);
                 return -EBADMSG;
         }
         return 1;
@@ -1378,8 +1523,8 @@ static _noreturn_ void spawner_main(const CtrStore *s, int channel, pid_t server
                 if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
                         continue;
                 SpawnRequest q;
-                int sync_fd;
-                int r = spawn_request_recv(channel, &q, &sync_fd);
+                int fds[2];
+                int r = spawn_request_recv(channel, &q, fds);
                 if (r == 0)
                         _exit(0);
                 if (r < 0)
@@ -1391,11 +1536,12 @@ static _noreturn_ void spawner_main(const CtrStore *s, int channel, pid_t server
                         close(channel);
                         if (sigfd >= 0)
                                 close(sigfd);
-                        _exit(monitor_run(s, q.id, sync_fd, q.netns_from_cli, false));
+                        _exit(monitor_run(s, q.id, fds[0], fds[1], q.netns_from_cli, false));
                 }
                 if (pid < 0)
-                        sync_send(sync_fd, SYNC_ERROR, -errno, 0, "fork the monitor");
-                close(sync_fd);
+                        sync_send(fds[0], SYNC_ERROR, -errno, 0, "fork the monitor");
+                close(fds[0]);
+                close(fds[1]);
         }
 }
 
@@ -1432,10 +1578,12 @@ void ctr_spawner_stop(CtrStore *s) {
 
 /* Hands the monitor's making to the spawner; -errno when it cannot take it (it has gone:
  * the caller execs one instead). */
-static int spawner_request(const CtrStore *s, const char *id, bool netns_from_cli, int sync_fd) {
+static int spawner_request(const CtrStore *s, const char *id, bool netns_from_cli, int sync_fd,
+                           int lock_fd) {
         SpawnRequest q = { .netns_from_cli = netns_from_cli };
         (void) snprintf(q.id, sizeof q.id, "%s", id);
-        return sys_send_with_fd(s->spawner_fd, &q, sizeof q, sync_fd);
+        int fds[] = { sync_fd, lock_fd };
+        return sys_send_with_fds(s->spawner_fd, &q, sizeof q, fds, 2);
 }
 
 /* ---- start ---- */
@@ -1445,16 +1593,19 @@ static int signal_init(const CtrState *st, int sig);
 /* The middle process of start's double fork: execs a fresh-image monitor for a threaded
  * caller without a spawner, or forks the monitor and goes. */
 static _noreturn_ void monitor_middle(const CtrStore *s, const CtrConfig *k, const CtrAttach *attach,
-                                      int sync_fd, const SeccompProgram *prog, bool netns_from_cli) {
+                                      int sync_fd, int lock_fd, const SeccompProgram *prog,
+                                      bool netns_from_cli) {
         if (s->fresh_monitor) {
                 /* only async-signal-safe calls here: we are a fork of a threaded process */
-                char fd[16], *argv[] = { (char *) "nsprov", (char *) "--root", (char *) s->root,
-                                         (char *) "--runroot", (char *) s->runroot,
-                                         (char *) "__monitor", (char *) k->id, fd,
-                                         (char *) (netns_from_cli ? "1" : "0"), NULL };
-                int keep = fcntl(sync_fd, F_DUPFD, 3); /* without O_CLOEXEC */
+                char fd[16], lfd[16], *argv[] = { (char *) "nsprov", (char *) "--root", (char *) s->root,
+                                                  (char *) "--runroot", (char *) s->runroot,
+                                                  (char *) "__monitor", (char *) k->id, fd, lfd,
+                                                  (char *) (netns_from_cli ? "1" : "0"), NULL };
+                /* without O_CLOEXEC */
+                int keep = fcntl(sync_fd, F_DUPFD, 3), keep_lock = fcntl(lock_fd, F_DUPFD, 3);
                 (void) snprintf(fd, sizeof fd, "%d", keep);
-                if (keep >= 0)
+                (void) snprintf(lfd, sizeof lfd, "%d", keep_lock);
+                if (keep >= 0 && keep_lock >= 0)
                         execv("/proc/self/exe", argv);
                 sync_send(sync_fd, SYNC_ERROR, -errno, 0, "exec the monitor");
                 _exit(1);
@@ -1465,7 +1616,7 @@ static _noreturn_ void monitor_middle(const CtrStore *s, const CtrConfig *k, con
                         sync_send(sync_fd, SYNC_ERROR, -errno, 0, "fork the monitor");
                 _exit(0);
         }
-        Monitor m = { .store = s, .config = k, .cli_fd = sync_fd, .stdin_listen_fd = -1,
+        Monitor m = { .store = s, .config = k, .cli_fd = sync_fd, .lock_fd = lock_fd, .stdin_listen_fd = -1,
                       .attach = { -1, -1, -1 }, .log_fd = -1, .seccomp = prog,
                       .netns_from_cli = netns_from_cli };
         ctr_path(s, k->id, NULL, m.ctrdir);
@@ -1480,7 +1631,7 @@ static _noreturn_ void monitor_middle(const CtrStore *s, const CtrConfig *k, con
         monitor_main(&m);
 }
 
-static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach,
+static int start_locked(const CtrStore *s, Container *c, int lock_fd, const CtrAttach *attach,
                         int *ret_cli_fd, int *ret_exec_status, RtError *err) {
         CtrConfig *k = &c->config;
         char ns[128];
@@ -1515,7 +1666,7 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
          * collects a zombie per container; it is re-parented to the host's init or
          * subreaper, as conmon is. The middle process is reaped after the wiring. A
          * threaded caller's spawner forks it instead (it takes no attached stdio). */
-        if (attach || s->spawner_fd < 0 || spawner_request(s, k->id, n_atts > 0, sp[1]) < 0) {
+        if (attach || s->spawner_fd < 0 || spawner_request(s, k->id, n_atts > 0, sp[1], lock_fd) < 0) {
                 middle = fork();
                 if (middle < 0) {
                         r = rt_err_set(err, -errno, "fork the monitor");
@@ -1525,7 +1676,7 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
                 }
                 if (middle == 0) {
                         close(sp[0]);
-                        monitor_middle(s, k, attach, sp[1], &prog, n_atts > 0);
+                        monitor_middle(s, k, attach, sp[1], lock_fd, &prog, n_atts > 0);
                 }
         }
         close(sp[1]);
@@ -1558,20 +1709,14 @@ static int start_locked(const CtrStore *s, Container *c, const CtrAttach *attach
                 goto fail;
         }
 
-        /* (PID 1's own record carries no pids: it knows itself as 1) */
+        /* On record already, by the monitor (monitor_commit); this is the caller's copy.
+         * (PID 1's own record carries no pids: it knows itself as 1) */
         pid_t init = init_pid ? init_pid : msg.pid;
         CtrState *st = &c->state;
         *st = (CtrState) { .status = CTR_RUNNING, .started_ns = now_realtime_ns() };
         (void) proc_id_of(monitor_pid ? monitor_pid : msg.sender, &st->monitor);
         (void) proc_id_of(init, &st->init);
         (void) snprintf(st->netns, sizeof st->netns, "%s/%s", NETNS_RUN_DIR, ns);
-        r = ctr_state_write(s, k->id, st, err);
-        if (r < 0) {
-                if (init > 0)
-                        (void) kill(init, SIGKILL);
-                close(sp[0]);
-                return r;
-        }
         if (ret_cli_fd)
                 *ret_cli_fd = sp[0];
         else
@@ -1600,13 +1745,17 @@ int ctr_start(const CtrStore *s, const char *id, const CtrAttach *attach, int *r
         int r = ctr_load(s, id, &c, err);
         if (r < 0)
                 return r;
-        ctr_reconcile(s, &c);
+        ctr_repair(s, &c);
         if (c.state.status == CTR_RUNNING)
                 return attach ? rt_err_setx(err, -EALREADY, "container '%s' is already running",
                                             c.config.name)
                               : 0;
+        /* never a second PID 1 beside a monitor that still lives */
+        if (proc_id_alive(&c.state.monitor))
+                return rt_err_setx(err, -EBUSY, "container '%s': its monitor (pid %d) still runs",
+                                   c.config.name, (int) c.state.monitor.pid);
         int cli_fd = -1, exec_status = 0;
-        r = start_locked(s, &c, attach, attach ? &cli_fd : NULL, &exec_status, err);
+        r = start_locked(s, &c, lock, attach, attach ? &cli_fd : NULL, &exec_status, err);
         /* now, not while it ran: the next one is made while the host is between starts */
         netns_pool_refill(s->netns_pool);
         if (r < 0) {
@@ -1670,30 +1819,51 @@ int ctr_start(const CtrStore *s, const char *id, const CtrAttach *attach, int *r
 
 /* ---- reconcile, stop, kill, remove, wait ---- */
 
-void ctr_reconcile(const CtrStore *s, Container *c) {
+bool ctr_state_observe(Container *c) {
         CtrState *st = &c->state;
         if (st->status != CTR_RUNNING || proc_id_alive(&st->monitor))
+                return false;
+        /* Its monitor is gone (kill -9, OOM): the container ended with it, PID 1 by its
+         * parent-death signal. */
+        st->status = CTR_EXITED;
+        st->exit_code = 137;
+        st->finished_ns = st->finished_ns ? st->finished_ns : now_realtime_ns();
+        st->netns[0] = '\0';
+        (void) snprintf(st->error, sizeof st->error, "its monitor died");
+        return true;
+}
+
+/* Whether a start that did not happen (its caller and monitor killed) left objects in the
+ * container's ledger. */
+static bool start_leftovers(const CtrStore *s, const char *id) {
+        char p[PATH_MAX];
+        ctr_path(s, id, "ledger.netns", p);
+        return access(p, F_OK) == 0;
+}
+
+void ctr_repair(const CtrStore *s, Container *c) {
+        CtrState *st = &c->state;
+        ProcId init = st->init;
+        bool monitor_died = ctr_state_observe(c);
+        if (!monitor_died && (st->status == CTR_RUNNING || !start_leftovers(s, c->config.id)))
                 return;
-        /* The monitor is gone (kill -9, OOM): its PID 1 died with it (PDEATHSIG), unless it
-         * did not; nothing of it may stay. */
-        if (proc_id_alive(&st->init)) {
-                int pfd = proc_id_pidfd(&st->init);
+        /* PID 1 outliving its monitor would be a container nobody watches */
+        if (monitor_died && proc_id_alive(&init)) {
+                int pfd = proc_id_pidfd(&init);
                 if (pfd >= 0) {
                         (void) pidfd_send_signal(pfd, SIGKILL, NULL, 0);
                         close(pfd);
                 }
         }
         net_release_container(s, c->config.id);
+        (void) ledger_undo(s, c->config.id);
         char ns[128];
         ctr_netns_name(c->config.id, ns);
         (void) netns_delete(ns, NULL);
-        (void) ledger_forget(s, c->config.id, LEDGER_NETNS);
-        st->status = CTR_EXITED;
-        st->exit_code = 137;
-        st->finished_ns = now_realtime_ns();
-        st->netns[0] = '\0';
+        if (!monitor_died)
+                return; /* the record itself was right: not started */
         st->init = (ProcId) {};
-        (void) snprintf(st->error, sizeof st->error, "monitor died");
+        st->monitor = (ProcId) {};
         if (c->config.rm) {
                 (void) ctr_destroy(s, c->config.id, c->config.name);
                 return;
@@ -1759,7 +1929,7 @@ static int load_reconciled(const CtrStore *s, const char *id, Container *c, RtEr
                 return lock;
         int r = ctr_load(s, id, c, err);
         if (r == 0)
-                ctr_reconcile(s, c);
+                ctr_repair(s, c);
         close(lock);
         return r;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ctr-internal.h"
+#include "hash.h"
 #include "filecache.h"
 #include "fs.h"
 #include "log.h"
@@ -72,6 +73,14 @@ int ctr_store_init(CtrStore *s, const char *root, const char *runroot, RtError *
                         return rt_err_setx(err, -EINVAL, "%s is too long", defaults[i].env);
                 (void) snprintf(defaults[i].buf, defaults[i].size, "%s", v && *v ? v : defaults[i].def);
         }
+        /* A bridge name is global to the host, a root is not: another root's default
+         * bridge is its own ("nsprov" and 8 hex digits of its path), never the default
+         * root's nsprov0 with a second IPAM file handing out the same addresses. */
+        const char *bridge_env = getenv("NSPROV_DEFAULT_BRIDGE");
+        if ((!bridge_env || !*bridge_env) && !streq(s->root, CTR_DEFAULT_ROOT))
+                (void) snprintf(s->default_bridge, sizeof s->default_bridge, "nsprov%08llx",
+                                (unsigned long long) (fnv1a(FNV1A_OFFSET, s->root, strlen(s->root)) &
+                                                      0xffffffffull));
         const char *dirs[] = { "containers", "names" };
         char p[PATH_MAX];
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
@@ -552,7 +561,7 @@ int ctr_list(const CtrStore *s, Container **ret, size_t *ret_n, RtError *err) {
                  * it rather than fail the whole listing. */
                 if (ctr_load(s, de->d_name, &c, NULL) < 0)
                         continue;
-                ctr_reconcile(s, &c);
+                (void) ctr_state_observe(&c);
                 Container *ncs = realloc(cs, (n + 1) * sizeof *ncs);
                 if (!ncs) {
                         ctr_done(&c);

@@ -94,7 +94,7 @@ int ctr_top(const CtrStore *s, const char *id, CtrProcess **ret, size_t *ret_n, 
         int r = ctr_load(s, id, &c, err);
         if (r < 0)
                 return r;
-        ctr_reconcile(s, &c);
+        (void) ctr_state_observe(&c);
         if (c.state.status != CTR_RUNNING)
                 return rt_err_setx(err, -EINVAL, "container '%s' is not running", c.config.name);
         _cleanup_close_ int pidfd = proc_id_pidfd(&c.state.init);
@@ -152,7 +152,7 @@ int ctr_resize_tty(const CtrStore *s, const char *id, unsigned short rows, unsig
         int r = ctr_load(s, id, &c, err);
         if (r < 0)
                 return r;
-        ctr_reconcile(s, &c);
+        (void) ctr_state_observe(&c);
         if (!c.config.tty || !rows || !cols)
                 return 0; /* nothing to size */
         if (c.state.status != CTR_RUNNING) {

@@ -124,7 +124,7 @@ static int load_container(ApiConn *c, const char *ref, Container *ret, int *repl
                 *reply = no_such_container(c, ref);
                 return -ENOENT;
         }
-        ctr_reconcile(&c->srv->store, ret);
+        (void) ctr_state_observe(ret);
         return 0;
 }
 
@@ -934,7 +934,7 @@ static int compat_wait(ApiConn *c, ApiRequest *r, const Container *k) {
                 _cleanup_(ctr_done) Container now = {};
                 bool gone = ctr_load(&c->srv->store, id, &now, NULL) < 0;
                 if (!gone)
-                        ctr_reconcile(&c->srv->store, &now);
+                        (void) ctr_state_observe(&now);
                 if (gone) {
                         int recorded;
                         code = ctr_removed_exit_code(&c->srv->store, id, &recorded) == 0 ? recorded : code;
@@ -1011,7 +1011,7 @@ static int h_container_wait(ApiConn *c, ApiRequest *r) {
                 _cleanup_(ctr_done) Container now = {};
                 if (ctr_load(&c->srv->store, id, &now, NULL) < 0)
                         return reply_removed_exit(c, r, id);
-                ctr_reconcile(&c->srv->store, &now);
+                (void) ctr_state_observe(&now);
                 if (want[now.state.status]) {
                         char body[32];
                         (void) snprintf(body, sizeof body, "%d\n", now.state.status == CTR_EXITED ? now.state.exit_code : -1);
@@ -1067,7 +1067,7 @@ static int h_container_logs(ApiConn *c, ApiRequest *r) {
         while (follow) {
                 _cleanup_(ctr_done) Container now = {};
                 bool running = ctr_load(&c->srv->store, k.config.id, &now, NULL) == 0 &&
-                               (ctr_reconcile(&c->srv->store, &now), now.state.status == CTR_RUNNING);
+                               ((void) ctr_state_observe(&now), now.state.status == CTR_RUNNING);
                 _cleanup_free_ char *t = NULL;
                 size_t l = 0;
                 if (read_file(path, 64u << 20, &t, &l, NULL) == 0 && l > offset) {
@@ -1166,7 +1166,7 @@ static int h_container_attach(ApiConn *c, ApiRequest *r) {
                 _cleanup_(ctr_done) Container now = {};
                 bool gone = ctr_load(&c->srv->store, id, &now, NULL) < 0;
                 if (!gone) {
-                        ctr_reconcile(&c->srv->store, &now);
+                        (void) ctr_state_observe(&now);
                         ran |= now.state.status == CTR_RUNNING;
                 }
                 if (gone || (now.state.status == CTR_EXITED && (ran || now.state.finished_ns >= since))) {
@@ -1556,7 +1556,7 @@ static int exec_start_failed(ApiConn *c, const ExecSession *s, const CtrExecChil
                 _cleanup_(ctr_done) Container k = {};
                 bool loaded = ctr_load(&c->srv->store, s->ctr_id, &k, NULL) == 0;
                 if (loaded)
-                        ctr_reconcile(&c->srv->store, &k);
+                        (void) ctr_state_observe(&k);
                 return api_error(c, 409, "container state improper",
                                  "cannot exec in a container that is not running; container %s is %s", s->ctr_id,
                                  loaded ? ctr_status_to_string(k.state.status) : "gone");

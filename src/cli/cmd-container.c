@@ -772,7 +772,7 @@ static int verb_inspect(int argc, char **argv, const GlobalOptions *g) {
                         rc = EXIT_NSPROV;
                         continue;
                 }
-                ctr_reconcile(&s, &k);
+                (void) ctr_state_observe(&k);
                 json_t *j = ctr_inspect_json(&s, &k, INSPECT_V5);
                 ctr_done(&k);
                 if (format && !streq(format, "json")) {
@@ -960,7 +960,7 @@ static int verb_logs(int argc, char **argv, const GlobalOptions *g) {
                 Container k = {};
                 bool running = ctr_load(&s, id, &k, NULL) == 0;
                 if (running) {
-                        ctr_reconcile(&s, &k);
+                        (void) ctr_state_observe(&k);
                         running = k.state.status == CTR_RUNNING;
                 }
                 ctr_done(&k);
@@ -1060,15 +1060,15 @@ static int verb_top(int argc, char **argv, const GlobalOptions *g) {
 
 /* Not for users: the server's way to make a container's monitor (CtrStore.fresh_monitor). */
 static int verb_monitor(int argc, char **argv, const GlobalOptions *g) {
-        int fd;
-        if (argc != 4 || strlen(argv[1]) != CTR_ID_LEN || strspn(argv[1], "0123456789abcdef") != CTR_ID_LEN ||
-            safe_atoi32(argv[2], &fd) < 0 || fd < 3)
+        int fd, lock_fd;
+        if (argc != 5 || strlen(argv[1]) != CTR_ID_LEN || strspn(argv[1], "0123456789abcdef") != CTR_ID_LEN ||
+            safe_atoi32(argv[2], &fd) < 0 || fd < 3 || safe_atoi32(argv[3], &lock_fd) < 0 || lock_fd < 3)
                 return usage_error("__monitor ", "is the server's, not for use by hand");
         CtrStore s;
         int r = cli_open_store(g, &s);
         if (r != 0)
                 return r;
-        return ctr_monitor_main(&s, argv[1], fd, streq(argv[3], "1"));
+        return ctr_monitor_main(&s, argv[1], fd, lock_fd, streq(argv[4], "1"));
 }
 
 const Verb container_verbs[] = {

@@ -18,8 +18,8 @@
 #include "ctr.h"
 #include "log.h"
 
-static const char *const default_root = "/var/lib/nsprov";
-static const char *const default_runroot = "/run/nsprov";
+static const char *const default_root = CTR_DEFAULT_ROOT;
+static const char *const default_runroot = CTR_DEFAULT_RUNROOT;
 static const char *const default_cni_config_dir = "/etc/cni/net.d";
 static const char *const default_cni_path = "/usr/lib/cni:/opt/cni/bin";
 static const char *const default_cni_cache_dir = "/var/lib/cni";
