@@ -40,6 +40,17 @@ use_private_store() {
         nsp() { "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" "$@"; }
 }
 
+# The opening of a test of nsprov on a store of its own: root required, the leak check at
+# exit, P the test's prefix, and every container and network of the store removed at the
+# end (before the store itself).
+begin_store_test() {
+        require_root
+        trap 'tap_finish; exit $?' EXIT
+        P=$TEST_PREFIX
+        use_private_store
+        defer 'nsp system reset --force'
+}
+
 tap_finish() {
         local i
         for ((i = ${#TAP_DEFERRED[@]} - 1; i >= 0; i--)); do eval "${TAP_DEFERRED[$i]}" >/dev/null 2>&1 || true; done

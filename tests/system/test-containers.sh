@@ -6,15 +6,10 @@
 # and processes (a leftover monitor carries the container name in its command line).
 set -u
 . "$(dirname "$0")/tap.sh"
-require_root
-trap 'tap_finish; exit $?' EXIT
-
-P=$TEST_PREFIX
-use_private_store
+begin_store_test
 # For the checks written as `bash -c "…"`: the same nsp, and a check that dirs are empty.
 NSP_DEF="$(declare -f nsp); tmp='$tmp'; empty() { [ -z \"\$(find \"\$@\" -mindepth 1 2>/dev/null)\" ]; };"
 empty() { [ -z "$(find "$@" -mindepth 1 2>/dev/null)" ]; }
-defer 'nsp system reset --force'
 
 # A busybox tree, as a lab would debootstrap one.
 mkdir -p "$tmp/bb/bin"

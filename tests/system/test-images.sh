@@ -6,12 +6,7 @@
 # and a file written through it, an outer member outside the archive.
 set -u
 . "$(dirname "$0")/tap.sh"
-require_root
-trap 'tap_finish; exit $?' EXIT
-
-P=$TEST_PREFIX
-use_private_store
-defer 'nsp system reset --force'
+begin_store_test
 BB=$(command -v busybox)
 MK="python3 $(dirname "$0")/mkarchive.py"
 NSP_DEF="$(declare -f nsp); tmp='$tmp';"

@@ -5,12 +5,7 @@
 # carries its container's mark, and the end checks none of them is left.
 set -u
 . "$(dirname "$0")/tap.sh"
-require_root
-trap 'tap_finish; exit $?' EXIT
-
-P=$TEST_PREFIX
-use_private_store
-defer 'nsp system reset --force'  # containers, then networks
+begin_store_test  # its reset removes containers, then networks
 
 # Halves of TEST-NET-3 (the lab demo, which may run beside us, has the other) and the
 # IPv6 documentation prefix: routed nowhere, and not this host's.
