@@ -72,26 +72,30 @@ static bool podman_setup(Tool *t, const char *dir, const char *bbtree) {
 
 int main(int argc, char **argv) {
         int rounds = 30;
-        const char *nsprov = "build/src/nsprov";
+        const char *nsprov = "build/src/nsprov", *baseline = NULL;
         bool want_podman = true, tmpfs_runroot = false;
         static const struct option options[] = { { "rounds", required_argument, NULL, 'r' },
                                                  { "no-podman", no_argument, NULL, 'P' },
                                                  { "tmpfs-runroot", no_argument, NULL, 'T' },
                                                  { "nsprov", required_argument, NULL, 'n' },
+                                                 { "baseline", required_argument, NULL, 'b' },
                                                  { "help", no_argument, NULL, 'h' }, {} };
         int c;
         while ((c = getopt_long(argc, argv, "r:n:h", options, NULL)) >= 0)
                 switch (c) {
                 case 'r': rounds = atoi(optarg); break;
                 case 'n': nsprov = optarg; break;
+                case 'b': baseline = optarg; break;
                 case 'P': want_podman = false; break;
                 case 'T': tmpfs_runroot = true; break;
                 default:
-                        printf("Usage: bench-containers [--rounds N] [--nsprov PATH] [--no-podman] [--tmpfs-runroot]\n"
+                        printf("Usage: bench-containers [--rounds N] [--nsprov PATH] [--baseline PATH] [--no-podman]\n"
+                               "                        [--tmpfs-runroot]\n"
+                               "  --baseline PATH  another nsprov binary (an older build) in the same rounds, its own store\n"
                                "  --tmpfs-runroot  nsprov's runroot on a tmpfs, as /run is on most hosts\n");
                         return c == 'h' ? 0 : 2;
                 }
-        if (rounds < 3 || rounds > 1000 || access(nsprov, X_OK) < 0) {
+        if (rounds < 3 || rounds > 1000 || access(nsprov, X_OK) < 0 || (baseline && access(baseline, X_OK) < 0)) {
                 fprintf(stderr, "bench-containers: --rounds 3-1000, and an nsprov binary (--nsprov)\n");
                 return 2;
         }
@@ -107,30 +111,42 @@ int main(int argc, char **argv) {
                 return 1;
         }
 
-        Tool tools[2] = { { .name = "nsprov", .image = "host" } };
-        if (tmpfs_runroot) {
-                char rr[1200];
-                (void) snprintf(rr, sizeof rr, "%s/nsrun", dir);
-                if (mkdir(rr, 0700) < 0 || mount("nsb-runroot", rr, "tmpfs", 0, "mode=700") < 0) {
-                        perror("tmpfs runroot");
-                        return 1;
+        /* nsprov, then the baseline nsprov (when asked), then Podman (when installed) */
+        Tool tools[3] = { { .name = "nsprov", .image = "host" } };
+        int n_tools = 1;
+        for (int k = 0; k < (baseline ? 2 : 1); k++) {
+                const char *tag = k ? "base" : "ns";
+                if (tmpfs_runroot) {
+                        char rr[1200];
+                        (void) snprintf(rr, sizeof rr, "%s/%srun", dir, tag);
+                        if (mkdir(rr, 0700) < 0 || mount("nsb-runroot", rr, "tmpfs", 0, "mode=700") < 0) {
+                                perror("tmpfs runroot");
+                                return 1;
+                        }
                 }
+                tools[k] = (Tool) { .name = k ? "baseline" : "nsprov", .image = "host" };
+                (void) snprintf(tools[k].prefix, sizeof tools[k].prefix, "%s --root %s/%sroot --runroot %s/%srun",
+                                k ? baseline : nsprov, dir, tag, dir, tag);
+                n_tools = k + 1;
         }
-        (void) snprintf(tools[0].prefix, sizeof tools[0].prefix, "%s --root %s/nsroot --runroot %s/nsrun",
-                        nsprov, dir, dir);
-        int n_tools = want_podman && podman_setup(&tools[1], dir, bb) ? 2 : 1;
-        if (n_tools == 1 && want_podman)
+        bool have_podman = want_podman && podman_setup(&tools[n_tools], dir, bb);
+        if (have_podman)
+                n_tools++;
+        else if (want_podman)
                 fprintf(stderr, "bench-containers: podman not installed; nsprov alone\n");
 
-        double *runs[2], *cycles[2], *runs_bb[2];
-        for (int k = 0; k < 2; k++) {
+        double *runs[3], *cycles[3], *runs_bb[3];
+        for (int k = 0; k < 3; k++) {
                 runs[k] = calloc((size_t) rounds, sizeof(double));
                 runs_bb[k] = calloc((size_t) rounds, sizeof(double));
                 cycles[k] = calloc((size_t) rounds, sizeof(double));
         }
         char full[4096];
-        (void) snprintf(full, sizeof full, "%s image add nsb-bb --rootfs %s", tools[0].prefix, bb);
-        (void) run(argv_of("%s", full), -1);
+        for (int k = 0; k < n_tools; k++)
+                if (!tools[k].podman) {
+                        (void) snprintf(full, sizeof full, "%s image add nsb-bb --rootfs %s", tools[k].prefix, bb);
+                        (void) run(argv_of("%s", full), -1);
+                }
         int failures = 0;
         for (int i = 0; i < rounds; i++) {
                 /* interleaved, so both see the same machine weather */
@@ -166,12 +182,13 @@ int main(int argc, char **argv) {
                 (void) snprintf(full, sizeof full, "%s rm -f nsb-m", tools[0].prefix);
                 (void) run(argv_of("%s", full), -1);
         }
-        (void) snprintf(full, sizeof full, "%s system reset --force", tools[0].prefix);
-        (void) run(argv_of("%s", full), -1);
-        if (n_tools == 2) {
-                (void) snprintf(full, sizeof full, "%s rm -af", tools[1].prefix);
-                (void) run(argv_of("%s", full), -1);
-                (void) snprintf(full, sizeof full, "%s system reset -f", tools[1].prefix);
+        for (int k = 0; k < n_tools; k++) {
+                if (tools[k].podman) {
+                        (void) snprintf(full, sizeof full, "%s rm -af", tools[k].prefix);
+                        (void) run(argv_of("%s", full), -1);
+                }
+                (void) snprintf(full, sizeof full, "%s system reset %s", tools[k].prefix,
+                                tools[k].podman ? "-f" : "--force");
                 (void) run(argv_of("%s", full), -1);
         }
         /* Podman's storage driver leaves its overlay mount under its root: unmount
@@ -188,7 +205,10 @@ int main(int argc, char **argv) {
 
         printf("bench-containers: %d rounds, medians (ms), whole processes; nsprov runroot on %s\n",
                rounds, tmpfs_runroot ? "tmpfs" : "the disk");
-        printf("%-52s %10s %10s %8s\n", "", "nsprov", n_tools == 2 ? "podman" : "", n_tools == 2 ? "ratio" : "");
+        printf("%-52s %10s", "", "nsprov");
+        for (int k = 1; k < n_tools; k++)
+                printf(" %10s %8s", tools[k].name, "ratio");
+        putchar('\n');
         struct {
                 const char *what;
                 double **v;
@@ -200,9 +220,10 @@ int main(int argc, char **argv) {
         for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
                 double ours = bench_median(rows[r].v[0], rounds);
                 printf("%-52s %10.2f", rows[r].what, ours);
-                if (n_tools == 2) {
-                        double ref = bench_median(rows[r].v[1], rounds);
-                        printf(" %10.2f %7.1fx", ref, ref / ours);
+                /* each reference over ours: above 1 is nsprov faster */
+                for (int k = 1; k < n_tools; k++) {
+                        double ref = bench_median(rows[r].v[k], rounds);
+                        printf(" %10.2f %7.2fx", ref, ref / ours);
                 }
                 putchar('\n');
         }
