@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "ctr.h"
+#include "runtime.h"
 #include "http.h"
 
 #define API_LIBPOD_VERSION "4.9.4" /* ≥ 4.0.0 for Podman 4 clients; exec remove exists */

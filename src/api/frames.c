@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "api.h"
-#include "ctr.h"
+#include "runtime.h"
 #include "frames.h"
 
 int api_frame_write(int fd, uint8_t stream, const char *data, size_t len) {

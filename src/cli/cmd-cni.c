@@ -54,7 +54,7 @@ typedef struct AttachOptions {
         json_t *cap_args;
         unsigned timeout_ms;
         bool no_rollback, no_validate, raw;
-        bool strict; /* L-07: stop at the first config file that cannot be loaded, as libcni */
+        bool strict; /* stop at the first config file that cannot be loaded, as libcni */
         json_t *valid; /* gc */
         bool json_errors;
 } AttachOptions;
@@ -66,7 +66,7 @@ static void attach_options_done(AttachOptions *o) {
 }
 
 /* NETNS: a path, or the name of one under /run/netns as `ip netns` makes them; "" or "-"
- * for none (DEL after the netns went, O-25). */
+ * for none (a DEL still runs after the netns went: a plugin then releases what it can). */
 static int resolve_netns(const char *arg, char buf[static PATH_MAX]) {
         if (!*arg || streq(arg, "-")) {
                 buf[0] = 0;
@@ -251,7 +251,7 @@ static int cni_attach_verb(const char *verb, int argc, char **argv, const Global
                 return 0;
         }
         if (streq(verb, "del")) {
-                /* a network whose file is gone is taken down from its cached config (O-24) */
+                /* a network whose file is gone is taken down from its cached config */
                 rt.netns = o.netns[0] ? o.netns : NULL;
                 if (cni_del(&cfg, o.network, found ? &list : NULL, &rt, false, &ce) < 0)
                         return cni_failed(&ce, o.json_errors);
@@ -305,7 +305,7 @@ static int cni_status_verb(int argc, char **argv, const GlobalOptions *g) {
 }
 
 /* VERSION of plugin types, or of every plugin of a network and whether they can serve
- * its version (L-40). */
+ * its version. */
 static int cni_version_verb(int argc, char **argv, const GlobalOptions *g) {
         if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
                 printf("Usage: nsprov cni version NETWORK|TYPE...\n\n"

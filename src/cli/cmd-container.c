@@ -18,8 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "ctr.h"
-#include "net.h"
+#include "runtime.h"
 #include "fileio.h"
 #include "fs.h"
 #include "log.h"

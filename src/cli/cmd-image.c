@@ -11,7 +11,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
-#include "ctr.h"
+#include "runtime.h"
 #include "log.h"
 #include "strv.h"
 

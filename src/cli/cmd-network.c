@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime.h"
 #include "cli.h"
 #include "hash.h"
 #include "log.h"
-#include "net.h"
 #include "parse.h"
 #include "strv.h"
 
@@ -311,7 +311,7 @@ static int network_rm(int argc, char **argv, const GlobalOptions *g) {
         if (r != 0)
                 return r;
         RemoveOutcome out = { .store = &s, .quiet_busy = false };
-        net_remove_many(&s, argv + first, (size_t) (argc - first), force, report_removal, &out);
+        ctr_networks_remove(&s, argv + first, (size_t) (argc - first), force, report_removal, &out);
         return out.failed ? EXIT_NSPROV : 0;
 }
 
@@ -330,7 +330,7 @@ static int network_prune(int argc, char **argv, const GlobalOptions *g) {
         RtError e = {};
         /* A network in use is simply not pruned. */
         RemoveOutcome out = { .store = &s, .quiet_busy = true };
-        if (net_remove_every(&s, false, report_removal, &out, &e) < 0)
+        if (ctr_networks_remove_all(&s, false, report_removal, &out, &e) < 0)
                 return cli_fail(&e);
         return out.failed ? EXIT_NSPROV : 0;
 }

@@ -13,11 +13,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "runtime.h"
 #include "api.h"
 #include "cli.h"
 #include "fs.h"
 #include "log.h"
-#include "net.h"
 #include "parse.h"
 
 #define DEFAULT_LISTEN "unix:///run/nsprov/nsprov.sock"
@@ -177,7 +177,7 @@ int verb_serve(int argc, char **argv, const GlobalOptions *g) {
         if (ctr_spawner_start(&srv.store, &e) < 0)
                 log_warning("monitors will be exec'd, not forked: %s", e.msg);
         /* after the spawner's fork: what it forks never reads through them */
-        if (ctr_store_caches_open(&srv.store, &e) < 0)
+        if (ctr_store_caches_open(&srv.store, &e) < 0 || net_caches_open(&srv.store, &e) < 0)
                 log_warning("every request parses the state files: %s", e.msg);
         if (netns_pool_start(2, &srv.store.netns_pool, &e) < 0)
                 log_warning("every start makes its netns: %s", e.msg);

@@ -14,9 +14,8 @@
 #include <netlink/version.h>
 
 #include "cli.h"
-#include "ctr.h"
+#include "runtime.h"
 #include "log.h"
-#include "net.h"
 #include "netns.h"
 
 
@@ -241,7 +240,7 @@ static int system_reset(int argc, char **argv, const GlobalOptions *g) {
         }
         int containers = r;
         ResetCount nets = {};
-        if (net_remove_every(&s, true, count_network, &nets, &e) < 0) {
+        if (ctr_networks_remove_all(&s, true, count_network, &nets, &e) < 0) {
                 log_error("%s", e.msg);
                 return EXIT_NSPROV;
         }

@@ -15,7 +15,7 @@
 #include "api.h"
 #include "cleanup.h"
 #include "cli.h"
-#include "ctr.h"
+#include "runtime.h"
 #include "log.h"
 
 static const char *const default_root = CTR_DEFAULT_ROOT;

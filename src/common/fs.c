@@ -72,7 +72,14 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
                 (void) unlink(tmp);
                 return rt_err_set(err, r, "fsync %s", tmp);
         }
-        if (rename(tmp, path) < 0) {
+        if (flags & WRITE_EXCLUSIVE) {
+                int r = link(tmp, path) < 0 ? -errno : 0;
+                (void) unlink(tmp);
+                if (r == -EEXIST)
+                        return rt_err_setx(err, r, "%s exists already", path);
+                if (r < 0)
+                        return rt_err_set(err, r, "link %s to %s", tmp, path);
+        } else if (rename(tmp, path) < 0) {
                 int r = -errno;
                 (void) unlink(tmp);
                 return rt_err_set(err, r, "rename %s to %s", tmp, path);

@@ -15,6 +15,9 @@ typedef enum WriteFlags {
          * under --runroot is void after a reboot anyway, and an fsync costs milliseconds
          * on a disk-backed /run, so it only gets the atomic rename. */
         WRITE_DURABLE = 1 << 0,
+        /* only when path is not there yet (-EEXIST): a record two commands may make at
+         * once, of which one must win whole (link(2), not rename) */
+        WRITE_EXCLUSIVE = 1 << 1,
 } WriteFlags;
 
 /* Writes data to path atomically: a temporary file in the same directory, then rename,

@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "ctr.h"
+#include "runtime.h"
 #include "frames.h"
 #include "fuzz.h"
 

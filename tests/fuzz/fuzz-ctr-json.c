@@ -3,7 +3,7 @@
  * in a directory a user can edit, so they are outside input like any other. */
 #include <string.h>
 
-#include "ctr-internal.h"
+#include "state.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

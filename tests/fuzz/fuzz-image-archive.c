@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctr-internal.h"
+#include "image.h"
 #include "fuzz.h"
 #include "strv.h"
 

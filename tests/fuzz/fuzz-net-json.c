@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "net.h"
+#include "network.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size > 256 * 1024)

@@ -13,9 +13,8 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "ctr-internal.h"
+#include "runtime-internal.h"
 #include "fs.h"
-#include "net.h"
 #include "strv.h"
 
 static void container_names(void **state) {

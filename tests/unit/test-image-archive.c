@@ -10,7 +10,7 @@
 #include <cmocka.h>
 #include <limits.h>
 
-#include "ctr-internal.h"
+#include "image.h"
 #include "fs.h"
 #include "strv.h"
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "ctr-internal.h"
+#include "network.h"
 #include "log.h"
 #include "netns.h"
 

@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "ctr-internal.h"
+#include "state.h"
+#include "netns.h"
 #include "hash.h"
 #include "filecache.h"
 #include "fs.h"
@@ -477,8 +479,7 @@ int ctr_store_caches_open(CtrStore *s, RtError *err) {
         /* slots: more than the containers of a lab host at once; a collision costs a parse */
         int r;
         if ((r = file_cache_new(&config_cache_type, 512, &c->config)) < 0 ||
-            (r = file_cache_new(&state_cache_type, 512, &c->state)) < 0 ||
-            (r = net_caches_open(c)) < 0) {
+            (r = file_cache_new(&state_cache_type, 512, &c->state)) < 0) {
                 s->caches = c;
                 ctr_store_caches_close(s);
                 return rt_err_set(err, r, "state caches");
@@ -503,9 +504,11 @@ void ctr_store_caches_close(CtrStore *s) {
         CtrCaches *c = s->caches;
         if (!c)
                 return;
+        /* the network module's too (net_caches_open): each cache frees its own kind */
         file_cache_free(c->config);
         file_cache_free(c->state);
-        net_caches_close(c);
+        file_cache_free(c->network);
+        file_cache_free(c->attachments);
         free(c);
         s->caches = NULL;
 }
@@ -614,4 +617,62 @@ const char *signal_to_string(int sig, char buf[static 16]) {
         else
                 (void) snprintf(buf, 16, "%d", sig);
         return buf;
+}
+
+bool ctr_state_observe(Container *c) {
+        CtrState *st = &c->state;
+        if (st->status != CTR_RUNNING || proc_id_alive(&st->monitor))
+                return false;
+        /* Its monitor is gone (kill -9, OOM): the container ended with it, PID 1 by its
+         * parent-death signal. */
+        st->status = CTR_EXITED;
+        st->exit_code = 137;
+        st->finished_ns = st->finished_ns ? st->finished_ns : now_realtime_ns();
+        st->netns[0] = '\0';
+        (void) snprintf(st->error, sizeof st->error, "its monitor died");
+        return true;
+}
+
+int ctr_removed_exit_code(const CtrStore *s, const char *id, int *ret) {
+        char p[PATH_MAX], *text = NULL;
+        if (strlen(id) != CTR_ID_LEN || strchr(id, '/'))
+                return -ENOENT;
+        (void) snprintf(p, sizeof p, "%s/exits/%s", s->runroot, id);
+        int r = read_file(p, 64, &text, NULL, NULL);
+        if (r < 0)
+                return r;
+        int32_t code;
+        r = safe_atoi32(text, &code);
+        free(text);
+        if (r < 0)
+                return -EBADMSG;
+        *ret = code;
+        return 0;
+}
+
+int ctr_log_line_parse(const char *line, size_t len, CtrLogLine *ret) {
+        const char *end = line + len;
+        const char *sp1 = memchr(line, ' ', len);
+        const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t) (end - sp1 - 1)) : NULL;
+        const char *sp3 = sp2 ? memchr(sp2 + 1, ' ', (size_t) (end - sp2 - 1)) : NULL;
+        if (!sp3 || sp3 != sp2 + 2)
+                return -EBADMSG;
+        *ret = (CtrLogLine) { .time = line, .time_len = (size_t) (sp1 - line),
+                              .is_stderr = (size_t) (sp2 - sp1 - 1) == 6 && memcmp(sp1 + 1, "stderr", 6) == 0,
+                              .full = sp2[1] == 'F', .text = sp3 + 1, .text_len = (size_t) (end - sp3 - 1) };
+        return 0;
+}
+
+int ctr_log_path(const CtrStore *s, const char *id, char buf[static PATH_MAX]) {
+        ctr_path(s, id, "ctr.log", buf);
+        return 0;
+}
+
+void ctr_netns_name(const char *id, char buf[static 128]) {
+        (void) snprintf(buf, 128, "%s%s", NETNS_NAME_PREFIX, id);
+}
+
+bool ctr_create_abandoned(const char *path) {
+        struct stat st;
+        return lstat(path, &st) == 0 && time(NULL) - st.st_mtime > CTR_CREATE_SECONDS;
 }

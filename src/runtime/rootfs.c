@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "ctr-internal.h"
+#include "runtime-internal.h"
 #include "fs.h"
 #include "log.h"
 #include "netns.h"

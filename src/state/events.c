@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ctr.h"
+#include "state.h"
 #include "proc.h"
 
 enum { EVENTS_MAX_BYTES = 4 << 20 };

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "ctr-internal.h"
+#include "runtime-internal.h"
 #include "fileio.h"
 #include "fs.h"
 

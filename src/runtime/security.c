@@ -17,7 +17,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
-#include "ctr-internal.h"
+#include "runtime-internal.h"
 #include "log.h"
 #include "fs.h"
 #include "strv.h"

@@ -12,9 +12,8 @@
 
 #include "cleanup.h"
 #include "cni.h"
-#include "ctr-internal.h"
+#include "network.h"
 #include "log.h"
-#include "net.h"
 #include "strv.h"
 
 static void cni_list_donep(CniList *l) {
@@ -69,7 +68,7 @@ static void take_result(json_t *result, const char *netns_path, NetAttachment *a
         }
 }
 
-/* Podman's CNI_ARGS (I-21), so the same conflists behave as under Podman. */
+/* Podman's CNI_ARGS, so the same conflists behave as under Podman. */
 static int podman_args(const CtrConfig *c, char ***ret) {
         _cleanup_(strv_freep) char **args = calloc(1, sizeof(char *));
         _cleanup_free_ char *pod = NULL;
@@ -132,7 +131,7 @@ static int cni_del_attachment(const CtrStore *s, const char *ctr_id, const char 
                 return rt_err_set(err, -ENOMEM, "cni");
         CniError ce = {};
         _cleanup_(cni_list_donep) CniList list = {};
-        /* a conflist gone or broken since: the cached config does the DEL (O-24) */
+        /* a conflist gone or broken since: the cached config does the DEL */
         bool found = cni_find(&cfg, network, &list, NULL, NULL, &ce) == 0;
         CniRuntime rt = { .container_id = ctr_id, .netns = netns_path && *netns_path ? netns_path : NULL,
                           .ifname = ifname };
@@ -158,7 +157,7 @@ static int undo_one(const char *network, const char *ifname, void *userdata) {
         UndoState *u = userdata;
         RtError e = {};
         /* the netns went with the container: the cache entry has its old path, and DEL
-         * works without it (O-25) */
+         * works without it */
         if (cni_del_attachment(u->s, u->owner, network, ifname, NULL, &e) == 0)
                 u->removed++;
         else

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The ledger (DESIGN.md): before nsprov makes a host object outside its own state dirs
- * for a container (its netns today; links and CNI attachments with the networks), it
+ * for a container (its netns, the veths of hot plugs, CNI attachments), it
  * writes the object's name down in the container's state dir; once the object is gone
  * the entry goes. gc after a crash removes exactly what the ledger lists, never anything
  * found by a name pattern. The state dir and the name file need no entry: gc finds them
@@ -13,12 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ctr-internal.h"
+#include "state.h"
 #include "cleanup.h"
 #include "fileio.h"
 #include "fs.h"
 #include "log.h"
-#include "net.h"
 #include "netns.h"
 
 static const char *const kind_files[_LEDGER_KIND_MAX] = {
@@ -127,9 +126,9 @@ void ledger_list_forget(const CtrStore *s, const char *owner, LedgerList list) {
         (void) unlink(p);
 }
 
-int ledger_undo(const CtrStore *s, const char *owner) {
+int ledger_undo_netns(const CtrStore *s, const char *owner) {
         char p[PATH_MAX], obj[256];
-        int removed = net_cni_undo(s, owner);
+        int removed = 0;
         ctr_path(s, owner, kind_files[LEDGER_NETNS], p);
         int fd = open(p, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
@@ -148,8 +147,8 @@ int ledger_undo(const CtrStore *s, const char *owner) {
         return removed;
 }
 
-int ctr_destroy(const CtrStore *s, const char *id, const char *name) {
-        int removed = ledger_undo(s, id);
+int ctr_records_remove(const CtrStore *s, const char *id, const char *name) {
+        int removed = 0;
         if (name) {
                 /* Only if the name still points at this container: it may have been
                  * claimed again since. */

@@ -9,9 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctr.h"
+#include "runtime.h"
 #include "hash.h"
-#include "net.h"
 #include "strv.h"
 
 json_t *ctr_labels_json(char *const *labels) {

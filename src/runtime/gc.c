@@ -14,10 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctr-internal.h"
+#include "runtime-internal.h"
 #include "fs.h"
 #include "log.h"
-#include "net.h"
 #include "netns.h"
 #include "strv.h"
 
@@ -38,10 +37,6 @@ static bool old_enough(const char *path) {
         return lstat(path, &st) == 0 && time(NULL) - st.st_mtime > GC_EXIT_CODE_SECONDS;
 }
 
-bool ctr_create_abandoned(const char *path) {
-        struct stat st;
-        return lstat(path, &st) == 0 && time(NULL) - st.st_mtime > CTR_CREATE_SECONDS;
-}
 
 /* One container dir: returns objects removed; adds the id to dead when it is not live.
  * Repairs only under the container's lock, and leaves a container whose lock is held
@@ -70,7 +65,7 @@ static int gc_container(const CtrStore *s, const char *id, char ***dead) {
         if (c.state.status != CTR_RUNNING) {
                 /* An exited container stays (Podman keeps them too); what it no longer
                  * needs goes. */
-                removed += ledger_undo(s, id);
+                removed += ctr_undo_ledger(s, id);
                 (void) strv_push(dead, id);
         } else
                 removed += net_links_reconcile(s, id);

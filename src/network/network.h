@@ -11,8 +11,25 @@
  * which the kernel finishes in the background (a bridge deleted on the host blocks its
  * caller for 30-50 ms). */
 
-#include "ctr.h"
 #include "netns.h"
+#include "state.h"
+
+typedef struct NetnsPool NetnsPool;
+/* A thread that keeps target (1-4) unnamed network namespaces ready, making each once the
+ * start or network create that took one has finished; what is in it when stopped (or
+ * serve dies) the kernel frees. */
+int netns_pool_start(size_t target, NetnsPool **ret, RtError *err);
+/* A netns named name, with an fd to it: one made ahead when p (NULL: none) has one ready,
+ * else a new one (-EEXIST: the name is taken). */
+int netns_pool_make(NetnsPool *p, const char *name, int *ret_fd, RtError *err);
+/* The operation that took one is over: time to make its successor. */
+void netns_pool_refill(NetnsPool *p);
+void netns_pool_stop(NetnsPool *p);
+
+/* serve's caches of network records and attachment lists, beside the state's
+ * (ctr_store_caches_open first); closed with the state's, and all of them closed when
+ * these cannot be opened. */
+int net_caches_open(CtrStore *s, RtError *err);
 
 #define NET_NAME_MAX 64
 #define NET_MAX_SUBNETS 4
@@ -65,15 +82,20 @@ int net_record_parse(const char *text, size_t len, Network *ret, RtError *err);
 void net_done(Network *n);
 int net_list(const CtrStore *s, Network **ret, size_t *ret_n, RtError *err);
 void net_list_free(Network *ns, size_t n);
-/* force: disconnect the containers attached first; else -EBUSY while any is. */
-int net_remove(const CtrStore *s, const char *name, bool force, RtError *err);
+/* What a removal does with the interfaces still on a network: NULL refuses (-EBUSY while
+ * any is); else each is detached by it (the runtime's disconnect, which takes the
+ * container's lock). The front ends remove networks through the runtime
+ * (ctr_networks_remove), which says that with its --force. */
+typedef int (*NetDetach)(const CtrStore *s, const char *ctr_id, const char *network, const char *ifname,
+                         RtError *err);
+int net_remove(const CtrStore *s, const char *name, NetDetach detach, RtError *err);
 /* Removes several networks, their bridges deleted in one kernel batch; report is called
  * once per name with 0 or the error that kept it. */
 typedef void (*NetRemoveReport)(const char *name, int r, const RtError *err, void *userdata);
-void net_remove_many(const CtrStore *s, char *const *names, size_t n, bool force,
+void net_remove_many(const CtrStore *s, char *const *names, size_t n, NetDetach detach,
                      NetRemoveReport report, void *userdata);
 /* net_remove_many of every network of the store; fails only when they cannot be listed. */
-int net_remove_every(const CtrStore *s, bool force, NetRemoveReport report, void *userdata,
+int net_remove_every(const CtrStore *s, NetDetach detach, NetRemoveReport report, void *userdata,
                      RtError *err);
 
 /* One interface of a container on a network: what was asked, and what it got. */
@@ -110,12 +132,12 @@ int net_attachments_save(const CtrStore *s, const char *ctr_id, const NetAttachm
 int net_attachments_parse(const char *text, size_t len, NetAttachment **ret, size_t *ret_n);
 
 /* Adds an attachment to a container (created, exited or running: a running one is wired
- * at once). Takes the container's lock. */
-int ctr_network_connect(const CtrStore *s, const char *ctr_id, const NetConnect *nc,
-                        NetAttachment *ret, RtError *err);
-/* ifname NULL: the container's only interface on that network. */
-int ctr_network_disconnect(const CtrStore *s, const char *ctr_id, const char *network,
-                           const char *ifname, RtError *err);
+ * at once). The caller holds the container's lock (ctr_network_connect takes it). */
+int net_connect_locked(const CtrStore *s, const Container *c, const NetConnect *nc, NetAttachment *ret,
+                       RtError *err);
+/* ifname NULL: the container's only interface on that network. Under the lock, too. */
+int net_disconnect_locked(const CtrStore *s, const Container *c, const char *network, const char *ifname,
+                          RtError *err);
 
 /* Wires every attachment of a container into netns_fd (at start), or the one given
  * (hot plug). fresh: the netns was just made for a start, and its lo goes up too (the
@@ -170,13 +192,6 @@ typedef struct CniNetworkInfo {
 int net_cni_list(const CtrStore *s, CniNetworkInfo **ret, size_t *ret_n, RtError *err);
 void net_cni_list_free(CniNetworkInfo *l, size_t n);
 
-/* ---- As JSON (src/inspect.c), libpod's network shape ---- */
-struct json_t;
-struct json_t *net_inspect_json(const CtrStore *s, const Network *n, bool with_containers);
-/* The containers with an interface on a network, keyed by id. */
-struct json_t *net_containers_json(const CtrStore *s, const char *network);
-/* A CNI network for `nsprov network inspect` (driver "cni", its conflist's facts). */
-struct json_t *net_cni_inspect_json(const CtrStore *s, const CniNetworkInfo *n);
 /* A 64-hex id stable for a name (CNI networks have none; Podman derives one too). */
 void net_cni_id(const char *name, char buf[static 65]);
 

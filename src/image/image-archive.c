@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "ctr-internal.h"
+#include "image.h"
 #include "dynlib.h"
 #include "fs.h"
 #include "log.h"

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ctr-internal.h"
+#include "image.h"
 #include "fs.h"
 #include "strv.h"
 

@@ -23,7 +23,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "ctr-internal.h"
+#include "runtime-internal.h"
 #include "fs.h"
 #include "log.h"
 #include "strv.h"

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The image store: the host image, rootfs directories registered under a name, and the
+ * archives `podman save` and `docker save` write, unpacked into the store. */
+
+#include "state.h"
+
+typedef struct ImageConfig {
+        char **cmd;        /* NULL-terminated; NULL: none */
+        char **entrypoint;
+        char **env;
+        char *workdir;
+        char *stop_signal; /* "SIGTERM" or a number, as given */
+} ImageConfig;
+
+typedef struct Image {
+        char *name;
+        char *rootfs; /* "host", or an absolute directory */
+        ImageConfig config;
+        uint64_t created_ns;
+        bool builtin;
+        bool stored; /* its rootfs is the store's own (an archive's, unpacked): removed with it */
+} Image;
+
+#define CTR_IMAGE_NAME_MAX 128
+
+typedef struct ImageLoadResult {
+        char name[CTR_IMAGE_NAME_MAX + 1];
+        size_t layers;
+        unsigned devices_skipped; /* device nodes in the layers, not created */
+} ImageLoadResult;
+
+/* Loads the image archive read from archive_fd (a file or a pipe): a docker-archive or an
+ * OCI image layout, as `podman save` and `docker save` write them, compressed or not. Named
+ * name, or after the archive's own reference ("localhost/lnst:latest" gives "lnst"). */
+int ctr_image_load_archive(const CtrStore *s, int archive_fd, const char *name, ImageLoadResult *ret,
+                           RtError *err);
+
+int ctr_image_name_check(const char *name, RtError *err);
+/* Name "host" gives the built-in image. */
+int ctr_image_load(const CtrStore *s, const char *name, Image *ret, RtError *err);
+/* A reference as Podman resolves one ("lnst", "localhost/lnst:latest", "docker.io/library/
+ * fedora:41"): the name itself, then without the registry, a ":latest" tag meaning the
+ * image itself, then the name a load of an archive so tagged gives. */
+int ctr_image_resolve(const CtrStore *s, const char *ref, Image *ret, RtError *err);
+int ctr_image_add(const CtrStore *s, const Image *img, RtError *err);
+int ctr_image_remove(const CtrStore *s, const char *name, bool force, RtError *err);
+/* All images, the built-in one first. */
+int ctr_image_list(const CtrStore *s, Image **ret, size_t *ret_n, RtError *err);
+void image_done(Image *img);
+void image_list_free(Image *imgs, size_t n);
+
+/* image-archive.c: where an archive's unpacked rootfs lives in the store */
+void ctr_image_stored_rootfs(const CtrStore *s, const char *name, char buf[static PATH_MAX]);
+/* The parts of an image archive's load that read its input, for the tests and fuzz
+ * targets. A member's or a layer entry's path made relative and plain ("./a//b" -> "a/b",
+ * "" for the top): -EINVAL for any ".." component. */
+int image_member_path(const char *raw, char out[static PATH_MAX]);
+enum { WHITEOUT_NONE, WHITEOUT_ENTRY, WHITEOUT_OPAQUE };
+/* A whiteout's kind, with the path it removes (an opaque one: the directory whose lower
+ * contents go); -EINVAL for a malformed one. */
+int image_whiteout(const char *clean, char target[static PATH_MAX]);
+typedef struct ArchiveManifest {
+        char *config;      /* member paths, clean */
+        char **layers;     /* bottom first */
+        char *reference;   /* "localhost/lnst:latest", or NULL */
+} ArchiveManifest;
+void archive_manifest_done(ArchiveManifest *m);
+int image_docker_manifest_parse(const char *text, size_t len, ArchiveManifest *ret, RtError *err);
+int image_oci_index_parse(const char *text, size_t len, char **ret_manifest, char **ret_reference, RtError *err);
+int image_oci_manifest_parse(const char *text, size_t len, ArchiveManifest *ret, RtError *err);
+int image_config_parse(const char *text, size_t len, ImageConfig *ret, RtError *err);
+int image_name_from_reference(const char *ref, char out[static CTR_IMAGE_NAME_MAX + 1], RtError *err);
+/* Reads an archive held in memory as a load reads one, checking every member's path and
+ * the manifest or index it has, writing nothing. */
+int image_archive_check_memory(const void *data, size_t size, RtError *err);

@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Network records (--root/networks/<name>.json: they outlive reboots, as Podman's do),
+ * a container's attachment list (its networks.json under --runroot), their parsers (outside
+ * input: the files can be edited by hand) and serve's caches of both; names and MACs
+ * derived from them. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <net/if.h>
+#include <nftables/libnftables.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "network-internal.h"
+#include "dynlib.h"
+#include "filecache.h"
+#include "fs.h"
+#include "hash.h"
+#include "log.h"
+#include "strv.h"
+
+static uint64_t hash_strings(const char *a, const char *b, unsigned n) {
+        uint64_t h = FNV1A_OFFSET;
+        h = fnv1a(h, a, strlen(a) + 1);
+        h = fnv1a(h, b, strlen(b) + 1);
+        return fnv1a(h, &n, sizeof n);
+}
+
+void net_derive_mac(const char *ctr_name, const char *network, unsigned index, NetnsMac *ret) {
+        uint64_t h = hash_strings(ctr_name, network, index);
+        for (int i = 0; i < 6; i++)
+                ret->bytes[i] = (uint8_t) (h >> (8 * i));
+        /* locally administered (bit 1), unicast (bit 0 clear) */
+        ret->bytes[0] = (uint8_t) ((ret->bytes[0] & 0xfc) | 0x02);
+}
+
+void net_host_ifname(const char *ctr_id, const char *ifname, char buf[static NETNS_IFNAME_MAX + 1]) {
+        uint64_t h = hash_strings(ctr_id, ifname, 0);
+        (void) snprintf(buf, NETNS_IFNAME_MAX + 1, "nsv%012llx",
+                        (unsigned long long) (h & 0xffffffffffffull));
+}
+
+int net_name_check(const char *name, RtError *err) {
+        size_t l = name ? strlen(name) : 0;
+        if (l == 0 || l > NET_NAME_MAX)
+                return rt_err_setx(err, -EINVAL, "network name must be 1-%d characters", NET_NAME_MAX);
+        for (size_t i = 0; i < l; i++) {
+                unsigned char c = (unsigned char) name[i];
+                if (!isascii(c) || !(isalnum(c) || ((c == '_' || c == '.' || c == '-') && i > 0)))
+                        return rt_err_setx(err, -EINVAL,
+                                           "invalid network name '%.64s': use [a-zA-Z0-9][a-zA-Z0-9_.-]*",
+                                           name);
+        }
+        if (streq(name, "none") || streq(name, "host"))
+                return rt_err_setx(err, -EINVAL, "'%s' is a network mode, not a network name", name);
+        return 0;
+}
+
+static int attachment_parse(json_t *o, NetAttachment *a);
+
+void net_path(const CtrStore *s, const char *name, char buf[static PATH_MAX]) {
+        (void) snprintf(buf, PATH_MAX, "%s/networks/%s.json", s->root, name);
+}
+
+void net_done(Network *n) {
+        if (!n)
+                return;
+        strv_free(n->labels);
+        *n = (Network) {};
+}
+
+void net_list_free(Network *ns, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                net_done(&ns[i]);
+        free(ns);
+}
+
+int net_save(const CtrStore *s, const Network *n, RtError *err) {
+        json_t *subnets = json_array();
+        for (size_t i = 0; i < n->n_subnets; i++) {
+                char c[NETNS_CIDR_STRLEN], g[INET6_ADDRSTRLEN];
+                json_t *o = json_pack("{s:s}", "subnet", netns_cidr_format(&n->subnets[i].subnet, c));
+                if (n->subnets[i].gateway.family)
+                        json_object_set_new(o, "gateway",
+                                            json_string(netns_ip_format(&n->subnets[i].gateway, g)));
+                if (n->subnets[i].range.ip.family)
+                        json_object_set_new(o, "ipRange",
+                                            json_string(netns_cidr_format(&n->subnets[i].range, c)));
+                json_array_append_new(subnets, o);
+        }
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:o, s:o, s:I}", "name",
+                              n->name, "id", n->id, "driver", "bridge", "bridge", n->bridge,
+                              "internal", n->internal, "ipv6", n->ipv6, "ipv6Dad", n->ipv6_dad,
+                              "nat", n->nat, "bridgeNetns", n->own_netns,
+                              "mtu", (int) n->mtu, "subnets", subnets, "labels",
+                              strv_to_json(n->labels), "created", (json_int_t) n->created_ns);
+        char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+        json_decref(j);
+        if (!text)
+                return rt_err_set(err, -ENOMEM, "encode network");
+        char p[PATH_MAX];
+        net_path(s, n->name, p);
+        /* a new record only: of two commands making one network, one wins whole */
+        int r = write_file_atomic(p, text, strlen(text), 0600, WRITE_DURABLE | WRITE_EXCLUSIVE, err);
+        free(text);
+        return r;
+}
+
+static int net_parse(json_t *j, Network *n) {
+        const char *name = json_string_value(json_object_get(j, "name"));
+        const char *id = json_string_value(json_object_get(j, "id"));
+        const char *br = json_string_value(json_object_get(j, "bridge"));
+        if (!name || !id || !br || strlen(name) > NET_NAME_MAX || strlen(id) != CTR_ID_LEN ||
+            netns_ifname_check(br, NULL) < 0)
+                return -EBADMSG;
+        strcpy(n->name, name);
+        strcpy(n->id, id);
+        strcpy(n->bridge, br);
+        n->internal = json_is_true(json_object_get(j, "internal"));
+        n->ipv6 = json_is_true(json_object_get(j, "ipv6"));
+        n->ipv6_dad = json_is_true(json_object_get(j, "ipv6Dad"));
+        n->nat = json_is_true(json_object_get(j, "nat"));
+        /* absent in records of earlier versions, whose bridges are on the host */
+        n->own_netns = json_is_true(json_object_get(j, "bridgeNetns"));
+        json_int_t mtu = json_integer_value(json_object_get(j, "mtu"));
+        if (mtu < 0 || mtu > 65535)
+                return -EBADMSG;
+        n->mtu = (uint32_t) mtu;
+        n->created_ns = (uint64_t) json_integer_value(json_object_get(j, "created"));
+        json_t *subs = json_object_get(j, "subnets");
+        if (!json_is_array(subs) || json_array_size(subs) > NET_MAX_SUBNETS)
+                return -EBADMSG;
+        size_t i;
+        json_t *o;
+        json_array_foreach(subs, i, o) {
+                NetSubnet *sn = &n->subnets[n->n_subnets];
+                const char *sub = json_string_value(json_object_get(o, "subnet"));
+                const char *gw = json_string_value(json_object_get(o, "gateway"));
+                const char *rg = json_string_value(json_object_get(o, "ipRange"));
+                if (!sub || netns_cidr_parse(sub, &sn->subnet, NULL) < 0)
+                        return -EBADMSG;
+                if (gw && netns_ip_parse(gw, &sn->gateway, NULL) < 0)
+                        return -EBADMSG;
+                if (rg && netns_cidr_parse(rg, &sn->range, NULL) < 0)
+                        return -EBADMSG;
+                n->n_subnets++;
+        }
+        json_t *labels = json_object_get(j, "labels");
+        if (labels && strv_from_json(labels, CTR_MAX_LABELS, &n->labels) < 0)
+                return -EBADMSG;
+        return 0;
+}
+
+int net_record_parse(const char *text, size_t len, Network *ret, RtError *err) {
+        json_error_t je;
+        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+        if (!j)
+                return rt_err_setx(err, -EBADMSG, "network:%d:%d: %s", je.line, je.column, je.text);
+        Network n = {};
+        int r = net_parse(j, &n);
+        json_decref(j);
+        if (r < 0) {
+                net_done(&n);
+                return rt_err_setx(err, -EBADMSG, "not a valid network record");
+        }
+        *ret = n;
+        return 0;
+}
+
+int net_attachments_parse(const char *text, size_t len, NetAttachment **ret, size_t *ret_n) {
+        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+        if (!json_is_array(j) || json_array_size(j) > NET_MAX_ATTACHMENTS) {
+                json_decref(j);
+                return -EBADMSG;
+        }
+        NetAttachment *a = calloc(json_array_size(j) + 1, sizeof *a);
+        size_t i;
+        json_t *o;
+        json_array_foreach(j, i, o) if (!a || attachment_parse(o, &a[i]) < 0) {
+                free(a);
+                json_decref(j);
+                return -EBADMSG;
+        }
+        *ret_n = json_array_size(j);
+        json_decref(j);
+        *ret = a;
+        return 0;
+}
+
+static int parse_network_file(const char *path, const char *text, size_t len, void *value, RtError *err) {
+        int r = net_record_parse(text, len, value, err);
+        return r < 0 ? rt_err_prefix(err, r, "%s", path) : 0;
+}
+
+int net_load(const CtrStore *s, const char *name, Network *ret, RtError *err) {
+        int r = net_name_check(name, err);
+        if (r < 0)
+                return r;
+        char p[PATH_MAX];
+        net_path(s, name, p);
+        RtError e = {};
+        r = file_cache_load(s->caches ? s->caches->network : NULL, p, 1 << 20, parse_network_file, ret, &e);
+        if (r == -ENOENT)
+                return rt_err_setx(err, -ENOENT, "no such network '%s'", name);
+        if (r < 0 && err)
+                *err = e;
+        return r;
+}
+
+static int cmp_net(const void *a, const void *b) {
+        return strcmp(((const Network *) a)->name, ((const Network *) b)->name);
+}
+
+/* The network name of a per-network "<name>.json" file (records and IPAM files). */
+bool net_json_stem(const char *file, char name[static NET_NAME_MAX + 1]) {
+        size_t l = strlen(file);
+        if (l <= 5 || l - 5 > NET_NAME_MAX || !streq(file + l - 5, ".json"))
+                return false;
+        memcpy(name, file, l - 5);
+        name[l - 5] = '\0';
+        return true;
+}
+
+int net_list(const CtrStore *s, Network **ret, size_t *ret_n, RtError *err) {
+        char p[PATH_MAX];
+        (void) snprintf(p, sizeof p, "%s/networks", s->root);
+        Network *ns = NULL;
+        size_t n = 0;
+        _cleanup_closedir_ DIR *d = opendir(p);
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+                char name[NET_NAME_MAX + 1];
+                if (!net_json_stem(de->d_name, name))
+                        continue;
+                Network one;
+                if (net_load(s, name, &one, NULL) < 0)
+                        continue;
+                Network *nn = realloc(ns, (n + 1) * sizeof *nn);
+                if (!nn) {
+                        net_done(&one);
+                        net_list_free(ns, n);
+                        return rt_err_set(err, -ENOMEM, "list networks");
+                }
+                ns = nn;
+                ns[n++] = one;
+        }
+        if (n)
+                qsort(ns, n, sizeof *ns, cmp_net);
+        *ret = ns;
+        *ret_n = n;
+        return 0;
+}
+
+/* The first usable host address of a subnet: the gateway by default. */
+/* ---- attachments of a container: ctrdir/networks.json ---- */
+
+static json_t *attachment_json(const NetAttachment *a) {
+        char m[NETNS_MAC_STRLEN], b[NETNS_CIDR_STRLEN];
+        json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "network", a->network, "ifname", a->ifname,
+                              "mac", netns_mac_format(&a->mac, m), "macGiven", a->mac_given);
+        if (a->cni) {
+                json_object_set_new(o, "driver", json_string("cni"));
+                json_object_set_new(o, "cniAttached", json_boolean(a->cni_attached));
+        }
+        if (a->ip.family)
+                json_object_set_new(o, "ip", json_string(netns_ip_format(&a->ip, b)));
+        if (a->ip6.family)
+                json_object_set_new(o, "ip6", json_string(netns_ip_format(&a->ip6, b)));
+        if (a->host_ifname[0])
+                json_object_set_new(o, "hostIfname", json_string(a->host_ifname));
+        if (a->addr4.ip.family)
+                json_object_set_new(o, "addr4", json_string(netns_cidr_format(&a->addr4, b)));
+        if (a->addr6.ip.family)
+                json_object_set_new(o, "addr6", json_string(netns_cidr_format(&a->addr6, b)));
+        if (a->gateway4.family)
+                json_object_set_new(o, "gateway4", json_string(netns_ip_format(&a->gateway4, b)));
+        if (a->gateway6.family)
+                json_object_set_new(o, "gateway6", json_string(netns_ip_format(&a->gateway6, b)));
+        return o;
+}
+
+static int attachment_parse(json_t *o, NetAttachment *a) {
+        const char *net = json_string_value(json_object_get(o, "network"));
+        const char *ifn = json_string_value(json_object_get(o, "ifname"));
+        const char *mac = json_string_value(json_object_get(o, "mac"));
+        if (!net || strlen(net) > NET_NAME_MAX || !ifn || netns_ifname_check(ifn, NULL) < 0 || !mac ||
+            netns_mac_parse(mac, &a->mac, NULL) < 0)
+                return -EBADMSG;
+        strcpy(a->network, net);
+        strcpy(a->ifname, ifn);
+        a->mac_given = json_is_true(json_object_get(o, "macGiven"));
+        const char *v = json_string_value(json_object_get(o, "driver"));
+        a->cni = v && streq(v, "cni");
+        a->cni_attached = a->cni && json_is_true(json_object_get(o, "cniAttached"));
+        if ((v = json_string_value(json_object_get(o, "ip"))) && netns_ip_parse(v, &a->ip, NULL) < 0)
+                return -EBADMSG;
+        if ((v = json_string_value(json_object_get(o, "ip6"))) && netns_ip_parse(v, &a->ip6, NULL) < 0)
+                return -EBADMSG;
+        if ((v = json_string_value(json_object_get(o, "hostIfname"))) &&
+            netns_ifname_check(v, NULL) == 0)
+                strcpy(a->host_ifname, v);
+        if ((v = json_string_value(json_object_get(o, "addr4"))) && netns_cidr_parse(v, &a->addr4, NULL) < 0)
+                return -EBADMSG;
+        if ((v = json_string_value(json_object_get(o, "addr6"))) && netns_cidr_parse(v, &a->addr6, NULL) < 0)
+                return -EBADMSG;
+        if ((v = json_string_value(json_object_get(o, "gateway4"))) && netns_ip_parse(v, &a->gateway4, NULL) < 0)
+                return -EBADMSG;
+        if ((v = json_string_value(json_object_get(o, "gateway6"))) && netns_ip_parse(v, &a->gateway6, NULL) < 0)
+                return -EBADMSG;
+        return 0;
+}
+
+typedef struct AttachmentList {
+        NetAttachment *a;
+        size_t n;
+} AttachmentList;
+
+static int parse_attachments_file(const char *path, const char *text, size_t len, void *value,
+                                  RtError *err) {
+        AttachmentList *l = value;
+        if (net_attachments_parse(text, len, &l->a, &l->n) < 0)
+                return rt_err_setx(err, -EBADMSG, "%s is not a valid attachment list", path);
+        return 0;
+}
+
+int net_attachments_load(const CtrStore *s, const char *ctr_id, NetAttachment **ret, size_t *ret_n,
+                         RtError *err) {
+        char p[PATH_MAX];
+        ctr_path(s, ctr_id, "networks.json", p);
+        *ret = NULL;
+        *ret_n = 0;
+        AttachmentList l = {};
+        RtError e = {};
+        int r = file_cache_load(s->caches ? s->caches->attachments : NULL, p, 1 << 20, parse_attachments_file,
+                                &l, &e);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                if (err)
+                        *err = e;
+                return r;
+        }
+        *ret = l.a;
+        *ret_n = l.n;
+        return 0;
+}
+
+int net_attachments_save(const CtrStore *s, const char *ctr_id, const NetAttachment *a, size_t n,
+                         RtError *err) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++)
+                json_array_append_new(arr, attachment_json(&a[i]));
+        char *text = json_dumps(arr, JSON_COMPACT);
+        json_decref(arr);
+        if (!text)
+                return rt_err_set(err, -ENOMEM, "encode attachments");
+        char p[PATH_MAX];
+        ctr_path(s, ctr_id, "networks.json", p);
+        int r = write_file_atomic(p, text, strlen(text), 0600, 0, err);
+        free(text);
+        return r;
+}
+
+static int network_value_copy(void *dst, const void *src) {
+        const Network *from = src;
+        Network n = *from;
+        if (from->labels && !(n.labels = strv_copy(from->labels)))
+                return -ENOMEM;
+        *(Network *) dst = n;
+        return 0;
+}
+
+static void network_value_done(void *value) {
+        net_done(value);
+}
+
+static int attachments_value_copy(void *dst, const void *src) {
+        const AttachmentList *from = src;
+        /* one spare, as the parser allocates: connect appends to it */
+        AttachmentList l = { .a = calloc(from->n + 1, sizeof *l.a), .n = from->n };
+        if (!l.a)
+                return -ENOMEM;
+        if (from->n)
+                memcpy(l.a, from->a, from->n * sizeof *l.a);
+        *(AttachmentList *) dst = l;
+        return 0;
+}
+
+static void attachments_value_done(void *value) {
+        free(((AttachmentList *) value)->a);
+}
+
+static const FileCacheType network_cache_type = {
+        .size = sizeof(Network), .copy = network_value_copy, .done = network_value_done,
+};
+static const FileCacheType attachments_cache_type = {
+        .size = sizeof(AttachmentList), .copy = attachments_value_copy, .done = attachments_value_done,
+};
+
+int net_caches_open(CtrStore *s, RtError *err) {
+        CtrCaches *c = s->caches;
+        if (!c)
+                return rt_err_setx(err, -EINVAL, "network caches: the state's are not open");
+        int r = file_cache_new(&network_cache_type, 128, &c->network);
+        if (r == 0)
+                r = file_cache_new(&attachments_cache_type, 512, &c->attachments);
+        if (r < 0) {
+                /* all or none: a request finds either every cache or none */
+                ctr_store_caches_close(s);
+                return rt_err_set(err, r, "network caches");
+        }
+        return 0;
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The state module alone, in a temp store, no root: the ledger's attachment lists, what a
+ * reader makes of a record whose monitor is gone, how a killed create is told from one in
+ * progress, and the default bridge a root gets. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fs.h"
+#include "state.h"
+#include "strv.h"
+
+typedef struct TmpStore {
+        char dir[64];
+        CtrStore s;
+} TmpStore;
+
+static int store_up(void **state) {
+        TmpStore *t = calloc(1, sizeof *t);
+        assert_non_null(t);
+        (void) snprintf(t->dir, sizeof t->dir, "/tmp/nsprov-test-state-XXXXXX");
+        assert_non_null(mkdtemp(t->dir));
+        char root[128], run[128];
+        (void) snprintf(root, sizeof root, "%s/root", t->dir);
+        (void) snprintf(run, sizeof run, "%s/run", t->dir);
+        assert_int_equal(ctr_store_init(&t->s, root, run, NULL), 0);
+        *state = t;
+        return 0;
+}
+
+static int store_down(void **state) {
+        TmpStore *t = *state;
+        (void) rm_rf(t->dir, NULL);
+        free(t);
+        return 0;
+}
+
+static int collect(const char *network, const char *ifname, void *userdata) {
+        char line[128];
+        (void) snprintf(line, sizeof line, "%s %s", network, ifname);
+        return strv_push(userdata, line);
+}
+
+static void ledger_lists_add_remove_and_forget(void **state) {
+        TmpStore *t = *state;
+        const char *id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        char dir[PATH_MAX];
+        ctr_path(&t->s, id, NULL, dir);
+        assert_int_equal(mkdir_p(dir, 0700, NULL), 0);
+
+        assert_int_equal(ledger_list_each(&t->s, id, LEDGER_LIST_LINKS, collect, NULL), 0);
+        assert_int_equal(ledger_list_add(&t->s, id, LEDGER_LIST_LINKS, "lab1", "eth0", NULL), 0);
+        assert_int_equal(ledger_list_add(&t->s, id, LEDGER_LIST_LINKS, "lab1", "eth1", NULL), 0);
+        /* the same attachment twice (a retried connect): two entries, removed one at a time */
+        assert_int_equal(ledger_list_add(&t->s, id, LEDGER_LIST_LINKS, "lab1", "eth0", NULL), 0);
+        assert_int_equal(ledger_list_add(&t->s, id, LEDGER_LIST_CNI, "cninet", "eth5", NULL), 0);
+        char **seen = NULL;
+        assert_int_equal(ledger_list_each(&t->s, id, LEDGER_LIST_LINKS, collect, &seen), 3);
+        assert_string_equal(seen[0], "lab1 eth0");
+        assert_string_equal(seen[1], "lab1 eth1");
+        strv_free(seen);
+        seen = NULL;
+
+        assert_int_equal(ledger_list_remove(&t->s, id, LEDGER_LIST_LINKS, "lab1", "eth0"), 0);
+        assert_int_equal(ledger_list_each(&t->s, id, LEDGER_LIST_LINKS, collect, &seen), 2);
+        assert_string_equal(seen[0], "lab1 eth1");
+        assert_string_equal(seen[1], "lab1 eth0");
+        strv_free(seen);
+        seen = NULL;
+        /* the lists are apart: the CNI one is untouched by the links' */
+        ledger_list_forget(&t->s, id, LEDGER_LIST_LINKS);
+        assert_int_equal(ledger_list_each(&t->s, id, LEDGER_LIST_LINKS, collect, &seen), 0);
+        assert_int_equal(ledger_list_each(&t->s, id, LEDGER_LIST_CNI, collect, &seen), 1);
+        assert_string_equal(seen[0], "cninet eth5");
+        strv_free(seen);
+        /* removing what is not there is no error */
+        assert_int_equal(ledger_list_remove(&t->s, id, LEDGER_LIST_LINKS, "lab9", "eth9"), 0);
+}
+
+static void readers_see_a_dead_monitors_container_as_exited(void **state) {
+        Container c = { .state = { .status = CTR_RUNNING, .exit_code = 0 } };
+        /* this process: a monitor that lives */
+        assert_int_equal(proc_id_of(getpid(), &c.state.monitor), 0);
+        assert_false(ctr_state_observe(&c));
+        assert_int_equal(c.state.status, CTR_RUNNING);
+
+        /* the same pid with another start time: a pid reused, the monitor gone */
+        c.state.monitor.start_time++;
+        (void) snprintf(c.state.netns, sizeof c.state.netns, "/run/netns/nsprov-x");
+        assert_true(ctr_state_observe(&c));
+        assert_int_equal(c.state.status, CTR_EXITED);
+        assert_int_equal(c.state.exit_code, 137);
+        assert_string_equal(c.state.netns, "");
+        assert_non_null(strstr(c.state.error, "monitor"));
+
+        /* only a running record is judged by its monitor */
+        Container created = { .state = { .status = CTR_CREATED } };
+        assert_false(ctr_state_observe(&created));
+        assert_int_equal(created.state.status, CTR_CREATED);
+}
+
+static void a_killed_create_is_told_by_its_age(void **state) {
+        TmpStore *t = *state;
+        char p[PATH_MAX];
+        (void) snprintf(p, sizeof p, "%s/half-made", t->dir);
+        assert_int_equal(mkdir(p, 0700), 0);
+        assert_false(ctr_create_abandoned(p));
+        struct timespec old[2] = { { .tv_sec = time(NULL) - CTR_CREATE_SECONDS - 5 },
+                                   { .tv_sec = time(NULL) - CTR_CREATE_SECONDS - 5 } };
+        assert_int_equal(utimensat(AT_FDCWD, p, old, 0), 0);
+        assert_true(ctr_create_abandoned(p));
+        (void) snprintf(p, sizeof p, "%s/not-there", t->dir);
+        assert_false(ctr_create_abandoned(p));
+}
+
+static void every_root_but_the_default_gets_a_bridge_of_its_own(void **state) {
+        TmpStore *t = *state;
+        (void) unsetenv("NSPROV_DEFAULT_BRIDGE");
+        CtrStore a, b;
+        char root_a[128], root_b[128], run[128];
+        (void) snprintf(root_a, sizeof root_a, "%s/a", t->dir);
+        (void) snprintf(root_b, sizeof root_b, "%s/b", t->dir);
+        (void) snprintf(run, sizeof run, "%s/run", t->dir);
+        assert_int_equal(ctr_store_init(&a, root_a, run, NULL), 0);
+        assert_int_equal(ctr_store_init(&b, root_b, run, NULL), 0);
+        assert_int_equal(strncmp(a.default_bridge, "nsprov", 6), 0);
+        assert_int_equal(strlen(a.default_bridge), 14); /* within IFNAMSIZ */
+        assert_string_not_equal(a.default_bridge, CTR_DEFAULT_BRIDGE);
+        assert_string_not_equal(a.default_bridge, b.default_bridge);
+        /* the same root, the same bridge, every time */
+        CtrStore again;
+        assert_int_equal(ctr_store_init(&again, root_a, run, NULL), 0);
+        assert_string_equal(a.default_bridge, again.default_bridge);
+        /* asked for by name: that name */
+        assert_int_equal(setenv("NSPROV_DEFAULT_BRIDGE", "labbr0", 1), 0);
+        assert_int_equal(ctr_store_init(&a, root_a, run, NULL), 0);
+        assert_string_equal(a.default_bridge, "labbr0");
+        (void) unsetenv("NSPROV_DEFAULT_BRIDGE");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(ledger_lists_add_remove_and_forget, store_up, store_down),
+                cmocka_unit_test(readers_see_a_dead_monitors_container_as_exited),
+                cmocka_unit_test_setup_teardown(a_killed_create_is_told_by_its_age, store_up, store_down),
+                cmocka_unit_test_setup_teardown(every_root_but_the_default_gets_a_bridge_of_its_own, store_up,
+                                                store_down),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
