@@ -68,7 +68,7 @@ int cni_cache_parse(const char *text, size_t len, CniCacheEntry *ret, RtError *e
         CniCacheEntry e = {};
         const char *kind = json_string_value(json_object_get(j, "kind"));
         if (!kind || !streq(kind, "cniCacheV1")) {
-                /* C-06: libcni ≤ 0.7 wrote the bare result */
+                /* libcni ≤ 0.7 wrote the bare result */
                 e.legacy = true;
                 e.result = json_incref(j);
                 *ret = e;
@@ -157,7 +157,7 @@ json_t *cni_cache_entry_json(const CniCacheEntry *e) {
                 json_decref(j);
                 return NULL;
         }
-        /* C-04: libcni's key order */
+        /* libcni's key order */
         (void) json_object_set_new(j, "kind", json_string("cniCacheV1"));
         (void) json_object_set_new(j, "containerId", json_string(e->container_id));
         (void) json_object_set_new(j, "config", json_string(config ?: ""));
@@ -194,11 +194,11 @@ int cni_cache_write(const CniConfig *cfg, const CniCacheEntry *e, RtError *err) 
         _cleanup_free_ char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
         if (!text)
                 return rt_err_set(err, -ENOMEM, "cache");
-        /* C-03: atomic (libcni's readers read whole files, so the rename is invisible to
+        /* atomic (libcni's readers read whole files, so the rename is invisible to
          * them), but not fsync'ed: the plugin state this entry describes (host-local's
          * lease files, written beside it) never is, nor is libcni's own cache, so after a
          * power loss the two could disagree whatever we did here, and DEL copes with a
-         * missing entry (O-22). The fsync would be 0.7 ms of every ADD on these machines. */
+         * missing entry. The fsync would be 0.7 ms of every ADD on these machines. */
         return write_file_atomic(path, text, strlen(text), 0600, 0, err);
 }
 
@@ -226,7 +226,7 @@ int cni_cache_list(const CniConfig *cfg, const char *network, CniCacheEntry **re
         CniCacheEntry *list = NULL;
         size_t n = 0;
         for (char **f = names; *f; f++) {
-                /* C-02: only a pre-filter on the name; the JSON decides */
+                /* only a pre-filter on the name; the JSON decides */
                 if (network && !startswith(*f, network))
                         continue;
                 _cleanup_free_ char *path = NULL;

@@ -16,7 +16,7 @@ static inline RtError *cni_rt(CniError *ce) {
         return ce ? &ce->e : NULL;
 }
 
-/* ---- raw JSON spans: byte-faithful pass-through (L-17) ----
+/* ---- raw JSON spans: byte-faithful pass-through ----
  * Only ever run over text jansson already accepted, so it needs no error handling
  * beyond staying inside the buffer. */
 /* JSON's four whitespace bytes; not strchr(" \t\r\n", c), which also matches NUL. */
@@ -44,7 +44,7 @@ int cni_json_load(const char *source, const char *bytes, size_t len, size_t flag
 
 /* ---- plugin execution (section 2) ---- */
 typedef struct CniExec {
-        const char *path;          /* the binary (I-01) */
+        const char *path;          /* the binary */
         const char *command;       /* ADD, DEL, CHECK, GC, STATUS, VERSION */
         const char *container_id;  /* NULL: "" */
         const char *netns;
@@ -68,8 +68,8 @@ void cni_output_done(CniOutput *o);
 /* Runs one plugin to its end. 0 once it ran (whatever its exit status), or a runtime
  * error: exec failure, timeout, oversized output. */
 int cni_exec(const CniExec *x, CniOutput *o, CniError *ce);
-/* The I-40 table: what the run means. want_result (ADD): the parsed, version-fixed
- * result in *ret. list_version fills a missing result cniVersion (I-41). */
+/* What a plugin run means (its exit status decides; then its output): want_result (ADD):
+ * the parsed, version-fixed result in *ret. list_version fills a missing result cniVersion. */
 int cni_outcome(const CniOutput *o, const char *type, int index, const char *command,
                 bool want_result, const char *list_version, json_t **ret, CniError *ce);
 
@@ -77,9 +77,10 @@ int cni_outcome(const CniOutput *o, const char *type, int index, const char *com
 char *cni_path_joined(const CniConfig *cfg);
 /* The CNI_ARGS text for "K=V" pairs. */
 char *cni_args_join(char *const *args);
-/* I-30…I-35: the stdin for one plugin. prev_result, runtime_config: NULL for none. */
+/* The stdin for one plugin: its conf's own bytes with name, cniVersion, prevResult and
+ * runtimeConfig set over them. prev_result, runtime_config: NULL for none. */
 int cni_build_request(const CniList *list, const CniPlugin *p, const char *prev_result,
                       json_t *runtime_config, json_t *extra, char **ret, size_t *ret_len);
-/* I-32: {cap: value} for the plugin's true capabilities the caller supplied; NULL when
+/* {cap: value} for the plugin's true capabilities the caller supplied; NULL when
  * empty. */
 json_t *cni_runtime_config(const CniPlugin *p, json_t *cap_args);

@@ -17,15 +17,15 @@
 
 enum {
         CNI_MAX_CONF_BYTES = 1 << 20,     /* one conflist file */
-        CNI_MAX_STDOUT = 16 << 20,        /* one plugin's stdout (I-14) */
+        CNI_MAX_STDOUT = 16 << 20,        /* one plugin's stdout */
         CNI_MAX_STDERR_KEPT = 64 << 10,   /* what of its stderr we keep */
         CNI_MAX_PLUGINS = 64,             /* per list */
         CNI_MAX_FILES = 4096,             /* per config dir */
         CNI_MAX_ARGS = 64,                /* CNI_ARGS pairs */
-        CNI_TIMEOUT_MS_DEFAULT = 60 * 1000,  /* I-50 */
+        CNI_TIMEOUT_MS_DEFAULT = 60 * 1000,  /* libcni has none: a hung plugin would hang us */
         CNI_VERSION_TIMEOUT_MS = 10 * 1000,
         CNI_KILL_GRACE_MS = 2000,         /* SIGTERM, then SIGKILL to the group */
-        CNI_EOF_GRACE_MS = 1000,          /* I-17: pipe EOF after the plugin exited */
+        CNI_EOF_GRACE_MS = 1000,          /* pipe EOF after the plugin exited */
 };
 
 /* Where things are (the global --cni-* options). */
@@ -33,14 +33,14 @@ typedef struct CniConfig {
         const char *conf_dir;  /* default /etc/cni/net.d */
         char **path;           /* plugin dirs, default /usr/lib/cni /opt/cni/bin */
         const char *cache_dir; /* libcni's root, default /var/lib/cni */
-        /* nsprov's own: per-container and per-network locks (O-60), the VERSION probe
+        /* nsprov's own: per-container and per-network locks, the VERSION probe
          * cache. NULL: neither. */
         const char *state_dir;
         unsigned timeout_ms;   /* 0: CNI_TIMEOUT_MS_DEFAULT */
-        bool strict;           /* L-07: stop at the first unparsable file, as libcni */
+        bool strict;           /* stop at the first unparsable file, as libcni */
 } CniConfig;
 
-/* Who failed (I-42) and how (I-46): the category is what a caller acts on. */
+/* Who failed and how: the category is what a caller acts on. */
 typedef enum CniOrigin {
         CNI_ORIGIN_RUNTIME,
         CNI_ORIGIN_PLUGIN,
@@ -50,15 +50,15 @@ typedef enum CniCategory {
         CNI_ERR_NONE,
         CNI_ERR_CONFIG,           /* the conflist (L-xx) */
         CNI_ERR_NOT_FOUND,        /* a network or a plugin binary */
-        CNI_ERR_INVALID,          /* an identifier, an argument (section 5, I-20) */
-        CNI_ERR_VERSION,          /* a version not usable (L-12, L-40, O-30) */
+        CNI_ERR_INVALID,          /* an identifier, an argument (CNI_ARGS K=V;K=V) */
+        CNI_ERR_VERSION,          /* a version not usable */
         CNI_ERR_PLUGIN,           /* the plugin said so: its code, msg, details */
         CNI_ERR_OUTPUT,           /* unparsable output or result */
         CNI_ERR_SIGNAL,           /* killed by a signal */
-        CNI_ERR_TIMEOUT,          /* I-50 */
+        CNI_ERR_TIMEOUT,          /* the plugin ran past its bound and was killed */
         CNI_ERR_EXEC,             /* execve failed */
-        CNI_ERR_ALREADY_ATTACHED, /* O-05 */
-        CNI_ERR_NOT_ATTACHED,     /* O-31 */
+        CNI_ERR_ALREADY_ATTACHED, /* an ADD twice for one (id, ifname) with no DEL between */
+        CNI_ERR_NOT_ATTACHED,     /* a CHECK or DEL of nothing ADDed (no cache entry) */
         CNI_ERR_CACHE,            /* result cache I/O */
         CNI_ERR_SYSTEM,           /* our own errno failure */
 } CniCategory;
@@ -67,7 +67,7 @@ typedef struct CniError {
         RtError e;          /* the rendered text, libcni's wording for plugin errors */
         CniOrigin origin;
         CniCategory category;
-        unsigned code;      /* the CNI code (I-45, I-46); 0: none */
+        unsigned code;      /* the CNI code; 0: none */
         char plugin[64];    /* type of the plugin involved, "" when none */
         int index;          /* its position in the list, -1 when none */
         const char *command;
@@ -76,7 +76,7 @@ typedef struct CniError {
         int exit_status;    /* -1: not exited normally */
         int signal;         /* 0: none */
         char stderr_text[512];
-        char secondary[256]; /* e.g. the rollback DEL's own failure (O-12) */
+        char secondary[256]; /* e.g. the rollback DEL's own failure */
 } CniError;
 
 /* "d1:d2" (CNI_PATH's form) → the list of dirs, empty parts dropped. */
@@ -90,7 +90,7 @@ const char *cni_category_name(CniCategory c);
 /* The error as CNI error JSON ({"code","msg","details"}), plus our fields. */
 json_t *cni_error_json(const CniError *ce);
 
-/* ---- Versions (V-30) ---- */
+/* ---- Versions ---- */
 /* Up to three decimal parts, missing parts 0, "" is 0.1.0. -EINVAL otherwise. */
 int cni_version_parse(const char *s, unsigned ret[3]);
 int cni_version_cmp(const char *a, const char *b); /* both must parse */
@@ -100,25 +100,25 @@ bool cni_version_known(const char *s);
 /* ---- Loading (section 1) ---- */
 typedef struct CniPlugin {
         char *type;
-        char *raw; /* the plugin object's own bytes, byte-faithful (L-17) */
+        char *raw; /* the plugin object's own bytes, byte-faithful */
         size_t raw_len;
-        char **caps; /* capabilities set to true (L-18) */
+        char **caps; /* capabilities set to true */
 } CniPlugin;
 
 typedef struct CniList {
         char *name;
-        char *version;       /* the selected version (L-13); "" when the file has none */
+        char *version;       /* the selected version; "" when the file has none */
         char *file;
         bool disable_check, disable_gc, load_only_inlined;
         CniPlugin *plugins;
         size_t n_plugins;
-        char *raw;           /* the bytes the cache's "config" holds (L-20, L-31) */
+        char *raw;           /* the bytes the cache's "config" holds */
         size_t raw_len;
 } CniList;
 
 void cni_list_done(CniList *l);
-/* Parses one file's bytes. legacy: a .conf/.json single plugin (L-30). sibling_dir: where
- * L-21's extra .conf files are looked for (NULL: none). */
+/* Parses one file's bytes. legacy: a .conf/.json single plugin. sibling_dir: where
+ * the spec 1.1.0 sibling dir of extra .conf files is looked for (NULL: none). */
 int cni_list_parse(const char *file, const char *bytes, size_t len, bool legacy,
                    const char *sibling_dir, CniList *ret, CniError *ce);
 int cni_list_load_file(const char *path, CniList *ret, CniError *ce);
@@ -130,27 +130,28 @@ typedef struct CniDiag {
 } CniDiag;
 void cni_diags_free(CniDiag *d, size_t n);
 
-/* L-05: lookup by name. Broken unrelated files are skipped, each a diagnostic (L-07). */
+/* lookup by name. Broken unrelated files are skipped, each a diagnostic. */
 int cni_find(const CniConfig *cfg, const char *name, CniList *ret, CniDiag **diags,
              size_t *n_diags, CniError *ce);
-/* Every network the dir defines, first by name wins (L-06), later duplicates a
+/* Every network the dir defines, first by name wins, later duplicates a
  * diagnostic. */
 int cni_list_all(const CniConfig *cfg, CniList **ret, size_t *ret_n, CniDiag **diags,
                  size_t *n_diags, CniError *ce);
 void cni_lists_free(CniList *l, size_t n);
 
-/* ---- Identifiers (section 5) and arguments (I-20) ---- */
+/* ---- Identifiers (section 5) and arguments ---- */
 int cni_check_container_id(const char *id, CniError *ce);
 int cni_check_ifname(const char *ifname, CniError *ce);
 int cni_check_network_name(const char *name, CniError *ce);
-/* "K=V;K2=V2" → strv of "K=V", each pair checked (I-20). "" gives an empty list. */
+/* "K=V;K2=V2" → strv of "K=V", each pair checked. "" gives an empty list. */
 int cni_args_parse(const char *text, char ***ret, CniError *ce);
 int cni_args_check(char *const *args, CniError *ce);
 
-/* ---- Results (R-10 … R-20) ---- */
-/* Validates a result object's shape for its version (R-14 leniency). */
+/* ---- Results, every version from 0.1.0 to 1.1.0 ---- */
+/* Validates a result object's shape for its version (leniently, as libcni parses:
+ * unknown keys pass). */
 int cni_result_check(json_t *result, RtError *err);
-/* A new reference to result in version `to`. */
+/* A new reference to result in version `to`. */
 int cni_result_convert(json_t *result, const char *to, json_t **ret, RtError *err);
 
 /* ---- The result cache (section 4) ---- */
@@ -164,7 +165,7 @@ typedef struct CniCacheEntry {
         char **args;        /* cniArgs as "K=V", NULL when none */
         json_t *cap_args;   /* NULL when none */
         json_t *result;     /* NULL when none */
-        bool legacy;        /* the file was a bare result (C-06) */
+        bool legacy;        /* the file was a bare result */
 } CniCacheEntry;
 void cni_cache_entry_done(CniCacheEntry *e);
 char *cni_cache_path(const CniConfig *cfg, const char *network, const char *container_id,
@@ -174,7 +175,7 @@ int cni_cache_parse(const char *text, size_t len, CniCacheEntry *ret, RtError *e
 int cni_cache_read(const char *path, CniCacheEntry *ret, RtError *err);
 json_t *cni_cache_entry_json(const CniCacheEntry *e);
 int cni_cache_write(const CniConfig *cfg, const CniCacheEntry *e, RtError *err);
-/* C-13: every readable cniCacheV1 entry, of one network (or all: network NULL). */
+/* every readable cniCacheV1 entry, of one network (or all: network NULL). */
 int cni_cache_list(const CniConfig *cfg, const char *network, CniCacheEntry **ret,
                    size_t *ret_n, RtError *err);
 void cni_cache_entries_free(CniCacheEntry *e, size_t n);
@@ -183,34 +184,34 @@ void cni_cache_entries_free(CniCacheEntry *e, size_t n);
 /* One attachment's runtime side: the CNI_* values and capability args. */
 typedef struct CniRuntime {
         const char *container_id;
-        const char *netns;  /* a path; DEL accepts NULL or a vanished one (O-25) */
+        const char *netns;  /* a path; DEL accepts NULL or a vanished one */
         const char *ifname;
         char *const *args;  /* "K=V" pairs in order, NULL: none */
         json_t *cap_args;   /* an object, NULL: none */
 } CniRuntime;
 
 typedef enum CniAddFlags {
-        CNI_ADD_ROLLBACK = 1 << 0,       /* O-12: a failed ADD runs DEL for the list */
-        CNI_ADD_SKIP_VALIDATE = 1 << 1,  /* no VERSION check of the list first (L-41) */
-        CNI_ADD_SKIP_ATTACHED = 1 << 2,  /* no already-attached refusal (O-05): raw API */
+        CNI_ADD_ROLLBACK = 1 << 0,       /* a failed ADD runs DEL for the list */
+        CNI_ADD_SKIP_VALIDATE = 1 << 1,  /* no VERSION check of the list first */
+        CNI_ADD_SKIP_ATTACHED = 1 << 2,  /* no already-attached refusal: raw API */
 } CniAddFlags;
 
 /* ADD: the chain's final result (new reference) in *ret. */
 int cni_add(const CniConfig *cfg, const CniList *list, const CniRuntime *rt, CniAddFlags flags,
             json_t **ret, CniError *ce);
-/* DEL: list NULL means the cached config (O-24); a list whose bytes differ from the
+/* DEL: list NULL means the cached config; a list whose bytes differ from the
  * cached ones also gives way to the cache when prefer_cache. */
 int cni_del(const CniConfig *cfg, const char *network, const CniList *list, const CniRuntime *rt,
             bool prefer_cache, CniError *ce);
 int cni_check(const CniConfig *cfg, const CniList *list, const CniRuntime *rt, CniError *ce);
-/* GC (O-50): valid holds "containerID/ifname" pairs as {"containerID","ifname"} objects. */
+/* GC: valid holds "containerID/ifname" pairs as {"containerID","ifname"} objects. */
 int cni_gc(const CniConfig *cfg, const CniList *list, json_t *valid, CniError *ce);
 int cni_status(const CniConfig *cfg, const CniList *list, CniError *ce);
-/* VERSION of one plugin type (I-60), probe-cached per binary (path, mtime, size). */
+/* VERSION of one plugin type, probe-cached per binary (path, mtime, size). */
 int cni_version_probe(const CniConfig *cfg, const char *type, char ***ret_versions,
                       CniError *ce);
-/* L-40: every type found, every plugin supports the list's version; the union of the
+/* every type found, every plugin supports the list's version; the union of the
  * enabled capabilities in *ret_caps when wanted. */
 int cni_validate(const CniConfig *cfg, const CniList *list, char ***ret_caps, CniError *ce);
-/* I-01: the plugin binary for type. */
+/* the plugin binary for type. */
 int cni_find_plugin(const CniConfig *cfg, const char *type, char **ret, CniError *ce);

@@ -52,7 +52,7 @@ static void cni_list_donep(CniList *l) {
         cni_list_done(l);
 }
 
-/* L-14: a boolean, or "true"/"false" in any case. */
+/* a boolean, or "true"/"false" in any case. */
 static int parse_flag(json_t *o, const char *key, bool *ret, const char *file, CniError *ce) {
         json_t *v = json_object_get(o, key);
         *ret = false;
@@ -72,7 +72,7 @@ static int parse_flag(json_t *o, const char *key, bool *ret, const char *file, C
                         file, key);
 }
 
-/* L-12, L-13: the selected version, known and not above ours. */
+/* the selected version, known and not above ours. */
 static int select_version(json_t *o, const char *file, char **ret, CniError *ce) {
         json_t *v = json_object_get(o, "cniVersion");
         if (v && !json_is_string(v))
@@ -113,7 +113,7 @@ static int select_version(json_t *o, const char *file, char **ret, CniError *ce)
         return 0;
 }
 
-/* L-16, L-18, V-25: one element of plugins, its bytes kept as they are. */
+/* one element of plugins, its bytes kept as they are. */
 static int parse_plugin(json_t *o, const char *raw, size_t raw_len, const char *where,
                         CniPlugin *ret, CniError *ce) {
         if (!json_is_object(o))
@@ -253,7 +253,7 @@ int cni_list_parse(const char *file, const char *bytes, size_t len, bool legacy,
                 return r;
 
         if (legacy) {
-                /* L-30, L-31: one plugin, the whole object; the list's bytes synthesized */
+                /* one plugin, the whole object; the list's bytes synthesized */
                 CniPlugin p;
                 if ((r = parse_plugin(o, bytes, len, file, &p, ce)) < 0)
                         return r;
@@ -362,7 +362,8 @@ int cni_list_load_file(const char *path, CniList *ret, CniError *ce) {
         return cni_list_parse(path, bytes, len, is_legacy_name(path), dir, ret, ce);
 }
 
-/* L-01 … L-04: the dir's config files, sorted bytewise; conflists first when asked. */
+/* The dir's config files, one flat dir read once (a missing one: no networks), sorted
+ * bytewise as libcni sorts them; conflists first when asked. */
 static int config_files(const char *dir, bool conflists, char ***ret, CniError *ce) {
         _cleanup_(strv_freep) char **names = calloc(1, sizeof(char *));
         if (!names)
@@ -411,7 +412,7 @@ static const char *cni_conf_dir(const CniConfig *cfg) {
 
 typedef int (*ListVisitor)(CniList *l, void *userdata); /* > 0: stop */
 
-/* Every loadable file in L-05 order (conflists, then .conf/.json), each parsed. */
+/* Every loadable file in libcni's two passes (conflists, then .conf/.json), each parsed. */
 static int visit_lists(const CniConfig *cfg, ListVisitor visit, void *userdata, CniDiag **diags,
                        size_t *n_diags, CniError *ce) {
         const char *dir = cni_conf_dir(cfg);
@@ -472,7 +473,7 @@ int cni_find(const CniConfig *cfg, const char *name, CniList *ret, CniDiag **dia
         if (r < 0)
                 return r;
         if (r == 0) {
-                /* L-07: a broken file that would have been this network is the error to show */
+                /* a broken file that would have been this network is the error to show */
                 for (size_t i = 0; diags && i < *n_diags; i++)
                         log_debug("skipped %s: %s", (*diags)[i].file, (*diags)[i].msg);
                 return cni_fail(ce, CNI_ERR_NOT_FOUND, 0, -ENOENT, "no net configuration with name \"%s\" in %s",

@@ -64,7 +64,7 @@ char *cni_path_joined(const CniConfig *cfg) {
         return s;
 }
 
-/* I-11: the caller's environment, the six CNI_* variables set (never duplicated), and
+/* the caller's environment, the six CNI_* variables set (never duplicated), and
  * /usr/sbin on PATH as Podman adds it (plugins run iptables and friends). */
 static char **plugin_env(const CniExec *x) {
         _cleanup_(strv_freep) char **env = strv_copy(environ);
@@ -134,7 +134,7 @@ int cni_exec(const CniExec *x, CniOutput *o, CniError *ce) {
         pid_t pid = -1;
         RtError se = {};
         int r;
-        /* I-16: a binary still being written (an install in progress) is ETXTBSY */
+        /* a binary still being written (an install in progress) is ETXTBSY */
         for (int attempt = 0;; attempt++) {
                 r = spawn(&spec, &pid, &se);
                 if (r != -ETXTBSY || attempt >= 5)
@@ -152,7 +152,7 @@ int cni_exec(const CniExec *x, CniOutput *o, CniError *ce) {
         (void) fcntl(out_r, F_SETFL, O_NONBLOCK);
         (void) fcntl(err_r, F_SETFL, O_NONBLOCK);
 
-        /* I-13: a plugin may exit without reading its stdin; EPIPE is then no error, and
+        /* a plugin may exit without reading its stdin; EPIPE is then no error, and
          * the SIGPIPE it would raise is held blocked and taken back below */
         sigset_t pipe_set, old_mask;
         sigemptyset(&pipe_set);
@@ -226,7 +226,7 @@ int cni_exec(const CniExec *x, CniOutput *o, CniError *ce) {
                         if (w == pid) {
                                 reaped = true;
                                 eof_deadline = now_monotonic_ms() + CNI_EOF_GRACE_MS;
-                                /* a timed-out plugin's helpers go with it (I-50) */
+                                /* a timed-out plugin's helpers go with it */
                                 if (timed_out || too_big)
                                         kill_group(pid, SIGKILL);
                         }
@@ -240,7 +240,7 @@ int cni_exec(const CniExec *x, CniOutput *o, CniError *ce) {
                         kill_group(pid, SIGKILL);
                         kill_at = now + 60 * 1000;
                 }
-                /* I-17: a daemonized grandchild may hold stdout open for ever */
+                /* a daemonized grandchild may hold stdout open for ever */
                 if (reaped && now >= eof_deadline) {
                         if (out_r >= 0 || err_r >= 0)
                                 log_debug("%s: output still open %d ms after it exited; using what was read",
@@ -367,7 +367,7 @@ int cni_outcome(const CniOutput *o, const char *type, int index, const char *com
                                    "invalid result: not a JSON object", NULL, o);
         if (json_object_get(j, "code") && json_object_get(j, "msg") && !json_object_get(j, "ips") &&
             !json_object_get(j, "interfaces")) {
-                /* libcni reads this as an empty result; we do too, and say so (I-40) */
+                /* libcni reads this as an empty result; we do too, and say so */
                 log_warning("plugin type='%s' exited 0 with an error object ('%s'); taken as an empty result",
                             type, json_string_value(json_object_get(j, "msg")) ?: "");
                 json_t *empty = json_object();

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Identifiers (section 5), CNI_ARGS (I-20), versions (V-30), and the raw JSON scanner. */
+/* Identifiers (section 5), CNI_ARGS, versions, and the raw JSON scanner. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@ static bool id_char(char c, bool first) {
         return !first && (c == '_' || c == '.' || c == '-');
 }
 
-/* V-10/V-20's pattern ^[A-Za-z0-9][A-Za-z0-9_.-]*$ */
+/* the spec's pattern for container ids and network names: ^[A-Za-z0-9][A-Za-z0-9_.-]*$ */
 static bool id_valid(const char *s) {
         if (!*s)
                 return false;
@@ -41,7 +41,7 @@ int cni_check_network_name(const char *name, CniError *ce) {
         return 0;
 }
 
-/* The UTF-8 forms of Unicode's White_Space characters above ASCII (V-15): Go's
+/* The UTF-8 forms of Unicode's White_Space characters above ASCII: Go's
  * unicode.IsSpace, which libcni applies. */
 static size_t unicode_space_len(const unsigned char *p) {
         if (p[0] == 0xC2 && (p[1] == 0x85 || p[1] == 0xA0))

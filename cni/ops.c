@@ -37,7 +37,7 @@ int cni_find_plugin(const CniConfig *cfg, const char *type, char **ret, CniError
                 return cni_fail(ce, CNI_ERR_CONFIG, 7, -EINVAL, "invalid plugin name '%.64s'", type);
         if (!cfg->path || !*cfg->path)
                 return cni_fail(ce, CNI_ERR_CONFIG, 0, -EINVAL, "no paths provided");
-        /* I-01: the first regular file; the exec bit is execve's business (EACCES) */
+        /* the first regular file; the exec bit is execve's business (EACCES) */
         for (char **d = cfg->path; *d; d++) {
                 _cleanup_free_ char *p = NULL;
                 if (asprintf(&p, "%s/%s", *d, type) < 0)
@@ -63,7 +63,7 @@ int cni_find_plugin(const CniConfig *cfg, const char *type, char **ret, CniError
         return r;
 }
 
-/* ---- locks (O-60): files in our state dir, flock'ed ---- */
+/* ---- locks: files in our state dir, flock'ed ---- */
 
 static int lock_at(const CniConfig *cfg, const char *kind, const char *name, int how, CniError *ce) {
         if (!cfg->state_dir)
@@ -123,14 +123,14 @@ static int op_lock(const CniConfig *cfg, const char *network, const char *contai
         return 0;
 }
 
-/* ---- VERSION (I-60), cached per binary ---- */
+/* ---- VERSION, cached per binary ---- */
 
 static int parse_version_reply(const CniOutput *o, const char *type, char ***ret, CniError *ce) {
         if (!WIFEXITED(o->wait_status) || WEXITSTATUS(o->wait_status) != 0) {
                 CniError pe = {};
                 (void) cni_outcome(o, type, -1, "VERSION", false, "", NULL, &pe);
                 if (streq(pe.msg, "unknown CNI_COMMAND: VERSION")) {
-                        /* I-60: a plugin from before VERSION existed */
+                        /* a plugin from before VERSION existed */
                         char *only[] = { (char *) "0.1.0", NULL };
                         *ret = strv_copy(only);
                         return *ret ? 0 : -ENOMEM;
@@ -313,7 +313,7 @@ static int invoke(const Invoke *v, size_t index, const char *path, const char *p
         return cni_outcome(&o, p->type, (int) index, v->command, ret != NULL, v->list->version, ret, ce);
 }
 
-/* DEL of a list in reverse order (O-20, O-21); each plugin is looked up when due (I-03). */
+/* DEL of a list in reverse order; each plugin is looked up when due. */
 static int run_del(const Invoke *v, const char *prev, CniError *ce) {
         for (size_t i = v->list->n_plugins; i-- > 0;) {
                 _cleanup_free_ char *path = NULL;
@@ -337,7 +337,7 @@ static int check_attachment_ids(const CniList *list, const CniRuntime *rt, CniEr
         return 0;
 }
 
-/* V-35: ADD and CHECK need a netns that is there. */
+/* ADD and CHECK need a netns that is there. */
 static int check_netns(const CniRuntime *rt, CniError *ce) {
         if (!rt->netns || !*rt->netns)
                 return cni_fail(ce, CNI_ERR_INVALID, 4, -EINVAL, "a network namespace path is required");
@@ -349,7 +349,7 @@ static int check_netns(const CniRuntime *rt, CniError *ce) {
 int cni_add(const CniConfig *cfg, const CniList *list, const CniRuntime *rt, CniAddFlags flags, json_t **ret,
             CniError *ce) {
         int r;
-        /* O-01: everything checked before anything runs */
+        /* everything checked before anything runs */
         if ((r = check_attachment_ids(list, rt, ce)) < 0 || (r = check_netns(rt, ce)) < 0)
                 return r;
         _cleanup_free_ char *cni_path = cni_path_joined(cfg), *args = cni_args_join(rt->args);
@@ -367,7 +367,7 @@ int cni_add(const CniConfig *cfg, const CniList *list, const CniRuntime *rt, Cni
                                 "container '%s' is already attached to network '%s' as %s", rt->container_id,
                                 list->name, rt->ifname);
 
-        /* I-03: every binary found before the first runs */
+        /* every binary found before the first runs */
         char **paths = calloc(list->n_plugins + 1, sizeof(char *));
         _cleanup_(strv_freep) char **paths_owner = paths;
         if (!paths)
@@ -375,7 +375,7 @@ int cni_add(const CniConfig *cfg, const CniList *list, const CniRuntime *rt, Cni
         for (size_t i = 0; i < list->n_plugins; i++)
                 if ((r = cni_find_plugin(cfg, list->plugins[i].type, &paths[i], ce)) < 0)
                         return r;
-        /* L-41: a list a plugin cannot serve would leak what DEL can never free */
+        /* a list a plugin cannot serve would leak what DEL can never free */
         if (!(flags & CNI_ADD_SKIP_VALIDATE) && (r = cni_validate(cfg, list, NULL, ce)) < 0)
                 return r;
 
@@ -404,7 +404,7 @@ int cni_add(const CniConfig *cfg, const CniList *list, const CniRuntime *rt, Cni
 
 rollback:
         if (flags & CNI_ADD_ROLLBACK) {
-                /* O-12: nothing half-attached; the ADD error is the one reported */
+                /* nothing half-attached; the ADD error is the one reported */
                 Invoke d = { cfg, list, rt, "DEL", cni_path, args };
                 CniError de = {};
                 if (run_del(&d, NULL, &de) < 0 && ce) {
@@ -417,7 +417,7 @@ rollback:
 }
 
 /* The cache entry of an attachment: 0, -ENOENT when none, or -EBADMSG when it was
- * unreadable and has been dropped (O-23). */
+ * unreadable and has been dropped. */
 static int load_entry(const char *path, CniCacheEntry *ret) {
         RtError e = {};
         int r = cni_cache_read(path, ret, &e);
@@ -432,7 +432,7 @@ static int load_entry(const char *path, CniCacheEntry *ret) {
 }
 
 /* The cached result in the list's version, as a string for prevResult; NULL when there is
- * none or it cannot be converted (O-23). */
+ * none or it cannot be converted. */
 static char *prev_result_for(const CniCacheEntry *e, const CniList *list, const char *path) {
         if (!e->result)
                 return NULL;
@@ -468,7 +468,7 @@ int cni_del(const CniConfig *cfg, const char *network, const CniList *list, cons
         _cleanup_(cni_cache_entry_donep) CniCacheEntry e = {};
         bool have_entry = load_entry(cache, &e) == 0;
 
-        /* O-24: the cached config wins when the file changed or is gone */
+        /* the cached config wins when the file changed or is gone */
         _cleanup_(cni_list_donep) CniList cached = {};
         const CniList *use = list;
         if (have_entry && e.config && (prefer_cache || !list) &&
@@ -497,14 +497,14 @@ int cni_del(const CniConfig *cfg, const char *network, const CniList *list, cons
         _cleanup_free_ char *args = cni_args_join(r2.args);
         if (!args)
                 return cni_fail(ce, CNI_ERR_SYSTEM, 0, -ENOMEM, "out of memory");
-        /* O-20: prevResult only from 0.4.0 on */
+        /* prevResult only from 0.4.0 on */
         _cleanup_free_ char *prev = NULL;
         if (have_entry && cni_version_cmp(*use->version ? use->version : "0.1.0", "0.4.0") >= 0)
                 prev = prev_result_for(&e, use, cache);
 
         Invoke v = { cfg, use, &r2, "DEL", cni_path, args };
         if ((r = run_del(&v, prev, ce)) < 0)
-                return r; /* O-21: the entry stays for a retry */
+                return r; /* the entry stays for a retry */
         if (unlink(cache) < 0 && errno != ENOENT)
                 return cni_fail(ce, CNI_ERR_CACHE, 5, -errno, "remove %s: %m", cache);
         return 0;
@@ -515,7 +515,8 @@ int cni_check(const CniConfig *cfg, const CniList *list, const CniRuntime *rt, C
         if ((r = check_attachment_ids(list, rt, ce)) < 0)
                 return r;
         const char *version = *list->version ? list->version : "0.1.0";
-        /* O-30 */
+        /* libcni's order of checks: the version first (CHECK exists from 0.4.0 on), then
+         * disableCheck, then the netns */
         if (cni_version_cmp(version, "0.4.0") < 0)
                 return cni_fail(ce, CNI_ERR_VERSION, 1, -EOPNOTSUPP,
                                 "configuration version \"%s\" does not support the CHECK command", list->version);
@@ -533,7 +534,8 @@ int cni_check(const CniConfig *cfg, const CniList *list, const CniRuntime *rt, C
         _cleanup_(cni_cache_entry_donep) CniCacheEntry e = {};
         r = load_entry(cache, &e);
         _cleanup_free_ char *prev = r == 0 ? prev_result_for(&e, list, cache) : NULL;
-        /* O-31 */
+        /* no cached ADD: "not attached", and no plugin runs (the spec: never CHECK a
+         * container that was not ADDed; libcni would run them without a prevResult) */
         if (!prev)
                 return cni_fail(ce, CNI_ERR_NOT_ATTACHED, 0, -ENOENT,
                                 "container '%s' is not attached to network '%s' as %s%s", rt->container_id,
@@ -560,7 +562,7 @@ static bool in_valid(json_t *valid, const char *cid, const char *ifname) {
         return false;
 }
 
-/* Keeps the first error in ce and counts the rest into its text (O-50: all reported). */
+/* Keeps the first error in ce and counts the rest into its text (every failure is reported). */
 static void gather(CniError *ce, int *first, int r, const CniError *one, unsigned *more) {
         if (r >= 0)
                 return;

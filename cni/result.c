@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Results: shape checks per version (R-10 … R-14) and conversion between them. */
+/* Results: shape checks per version (0.1.0 to 1.1.0) and conversion between them. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,7 +125,7 @@ int cni_result_check(json_t *result, RtError *err) {
                             (r = check_routes(json_object_get(blk, "routes"), rp, err)) < 0)
                                 return r;
                 }
-                /* R-30: Debian's loopback labels a 1.0.0-shaped result 0.2.0; fall through
+                /* Debian's loopback labels a 1.0.0-shaped result 0.2.0; fall through
                  * so its ips are checked too */
         }
 
@@ -309,7 +309,7 @@ int cni_result_convert(json_t *result, const char *to, json_t **ret, RtError *er
                 *ret = json_incref(result);
                 return 0;
         }
-        /* a "legacy" result that is really shaped like 1.0.0 (Debian's loopback) */
+        /* a "legacy" result that is really shaped like 1.0.0 (Debian's loopback) */
         if (ff == RESULT_LEGACY && !json_object_get(result, "ip4") && !json_object_get(result, "ip6") &&
             json_object_get(result, "ips"))
                 ff = RESULT_10;
