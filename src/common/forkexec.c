@@ -3,6 +3,7 @@
 #include "forkexec.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -73,4 +74,45 @@ void reap_childp(pid_t *pid) {
         while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
                 ;
         errno = saved;
+}
+
+/* In a function of its own: a vfork child runs on our stack until its exec, and must
+ * share no frame whose registers the compiler keeps across the call. */
+static __attribute__((noinline)) pid_t fork_maybe_borrowing(bool borrow_memory, ForkChildFn fn, void *userdata,
+                                                           int status_fd) {
+        pid_t pid = borrow_memory ? vfork() : fork();
+        if (pid == 0) {
+                fn(userdata, status_fd);
+                _exit(127); /* fn must not return: an exec or an _exit of its own */
+        }
+        return pid;
+}
+
+int fork_status_start(ForkChildFn fn, void *userdata, bool borrow_memory, ForkStatus *ret) {
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        pid_t pid = fork_maybe_borrowing(borrow_memory, fn, userdata, p[1]);
+        int e = errno;
+        close(p[1]);
+        if (pid < 0) {
+                close(p[0]);
+                return -e;
+        }
+        *ret = (ForkStatus) { .pid = pid, .status_fd = p[0] };
+        return 0;
+}
+
+ssize_t fork_status_wait(ForkStatus *fs, void *record, size_t size) {
+        ssize_t n;
+        do
+                n = read(fs->status_fd, record, size);
+        while (n < 0 && errno == EINTR);
+        close(fs->status_fd);
+        fs->status_fd = -1;
+        if (n <= 0)
+                return 0;
+        while (waitpid(fs->pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        return n;
 }

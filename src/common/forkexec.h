@@ -28,5 +28,22 @@ typedef struct SpawnSpec {
  * already reaped then). The caller reaps the child. */
 int spawn(const SpawnSpec *spec, pid_t *ret_pid, RtError *err);
 
+/* A child that must do work of its own before its exec (join namespaces, drop privileges)
+ * or instead of one: fn runs in it with the write end of an O_CLOEXEC status pipe and must
+ * exec or _exit, never return. A record it writes there first (why it failed) reaches the
+ * parent's fork_status_wait; EOF means the exec went through (or the child ended without
+ * a word). borrow_memory: vfork, for a child that makes only syscalls before its exec (no
+ * copy of a threaded server's page tables). */
+typedef struct ForkStatus {
+        pid_t pid;
+        int status_fd; /* the parent's read end until fork_status_wait */
+} ForkStatus;
+typedef void (*ForkChildFn)(void *userdata, int status_fd);
+/* 0 with *ret filled, or the fork's -errno (nothing left open). */
+int fork_status_start(ForkChildFn fn, void *userdata, bool borrow_memory, ForkStatus *ret);
+/* The child's record, if it sent one (its length; the child is reaped then), or 0 at EOF
+ * (the caller reaps the child, which runs on); closes the pipe either way. */
+ssize_t fork_status_wait(ForkStatus *fs, void *record, size_t size);
+
 /* For _cleanup_(reap_childp): waits for a child of ours that is known to end soon. */
 void reap_childp(pid_t *pid);

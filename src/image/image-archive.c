@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "forkexec.h"
 #include "image.h"
 #include "dynlib.h"
 #include "fs.h"
@@ -843,27 +844,28 @@ static _noreturn_ void layers_child(const char *rootfs, int *fds, size_t n, int 
         _exit(r < 0 ? 1 : 0);
 }
 
+typedef struct LayersChildArgs {
+        const char *rootfs;
+        int *fds;
+        size_t n;
+} LayersChildArgs;
+
+static void layers_child_start(void *userdata, int status_fd) {
+        const LayersChildArgs *x = userdata;
+        layers_child(x->rootfs, x->fds, x->n, status_fd);
+}
+
 static int apply_layers(const char *rootfs, int *fds, size_t n, LayerReport *rep, RtError *err) {
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return rt_err_set(err, -errno, "pipe");
-        pid_t pid = fork();
-        if (pid < 0) {
-                close(p[0]);
-                close(p[1]);
-                return rt_err_set(err, -errno, "fork");
-        }
-        if (pid == 0) {
-                close(p[0]);
-                layers_child(rootfs, fds, n, p[1]);
-        }
-        close(p[1]);
+        LayersChildArgs x = { .rootfs = rootfs, .fds = fds, .n = n };
+        ForkStatus fs;
+        int r = fork_status_start(layers_child_start, &x, /* borrow_memory= */ false, &fs);
+        if (r < 0)
+                return rt_err_set(err, r, "fork");
         *rep = (LayerReport) { .code = -EIO };
-        ssize_t got = read(p[0], rep, sizeof *rep);
-        close(p[0]);
-        int st;
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-                ;
+        /* the child reports success too: a record always comes, and it is reaped */
+        ssize_t got = fork_status_wait(&fs, rep, sizeof *rep);
+        if (got == 0)
+                reap_childp(&fs.pid);
         if (got != (ssize_t) sizeof *rep)
                 return rt_err_setx(err, -EIO, "unpacking the layers ended without a word");
         rep->msg[sizeof rep->msg - 1] = '\0';

@@ -142,33 +142,19 @@ static int spawn_command(const ChildArgs *a, pid_t *ret_pid) {
         return r;
 }
 
+static void command_child(void *userdata, int status_fd) {
+        exec_command(userdata, status_fd);
+}
+
 static int fork_command(const ChildArgs *a, pid_t *ret_pid) {
-        int status_pipe[2];
-        if (pipe2(status_pipe, O_CLOEXEC) < 0)
-                return errno;
-        pid_t cmd = fork();
-        if (cmd < 0) {
-                int e = errno;
-                close(status_pipe[0]);
-                close(status_pipe[1]);
-                return e;
-        }
-        if (cmd == 0) {
-                close(status_pipe[0]);
-                exec_command(a, status_pipe[1]);
-        }
-        close(status_pipe[1]);
+        ForkStatus fs;
+        int r = fork_status_start(command_child, (void *) a, /* borrow_memory= */ false, &fs);
+        if (r < 0)
+                return -r;
         int e = 0;
-        ssize_t n;
-        do
-                n = read(status_pipe[0], &e, sizeof e);
-        while (n < 0 && errno == EINTR);
-        close(status_pipe[0]);
-        if (n == sizeof e) {
-                (void) waitpid(cmd, NULL, 0);
+        if (fork_status_wait(&fs, &e, sizeof e) == sizeof e)
                 return e;
-        }
-        *ret_pid = cmd;
+        *ret_pid = fs.pid;
         return 0;
 }
 
