@@ -698,11 +698,14 @@ int api_ep_container_wait(ApiConn *c, ApiRequest *r) {
 
 /* logs (7.1): the k8s-file lines as stdout/stderr frames (frames.c), a body that ends
  * when the connection closes; follow reads on until the container has stopped. */
-static long count_lines(const char *t, size_t len) {
-        long n = 0;
-        for (size_t i = 0; i < len; i++)
-                n += t[i] == '\n';
-        return n;
+typedef struct LogsReply {
+        int fd;
+        bool want_out, want_err, stamps;
+} LogsReply;
+
+static int frame_log_line(const CtrLogLine *l, void *userdata) {
+        const LogsReply *lr = userdata;
+        return api_log_frame_line(lr->fd, l, lr->want_out, lr->want_err, lr->stamps);
 }
 
 int api_ep_container_logs(ApiConn *c, ApiRequest *r) {
@@ -714,47 +717,17 @@ int api_ep_container_logs(ApiConn *c, ApiRequest *r) {
         bool want_out = api_query_bool(r, "stdout", true), want_err = api_query_bool(r, "stderr", true);
         _cleanup_free_ char *tail = http_query_get(r->http.query, "tail", 0);
         long tail_n = tail && *tail && !streq(tail, "all") ? atol(tail) : -1;
-        char path[PATH_MAX], old[PATH_MAX + 2];
-        (void) ctr_log_path(&c->srv->store, k.config.id, path);
-        (void) snprintf(old, sizeof old, "%s.1", path);
-        _cleanup_free_ char *t_old = NULL, *t_cur = NULL;
-        size_t l_old = 0, l_cur = 0;
-        (void) read_file(old, 64u << 20, &t_old, &l_old, NULL);
-        (void) read_file(path, 64u << 20, &t_cur, &l_cur, NULL);
-        long total = count_lines(t_old, l_old) + count_lines(t_cur, l_cur);
-        long skip = tail_n >= 0 && tail_n < total ? total - tail_n : 0;
         char head[512];
         int n = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\n");
         n += api_common_headers(head + n, sizeof head - (size_t) n);
         n += snprintf(head + n, sizeof head - (size_t) n, "Content-Type: application/octet-stream\r\nConnection: close\r\n\r\n");
         if (api_write_all(c->fd, head, (size_t) n) < 0)
                 return -ECONNRESET;
-        long old_lines = count_lines(t_old, l_old);
-        if (t_old && api_log_frames(c->fd, t_old, l_old, want_out, want_err, stamps, skip) < 0)
-                return -ECONNRESET;
-        int used = t_cur ? api_log_frames(c->fd, t_cur, l_cur, want_out, want_err, stamps, skip > old_lines ? skip - old_lines : 0) : 0;
-        if (used < 0)
-                return -ECONNRESET;
-        size_t offset = (size_t) used;
-        while (follow) {
-                _cleanup_(ctr_done) Container now = {};
-                bool running = ctr_load(&c->srv->store, k.config.id, &now, NULL) == 0 &&
-                               ((void) ctr_state_observe(&now), now.state.status == CTR_RUNNING);
-                _cleanup_free_ char *t = NULL;
-                size_t l = 0;
-                if (read_file(path, 64u << 20, &t, &l, NULL) == 0 && l > offset) {
-                        int u = api_log_frames(c->fd, t + offset, l - offset, want_out, want_err, stamps, 0);
-                        if (u < 0)
-                                return -ECONNRESET;
-                        offset += (size_t) u;
-                } else if (l < offset)
-                        offset = 0; /* rotated */
-                if (!running)
-                        break;
-                struct pollfd pfd = { c->fd, 0, 0 }; /* a half-close is no goodbye: only a hang-up */
-                if (poll(&pfd, 1, 100) > 0 && (pfd.revents & (POLLHUP | POLLERR)))
-                        break;
-        }
+        LogsReply lr = { .fd = c->fd, .want_out = want_out, .want_err = want_err, .stamps = stamps };
+        CtrLogRead read = { .tail = tail_n, .follow = follow, .cancel_fd = c->fd };
+        RtError e = {};
+        if (ctr_log_read(&c->srv->store, k.config.id, &read, frame_log_line, &lr, &e) < 0 && e.code != -EPIPE)
+                log_debug("logs of '%s': %s", k.config.name, e.msg);
         (void) shutdown(c->fd, SHUT_WR);
         return -ECONNRESET;
 }

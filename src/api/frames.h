@@ -13,6 +13,11 @@
 
 int api_frame_write(int fd, uint8_t stream, const char *data, size_t len);
 
+struct CtrLogLine;
+/* One parsed log line as a frame (its timestamp first with stamps), when its stream is
+ * wanted; a P line without its newline. */
+int api_log_frame_line(int fd, const struct CtrLogLine *l, bool want_out, bool want_err, bool stamps);
+
 /* Writes the complete k8s-file log lines of text ("<time> <stdout|stderr> <F|P> <text>",
  * the container's output: outside input) as frames, a P line without its newline, after
  * skipping skip_lines; lines that do not parse are passed over. Returns the bytes used

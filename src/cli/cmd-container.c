@@ -850,34 +850,18 @@ typedef struct LogsOpts {
         long tail; /* -1: all */
 } LogsOpts;
 
-/* Prints one k8s-file log line; returns false for a malformed one. */
-static bool print_log_line(const char *line, const LogsOpts *o) {
-        CtrLogLine l;
-        if (ctr_log_line_parse(line, strlen(line), &l) < 0)
-                return false;
-        FILE *out = l.is_stderr ? stderr : stdout;
+static int print_log_line(const CtrLogLine *l, void *userdata) {
+        const LogsOpts *o = userdata;
+        FILE *out = l->is_stderr ? stderr : stdout;
         if (o->timestamps)
-                fprintf(out, "%.*s ", (int) l.time_len, l.time);
-        fwrite(l.text, 1, l.text_len, out);
-        if (l.full)
+                fprintf(out, "%.*s ", (int) l->time_len, l->time);
+        fwrite(l->text, 1, l->text_len, out);
+        if (l->full)
                 fputc('\n', out);
-        return true;
-}
-
-static void print_log_text(char *text, const LogsOpts *o, long skip) {
-        long n = 0;
-        for (char *save, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-                if (n++ >= skip)
-                        (void) print_log_line(line, o);
-        fflush(stdout);
-        fflush(stderr);
-}
-
-static long count_lines(const char *t) {
-        long n = 0;
-        for (; t && *t; t++)
-                n += *t == '\n';
-        return n;
+        /* a follower sees each line as it comes */
+        if (o->follow)
+                fflush(out);
+        return 0;
 }
 
 static int verb_logs(int argc, char **argv, const GlobalOptions *g) {
@@ -914,74 +898,14 @@ static int verb_logs(int argc, char **argv, const GlobalOptions *g) {
         if (r != 0)
                 return r;
         RtError e = {};
-        char id[CTR_ID_LEN + 1], path[PATH_MAX], old[PATH_MAX + 4];
+        char id[CTR_ID_LEN + 1];
         if (ctr_lookup(&s, argv[optind], id, &e) < 0)
                 return cli_fail(&e);
-        (void) ctr_log_path(&s, id, path);
-        (void) snprintf(old, sizeof old, "%s.1", path);
-        _cleanup_free_ char *t_old = NULL, *t_cur = NULL;
-        size_t len_cur = 0;
-        (void) read_file(old, 64u << 20, &t_old, NULL, NULL);
-        (void) read_file(path, 64u << 20, &t_cur, &len_cur, NULL);
-        long total = count_lines(t_old) + count_lines(t_cur);
-        long skip = o.tail >= 0 && o.tail < total ? total - o.tail : 0;
-        long old_lines = count_lines(t_old);
-        if (t_old)
-                print_log_text(t_old, &o, skip);
-        if (t_cur)
-                print_log_text(t_cur, &o, skip > old_lines ? skip - old_lines : 0);
-        if (!o.follow)
-                return 0;
-
-        /* Follow: new lines as they come, until the container has stopped. */
-        int ino = inotify_init1(IN_CLOEXEC);
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_CREAT, 0600);
-        if (ino < 0 || fd < 0 || inotify_add_watch(ino, path, IN_MODIFY) < 0) {
-                (void) rt_err_set(&e, -errno, "follow %s", path);
-                return cli_fail(&e);
-        }
-        (void) lseek(fd, (off_t) len_cur, SEEK_SET);
-        char buf[65536], line[65536];
-        size_t ll = 0;
-        for (;;) {
-                ssize_t n;
-                while ((n = read(fd, buf, sizeof buf)) > 0)
-                        for (ssize_t i = 0; i < n; i++) {
-                                if (buf[i] == '\n' || ll == sizeof line - 1) {
-                                        line[ll] = '\0';
-                                        (void) print_log_line(line, &o);
-                                        ll = 0;
-                                } else
-                                        line[ll++] = buf[i];
-                        }
-                fflush(stdout);
-                fflush(stderr);
-                Container k = {};
-                bool running = ctr_load(&s, id, &k, NULL) == 0;
-                if (running) {
-                        (void) ctr_state_observe(&k);
-                        running = k.state.status == CTR_RUNNING;
-                }
-                ctr_done(&k);
-                if (!running) {
-                        /* one last read: the monitor flushed before it recorded the exit */
-                        while ((n = read(fd, buf, sizeof buf)) > 0)
-                                for (ssize_t i = 0; i < n; i++)
-                                        if (buf[i] == '\n') {
-                                                line[ll] = '\0';
-                                                (void) print_log_line(line, &o);
-                                                ll = 0;
-                                        } else if (ll < sizeof line - 1)
-                                                line[ll++] = buf[i];
-                        break;
-                }
-                struct pollfd p = { .fd = ino, .events = POLLIN };
-                if (poll(&p, 1, 250) > 0)
-                        (void) !read(ino, buf, sizeof buf);
-        }
-        close(fd);
-        close(ino);
-        return 0;
+        CtrLogRead read = { .tail = o.tail, .follow = o.follow, .cancel_fd = -1 };
+        r = ctr_log_read(&s, id, &read, print_log_line, &o, &e);
+        fflush(stdout);
+        fflush(stderr);
+        return r < 0 ? cli_fail(&e) : 0;
 }
 
 /* ---- wait ---- */

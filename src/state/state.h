@@ -192,6 +192,20 @@ typedef struct CtrLogLine {
 } CtrLogLine;
 int ctr_log_line_parse(const char *line, size_t len, CtrLogLine *ret);
 
+/* Reading a container's log, as `logs` and the API's logs do (state/logs.c): the rotated
+ * file then the current one, the last tail lines (-1: all), then, with follow, each line
+ * as the monitor appends it until the container no longer runs, or cancel_fd (-1: none)
+ * hangs up (a client gone). emit gets every well-formed line; a negative return ends the
+ * read with it. */
+typedef int (*CtrLogEmit)(const CtrLogLine *line, void *userdata);
+typedef struct CtrLogRead {
+        long tail;
+        bool follow;
+        int cancel_fd;
+} CtrLogRead;
+int ctr_log_read(const CtrStore *s, const char *id, const CtrLogRead *o, CtrLogEmit emit, void *userdata,
+                 RtError *err);
+
 /* The log file path of a container (and the rotated one, with ".1"). */
 int ctr_log_path(const CtrStore *s, const char *id, char buf[static PATH_MAX]);
 

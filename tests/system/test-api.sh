@@ -169,6 +169,15 @@ t_wait_logs() {
         pm rm "$P-w" >/dev/null
 }
 ok "podman wait gives the exit code; podman logs splits stdout and stderr" -- t_wait_logs
+t_logs_follow() {
+        pm run -d --name "$P-lf" lnst sh -c 'for i in 1 2 3; do echo line$i; sleep 0.3; done' >/dev/null || return 1
+        # from the first line on, each as it comes, and the stream ends with the container
+        local out; out=$(timeout 10 podman --url "unix://$SOCK" logs -f "$P-lf" | tr -d '\r' | tr '\n' ' ')
+        [ "$out" = "line1 line2 line3 " ] || { echo "followed: '$out'"; return 1; }
+        [ "$(pm logs --tail 1 "$P-lf")" = line3 ] || return 1
+        pm rm "$P-lf" >/dev/null
+}
+ok "podman logs -f follows until the container ends; --tail keeps the last lines" -- t_logs_follow
 
 t_run_attached() {
         local out rc=0
