@@ -340,39 +340,6 @@ int api_ep_container_exists(ApiConn *c, ApiRequest *r) {
         return api_reply(c, 204, NULL, NULL, 0);
 }
 
-#define ZERO_TIME_UNIX (-62135596800LL)
-
-static json_t *ps_entry(const CtrStore *s, const Container *k) {
-        char created[40];
-        json_t *nets = json_array();
-        NetAttachment *as = NULL;
-        size_t na = 0;
-        if (net_attachments_load(s, k->config.id, &as, &na, NULL) == 0)
-                for (size_t i = 0; i < na; i++) {
-                        bool dup = false;
-                        for (size_t j = 0; j < i; j++)
-                                dup |= streq(as[j].network, as[i].network);
-                        if (!dup)
-                                json_array_append_new(nets, json_string(as[i].network));
-                }
-        free(as);
-        bool running = k->state.status == CTR_RUNNING, exited = k->state.status == CTR_EXITED;
-        json_int_t started = k->state.started_ns ? (json_int_t) (k->state.started_ns / 1000000000ull) : ZERO_TIME_UNIX;
-        json_int_t ended = exited && k->state.finished_ns ? (json_int_t) (k->state.finished_ns / 1000000000ull)
-                                                          : ZERO_TIME_UNIX;
-        char iid[65];
-        net_cni_id(k->config.image, iid);
-        return json_pack("{s:b, s:o, s:s, s:s, s:b, s:I, s:i, s:s, s:s, s:s, s:b, s:o, s:[], s:[s], s:{}, s:o,"
-                         " s:i, s:s, s:s, s:n, s:n, s:I, s:s, s:s}",
-                         "AutoRemove", k->config.rm, "Command", strv_to_json(k->config.argv), "Created",
-                         format_rfc3339(k->config.created_ns, created), "CreatedAt", "", "Exited", exited,
-                         "ExitedAt", ended, "ExitCode", k->state.exit_code, "Id", k->config.id, "Image",
-                         k->config.image, "ImageID", iid, "IsInfra", 0, "Labels", ctr_labels_json(k->config.labels),
-                         "Mounts", "Names", k->config.name, "Namespaces", "Networks", nets, "Pid",
-                         running ? (int) k->state.init.pid : 0, "Pod", "", "PodName", "", "Ports", "Size",
-                         "StartedAt", started, "State", ctr_status_to_string(k->state.status), "Status", "");
-}
-
 /* filters: {"name":["x"]} (libpod) or {"name":{"x":true}} (docker): any value matches */
 bool api_filter_match(json_t *filters, const char *key, const char *value, bool prefix) {
         json_t *f = json_object_get(filters, key);
@@ -460,7 +427,7 @@ int api_ep_containers_list(ApiConn *c, ApiRequest *r) {
                     !api_filter_match(filters, "status", ctr_status_to_string(k->state.status), true) ||
                     !label_match(filters, k->config.labels))
                         continue;
-                json_array_append_new(arr, r->libpod ? ps_entry(&c->srv->store, k) : compat_ps_entry(&c->srv->store, k));
+                json_array_append_new(arr, r->libpod ? ctr_ps_json(&c->srv->store, k, false) : compat_ps_entry(&c->srv->store, k));
         }
         ctr_list_free(cs, n);
         return api_reply_json(c, 200, arr);
@@ -559,8 +526,7 @@ int api_ep_container_restart(ApiConn *c, ApiRequest *r) {
                 return reply;
         _cleanup_free_ char *t = http_query_get(r->http.query, r->libpod ? "timeout" : "t", 0);
         RtError e = {};
-        if ((k.state.status == CTR_RUNNING && ctr_stop(&c->srv->store, k.config.id, t && *t ? atoi(t) : -1, &e) < 0) ||
-            ctr_start(&c->srv->store, k.config.id, NULL, NULL, &e) < 0)
+        if (ctr_restart(&c->srv->store, k.config.id, t && *t ? atoi(t) : -1, &e) < 0)
                 return api_rt_error(c, &e, 500, NULL);
         return api_reply(c, 204, NULL, NULL, 0);
 }

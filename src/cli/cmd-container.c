@@ -546,8 +546,7 @@ static int verb_kill(int argc, char **argv, const GlobalOptions *g) {
 }
 
 static int each_restart(CtrStore *s, const char *id, const char *ref, void *userdata, RtError *e) {
-        int r = ctr_stop(s, id, ((StopOpts *) userdata)->timeout, e);
-        return r < 0 ? r : ctr_start(s, id, NULL, NULL, e);
+        return ctr_restart(s, id, ((StopOpts *) userdata)->timeout, e);
 }
 
 static int verb_restart(int argc, char **argv, const GlobalOptions *g) {
@@ -578,49 +577,6 @@ static int verb_rm(int argc, char **argv, const GlobalOptions *g) {
 }
 
 /* ---- ps / inspect ---- */
-
-static void human_duration(uint64_t ns, char *buf, size_t size) {
-        uint64_t s = ns / 1000000000ull;
-        if (s < 1)
-                (void) snprintf(buf, size, "Less than a second");
-        else if (s < 60)
-                (void) snprintf(buf, size, "%llu second%s", (unsigned long long) s, s == 1 ? "" : "s");
-        else if (s < 3600)
-                (void) snprintf(buf, size, "%llu minute%s", (unsigned long long) (s / 60), s / 60 == 1 ? "" : "s");
-        else if (s < 86400)
-                (void) snprintf(buf, size, "%llu hour%s", (unsigned long long) (s / 3600), s / 3600 == 1 ? "" : "s");
-        else
-                (void) snprintf(buf, size, "%llu day%s", (unsigned long long) (s / 86400), s / 86400 == 1 ? "" : "s");
-}
-
-static void status_text(const Container *c, char *buf, size_t size) {
-        char d[64];
-        uint64_t now = now_realtime_ns();
-        switch (c->state.status) {
-        case CTR_RUNNING:
-                human_duration(now - c->state.started_ns, d, sizeof d);
-                (void) snprintf(buf, size, "Up %s", d);
-                break;
-        case CTR_EXITED:
-                human_duration(now - c->state.finished_ns, d, sizeof d);
-                (void) snprintf(buf, size, "Exited (%d) %s ago", c->state.exit_code, d);
-                break;
-        default:
-                (void) snprintf(buf, size, "Created");
-        }
-}
-
-static json_t *ps_json(const Container *c) {
-        char st[64];
-        status_text(c, st, sizeof st);
-        return json_pack("{s:s, s:[s], s:s, s:o, s:I, s:s, s:s, s:i, s:i, s:o, s:b}", "Id", c->config.id,
-                         "Names", c->config.name, "Image", c->config.image, "Command",
-                         strv_to_json(c->config.argv), "Created",
-                         (json_int_t) (c->config.created_ns / 1000000000ull), "State",
-                         ctr_status_to_string(c->state.status), "Status", st, "ExitCode",
-                         c->state.exit_code, "Pid", c->state.status == CTR_RUNNING ? (int) c->state.init.pid : 0,
-                         "Labels", ctr_labels_json(c->config.labels), "AutoRemove", c->config.rm);
-}
 
 static int verb_ps(int argc, char **argv, const GlobalOptions *g) {
         enum { OPT_FORMAT = 0x100, OPT_NOTRUNC };
@@ -670,7 +626,7 @@ static int verb_ps(int argc, char **argv, const GlobalOptions *g) {
                 if (!all && k->state.status != CTR_RUNNING)
                         continue;
                 if (arr) {
-                        json_array_append_new(arr, ps_json(k));
+                        json_array_append_new(arr, ctr_ps_json(&s, k, true));
                         continue;
                 }
                 if (quiet) {
@@ -684,9 +640,9 @@ static int verb_ps(int argc, char **argv, const GlobalOptions *g) {
                 }
                 if (!notrunc && strlen(cmd) > 20)
                         memcpy(cmd + 17, "...", 4);
-                human_duration(now_realtime_ns() - k->config.created_ns, created, sizeof created);
+                ctr_human_duration(now_realtime_ns() - k->config.created_ns, created, sizeof created);
                 strncat(created, " ago", sizeof created - strlen(created) - 1);
-                status_text(k, st, sizeof st);
+                ctr_status_text(k, st, sizeof st);
                 printf("%-12.*s  %-12s  %-20s  %-16s  %-26s  %s\n", notrunc ? CTR_ID_LEN : CTR_SHORT_ID_LEN,
                        k->config.id, k->config.image, cmd, created, st, k->config.name);
         }

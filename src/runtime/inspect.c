@@ -217,3 +217,74 @@ json_t *net_inspect_json(const CtrStore *s, const Network *n, bool with_containe
                          n->n_subnets ? "host-local" : "none", "containers", containers);
 }
 
+/* ---- ps rows ---- */
+
+void ctr_human_duration(uint64_t ns, char *buf, size_t size) {
+        uint64_t s = ns / 1000000000ull;
+        if (s < 1)
+                (void) snprintf(buf, size, "Less than a second");
+        else if (s < 60)
+                (void) snprintf(buf, size, "%llu second%s", (unsigned long long) s, s == 1 ? "" : "s");
+        else if (s < 3600)
+                (void) snprintf(buf, size, "%llu minute%s", (unsigned long long) (s / 60), s / 60 == 1 ? "" : "s");
+        else if (s < 86400)
+                (void) snprintf(buf, size, "%llu hour%s", (unsigned long long) (s / 3600), s / 3600 == 1 ? "" : "s");
+        else
+                (void) snprintf(buf, size, "%llu day%s", (unsigned long long) (s / 86400), s / 86400 == 1 ? "" : "s");
+}
+
+void ctr_status_text(const Container *c, char *buf, size_t size) {
+        char d[64];
+        uint64_t now = now_realtime_ns();
+        switch (c->state.status) {
+        case CTR_RUNNING:
+                ctr_human_duration(now - c->state.started_ns, d, sizeof d);
+                (void) snprintf(buf, size, "Up %s", d);
+                break;
+        case CTR_EXITED:
+                ctr_human_duration(now - c->state.finished_ns, d, sizeof d);
+                (void) snprintf(buf, size, "Exited (%d) %s ago", c->state.exit_code, d);
+                break;
+        default:
+                (void) snprintf(buf, size, "Created");
+        }
+}
+
+/* Podman's zero time, 0001-01-01T00:00:00Z, as Unix seconds: what libpod lists for a
+ * start or an exit that has not happened */
+#define ZERO_TIME_UNIX (-62135596800LL)
+
+json_t *ctr_ps_json(const CtrStore *s, const Container *k, bool status_text) {
+        char st[64] = "";
+        if (status_text)
+                ctr_status_text(k, st, sizeof st);
+        char created[40];
+        json_t *nets = json_array();
+        NetAttachment *as = NULL;
+        size_t na = 0;
+        if (net_attachments_load(s, k->config.id, &as, &na, NULL) == 0)
+                for (size_t i = 0; i < na; i++) {
+                        bool dup = false;
+                        for (size_t j = 0; j < i; j++)
+                                dup |= streq(as[j].network, as[i].network);
+                        if (!dup)
+                                json_array_append_new(nets, json_string(as[i].network));
+                }
+        free(as);
+        bool running = k->state.status == CTR_RUNNING, exited = k->state.status == CTR_EXITED;
+        json_int_t started = k->state.started_ns ? (json_int_t) (k->state.started_ns / 1000000000ull) : ZERO_TIME_UNIX;
+        json_int_t ended = exited && k->state.finished_ns ? (json_int_t) (k->state.finished_ns / 1000000000ull)
+                                                          : ZERO_TIME_UNIX;
+        char iid[65];
+        net_cni_id(k->config.image, iid);
+        return json_pack("{s:b, s:o, s:s, s:s, s:b, s:I, s:i, s:s, s:s, s:s, s:b, s:o, s:[], s:[s], s:{}, s:o,"
+                         " s:i, s:s, s:s, s:n, s:n, s:I, s:s, s:s}",
+                         "AutoRemove", k->config.rm, "Command", strv_to_json(k->config.argv), "Created",
+                         format_rfc3339(k->config.created_ns, created), "CreatedAt", "", "Exited", exited,
+                         "ExitedAt", ended, "ExitCode", k->state.exit_code, "Id", k->config.id, "Image",
+                         k->config.image, "ImageID", iid, "IsInfra", 0, "Labels", ctr_labels_json(k->config.labels),
+                         "Mounts", "Names", k->config.name, "Namespaces", "Networks", nets, "Pid",
+                         running ? (int) k->state.init.pid : 0, "Pod", "", "PodName", "", "Ports", "Size",
+                         "StartedAt", started, "State", ctr_status_to_string(k->state.status), "Status", st);
+}
+

@@ -436,5 +436,7 @@ int ctr_wait(const CtrStore *s, const char *id, CtrWaitCondition cond, uint64_t 
         }
 }
 
-
-
+int ctr_restart(const CtrStore *s, const char *id, int timeout, RtError *err) {
+        int r = ctr_stop(s, id, timeout, err);
+        return r < 0 ? r : ctr_start(s, id, NULL, NULL, err);
+}

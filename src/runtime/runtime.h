@@ -62,6 +62,8 @@ int ctr_start(const CtrStore *s, const char *id, const CtrAttach *attach, int *r
  * container's stop timeout). Stopping a stopped container is not an error. */
 int ctr_stop(const CtrStore *s, const char *id, int timeout, RtError *err);
 int ctr_kill(const CtrStore *s, const char *id, int sig, RtError *err);
+/* stop (timeout as ctr_stop's), then start: a stopped container is just started. */
+int ctr_restart(const CtrStore *s, const char *id, int timeout, RtError *err);
 /* Without force, a running container is -EBUSY. */
 int ctr_remove(const CtrStore *s, const char *id, bool force, RtError *err);
 
@@ -135,6 +137,13 @@ struct json_t;
 /* libpod's InspectContainerData, the fields Podman's clients read, with their Go types. */
 struct json_t *ctr_inspect_json(const CtrStore *s, const Container *c, InspectFormat fmt);
 struct json_t *ctr_labels_json(char *const *labels);
+/* A ps row: libpod's ListContainer, what the API lists and `ps --format json` prints, as
+ * Podman's; status_text fills Status with what the table shows (the API leaves it ""). */
+struct json_t *ctr_ps_json(const CtrStore *s, const Container *c, bool status_text);
+/* "Up 5 minutes", "Exited (0) 3 seconds ago", "Created". */
+void ctr_status_text(const Container *c, char *buf, size_t size);
+/* "Less than a second", "5 minutes", "2 days". */
+void ctr_human_duration(uint64_t ns, char *buf, size_t size);
 /* libpod's network shape */
 struct json_t *net_inspect_json(const CtrStore *s, const Network *n, bool with_containers);
 /* The containers with an interface on a network, keyed by id. */

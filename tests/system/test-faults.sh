@@ -104,10 +104,10 @@ if problems:
 PY
 }
 # A start killed a moment ago may still be undoing itself in its monitor: the invariants
-# must hold once it is done, so they get a moment (polled, not slept) to.
+# must hold once it is done, so they get up to 10 s (polled, not slept) to.
 invariants_hold() {
         local i out
-        for i in $(seq 30); do
+        for i in $(seq 100); do
                 out=$(check_invariants 2>&1) && return 0
                 sleep 0.1
         done
