@@ -12,6 +12,7 @@
 #include <net/if.h>
 #include <nftables/libnftables.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "network-internal.h"
 #include "dynlib.h"
 #include "filecache.h"
@@ -114,62 +116,116 @@ int net_save(const CtrStore *s, const Network *n, RtError *err) {
         return r;
 }
 
-static int net_parse(json_t *j, Network *n) {
-        const char *name = json_string_value(json_object_get(j, "name"));
-        const char *id = json_string_value(json_object_get(j, "id"));
-        const char *br = json_string_value(json_object_get(j, "bridge"));
-        if (!name || !id || !br || strlen(name) > NET_NAME_MAX || strlen(id) != CTR_ID_LEN ||
-            netns_ifname_check(br, NULL) < 0)
-                return -EBADMSG;
-        strcpy(n->name, name);
-        strcpy(n->id, id);
-        strcpy(n->bridge, br);
-        n->internal = json_is_true(json_object_get(j, "internal"));
-        n->ipv6 = json_is_true(json_object_get(j, "ipv6"));
-        n->ipv6_dad = json_is_true(json_object_get(j, "ipv6Dad"));
-        n->nat = json_is_true(json_object_get(j, "nat"));
-        /* absent in records of earlier versions, whose bridges are on the host */
-        n->own_netns = json_is_true(json_object_get(j, "bridgeNetns"));
-        json_int_t mtu = json_integer_value(json_object_get(j, "mtu"));
-        if (mtu < 0 || mtu > 65535)
-                return -EBADMSG;
-        n->mtu = (uint32_t) mtu;
-        n->created_ns = (uint64_t) json_integer_value(json_object_get(j, "created"));
-        json_t *subs = json_object_get(j, "subnets");
-        if (!json_is_array(subs) || json_array_size(subs) > NET_MAX_SUBNETS)
-                return -EBADMSG;
-        size_t i;
-        json_t *o;
-        json_array_foreach(subs, i, o) {
-                NetSubnet *sn = &n->subnets[n->n_subnets];
-                const char *sub = json_string_value(json_object_get(o, "subnet"));
-                const char *gw = json_string_value(json_object_get(o, "gateway"));
-                const char *rg = json_string_value(json_object_get(o, "ipRange"));
-                if (!sub || netns_cidr_parse(sub, &sn->subnet, NULL) < 0)
-                        return -EBADMSG;
-                if (gw && netns_ip_parse(gw, &sn->gateway, NULL) < 0)
-                        return -EBADMSG;
-                if (rg && netns_cidr_parse(rg, &sn->range, NULL) < 0)
-                        return -EBADMSG;
-                n->n_subnets++;
-        }
-        json_t *labels = json_object_get(j, "labels");
-        if (labels && strv_from_json(labels, CTR_MAX_LABELS, &n->labels) < 0)
-                return -EBADMSG;
+/* ---- the record, through field tables (json.h): a file edited by hand says where it is
+ * wrong (".subnets[0].gateway: ..."), and a key nsprov does not write is refused ---- */
+
+static int parse_net_name(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        int r = json_parse_string_buf(path, v, field, f, err);
+        if (r == 0 && (r = net_name_check(field, err)) < 0)
+                return rt_err_prefix(err, r, "%s", path);
+        return r;
+}
+
+static int parse_net_id(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        int r = json_parse_string_buf(path, v, field, f, err);
+        if (r == 0 && (strlen(field) != CTR_ID_LEN || strspn(field, "0123456789abcdef") != CTR_ID_LEN))
+                return rt_err_setx(err, -EBADMSG, "%s: not a 64-hex id", path);
+        return r;
+}
+
+static int parse_bridge(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        int r = json_parse_string_buf(path, v, field, f, err);
+        if (r == 0 && (r = netns_ifname_check(field, err)) < 0)
+                return rt_err_prefix(err, r, "%s", path);
+        return r;
+}
+
+static int parse_driver(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        if (!json_is_string(v) || !streq(json_string_value(v), "bridge"))
+                return rt_err_setx(err, -EBADMSG, "%s: the only driver is \"bridge\"", path);
         return 0;
 }
 
+static int parse_mtu(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        int mtu = 0;
+        int r = json_parse_int(path, v, &mtu, f, err);
+        if (r == 0)
+                *(uint32_t *) field = (uint32_t) mtu;
+        return r;
+}
+
+static int parse_cidr(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        if (!json_is_string(v))
+                return rt_err_setx(err, -EBADMSG, "%s: expected a string", path);
+        int r = netns_cidr_parse(json_string_value(v), field, err);
+        return r < 0 ? rt_err_prefix(err, r, "%s", path) : 0;
+}
+
+static int parse_ip(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        if (!json_is_string(v))
+                return rt_err_setx(err, -EBADMSG, "%s: expected a string", path);
+        int r = netns_ip_parse(json_string_value(v), field, err);
+        return r < 0 ? rt_err_prefix(err, r, "%s", path) : 0;
+}
+
+static const JsonField subnet_fields[] = {
+        { "subnet", parse_cidr, offsetof(NetSubnet, subnet), JF_MANDATORY },
+        { "gateway", parse_ip, offsetof(NetSubnet, gateway), 0 },
+        { "ipRange", parse_cidr, offsetof(NetSubnet, range), 0 },
+        {},
+};
+
+static int parse_subnets(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        Network *n = (Network *) ((char *) field - offsetof(Network, subnets));
+        if (!json_is_array(v))
+                return rt_err_setx(err, -EBADMSG, "%s: expected an array", path);
+        if (json_array_size(v) > NET_MAX_SUBNETS)
+                return rt_err_setx(err, -E2BIG, "%s: at most %d subnets", path, NET_MAX_SUBNETS);
+        size_t i;
+        json_t *o;
+        json_array_foreach(v, i, o) {
+                char sub[256];
+                (void) snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+                int r = json_dispatch(sub, o, subnet_fields, &n->subnets[i], 0, err);
+                if (r < 0)
+                        return r;
+        }
+        n->n_subnets = json_array_size(v);
+        return 0;
+}
+
+static int parse_labels(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        int r = json_parse_strv(path, v, field, f, err);
+        if (r == 0 && strv_length(*(char ***) field) > CTR_MAX_LABELS)
+                return rt_err_setx(err, -E2BIG, "%s: at most %d labels", path, CTR_MAX_LABELS);
+        return r;
+}
+
+static const JsonField network_fields[] = {
+        { "name", parse_net_name, offsetof(Network, name), JF_MANDATORY, .size = NET_NAME_MAX + 1 },
+        { "id", parse_net_id, offsetof(Network, id), JF_MANDATORY, .size = CTR_ID_LEN + 1 },
+        { "driver", parse_driver, 0, 0 },
+        { "bridge", parse_bridge, offsetof(Network, bridge), JF_MANDATORY, .size = NETNS_IFNAME_MAX + 1 },
+        { "internal", json_parse_bool, offsetof(Network, internal), 0 },
+        { "ipv6", json_parse_bool, offsetof(Network, ipv6), 0 },
+        { "ipv6Dad", json_parse_bool, offsetof(Network, ipv6_dad), 0 },
+        { "nat", json_parse_bool, offsetof(Network, nat), 0 },
+        /* absent in records of earlier versions, whose bridges are on the host */
+        { "bridgeNetns", json_parse_bool, offsetof(Network, own_netns), 0 },
+        /* 0: the kernel's default */
+        { "mtu", parse_mtu, offsetof(Network, mtu), 0, .min = 0, .max = 65535 },
+        { "subnets", parse_subnets, offsetof(Network, subnets), JF_MANDATORY },
+        { "labels", parse_labels, offsetof(Network, labels), JF_NULLABLE },
+        { "created", json_parse_uint64, offsetof(Network, created_ns), 0 },
+        {},
+};
+
 int net_record_parse(const char *text, size_t len, Network *ret, RtError *err) {
-        json_error_t je;
-        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-        if (!j)
-                return rt_err_setx(err, -EBADMSG, "network:%d:%d: %s", je.line, je.column, je.text);
         Network n = {};
-        int r = net_parse(j, &n);
-        json_decref(j);
+        int r = json_dispatch_text("network", text, len, network_fields, &n, 0, err);
         if (r < 0) {
                 net_done(&n);
-                return rt_err_setx(err, -EBADMSG, "not a valid network record");
+                return rt_err_prefix(err, r, "not a valid network record");
         }
         *ret = n;
         return 0;
@@ -287,34 +343,51 @@ static json_t *attachment_json(const NetAttachment *a) {
         return o;
 }
 
+static int parse_ifname(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        int r = json_parse_string_buf(path, v, field, f, err);
+        if (r == 0 && (r = netns_ifname_check(field, err)) < 0)
+                return rt_err_prefix(err, r, "%s", path);
+        return r;
+}
+
+static int parse_mac(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        if (!json_is_string(v))
+                return rt_err_setx(err, -EBADMSG, "%s: expected a string", path);
+        int r = netns_mac_parse(json_string_value(v), field, err);
+        return r < 0 ? rt_err_prefix(err, r, "%s", path) : 0;
+}
+
+static int parse_att_driver(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        if (!json_is_string(v) || !streq(json_string_value(v), "cni"))
+                return rt_err_setx(err, -EBADMSG, "%s: the only driver named is \"cni\"", path);
+        *(bool *) field = true;
+        return 0;
+}
+
+static const JsonField attachment_fields[] = {
+        { "network", json_parse_string_buf, offsetof(NetAttachment, network), JF_MANDATORY, .size = NET_NAME_MAX + 1 },
+        { "ifname", parse_ifname, offsetof(NetAttachment, ifname), JF_MANDATORY, .size = NETNS_IFNAME_MAX + 1 },
+        { "mac", parse_mac, offsetof(NetAttachment, mac), JF_MANDATORY },
+        { "macGiven", json_parse_bool, offsetof(NetAttachment, mac_given), 0 },
+        { "driver", parse_att_driver, offsetof(NetAttachment, cni), 0 },
+        { "cniAttached", json_parse_bool, offsetof(NetAttachment, cni_attached), 0 },
+        { "ip", parse_ip, offsetof(NetAttachment, ip), 0 },
+        { "ip6", parse_ip, offsetof(NetAttachment, ip6), 0 },
+        { "hostIfname", parse_ifname, offsetof(NetAttachment, host_ifname), 0, .size = NETNS_IFNAME_MAX + 1 },
+        { "addr4", parse_cidr, offsetof(NetAttachment, addr4), 0 },
+        { "addr6", parse_cidr, offsetof(NetAttachment, addr6), 0 },
+        { "gateway4", parse_ip, offsetof(NetAttachment, gateway4), 0 },
+        { "gateway6", parse_ip, offsetof(NetAttachment, gateway6), 0 },
+        {},
+};
+
 static int attachment_parse(json_t *o, NetAttachment *a) {
-        const char *net = json_string_value(json_object_get(o, "network"));
-        const char *ifn = json_string_value(json_object_get(o, "ifname"));
-        const char *mac = json_string_value(json_object_get(o, "mac"));
-        if (!net || strlen(net) > NET_NAME_MAX || !ifn || netns_ifname_check(ifn, NULL) < 0 || !mac ||
-            netns_mac_parse(mac, &a->mac, NULL) < 0)
-                return -EBADMSG;
-        strcpy(a->network, net);
-        strcpy(a->ifname, ifn);
-        a->mac_given = json_is_true(json_object_get(o, "macGiven"));
-        const char *v = json_string_value(json_object_get(o, "driver"));
-        a->cni = v && streq(v, "cni");
-        a->cni_attached = a->cni && json_is_true(json_object_get(o, "cniAttached"));
-        if ((v = json_string_value(json_object_get(o, "ip"))) && netns_ip_parse(v, &a->ip, NULL) < 0)
-                return -EBADMSG;
-        if ((v = json_string_value(json_object_get(o, "ip6"))) && netns_ip_parse(v, &a->ip6, NULL) < 0)
-                return -EBADMSG;
-        if ((v = json_string_value(json_object_get(o, "hostIfname"))) &&
-            netns_ifname_check(v, NULL) == 0)
-                strcpy(a->host_ifname, v);
-        if ((v = json_string_value(json_object_get(o, "addr4"))) && netns_cidr_parse(v, &a->addr4, NULL) < 0)
-                return -EBADMSG;
-        if ((v = json_string_value(json_object_get(o, "addr6"))) && netns_cidr_parse(v, &a->addr6, NULL) < 0)
-                return -EBADMSG;
-        if ((v = json_string_value(json_object_get(o, "gateway4"))) && netns_ip_parse(v, &a->gateway4, NULL) < 0)
-                return -EBADMSG;
-        if ((v = json_string_value(json_object_get(o, "gateway6"))) && netns_ip_parse(v, &a->gateway6, NULL) < 0)
-                return -EBADMSG;
+        RtError e = {};
+        int r = json_dispatch("", o, attachment_fields, a, 0, &e);
+        if (r < 0)
+                return r;
+        /* only a CNI attachment is ever attached by plugins */
+        a->cni_attached = a->cni && a->cni_attached;
         return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "state.h"
 #include "netns.h"
 #include "hash.h"
+#include "json.h"
 #include "filecache.h"
 #include "fs.h"
 #include "log.h"
@@ -306,29 +308,42 @@ static int config_from_json(json_t *j, CtrConfig *c) {
         return 0;
 }
 
-static int proc_id_from_json(json_t *j, ProcId *ret) {
-        if (!json_is_object(j))
-                return -EBADMSG;
-        ret->pid = (pid_t) json_integer_value(json_object_get(j, "pid"));
-        ret->start_time = (uint64_t) json_integer_value(json_object_get(j, "start"));
+/* ---- the state record, through field tables: unknown keys refused, integers ranged ---- */
+
+static int parse_status(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        CtrStatus st = status_from_string(json_string_value(v));
+        if (st < 0)
+                return rt_err_setx(err, -EBADMSG, "%s: not a container status (created, running, exited)", path);
+        *(CtrStatus *) field = st;
         return 0;
 }
 
-static int state_from_json(json_t *j, CtrState *st) {
-        int r;
-        st->status = status_from_string(json_string_value(json_object_get(j, "status")));
-        if (st->status < 0)
-                return -EBADMSG;
-        if ((r = proc_id_from_json(json_object_get(j, "monitor"), &st->monitor)) < 0 ||
-            (r = proc_id_from_json(json_object_get(j, "init"), &st->init)) < 0 ||
-            (r = copy_string(j, "error", st->error, sizeof st->error)) < 0 ||
-            (r = copy_string(j, "netns", st->netns, sizeof st->netns)) < 0)
-                return r;
-        st->exit_code = (int) json_integer_value(json_object_get(j, "exitCode"));
-        st->started_ns = (uint64_t) json_integer_value(json_object_get(j, "started"));
-        st->finished_ns = (uint64_t) json_integer_value(json_object_get(j, "finished"));
-        return 0;
+static const JsonField proc_id_fields[] = {
+        { "pid", json_parse_int, offsetof(ProcId, pid), JF_MANDATORY, .min = 0, .max = INT32_MAX },
+        { "start", json_parse_uint64, offsetof(ProcId, start_time), JF_MANDATORY },
+        {},
+};
+
+static int parse_proc_id(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        ProcId id = {};
+        int r = json_dispatch(path, v, proc_id_fields, &id, 0, err);
+        if (r == 0)
+                *(ProcId *) field = id;
+        return r;
 }
+
+static const JsonField state_fields[] = {
+        { "status", parse_status, offsetof(CtrState, status), JF_MANDATORY },
+        { "monitor", parse_proc_id, offsetof(CtrState, monitor), 0 },
+        { "init", parse_proc_id, offsetof(CtrState, init), 0 },
+        /* an exit code, or the 128+N of a signal, or Podman's 125-127 */
+        { "exitCode", json_parse_int, offsetof(CtrState, exit_code), 0, .min = -1, .max = 255 },
+        { "started", json_parse_uint64, offsetof(CtrState, started_ns), 0 },
+        { "finished", json_parse_uint64, offsetof(CtrState, finished_ns), 0 },
+        { "error", json_parse_string_buf, offsetof(CtrState, error), 0, .size = sizeof(((CtrState *) 0)->error) },
+        { "netns", json_parse_string_buf, offsetof(CtrState, netns), 0, .size = sizeof(((CtrState *) 0)->netns) },
+        {},
+};
 
 int ctr_config_parse(const char *text, size_t len, CtrConfig *ret, RtError *err) {
         json_error_t je;
@@ -347,15 +362,10 @@ int ctr_config_parse(const char *text, size_t len, CtrConfig *ret, RtError *err)
 }
 
 int ctr_state_parse(const char *text, size_t len, CtrState *ret, RtError *err) {
-        json_error_t je;
-        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-        if (!j)
-                return rt_err_setx(err, -EBADMSG, "state:%d:%d: %s", je.line, je.column, je.text);
         CtrState st = {};
-        int r = state_from_json(j, &st);
-        json_decref(j);
+        int r = json_dispatch_text("state", text, len, state_fields, &st, 0, err);
         if (r < 0)
-                return rt_err_set(err, r, "not a valid container state");
+                return rt_err_prefix(err, r, "not a valid container state");
         *ret = st;
         return 0;
 }

@@ -13,6 +13,7 @@
 #include "filecache.h"
 #include "fileio.h"
 #include "fs.h"
+#include "json.h"
 #include "log.h"
 #include "parse.h"
 #include "proc.h"
@@ -316,6 +317,84 @@ static void cache_refuses_bad_types(void **state) {
         file_cache_forget(NULL, "/x");
 }
 
+
+typedef struct Rec {
+        char name[8];
+        int port;
+        bool up;
+        uint64_t when;
+        char **tags;
+        struct {
+                char *label;
+        } inner;
+} Rec;
+
+static const JsonField inner_fields[] = {
+        { "label", json_parse_string, 0, JF_MANDATORY },
+        {},
+};
+
+static int parse_inner(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        return json_dispatch(path, v, inner_fields, field, 0, err);
+}
+
+static const JsonField rec_fields[] = {
+        { "name", json_parse_string_buf, offsetof(Rec, name), JF_MANDATORY, .size = 8 },
+        { "port", json_parse_int, offsetof(Rec, port), 0, .min = 1, .max = 65535 },
+        { "up", json_parse_bool, offsetof(Rec, up), 0 },
+        { "when", json_parse_uint64, offsetof(Rec, when), JF_NULLABLE },
+        { "tags", json_parse_strv, offsetof(Rec, tags), 0 },
+        { "inner", parse_inner, offsetof(Rec, inner), 0 },
+        {},
+};
+
+static void rec_done(Rec *r) {
+        for (size_t i = 0; r->tags && r->tags[i]; i++)
+                free(r->tags[i]);
+        free(r->tags);
+        free(r->inner.label);
+        *r = (Rec) {};
+}
+
+static int dispatch(const char *text, Rec *r, JsonDispatchFlags flags, RtError *e) {
+        rec_done(r);
+        return json_dispatch_text("rec.json", text, strlen(text), rec_fields, r, flags, e);
+}
+
+static void json_tables_decode_and_name_the_path(void **state) {
+        Rec r = {};
+        RtError e = {};
+        assert_int_equal(dispatch("{\"name\":\"lab\",\"port\":80,\"up\":true,\"when\":null,"
+                                  "\"tags\":[\"a\",\"b\"],\"inner\":{\"label\":\"x\"}}", &r, 0, &e), 0);
+        assert_string_equal(r.name, "lab");
+        assert_int_equal(r.port, 80);
+        assert_true(r.up);
+        assert_string_equal(r.tags[1], "b");
+        assert_string_equal(r.inner.label, "x");
+
+        assert_int_equal(dispatch("{\"name\":\"lab\",\"colour\":1}", &r, 0, &e), -EBADMSG);
+        assert_string_equal(e.msg, ".colour: unknown key");
+        assert_int_equal(dispatch("{\"NAME\":\"lab\",\"colour\":1}", &r, JD_ALLOW_UNKNOWN | JD_CASE_INSENSITIVE, &e), 0);
+        assert_string_equal(r.name, "lab");
+        assert_int_equal(dispatch("{\"port\":80}", &r, 0, &e), -EBADMSG);
+        assert_string_equal(e.msg, ".name: missing");
+        assert_int_equal(dispatch("{\"name\":\"lab\",\"port\":65536}", &r, 0, &e), -ERANGE);
+        assert_string_equal(e.msg, ".port: 65536 is outside 1-65535");
+        assert_int_equal(dispatch("{\"name\":\"lab\",\"port\":\"80\"}", &r, 0, &e), -EBADMSG);
+        assert_string_equal(e.msg, ".port: expected an integer, not a string");
+        assert_int_equal(dispatch("{\"name\":\"far-too-long\"}", &r, 0, &e), -EBADMSG);
+        assert_int_equal(dispatch("{\"name\":\"lab\",\"tags\":[\"a\",3]}", &r, 0, &e), -EBADMSG);
+        assert_string_equal(e.msg, ".tags[1]: expected a string, not an integer");
+        assert_int_equal(dispatch("{\"name\":\"lab\",\"inner\":{}}", &r, 0, &e), -EBADMSG);
+        assert_string_equal(e.msg, ".inner.label: missing");
+        assert_int_equal(dispatch("{\"name\":\"lab\",\"when\":-1}", &r, 0, &e), -ERANGE);
+        assert_int_equal(dispatch("{\"name\":\"a\",\"name\":\"b\"}", &r, 0, &e), -EBADMSG);
+        assert_non_null(strstr(e.msg, "rec.json:1:"));
+        assert_int_equal(dispatch("[1]", &r, 0, &e), -EBADMSG);
+        assert_string_equal(e.msg, ".: expected an object, not an array");
+        rec_done(&r);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(set_appends_errno_text),
@@ -334,6 +413,7 @@ int main(void) {
                 cmocka_unit_test(files_read_whole_and_a_fifo_does_not_block),
                 cmocka_unit_test(cache_keeps_a_file_until_it_is_replaced),
                 cmocka_unit_test(cache_refuses_bad_types),
+                cmocka_unit_test(json_tables_decode_and_name_the_path),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -309,6 +309,25 @@ static void network_records_parse_strictly(void **state) {
         };
         for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
                 assert_int_equal(net_record_parse(bad[i], strlen(bad[i]), &n, &e), -EBADMSG);
+        /* what is wrong, and where: a file edited by hand */
+        struct {
+                const char *tail, *msg;
+        } wrong[] = {
+                { "\"subnets\":[{\"subnet\":\"203.0.113.0/24\",\"gateway\":\"nope\"}]}", ".subnets[0].gateway: " },
+                { "\"subnets\":[],\"colour\":\"red\"}", ".colour: unknown key" },
+                { "\"subnets\":[],\"mtu\":70000}", ".mtu: 70000 is outside 0-65535" },
+                { "\"subnets\":[],\"driver\":\"macvlan\"}", ".driver: the only driver is" },
+                { "\"subnets\":[{\"gateway\":\"203.0.113.1\"}]}", ".subnets[0].subnet: missing" },
+        };
+        for (size_t i = 0; i < sizeof wrong / sizeof *wrong; i++) {
+                char text[512];
+                (void) snprintf(text, sizeof text, "{\"name\":\"lab\",\"id\":\"%064d\",\"bridge\":\"nsbr1\",%s", 0,
+                                wrong[i].tail);
+                e = (RtError) {};
+                assert_true(net_record_parse(text, strlen(text), &n, &e) < 0);
+                if (!strstr(e.msg, wrong[i].msg))
+                        fail_msg("'%s' gave '%s'", wrong[i].tail, e.msg);
+        }
 
         NetAttachment *a = NULL;
         size_t na = 0;
