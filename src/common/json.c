@@ -149,6 +149,8 @@ int json_parse_uint64(const char *path, json_t *v, void *field, const JsonField 
 int json_parse_strv(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
         if (!json_is_array(v))
                 return wrong_type(path, v, "an array of strings", err);
+        if (f->max > 0 && json_array_size(v) > (size_t) f->max)
+                return rt_err_setx(err, -E2BIG, "%s: more than %lld entries", path, (long long) f->max);
         char **l = NULL;
         size_t i;
         json_t *e;

@@ -54,4 +54,4 @@ int json_parse_bool(const char *path, json_t *v, void *field, const JsonField *f
 int json_parse_int(const char *path, json_t *v, void *field, const JsonField *f, RtError *err);        /* int, [min, max] */
 int json_parse_int64(const char *path, json_t *v, void *field, const JsonField *f, RtError *err);      /* int64_t, [min, max] */
 int json_parse_uint64(const char *path, json_t *v, void *field, const JsonField *f, RtError *err);     /* uint64_t, >= 0 */
-int json_parse_strv(const char *path, json_t *v, void *field, const JsonField *f, RtError *err);       /* char **, NULL-terminated */
+int json_parse_strv(const char *path, json_t *v, void *field, const JsonField *f, RtError *err);       /* char **, at most max entries */

@@ -242,71 +242,92 @@ int ctr_state_write(const CtrStore *s, const char *id, const CtrState *st, RtErr
         return r;
 }
 
-static int dup_string(json_t *o, const char *key, bool optional, char **ret) {
-        json_t *v = json_object_get(o, key);
-        if (!v || json_is_null(v)) {
-                if (!optional)
-                        return -EBADMSG;
-                *ret = NULL;
-                return 0;
-        }
-        if (!json_is_string(v))
-                return -EBADMSG;
-        return (*ret = strdup(json_string_value(v))) ? 0 : -ENOMEM;
+/* ---- the config record, through field tables (json.h) ---- */
+
+static int parse_ctr_id(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        int r = json_parse_string_buf(path, v, field, f, err);
+        if (r == 0 && (strlen(field) != CTR_ID_LEN || strspn(field, "0123456789abcdef") != CTR_ID_LEN))
+                return rt_err_setx(err, -EBADMSG, "%s: not a 64-hex id", path);
+        return r;
 }
 
-static int copy_string(json_t *o, const char *key, char *buf, size_t size) {
-        const char *v = json_string_value(json_object_get(o, key));
-        if (!v || strlen(v) >= size)
-                return -EBADMSG;
-        memcpy(buf, v, strlen(v) + 1);
-        return 0;
+static int parse_ctr_name(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        int r = json_parse_string_buf(path, v, field, f, err);
+        if (r == 0 && (r = ctr_name_check(field, err)) < 0)
+                return rt_err_prefix(err, r, "%s", path);
+        return r;
 }
 
-static int config_from_json(json_t *j, CtrConfig *c) {
-        int r;
-        json_t *mounts = json_object_get(j, "mounts");
-        if ((r = copy_string(j, "id", c->id, sizeof c->id)) < 0 ||
-            (r = copy_string(j, "name", c->name, sizeof c->name)) < 0 ||
-            (r = copy_string(j, "hostname", c->hostname, sizeof c->hostname)) < 0 ||
-            (r = dup_string(j, "image", false, &c->image)) < 0 ||
-            (r = dup_string(j, "rootfs", false, &c->rootfs)) < 0 ||
-            (r = dup_string(j, "workdir", true, &c->workdir)) < 0 ||
-            (r = dup_string(j, "user", true, &c->user)) < 0 ||
-            (r = dup_string(j, "network", false, &c->network)) < 0 ||
-            (r = strv_from_json(json_object_get(j, "argv"), CTR_MAX_ARGS, &c->argv)) < 0 ||
-            (r = strv_from_json(json_object_get(j, "env"), CTR_MAX_ENV, &c->env)) < 0 ||
-            (r = strv_from_json(json_object_get(j, "caps"), 64, &c->caps)) < 0 ||
-            (r = strv_from_json(json_object_get(j, "labels"), CTR_MAX_LABELS, &c->labels)) < 0)
-                return r;
-        if (!json_is_array(mounts) || json_array_size(mounts) > CTR_MAX_MOUNTS)
-                return -EBADMSG;
-        c->mounts = calloc(json_array_size(mounts) + 1, sizeof *c->mounts);
-        if (!c->mounts)
-                return -ENOMEM;
+static int parse_user(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        int r = json_parse_string(path, v, field, f, err);
+        if (r == 0 && (r = ctr_user_check(*(char **) field, err)) < 0)
+                return rt_err_prefix(err, r, "%s", path);
+        return r;
+}
+
+static int parse_argv(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        int r = json_parse_strv(path, v, field, f, err);
+        if (r == 0 && !(*(char ***) field)[0])
+                return rt_err_setx(err, -EBADMSG, "%s: no command", path);
+        return r;
+}
+
+static const JsonField mount_fields[] = {
+        { "source", json_parse_string, offsetof(BindMount, source), JF_MANDATORY },
+        { "destination", json_parse_string, offsetof(BindMount, destination), JF_MANDATORY },
+        { "readonly", json_parse_bool, offsetof(BindMount, readonly), 0 },
+        {},
+};
+
+static int parse_mounts(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        CtrConfig *c = (CtrConfig *) ((char *) field - offsetof(CtrConfig, mounts));
+        if (!json_is_array(v))
+                return rt_err_setx(err, -EBADMSG, "%s: expected an array", path);
+        if (json_array_size(v) > CTR_MAX_MOUNTS)
+                return rt_err_setx(err, -E2BIG, "%s: more than %d mounts", path, CTR_MAX_MOUNTS);
+        if (c->mounts)
+                return rt_err_setx(err, -EBADMSG, "%s: given twice", path);
+        if (!(c->mounts = calloc(json_array_size(v) + 1, sizeof *c->mounts)))
+                return rt_err_set(err, -ENOMEM, "%s", path);
         size_t i;
         json_t *m;
-        json_array_foreach(mounts, i, m) {
-                BindMount *b = &c->mounts[c->n_mounts++];
-                if ((r = dup_string(m, "source", false, &b->source)) < 0 ||
-                    (r = dup_string(m, "destination", false, &b->destination)) < 0)
+        json_array_foreach(v, i, m) {
+                char sub[256];
+                (void) snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+                /* counted first: what a failed entry has is freed with the config */
+                c->n_mounts++;
+                int r = json_dispatch(sub, m, mount_fields, &c->mounts[i], 0, err);
+                if (r < 0)
                         return r;
-                b->readonly = json_is_true(json_object_get(m, "readonly"));
         }
-        c->stop_signal = (int) json_integer_value(json_object_get(j, "stopSignal"));
-        c->stop_timeout = (int) json_integer_value(json_object_get(j, "stopTimeout"));
-        c->privileged = json_is_true(json_object_get(j, "privileged"));
-        c->tty = json_is_true(json_object_get(j, "tty"));
-        c->interactive = json_is_true(json_object_get(j, "interactive"));
-        c->rm = json_is_true(json_object_get(j, "rm"));
-        c->init = json_is_true(json_object_get(j, "init"));
-        c->create_workdir = json_is_true(json_object_get(j, "createWorkdir"));
-        c->created_ns = (uint64_t) json_integer_value(json_object_get(j, "created"));
-        if (!c->argv || !c->argv[0] || c->stop_signal <= 0 || c->stop_signal >= NSIG ||
-            ctr_user_check(c->user, NULL) < 0)
-                return -EBADMSG;
         return 0;
 }
+
+static const JsonField config_fields[] = {
+        { "id", parse_ctr_id, offsetof(CtrConfig, id), JF_MANDATORY, .size = CTR_ID_LEN + 1 },
+        { "name", parse_ctr_name, offsetof(CtrConfig, name), JF_MANDATORY, .size = CTR_NAME_MAX + 1 },
+        { "hostname", json_parse_string_buf, offsetof(CtrConfig, hostname), JF_MANDATORY, .size = CTR_HOSTNAME_MAX + 1 },
+        { "image", json_parse_string, offsetof(CtrConfig, image), JF_MANDATORY },
+        { "rootfs", json_parse_string, offsetof(CtrConfig, rootfs), JF_MANDATORY },
+        { "network", json_parse_string, offsetof(CtrConfig, network), JF_MANDATORY },
+        { "workdir", json_parse_string, offsetof(CtrConfig, workdir), JF_NULLABLE },
+        { "user", parse_user, offsetof(CtrConfig, user), JF_NULLABLE },
+        { "argv", parse_argv, offsetof(CtrConfig, argv), JF_MANDATORY, .max = CTR_MAX_ARGS },
+        { "env", json_parse_strv, offsetof(CtrConfig, env), 0, .max = CTR_MAX_ENV },
+        { "caps", json_parse_strv, offsetof(CtrConfig, caps), 0, .max = 64 },
+        { "labels", json_parse_strv, offsetof(CtrConfig, labels), 0, .max = CTR_MAX_LABELS },
+        { "mounts", parse_mounts, offsetof(CtrConfig, mounts), JF_MANDATORY },
+        { "stopSignal", json_parse_int, offsetof(CtrConfig, stop_signal), JF_MANDATORY, .min = 1, .max = NSIG - 1 },
+        { "stopTimeout", json_parse_int, offsetof(CtrConfig, stop_timeout), 0, .min = 0, .max = INT32_MAX },
+        { "privileged", json_parse_bool, offsetof(CtrConfig, privileged), 0 },
+        { "tty", json_parse_bool, offsetof(CtrConfig, tty), 0 },
+        { "interactive", json_parse_bool, offsetof(CtrConfig, interactive), 0 },
+        { "rm", json_parse_bool, offsetof(CtrConfig, rm), 0 },
+        { "init", json_parse_bool, offsetof(CtrConfig, init), 0 },
+        { "createWorkdir", json_parse_bool, offsetof(CtrConfig, create_workdir), 0 },
+        { "created", json_parse_uint64, offsetof(CtrConfig, created_ns), 0 },
+        {},
+};
 
 /* ---- the state record, through field tables: unknown keys refused, integers ranged ---- */
 
@@ -346,16 +367,11 @@ static const JsonField state_fields[] = {
 };
 
 int ctr_config_parse(const char *text, size_t len, CtrConfig *ret, RtError *err) {
-        json_error_t je;
-        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-        if (!j)
-                return rt_err_setx(err, -EBADMSG, "config:%d:%d: %s", je.line, je.column, je.text);
         CtrConfig k = {};
-        int r = config_from_json(j, &k);
-        json_decref(j);
+        int r = json_dispatch_text("config", text, len, config_fields, &k, 0, err);
         if (r < 0) {
                 ctr_config_done(&k);
-                return rt_err_set(err, r, "not a valid container config");
+                return rt_err_prefix(err, r, "not a valid container config");
         }
         *ret = k;
         return 0;

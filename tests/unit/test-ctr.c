@@ -340,6 +340,55 @@ static void network_records_parse_strictly(void **state) {
         assert_int_equal(net_attachments_parse(evil, strlen(evil), &a, &na), -EBADMSG);
 }
 
+static void config_records_say_where_they_are_wrong(void **state) {
+        char good[1024];
+        const char *fmt = "{\"id\":\"%064d\",\"name\":\"lab-a\",\"image\":\"host\",\"rootfs\":\"host\","
+                          "\"hostname\":\"a\",\"argv\":[\"sleep\",\"1\"],\"env\":[],\"workdir\":null,\"user\":null,"
+                          "\"caps\":[],\"labels\":[],\"mounts\":[{\"source\":\"/a\",\"destination\":\"/b\",\"readonly\":true}],"
+                          "\"network\":\"none\",\"stopSignal\":15,\"stopTimeout\":10,\"privileged\":false,\"tty\":false,"
+                          "\"interactive\":false,\"rm\":false,\"init\":true,\"created\":1,\"createWorkdir\":false%s}";
+        (void) snprintf(good, sizeof good, fmt, 0, "");
+        Container c = {};
+        RtError e = {};
+        assert_int_equal(ctr_config_parse(good, strlen(good), &c.config, &e), 0);
+        assert_string_equal(c.config.argv[0], "sleep");
+        assert_int_equal(c.config.n_mounts, 1);
+        assert_true(c.config.mounts[0].readonly);
+        ctr_done(&c);
+        struct {
+                const char *extra, *msg;
+        } wrong[] = {
+                { ",\"colour\":1", ".colour: unknown key" },
+                /* a key twice: refused where the text says so */
+                { ",\"rm\":true", "config:1:" },
+        };
+        for (size_t i = 0; i < sizeof wrong / sizeof *wrong; i++) {
+                char text[1024];
+                (void) snprintf(text, sizeof text, fmt, 0, wrong[i].extra);
+                e = (RtError) {};
+                CtrConfig k = {};
+                assert_true(ctr_config_parse(text, strlen(text), &k, &e) < 0);
+                if (!strstr(e.msg, wrong[i].msg))
+                        fail_msg("'%s' gave '%s'", wrong[i].extra, e.msg);
+        }
+        /* a mount without its destination */
+        char nodest[1024];
+        (void) snprintf(nodest, sizeof nodest, fmt, 0, "");
+        char *d = strstr(nodest, ",\"destination\":\"/b\"");
+        memmove(d, d + strlen(",\"destination\":\"/b\""), strlen(d + strlen(",\"destination\":\"/b\"")) + 1);
+        CtrConfig m = {};
+        assert_true(ctr_config_parse(nodest, strlen(nodest), &m, &e) < 0);
+        assert_non_null(strstr(e.msg, ".mounts[0].destination: missing"));
+        /* a signal no kernel has */
+        char bad[1024];
+        (void) snprintf(bad, sizeof bad, fmt, 0, "");
+        char *sig = strstr(bad, "\"stopSignal\":15");
+        memcpy(sig, "\"stopSignal\":99", strlen("\"stopSignal\":99"));
+        CtrConfig k = {};
+        assert_int_equal(ctr_config_parse(bad, strlen(bad), &k, &e), -ERANGE);
+        assert_non_null(strstr(e.msg, ".stopSignal: 99 is outside 1-"));
+}
+
 static void log_lines_parse(void **state) {
         CtrLogLine l;
         const char *full = "2026-11-28T15:28:00.123456789Z stderr F oops";
@@ -438,6 +487,7 @@ int main(void) {
                 cmocka_unit_test(loads_through_the_caches),
                 cmocka_unit_test(network_names_macs_and_host_ifnames),
                 cmocka_unit_test(network_records_parse_strictly),
+                cmocka_unit_test(config_records_say_where_they_are_wrong),
                 cmocka_unit_test(log_lines_parse),
                 cmocka_unit_test(users_resolve_in_the_containers_files),
         };
