@@ -683,11 +683,7 @@ int api_ep_container_logs(ApiConn *c, ApiRequest *r) {
         bool want_out = api_query_bool(r, "stdout", true), want_err = api_query_bool(r, "stderr", true);
         _cleanup_free_ char *tail = http_query_get(r->http.query, "tail", 0);
         long tail_n = tail && *tail && !streq(tail, "all") ? atol(tail) : -1;
-        char head[512];
-        int n = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\n");
-        n += api_common_headers(head + n, sizeof head - (size_t) n);
-        n += snprintf(head + n, sizeof head - (size_t) n, "Content-Type: application/octet-stream\r\nConnection: close\r\n\r\n");
-        if (api_write_all(c->fd, head, (size_t) n) < 0)
+        if (api_stream_head(c, "application/octet-stream") < 0)
                 return -ECONNRESET;
         LogsReply lr = { .fd = c->fd, .want_out = want_out, .want_err = want_err, .stamps = stamps };
         CtrLogRead read = { .tail = tail_n, .follow = follow, .cancel_fd = c->fd };

@@ -50,6 +50,9 @@ int api_no_such_container(ApiConn *c, const char *ref);
 bool api_query_bool(const ApiRequest *r, const char *key, bool def);
 unsigned short api_query_dimension(const ApiRequest *r, const char *key);
 int api_rt_error(ApiConn *c, const RtError *e, int fallback_status, const char *cause);
+/* The head of a reply streamed until the connection closes (logs, events): 200, the
+ * common headers, the type; -ECONNRESET when the client is gone. */
+int api_stream_head(ApiConn *c, const char *content_type);
 
 /* images.c */
 int api_ep_image_exists(ApiConn *c, ApiRequest *r);

@@ -120,11 +120,7 @@ int api_ep_events(ApiConn *c, ApiRequest *r) {
         char path[PATH_MAX], old[PATH_MAX + 2];
         ctr_event_path(&c->srv->store, path);
         (void) snprintf(old, sizeof old, "%s.1", path);
-        char head[512];
-        int n = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\n");
-        n += api_common_headers(head + n, sizeof head - (size_t) n);
-        n += snprintf(head + n, sizeof head - (size_t) n, "Content-Type: application/json\r\nConnection: close\r\n\r\n");
-        if (api_write_all(c->fd, head, (size_t) n) < 0)
+        if (api_stream_head(c, "application/json") < 0)
                 return -ECONNRESET;
         _cleanup_free_ char *t_old = NULL, *t_cur = NULL;
         size_t l_old = 0, l_cur = 0;

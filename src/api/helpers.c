@@ -131,3 +131,11 @@ int api_rt_error(ApiConn *c, const RtError *e, int fallback_status, const char *
         return api_error(c, status, cause ? cause : status == 404 ? "not found" : "internal error", "%s", e->msg);
 }
 
+int api_stream_head(ApiConn *c, const char *content_type) {
+        char head[512];
+        int n = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\n");
+        n += api_common_headers(head + n, sizeof head - (size_t) n);
+        n += snprintf(head + n, sizeof head - (size_t) n, "Content-Type: %s\r\nConnection: close\r\n\r\n",
+                      content_type);
+        return api_write_all(c->fd, head, (size_t) n) < 0 ? -ECONNRESET : 0;
+}

@@ -80,6 +80,9 @@ int json_dispatch_text(const char *what, const char *text, size_t len, const Jso
 int json_parse_string(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
         if (!json_is_string(v))
                 return wrong_type(path, v, "a string", err);
+        int r = f->check ? f->check(json_string_value(v), err) : 0;
+        if (r < 0)
+                return rt_err_prefix(err, r, "%s", path);
         char *copy = strdup(json_string_value(v));
         if (!copy)
                 return rt_err_set(err, -ENOMEM, "%s", path);
@@ -95,6 +98,9 @@ int json_parse_string_buf(const char *path, json_t *v, void *field, const JsonFi
         if (l >= f->size || strlen(json_string_value(v)) != l)
                 return rt_err_setx(err, -EBADMSG, "%s: longer than %zu bytes, or holding a NUL", path,
                                    f->size - 1);
+        int r = f->check ? f->check(json_string_value(v), err) : 0;
+        if (r < 0)
+                return rt_err_prefix(err, r, "%s", path);
         memcpy(field, json_string_value(v), l + 1);
         return 0;
 }

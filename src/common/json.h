@@ -32,6 +32,8 @@ struct JsonField {
          * integer's bounds (json_parse_int, json_parse_int64) */
         size_t size;
         int64_t min, max;
+        /* for the string parsers: a validator of the value (its error gets the path) */
+        int (*check)(const char *value, RtError *err);
 };
 
 typedef enum JsonDispatchFlags {

@@ -119,27 +119,6 @@ int net_save(const CtrStore *s, const Network *n, RtError *err) {
 /* ---- the record, through field tables (json.h): a file edited by hand says where it is
  * wrong (".subnets[0].gateway: ..."), and a key nsprov does not write is refused ---- */
 
-static int parse_net_name(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
-        int r = json_parse_string_buf(path, v, field, f, err);
-        if (r == 0 && (r = net_name_check(field, err)) < 0)
-                return rt_err_prefix(err, r, "%s", path);
-        return r;
-}
-
-static int parse_net_id(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
-        int r = json_parse_string_buf(path, v, field, f, err);
-        if (r == 0 && (strlen(field) != CTR_ID_LEN || strspn(field, "0123456789abcdef") != CTR_ID_LEN))
-                return rt_err_setx(err, -EBADMSG, "%s: not a 64-hex id", path);
-        return r;
-}
-
-static int parse_bridge(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
-        int r = json_parse_string_buf(path, v, field, f, err);
-        if (r == 0 && (r = netns_ifname_check(field, err)) < 0)
-                return rt_err_prefix(err, r, "%s", path);
-        return r;
-}
-
 static int parse_driver(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
         if (!json_is_string(v) || !streq(json_string_value(v), "bridge"))
                 return rt_err_setx(err, -EBADMSG, "%s: the only driver is \"bridge\"", path);
@@ -202,10 +181,13 @@ static int parse_labels(const char *path, json_t *v, void *field, const JsonFiel
 }
 
 static const JsonField network_fields[] = {
-        { "name", parse_net_name, offsetof(Network, name), JF_MANDATORY, .size = NET_NAME_MAX + 1 },
-        { "id", parse_net_id, offsetof(Network, id), JF_MANDATORY, .size = CTR_ID_LEN + 1 },
+        { "name", json_parse_string_buf, offsetof(Network, name), JF_MANDATORY, .size = NET_NAME_MAX + 1,
+          .check = net_name_check },
+        { "id", json_parse_string_buf, offsetof(Network, id), JF_MANDATORY, .size = CTR_ID_LEN + 1,
+          .check = ctr_id_check },
         { "driver", parse_driver, 0, 0 },
-        { "bridge", parse_bridge, offsetof(Network, bridge), JF_MANDATORY, .size = NETNS_IFNAME_MAX + 1 },
+        { "bridge", json_parse_string_buf, offsetof(Network, bridge), JF_MANDATORY, .size = NETNS_IFNAME_MAX + 1,
+          .check = netns_ifname_check },
         { "internal", json_parse_bool, offsetof(Network, internal), 0 },
         { "ipv6", json_parse_bool, offsetof(Network, ipv6), 0 },
         { "ipv6Dad", json_parse_bool, offsetof(Network, ipv6_dad), 0 },
@@ -343,13 +325,6 @@ static json_t *attachment_json(const NetAttachment *a) {
         return o;
 }
 
-static int parse_ifname(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
-        int r = json_parse_string_buf(path, v, field, f, err);
-        if (r == 0 && (r = netns_ifname_check(field, err)) < 0)
-                return rt_err_prefix(err, r, "%s", path);
-        return r;
-}
-
 static int parse_mac(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
         if (!json_is_string(v))
                 return rt_err_setx(err, -EBADMSG, "%s: expected a string", path);
@@ -366,14 +341,16 @@ static int parse_att_driver(const char *path, json_t *v, void *field, const Json
 
 static const JsonField attachment_fields[] = {
         { "network", json_parse_string_buf, offsetof(NetAttachment, network), JF_MANDATORY, .size = NET_NAME_MAX + 1 },
-        { "ifname", parse_ifname, offsetof(NetAttachment, ifname), JF_MANDATORY, .size = NETNS_IFNAME_MAX + 1 },
+        { "ifname", json_parse_string_buf, offsetof(NetAttachment, ifname), JF_MANDATORY,
+          .size = NETNS_IFNAME_MAX + 1, .check = netns_ifname_check },
         { "mac", parse_mac, offsetof(NetAttachment, mac), JF_MANDATORY },
         { "macGiven", json_parse_bool, offsetof(NetAttachment, mac_given), 0 },
         { "driver", parse_att_driver, offsetof(NetAttachment, cni), 0 },
         { "cniAttached", json_parse_bool, offsetof(NetAttachment, cni_attached), 0 },
         { "ip", parse_ip, offsetof(NetAttachment, ip), 0 },
         { "ip6", parse_ip, offsetof(NetAttachment, ip6), 0 },
-        { "hostIfname", parse_ifname, offsetof(NetAttachment, host_ifname), 0, .size = NETNS_IFNAME_MAX + 1 },
+        { "hostIfname", json_parse_string_buf, offsetof(NetAttachment, host_ifname), 0,
+          .size = NETNS_IFNAME_MAX + 1, .check = netns_ifname_check },
         { "addr4", parse_cidr, offsetof(NetAttachment, addr4), 0 },
         { "addr6", parse_cidr, offsetof(NetAttachment, addr6), 0 },
         { "gateway4", parse_ip, offsetof(NetAttachment, gateway4), 0 },

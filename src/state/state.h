@@ -152,6 +152,8 @@ typedef struct Container {
 } Container;
 
 int ctr_name_check(const char *name, RtError *err);
+/* 64 lowercase hex digits: a container's or a network's id. */
+int ctr_id_check(const char *id, RtError *err);
 /* A full id, a unique id prefix (at least 3 chars) or a name. */
 int ctr_lookup(const CtrStore *s, const char *ref, char ret_id[static CTR_ID_LEN + 1], RtError *err);
 int ctr_load(const CtrStore *s, const char *id, Container *ret, RtError *err);

@@ -102,6 +102,12 @@ void ctr_path(const CtrStore *s, const char *id, const char *file, char buf[stat
                         file ? file : "");
 }
 
+int ctr_id_check(const char *id, RtError *err) {
+        if (!id || strlen(id) != CTR_ID_LEN || strspn(id, "0123456789abcdef") != CTR_ID_LEN)
+                return rt_err_setx(err, -EBADMSG, "not a 64-hex id");
+        return 0;
+}
+
 int ctr_name_check(const char *name, RtError *err) {
         size_t l = name ? strlen(name) : 0;
         if (l == 0 || l > CTR_NAME_MAX)
@@ -244,27 +250,6 @@ int ctr_state_write(const CtrStore *s, const char *id, const CtrState *st, RtErr
 
 /* ---- the config record, through field tables (json.h) ---- */
 
-static int parse_ctr_id(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
-        int r = json_parse_string_buf(path, v, field, f, err);
-        if (r == 0 && (strlen(field) != CTR_ID_LEN || strspn(field, "0123456789abcdef") != CTR_ID_LEN))
-                return rt_err_setx(err, -EBADMSG, "%s: not a 64-hex id", path);
-        return r;
-}
-
-static int parse_ctr_name(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
-        int r = json_parse_string_buf(path, v, field, f, err);
-        if (r == 0 && (r = ctr_name_check(field, err)) < 0)
-                return rt_err_prefix(err, r, "%s", path);
-        return r;
-}
-
-static int parse_user(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
-        int r = json_parse_string(path, v, field, f, err);
-        if (r == 0 && (r = ctr_user_check(*(char **) field, err)) < 0)
-                return rt_err_prefix(err, r, "%s", path);
-        return r;
-}
-
 static int parse_argv(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
         int r = json_parse_strv(path, v, field, f, err);
         if (r == 0 && !(*(char ***) field)[0])
@@ -304,14 +289,16 @@ static int parse_mounts(const char *path, json_t *v, void *field, const JsonFiel
 }
 
 static const JsonField config_fields[] = {
-        { "id", parse_ctr_id, offsetof(CtrConfig, id), JF_MANDATORY, .size = CTR_ID_LEN + 1 },
-        { "name", parse_ctr_name, offsetof(CtrConfig, name), JF_MANDATORY, .size = CTR_NAME_MAX + 1 },
+        { "id", json_parse_string_buf, offsetof(CtrConfig, id), JF_MANDATORY, .size = CTR_ID_LEN + 1,
+          .check = ctr_id_check },
+        { "name", json_parse_string_buf, offsetof(CtrConfig, name), JF_MANDATORY, .size = CTR_NAME_MAX + 1,
+          .check = ctr_name_check },
         { "hostname", json_parse_string_buf, offsetof(CtrConfig, hostname), JF_MANDATORY, .size = CTR_HOSTNAME_MAX + 1 },
         { "image", json_parse_string, offsetof(CtrConfig, image), JF_MANDATORY },
         { "rootfs", json_parse_string, offsetof(CtrConfig, rootfs), JF_MANDATORY },
         { "network", json_parse_string, offsetof(CtrConfig, network), JF_MANDATORY },
         { "workdir", json_parse_string, offsetof(CtrConfig, workdir), JF_NULLABLE },
-        { "user", parse_user, offsetof(CtrConfig, user), JF_NULLABLE },
+        { "user", json_parse_string, offsetof(CtrConfig, user), JF_NULLABLE, .check = ctr_user_check },
         { "argv", parse_argv, offsetof(CtrConfig, argv), JF_MANDATORY, .max = CTR_MAX_ARGS },
         { "env", json_parse_strv, offsetof(CtrConfig, env), 0, .max = CTR_MAX_ENV },
         { "caps", json_parse_strv, offsetof(CtrConfig, caps), 0, .max = 64 },
