@@ -136,10 +136,10 @@ int api_ep_image_load(ApiConn *c, ApiRequest *r) {
         const CtrStore *s = &c->srv->store;
         RtError e = {};
         char p[PATH_MAX];
-        (void) snprintf(p, sizeof p, "%s/images", s->root);
+        store_path(s, STORE_IMAGES, NULL, NULL, p);
         if (mkdir_p(p, 0700, &e) < 0)
                 return api_rt_error(c, &e, 500, NULL);
-        (void) snprintf(p, sizeof p, "%s/images/.upload-XXXXXX", s->root);
+        store_path(s, STORE_IMAGES, ".upload-XXXXXX", NULL, p);
         _cleanup_close_ int fd = mkostemp(p, O_CLOEXEC);
         if (fd < 0)
                 return api_error(c, 500, "internal error", "spool the upload: %s", strerror(errno));

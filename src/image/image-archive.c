@@ -877,7 +877,7 @@ static int apply_layers(const char *rootfs, int *fds, size_t n, LayerReport *rep
 /* ---- the load ---- */
 
 void ctr_image_stored_rootfs(const CtrStore *s, const char *name, char buf[static PATH_MAX]) {
-        (void) snprintf(buf, PATH_MAX, "%s/images/%s.rootfs", s->root, name);
+        store_path(s, STORE_IMAGES, name, ".rootfs", buf);
 }
 
 typedef struct LoadWork {
@@ -922,7 +922,7 @@ static int load_steps(const CtrStore *s, int archive_fd, const char *want_name, 
         if (want_name && ((r = ctr_image_name_check(want_name, err)) < 0 || (r = name_free(s, want_name, err)) < 0))
                 return r;
         char p[PATH_MAX];
-        (void) snprintf(p, sizeof p, "%s/images", s->root);
+        store_path(s, STORE_IMAGES, NULL, NULL, p);
         if ((r = mkdir_p(p, 0700, err)) < 0)
                 return r;
         /* in the store, beside where the rootfs goes: the last step is a rename */
@@ -953,7 +953,7 @@ static int load_steps(const CtrStore *s, int archive_fd, const char *want_name, 
                 return r;
 
         /* one load at a time past here: two of one name must not both find it free */
-        (void) snprintf(p, sizeof p, "%s/images/.load.lock", s->root);
+        store_path(s, STORE_IMAGES, ".load.lock", NULL, p);
         if ((w->lock = lock_file(p, true, err)) < 0)
                 return w->lock;
         char name[CTR_IMAGE_NAME_MAX + 1];

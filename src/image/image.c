@@ -75,7 +75,7 @@ static int builtin_host(Image *ret) {
 }
 
 static void image_path(const CtrStore *s, const char *name, char buf[static PATH_MAX]) {
-        (void) snprintf(buf, PATH_MAX, "%s/images/%s.json", s->root, name);
+        store_path(s, STORE_IMAGES, name, ".json", buf);
 }
 
 static int opt_strv(json_t *o, const char *key, char ***ret) {
@@ -260,7 +260,7 @@ int ctr_image_list(const CtrStore *s, Image **ret, size_t *ret_n, RtError *err) 
                 return rt_err_set(err, -ENOMEM, "list images");
         }
         char p[PATH_MAX];
-        (void) snprintf(p, sizeof p, "%s/images", s->root);
+        store_path(s, STORE_IMAGES, NULL, NULL, p);
         _cleanup_closedir_ DIR *d = opendir(p);
         struct dirent *de;
         while (d && (de = readdir(d))) {

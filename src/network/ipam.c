@@ -59,15 +59,15 @@ bool net_in_subnet(const NetnsCidr *c, const NetnsIp *ip) {
 
 int net_ipam_open(const CtrStore *s, const char *net, json_t **ret, int *ret_lock, RtError *err) {
         char p[PATH_MAX];
-        (void) snprintf(p, sizeof p, "%s/ipam", s->runroot);
+        store_path(s, STORE_IPAM, NULL, NULL, p);
         int r = mkdir_p(p, 0700, err);
         if (r < 0)
                 return r;
-        (void) snprintf(p, sizeof p, "%s/ipam/%s.lock", s->runroot, net);
+        store_path(s, STORE_IPAM, net, ".lock", p);
         int lock = lock_file(p, true, err);
         if (lock < 0)
                 return lock;
-        (void) snprintf(p, sizeof p, "%s/ipam/%s.json", s->runroot, net);
+        store_path(s, STORE_IPAM, net, ".json", p);
         char *text = NULL;
         size_t len;
         json_t *j = NULL;
@@ -86,7 +86,7 @@ int net_ipam_open(const CtrStore *s, const char *net, json_t **ret, int *ret_loc
 
 int net_ipam_save(const CtrStore *s, const char *net, json_t *j, RtError *err) {
         char p[PATH_MAX];
-        (void) snprintf(p, sizeof p, "%s/ipam/%s.json", s->runroot, net);
+        store_path(s, STORE_IPAM, net, ".json", p);
         char *text = json_dumps(j, JSON_COMPACT);
         if (!text)
                 return rt_err_set(err, -ENOMEM, "ipam");
@@ -180,7 +180,7 @@ void net_ipam_release_owner(const CtrStore *s, const char *net, const char *owne
 /* Calls fn for the name of every network that has an IPAM file. */
 int net_ipam_each(const CtrStore *s, int (*fn)(const CtrStore *s, const char *net, void *ud), void *ud) {
         char p[PATH_MAX];
-        (void) snprintf(p, sizeof p, "%s/ipam", s->runroot);
+        store_path(s, STORE_IPAM, NULL, NULL, p);
         _cleanup_closedir_ DIR *d = opendir(p);
         struct dirent *de;
         int total = 0;

@@ -256,7 +256,7 @@ int net_create(const CtrStore *s, const NetCreate *spec, Network *ret, RtError *
                 return rt_err_set(err, -ENOMEM, "labels");
 
         char p[PATH_MAX];
-        (void) snprintf(p, sizeof p, "%s/networks", s->root);
+        store_path(s, STORE_NETWORKS, NULL, NULL, p);
         if ((r = mkdir_p(p, 0700, err)) < 0)
                 goto fail;
         net_path(s, n.name, p);
@@ -339,9 +339,9 @@ static int net_remove_state(const CtrStore *s, const Network *n, RtError *err) {
         if (n->nat)
                 net_nat_teardown(n);
         char p[PATH_MAX];
-        (void) snprintf(p, sizeof p, "%s/ipam/%s.json", s->runroot, n->name);
+        store_path(s, STORE_IPAM, n->name, ".json", p);
         (void) unlink(p);
-        (void) snprintf(p, sizeof p, "%s/ipam/%s.lock", s->runroot, n->name);
+        store_path(s, STORE_IPAM, n->name, ".lock", p);
         (void) unlink(p);
         net_path(s, n->name, p);
         if (unlink(p) < 0)

@@ -69,7 +69,7 @@ int net_name_check(const char *name, RtError *err) {
 static int attachment_parse(json_t *o, NetAttachment *a);
 
 void net_path(const CtrStore *s, const char *name, char buf[static PATH_MAX]) {
-        (void) snprintf(buf, PATH_MAX, "%s/networks/%s.json", s->root, name);
+        store_path(s, STORE_NETWORKS, name, ".json", buf);
 }
 
 void net_done(Network *n) {
@@ -269,7 +269,7 @@ bool net_json_stem(const char *file, char name[static NET_NAME_MAX + 1]) {
 
 int net_list(const CtrStore *s, Network **ret, size_t *ret_n, RtError *err) {
         char p[PATH_MAX];
-        (void) snprintf(p, sizeof p, "%s/networks", s->root);
+        store_path(s, STORE_NETWORKS, NULL, NULL, p);
         Network *ns = NULL;
         size_t n = 0;
         _cleanup_closedir_ DIR *d = opendir(p);

@@ -232,7 +232,7 @@ void net_release(const CtrStore *s, const char *ctr_id, NetAttachment *a, size_t
                  * recorded no address: a crash may have come between taking one and
                  * writing it down. */
                 char p[PATH_MAX];
-                (void) snprintf(p, sizeof p, "%s/ipam/%s.json", s->runroot, a[i].network);
+                store_path(s, STORE_IPAM, a[i].network, ".json", p);
                 if (a[i].addr4.ip.family || a[i].addr6.ip.family || access(p, F_OK) == 0)
                         net_ipam_release_owner(s, a[i].network, owner);
                 forget_wiring(&a[i]);

@@ -226,7 +226,7 @@ static bool name_abandoned(const CtrStore *s, const char *path) {
  * made (name_abandoned, gc). */
 static int claim_name(const CtrStore *s, const char *name, const char *id, int *ret_lock, RtError *err) {
         char p[PATH_MAX];
-        (void) snprintf(p, sizeof p, "%s/names/%s", s->runroot, name);
+        store_path(s, STORE_NAMES, name, NULL, p);
         int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         int open_errno = fd < 0 ? errno : 0;
         if (open_errno == EEXIST && name_abandoned(s, p)) {

@@ -77,7 +77,7 @@ int ctr_gc(const CtrStore *s, RtError *err) {
         int removed = 0;
         _cleanup_(strv_freep) char **dead = NULL;
 
-        (void) snprintf(p, sizeof p, "%s/containers", s->runroot);
+        store_path(s, STORE_CONTAINERS, NULL, NULL, p);
         _cleanup_closedir_ DIR *d = opendir(p);
         if (!d)
                 return rt_err_set(err, -errno, "read %s", p);
@@ -87,7 +87,7 @@ int ctr_gc(const CtrStore *s, RtError *err) {
                         removed += gc_container(s, de->d_name, &dead);
 
         /* Names whose container is gone. */
-        (void) snprintf(p, sizeof p, "%s/names", s->runroot);
+        store_path(s, STORE_NAMES, NULL, NULL, p);
         _cleanup_closedir_ DIR *nd = opendir(p);
         while (nd && (de = readdir(nd))) {
                 if (de->d_name[0] == '.')
@@ -111,7 +111,7 @@ int ctr_gc(const CtrStore *s, RtError *err) {
         }
 
         /* Exit codes of --rm containers kept for a late wait: a few minutes are enough. */
-        (void) snprintf(p, sizeof p, "%s/exits", s->runroot);
+        store_path(s, STORE_EXITS, NULL, NULL, p);
         _cleanup_closedir_ DIR *xd = opendir(p);
         while (xd && (de = readdir(xd))) {
                 char xp[PATH_MAX];

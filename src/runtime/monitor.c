@@ -162,9 +162,9 @@ static void write_all_or_detach(int *fd, const char *buf, size_t len) {
  * it (Podman's remote run --rm, docker's condition=removed). Under its lock. */
 void ctr_remove_with_exit_code(const CtrStore *s, const CtrConfig *c, int exit_code) {
         char p[PATH_MAX], code[16];
-        (void) snprintf(p, sizeof p, "%s/exits", s->runroot);
+        store_path(s, STORE_EXITS, NULL, NULL, p);
         (void) mkdir(p, 0700);
-        (void) snprintf(p, sizeof p, "%s/exits/%s", s->runroot, c->id);
+        store_path(s, STORE_EXITS, c->id, NULL, p);
         int len = snprintf(code, sizeof code, "%d", exit_code);
         (void) write_file(p, code, (size_t) len, 0600, false, NULL);
         (void) ctr_destroy(s, c->id, c->name);

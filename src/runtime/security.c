@@ -226,9 +226,9 @@ void seccomp_program_done(SeccompProgram *p) {
 }
 
 int seccomp_program_load(const CtrStore *s, SeccompProgram *ret, RtError *err) {
-        char path[PATH_MAX];
-        (void) snprintf(path, sizeof path, "%s/seccomp-%016llx.bpf", s->runroot,
-                        (unsigned long long) filter_fingerprint());
+        char path[PATH_MAX], file[64];
+        (void) snprintf(file, sizeof file, "seccomp-%016llx.bpf", (unsigned long long) filter_fingerprint());
+        store_path(s, STORE_RUN, file, NULL, path);
         char *buf = NULL;
         size_t len = 0;
         /* Compiling the filter costs about a third of a millisecond on every start; the

@@ -217,6 +217,21 @@ const char *signal_to_string(int sig, char buf[static 16]);
 
 void ctr_path(const CtrStore *s, const char *id, const char *file, char buf[static PATH_MAX]);
 
+/* Where everything of the store lives: the only place that joins a path under the root or
+ * the runroot. */
+typedef enum StoreDir {
+        STORE_RUN,        /* the runroot itself */
+        STORE_CONTAINERS, /* runroot/containers: a dir per container (ctr_path) */
+        STORE_NAMES,      /* runroot/names: a file per container name, holding its id */
+        STORE_EXITS,      /* runroot/exits: the exit codes of --rm containers, a while */
+        STORE_IPAM,       /* runroot/ipam: <network>.json and .lock */
+        STORE_NETWORKS,   /* root/networks: <network>.json */
+        STORE_IMAGES,     /* root/images: <image>.json, <image>.rootfs, staging */
+        _STORE_DIR_MAX,
+} StoreDir;
+/* dir/<name><suffix> (name NULL: the dir itself). */
+void store_path(const CtrStore *s, StoreDir dir, const char *name, const char *suffix, char buf[static PATH_MAX]);
+
 /* serve's parsed state files (filecache.h): container configs and states, and the network
  * records and attachment lists that the network module opens (net_caches_open) */
 typedef struct CtrCaches {

@@ -3,6 +3,7 @@
  * (runroot/names/<name>, created O_EXCL so two racing creates of one name cannot both
  * win), and lookups by id, id prefix or name. */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -95,6 +96,23 @@ int ctr_store_init(CtrStore *s, const char *root, const char *runroot, RtError *
         }
         (void) snprintf(p, sizeof p, "%s/images", s->root);
         return mkdir_p(p, 0700, err);
+}
+
+void store_path(const CtrStore *s, StoreDir dir, const char *name, const char *suffix, char buf[static PATH_MAX]) {
+        static const struct {
+                bool persistent; /* under the root, else the runroot */
+                const char *sub;
+        } dirs[_STORE_DIR_MAX] = {
+                [STORE_RUN] = { false, NULL },           [STORE_CONTAINERS] = { false, "containers" },
+                [STORE_NAMES] = { false, "names" },      [STORE_EXITS] = { false, "exits" },
+                [STORE_IPAM] = { false, "ipam" },        [STORE_NETWORKS] = { true, "networks" },
+                [STORE_IMAGES] = { true, "images" },
+        };
+        assert(dir >= 0 && dir < _STORE_DIR_MAX);
+        int n = snprintf(buf, PATH_MAX, "%s%s%s", dirs[dir].persistent ? s->root : s->runroot,
+                         dirs[dir].sub ? "/" : "", dirs[dir].sub ? dirs[dir].sub : "");
+        if (name && n > 0 && n < PATH_MAX)
+                (void) snprintf(buf + n, PATH_MAX - (size_t) n, "/%s%s", name, suffix ? suffix : "");
 }
 
 void ctr_path(const CtrStore *s, const char *id, const char *file, char buf[static PATH_MAX]) {
