@@ -252,38 +252,35 @@ static int cmp_name(const void *a, const void *b) {
         return strcmp(((const Image *) a)->name, ((const Image *) b)->name);
 }
 
+static int list_load_image(const CtrStore *s, const char *name, void *slot) {
+        *(Image *) slot = (Image) {};
+        return ctr_image_load(s, name, slot, NULL);
+}
+
+static void list_done_image(void *slot) {
+        image_done(slot);
+}
+
 int ctr_image_list(const CtrStore *s, Image **ret, size_t *ret_n, RtError *err) {
-        Image *imgs = calloc(1, sizeof *imgs);
+        void *stored = NULL;
         size_t n = 0;
-        if (!imgs || builtin_host(&imgs[n++]) < 0) {
-                free(imgs);
+        int r = store_list(s, STORE_IMAGES, ".json", sizeof(Image), list_load_image, list_done_image, cmp_name,
+                           &stored, &n, err);
+        if (r < 0)
+                return r;
+        /* the built-in one first */
+        Image *imgs = realloc(stored, (n + 1) * sizeof *imgs);
+        if (!imgs) {
+                image_list_free(stored, n);
                 return rt_err_set(err, -ENOMEM, "list images");
         }
-        char p[PATH_MAX];
-        store_path(s, STORE_IMAGES, NULL, NULL, p);
-        _cleanup_closedir_ DIR *d = opendir(p);
-        struct dirent *de;
-        while (d && (de = readdir(d))) {
-                char name[256];
-                size_t l = strlen(de->d_name);
-                if (l <= 5 || l >= sizeof name || !streq(de->d_name + l - 5, ".json"))
-                        continue;
-                memcpy(name, de->d_name, l - 5);
-                name[l - 5] = '\0';
-                Image img;
-                if (ctr_image_load(s, name, &img, NULL) < 0)
-                        continue;
-                Image *ni = realloc(imgs, (n + 1) * sizeof *ni);
-                if (!ni) {
-                        image_done(&img);
-                        image_list_free(imgs, n);
-                        return rt_err_set(err, -ENOMEM, "list images");
-                }
-                imgs = ni;
-                imgs[n++] = img;
+        memmove(imgs + 1, imgs, n * sizeof *imgs);
+        if (builtin_host(&imgs[0]) < 0) {
+                imgs[0] = (Image) {};
+                image_list_free(imgs, n + 1);
+                return rt_err_set(err, -ENOMEM, "list images");
         }
-        qsort(imgs + 1, n - 1, sizeof *imgs, cmp_name);
         *ret = imgs;
-        *ret_n = n;
+        *ret_n = n + 1;
         return 0;
 }

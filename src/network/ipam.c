@@ -179,17 +179,7 @@ void net_ipam_release_owner(const CtrStore *s, const char *net, const char *owne
 
 /* Calls fn for the name of every network that has an IPAM file. */
 int net_ipam_each(const CtrStore *s, int (*fn)(const CtrStore *s, const char *net, void *ud), void *ud) {
-        char p[PATH_MAX];
-        store_path(s, STORE_IPAM, NULL, NULL, p);
-        _cleanup_closedir_ DIR *d = opendir(p);
-        struct dirent *de;
-        int total = 0;
-        while (d && (de = readdir(d))) {
-                char net[NET_NAME_MAX + 1];
-                if (net_json_stem(de->d_name, net))
-                        total += fn(s, net, ud);
-        }
-        return total;
+        return store_each(s, STORE_IPAM, ".json", fn, ud);
 }
 
 static bool owner_of_container(const char *owner, void *ud) {

@@ -36,7 +36,6 @@ int net_bridge_side_open(const Network *n, const CtrStore *create_in, BridgeSide
 int net_ensure_bridge(const BridgeSide *side, const Network *n, int *ret_ifindex, RtError *err);
 
 /* records.c */
-bool net_json_stem(const char *file, char name[static NET_NAME_MAX + 1]);
 void net_path(const CtrStore *s, const char *name, char buf[static PATH_MAX]);
 int net_save(const CtrStore *s, const Network *n, RtError *err);
 

@@ -258,43 +258,22 @@ static int cmp_net(const void *a, const void *b) {
 }
 
 /* The network name of a per-network "<name>.json" file (records and IPAM files). */
-bool net_json_stem(const char *file, char name[static NET_NAME_MAX + 1]) {
-        size_t l = strlen(file);
-        if (l <= 5 || l - 5 > NET_NAME_MAX || !streq(file + l - 5, ".json"))
-                return false;
-        memcpy(name, file, l - 5);
-        name[l - 5] = '\0';
-        return true;
+static int list_load_network(const CtrStore *s, const char *name, void *slot) {
+        *(Network *) slot = (Network) {};
+        return strlen(name) <= NET_NAME_MAX ? net_load(s, name, slot, NULL) : -ENAMETOOLONG;
+}
+
+static void list_done_network(void *slot) {
+        net_done(slot);
 }
 
 int net_list(const CtrStore *s, Network **ret, size_t *ret_n, RtError *err) {
-        char p[PATH_MAX];
-        store_path(s, STORE_NETWORKS, NULL, NULL, p);
-        Network *ns = NULL;
-        size_t n = 0;
-        _cleanup_closedir_ DIR *d = opendir(p);
-        struct dirent *de;
-        while (d && (de = readdir(d))) {
-                char name[NET_NAME_MAX + 1];
-                if (!net_json_stem(de->d_name, name))
-                        continue;
-                Network one;
-                if (net_load(s, name, &one, NULL) < 0)
-                        continue;
-                Network *nn = realloc(ns, (n + 1) * sizeof *nn);
-                if (!nn) {
-                        net_done(&one);
-                        net_list_free(ns, n);
-                        return rt_err_set(err, -ENOMEM, "list networks");
-                }
-                ns = nn;
-                ns[n++] = one;
-        }
-        if (n)
-                qsort(ns, n, sizeof *ns, cmp_net);
-        *ret = ns;
-        *ret_n = n;
-        return 0;
+        void *ns = NULL;
+        int r = store_list(s, STORE_NETWORKS, ".json", sizeof(Network), list_load_network, list_done_network,
+                           cmp_net, &ns, ret_n, err);
+        if (r == 0)
+                *ret = ns;
+        return r;
 }
 
 /* The first usable host address of a subnet: the gateway by default. */

@@ -42,7 +42,10 @@ static bool old_enough(const char *path) {
  * Repairs only under the container's lock, and leaves a container whose lock is held
  * alone: a start, stop or connect is at it (a starting container's monitor holds it until
  * "running" is on record), and what it makes is not ours to judge halfway. */
-static int gc_container(const CtrStore *s, const char *id, char ***dead) {
+static int gc_container(const CtrStore *s, const char *id, void *userdata) {
+        char ***dead = userdata;
+        if (!is_id(id))
+                return 0;
         char lockp[PATH_MAX], dir[PATH_MAX];
         ctr_path(s, id, "lock", lockp);
         ctr_path(s, id, NULL, dir);
@@ -72,53 +75,45 @@ static int gc_container(const CtrStore *s, const char *id, char ***dead) {
         return removed;
 }
 
+/* A name whose container is gone: its dir, or a config in it, never came (a create
+ * killed before it wrote one) or went. */
+static int gc_name(const CtrStore *s, const char *name, void *userdata) {
+        char np[PATH_MAX], id[CTR_ID_LEN + 1] = "", dir[PATH_MAX];
+        store_path(s, STORE_NAMES, name, NULL, np);
+        int fd = open(np, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        ssize_t n = read(fd, id, CTR_ID_LEN);
+        close(fd);
+        bool valid = n == CTR_ID_LEN && is_id(id);
+        if (valid)
+                ctr_path(s, id, NULL, dir);
+        if (valid && access(dir, F_OK) == 0)
+                return 0;
+        /* a name being claimed is locked until its config is written */
+        _cleanup_close_ int nl = lock_file(np, false, NULL);
+        return nl >= 0 && ctr_create_abandoned(np) && unlink(np) == 0;
+}
+
+static int gc_exit_code(const CtrStore *s, const char *id, void *userdata) {
+        char xp[PATH_MAX];
+        store_path(s, STORE_EXITS, id, NULL, xp);
+        return is_id(id) && old_enough(xp) && unlink(xp) == 0;
+}
+
 int ctr_gc(const CtrStore *s, RtError *err) {
         char p[PATH_MAX];
         int removed = 0;
         _cleanup_(strv_freep) char **dead = NULL;
 
         store_path(s, STORE_CONTAINERS, NULL, NULL, p);
-        _cleanup_closedir_ DIR *d = opendir(p);
-        if (!d)
+        if (access(p, F_OK) < 0)
                 return rt_err_set(err, -errno, "read %s", p);
-        struct dirent *de;
-        while ((de = readdir(d)))
-                if (is_id(de->d_name))
-                        removed += gc_container(s, de->d_name, &dead);
-
-        /* Names whose container is gone. */
-        store_path(s, STORE_NAMES, NULL, NULL, p);
-        _cleanup_closedir_ DIR *nd = opendir(p);
-        while (nd && (de = readdir(nd))) {
-                if (de->d_name[0] == '.')
-                        continue;
-                char np[PATH_MAX], id[CTR_ID_LEN + 1] = "", dir[PATH_MAX];
-                (void) snprintf(np, sizeof np, "%s/%s", p, de->d_name);
-                int fd = open(np, O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
-                        continue;
-                ssize_t n = read(fd, id, CTR_ID_LEN);
-                close(fd);
-                bool valid = n == CTR_ID_LEN && is_id(id);
-                if (valid)
-                        ctr_path(s, id, NULL, dir);
-                if (!valid || access(dir, F_OK) < 0) {
-                        /* a name being claimed is locked until its config is written */
-                        _cleanup_close_ int nl = lock_file(np, false, NULL);
-                        if (nl >= 0 && ctr_create_abandoned(np) && unlink(np) == 0)
-                                removed++;
-                }
-        }
-
-        /* Exit codes of --rm containers kept for a late wait: a few minutes are enough. */
-        store_path(s, STORE_EXITS, NULL, NULL, p);
-        _cleanup_closedir_ DIR *xd = opendir(p);
-        while (xd && (de = readdir(xd))) {
-                char xp[PATH_MAX];
-                (void) snprintf(xp, sizeof xp, "%s/%s", p, de->d_name);
-                if (is_id(de->d_name) && old_enough(xp) && unlink(xp) == 0)
-                        removed++;
-        }
+        removed += store_each(s, STORE_CONTAINERS, NULL, gc_container, &dead);
+        /* names whose container is gone; exit codes of --rm containers kept for a late
+         * wait: a few minutes are enough */
+        removed += store_each(s, STORE_NAMES, NULL, gc_name, NULL);
+        removed += store_each(s, STORE_EXITS, NULL, gc_exit_code, NULL);
 
         /* Addresses held for containers that are not running. */
         removed += net_gc(s);

@@ -231,6 +231,17 @@ typedef enum StoreDir {
 } StoreDir;
 /* dir/<name><suffix> (name NULL: the dir itself). */
 void store_path(const CtrStore *s, StoreDir dir, const char *name, const char *suffix, char buf[static PATH_MAX]);
+/* Calls fn with the name of each entry of dir that ends in suffix (stripped; NULL: every
+ * entry but dot files), at most NAME_MAX long; sums what fn returns. A dir not there yet
+ * has no entries. */
+int store_each(const CtrStore *s, StoreDir dir, const char *suffix,
+               int (*fn)(const CtrStore *s, const char *name, void *userdata), void *userdata);
+/* The records of dir as an array of size-byte slots, each filled by load from an entry's
+ * name (a record load refuses, half made or gone meanwhile, is passed over; done frees a
+ * slot), sorted by cmp when given. */
+int store_list(const CtrStore *s, StoreDir dir, const char *suffix, size_t size,
+               int (*load)(const CtrStore *s, const char *name, void *slot), void (*done)(void *slot),
+               int (*cmp)(const void *a, const void *b), void **ret, size_t *ret_n, RtError *err);
 
 /* serve's parsed state files (filecache.h): container configs and states, and the network
  * records and attachment lists that the network module opens (net_caches_open) */

@@ -115,6 +115,72 @@ void store_path(const CtrStore *s, StoreDir dir, const char *name, const char *s
                 (void) snprintf(buf + n, PATH_MAX - (size_t) n, "/%s%s", name, suffix ? suffix : "");
 }
 
+int store_each(const CtrStore *s, StoreDir dir, const char *suffix,
+               int (*fn)(const CtrStore *s, const char *name, void *userdata), void *userdata) {
+        char p[PATH_MAX];
+        store_path(s, dir, NULL, NULL, p);
+        _cleanup_closedir_ DIR *d = opendir(p);
+        struct dirent *de;
+        int total = 0;
+        size_t sl = suffix ? strlen(suffix) : 0;
+        while (d && (de = readdir(d))) {
+                char name[NAME_MAX + 1];
+                size_t l = strlen(de->d_name);
+                if (de->d_name[0] == '.' || l <= sl || (sl && !streq(de->d_name + l - sl, suffix)))
+                        continue;
+                memcpy(name, de->d_name, l - sl);
+                name[l - sl] = '\0';
+                total += fn(s, name, userdata);
+        }
+        return total;
+}
+
+typedef struct ListBuild {
+        size_t size;
+        int (*load)(const CtrStore *s, const char *name, void *slot);
+        void (*done)(void *slot);
+        char *items;
+        size_t n, cap;
+        bool oom;
+} ListBuild;
+
+static int list_one(const CtrStore *s, const char *name, void *userdata) {
+        ListBuild *b = userdata;
+        if (b->oom)
+                return 0;
+        if (b->n == b->cap) {
+                size_t cap = b->cap ? 2 * b->cap : 16;
+                char *items = realloc(b->items, cap * b->size);
+                if (!items) {
+                        b->oom = true;
+                        return 0;
+                }
+                b->items = items;
+                b->cap = cap;
+        }
+        if (b->load(s, name, b->items + b->n * b->size) == 0)
+                b->n++;
+        return 0;
+}
+
+int store_list(const CtrStore *s, StoreDir dir, const char *suffix, size_t size,
+               int (*load)(const CtrStore *s, const char *name, void *slot), void (*done)(void *slot),
+               int (*cmp)(const void *a, const void *b), void **ret, size_t *ret_n, RtError *err) {
+        ListBuild b = { .size = size, .load = load, .done = done };
+        (void) store_each(s, dir, suffix, list_one, &b);
+        if (b.oom) {
+                for (size_t i = 0; i < b.n; i++)
+                        done(b.items + i * size);
+                free(b.items);
+                return rt_err_set(err, -ENOMEM, "list the store");
+        }
+        if (cmp && b.n)
+                qsort(b.items, b.n, size, cmp);
+        *ret = b.items;
+        *ret_n = b.n;
+        return 0;
+}
+
 void ctr_path(const CtrStore *s, const char *id, const char *file, char buf[static PATH_MAX]) {
         (void) snprintf(buf, PATH_MAX, "%s/containers/%s%s%s", s->runroot, id, file ? "/" : "",
                         file ? file : "");
@@ -578,38 +644,32 @@ static int cmp_created(const void *a, const void *b) {
         return (x->config.created_ns < y->config.created_ns) - (x->config.created_ns > y->config.created_ns);
 }
 
+/* A container dir's record, as a listing shows it (a dead monitor's reads as exited). A
+ * container being created or removed right now has a partial dir: passed over. */
+static int list_load_container(const CtrStore *s, const char *name, void *slot) {
+        Container *c = slot;
+        *c = (Container) {};
+        if (!is_id(name) || ctr_load(s, name, c, NULL) < 0)
+                return -ENOENT;
+        (void) ctr_state_observe(c);
+        return 0;
+}
+
+static void list_done_container(void *slot) {
+        ctr_done(slot);
+}
+
 int ctr_list(const CtrStore *s, Container **ret, size_t *ret_n, RtError *err) {
         char p[PATH_MAX];
-        (void) snprintf(p, sizeof p, "%s/containers", s->runroot);
-        _cleanup_closedir_ DIR *d = opendir(p);
-        if (!d)
+        store_path(s, STORE_CONTAINERS, NULL, NULL, p);
+        if (access(p, F_OK) < 0)
                 return rt_err_set(err, -errno, "read %s", p);
-        Container *cs = NULL;
-        size_t n = 0;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (!is_id(de->d_name))
-                        continue;
-                Container c = {};
-                /* A container being created or removed right now has a partial dir: skip
-                 * it rather than fail the whole listing. */
-                if (ctr_load(s, de->d_name, &c, NULL) < 0)
-                        continue;
-                (void) ctr_state_observe(&c);
-                Container *ncs = realloc(cs, (n + 1) * sizeof *ncs);
-                if (!ncs) {
-                        ctr_done(&c);
-                        ctr_list_free(cs, n);
-                        return rt_err_set(err, -ENOMEM, "list containers");
-                }
-                cs = ncs;
-                cs[n++] = c;
-        }
-        if (n)
-                qsort(cs, n, sizeof *cs, cmp_created);
-        *ret = cs;
-        *ret_n = n;
-        return 0;
+        void *cs = NULL;
+        int r = store_list(s, STORE_CONTAINERS, NULL, sizeof(Container), list_load_container, list_done_container,
+                           cmp_created, &cs, ret_n, err);
+        if (r == 0)
+                *ret = cs;
+        return r;
 }
 
 int signal_from_string(const char *s) {

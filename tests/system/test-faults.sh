@@ -12,8 +12,9 @@ begin_store_test
 ROUNDS=${NSPROV_FAULT_ROUNDS:-300}
 L2="$P-l2"
 SUB="$P-sub"
-# a documentation range: nothing outside this test's namespaces is ever addressed
-SUBNET=203.0.113.0/24
+# a benchmarking range (RFC 2544) no other test uses: nothing outside this test's
+# namespaces is ever addressed
+SUBNET=198.18.90.0/24
 seen="$tmp/seen-ids"
 : >"$seen"
 
@@ -94,7 +95,7 @@ for cid, c in running.items():
         if link["ifname"] not in recorded:
             problems.append(f"{c['Name']}: interface {link['ifname']} is not in its record")
         for a in link.get("addr_info", []):
-            if a["family"] == "inet" and a["local"].startswith("203.0.113."):
+            if a["family"] == "inet" and a["local"].startswith("198.18.90."):
                 if a["local"] in addrs:
                     problems.append(f"{a['local']} is held by {addrs[a['local']]} and {c['Name']}")
                 addrs[a["local"]] = c["Name"]
