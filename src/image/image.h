@@ -61,6 +61,10 @@ enum { WHITEOUT_NONE, WHITEOUT_ENTRY, WHITEOUT_OPAQUE };
 /* A whiteout's kind, with the path it removes (an opaque one: the directory whose lower
  * contents go); -EINVAL for a malformed one. */
 int image_whiteout(const char *clean, char target[static PATH_MAX]);
+/* Where a link entry points, made relative and plain as a member path: an absolute
+ * target from the image's top, a relative one from link_path's directory (a hard link's
+ * link_path is ""); -EINVAL for one that climbs above the top. */
+int image_member_link_target(const char *link_path, const char *target, char out[static PATH_MAX]);
 typedef struct ArchiveManifest {
         char *config;      /* member paths, clean */
         char **layers;     /* bottom first */
