@@ -48,6 +48,8 @@ int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(pri
 int dispatch_verb(const char *parent, const Verb *verbs, int argc, char **argv,
                   const GlobalOptions *g);
 
+int verb_create(int argc, char **argv, const GlobalOptions *g);
+int verb_run(int argc, char **argv, const GlobalOptions *g);
 int verb_system(int argc, char **argv, const GlobalOptions *g);
 int verb_image(int argc, char **argv, const GlobalOptions *g);
 int verb_network(int argc, char **argv, const GlobalOptions *g);
