@@ -161,6 +161,10 @@ int net_links_reconcile(const CtrStore *s, const char *ctr_id);
 /* Addresses held for containers that are not running: after a crash. Returns how many
  * went. */
 int net_gc(const CtrStore *s);
+/* The ports of this store's bridges whose mark names a container the store has no record
+ * of (its state wiped while its netns lived on): deleted, with the netns they lead to.
+ * Returns how many links went. */
+int net_gc_orphan_ports(const CtrStore *s);
 
 /* ---- CNI networks (cni/), beside the native ones ---- */
 struct CniConfig;

@@ -307,3 +307,53 @@ int net_links_reconcile(const CtrStore *s, const char *ctr_id) {
         return lr.removed;
 }
 
+/* Whether owner names a container this store has no record of at all (its state wiped,
+ * a kill -9 of a whole runroot's worth): a 64-hex id with no container dir. */
+static bool owner_without_state(const CtrStore *s, const char *owner) {
+        if (!owner || ctr_id_check(owner, NULL) < 0)
+                return false;
+        char dir[PATH_MAX];
+        ctr_path(s, owner, NULL, dir);
+        return access(dir, F_OK) < 0 && errno == ENOENT;
+}
+
+/* One network's bridge: its ports whose mark names a container of no record. The bridge
+ * is this store's (its name carries the store's mark, or it lives in the network's own
+ * netns), so what hangs on it is this store's too, whatever record was lost. */
+static int gc_orphan_ports(const CtrStore *s, const Network *n) {
+        _cleanup_(net_bridge_side_close) BridgeSide side = { .netns_fd = -1 };
+        int br;
+        if (net_bridge_side_open(n, NULL, &side, NULL) < 0 || netns_link_index(side.sk, n->bridge, &br, NULL) < 0)
+                return 0;
+        NetnsLinkList list = {};
+        if (netns_link_list(side.sk, &list, NULL) < 0)
+                return 0;
+        _cleanup_free_ int *orphans = calloc(list.n + 1, sizeof *orphans);
+        size_t k = 0;
+        for (size_t i = 0; orphans && i < list.n; i++) {
+                const NetnsLink *l = &list.links[i];
+                const char *owner = netns_link_owner(l);
+                if (l->master_ifindex != br || !owner_without_state(s, owner))
+                        continue;
+                orphans[k++] = l->ifindex;
+                /* its netns, kept by name, is ours too: the port on our bridge says so */
+                char ns[128];
+                ctr_netns_name(owner, ns);
+                (void) netns_delete(ns, NULL);
+        }
+        netns_link_list_done(&list);
+        /* one batch: the kernel's teardown of many links shares its waits */
+        return k && netns_links_del(side.sk, orphans, k, NULL) == 0 ? (int) k : 0;
+}
+
+int net_gc_orphan_ports(const CtrStore *s) {
+        Network *nets = NULL;
+        size_t n = 0;
+        if (net_list(s, &nets, &n, NULL) < 0)
+                return 0;
+        int removed = 0;
+        for (size_t i = 0; i < n; i++)
+                removed += gc_orphan_ports(s, &nets[i]);
+        net_list_free(nets, n);
+        return removed;
+}

@@ -139,6 +139,9 @@ int ctr_gc(const CtrStore *s, RtError *err) {
         if (cni_nets)
                 (void) net_cni_gc(s, cni_nets);
 
+        /* Ports of our bridges leading to containers of no record at all. */
+        removed += net_gc_orphan_ports(s);
+
         /* Links whose mark names one of the dead owners. */
         _cleanup_(netns_sock_freep) NlSock *sk = NULL;
         NetnsMarked m = {};

@@ -140,6 +140,40 @@ killed_connects() {
         nsp network rm "$P-kill" >/dev/null
 }
 ok "kill -9 of the CLI halfway through connects, then gc: nothing left, no address held" -- killed_connects
+wiped_state() {
+        # a container whose record is gone (its runroot dir wiped) while its netns lives
+        # on: gc finds its port on our bridges by its mark, and takes it and the netns
+        local id mon
+        nsp network create --bridge "$P-wb" "$P-wiped" >/dev/null || return 1
+        nsp network create --host-bridge --bridge "$P-wh" "$P-wipedh" >/dev/null || return 1
+        nsp run -d --name "$P-w" --network "$P-wiped,$P-wipedh" host sleep 300 >/dev/null || return 1
+        id=$(nsp inspect -f '{{.Id}}' "$P-w"); mon=$(nsp inspect -f '{{.State.ConmonPid}}' "$P-w")
+        # the monitor is ours (this test started it): its PID 1 goes with it
+        kill -9 "$mon"; for i in $(seq 50); do kill -0 "$mon" 2>/dev/null || break; sleep 0.1; done
+        rm -rf "$tmp/run/containers/$id" "$tmp/run/names/$P-w"
+        ip -j link | grep -q "nsprov:$id" || { echo "the test lost its host port before gc"; return 1; }
+        nsp system gc >/dev/null || return 1
+        for i in $(seq 30); do ip -j link | grep -q "nsprov:$id" || break; sleep 0.1; done
+        ! ip -j link | grep -q "nsprov:$id" || { echo "the port on the host bridge is left"; return 1; }
+        [ ! -e "/run/netns/nsprov-$id" ] || { echo "its netns is left"; return 1; }
+        ! ip netns exec "$(brns "$P-wiped")" ip -j link | grep -q "nsprov:$id" || { echo "the port in the bridge netns is left"; return 1; }
+        nsp network rm "$P-wiped" "$P-wipedh" >/dev/null
+}
+ok "a container's record wiped while its netns lives: gc takes its ports on our bridges and its netns" -- wiped_state
+second_root() {
+        # another store on the same host: a default bridge of its own, and a refusal for
+        # what would share this store's bridge or address
+        local other; other=$(mktemp -d "/tmp/$TEST_PREFIX.XXXXXX")
+        o() { "$NSPROV_BIN" --root "$other/root" --runroot "$other/run" "$@"; }
+        local ok=0
+        expect_fail 125 "belongs to another nsprov network" -- o network create --bridge "$P-mg" "$P-steal" || ok=1
+        expect_fail 125 "overlaps" -- o network create --subnet $MGMT4 "$P-overlap" || ok=1
+        expect_fail 125 "is a .* link, not a bridge" -- o network create --bridge lo "$P-notbr" || ok=1
+        [ -z "$(o network ls -q 2>/dev/null | grep "$P")" ] || { echo "a refused network was recorded"; ok=1; }
+        rm -rf "$other"
+        return $ok
+}
+ok "a second --root: refused a bridge another store's network made, an overlapping subnet, a non-bridge" -- second_root
 ok "network rm refuses a network in use" -- expect_fail 125 "is used by" -- nsp network rm "$P-lab"
 ok "network rm -f disconnects them, removes the bridge and its netns" -- bash -c "$(declare -f nsp brns); tmp='$tmp'; ns=\$(brns $P-lab); nsp network rm -f $P-lab >/dev/null && ! ip netns list | grep -q \"^\$ns\" && ! nsp exec $P-a ip link show eth1 >/dev/null 2>&1"
 default_net() {
