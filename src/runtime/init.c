@@ -113,11 +113,8 @@ static void describe_exec_error(const CtrConfig *c, int e, char *buf, size_t siz
 /* Without a terminal the command starts through posix_spawn: glibc's vfork-style clone
  * skips copying our page tables, and an exec failure comes back as its return value. A
  * terminal needs TIOCSCTTY in the child, which posix_spawn cannot do: fork then. */
-static int spawn_command(const ChildArgs *a, pid_t *ret_pid) {
-        char exe[PATH_MAX];
-        int r = ctr_find_executable(a->config->argv[0], a->config->env, exe);
-        if (r < 0)
-                return -r;
+static int spawn_command(const ChildArgs *a, const char *exe, pid_t *ret_pid) {
+        int r;
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t at;
         sigset_t none, dfl;
@@ -158,13 +155,13 @@ static int fork_command(const ChildArgs *a, pid_t *ret_pid) {
         return 0;
 }
 
-/* Everything that can keep the command from running is checked before the monitor puts
- * "running" on record: its workdir, and the executable on its PATH. A failure ends PID 1
- * with the status Podman gives it (126, or 127 when the command is not found). */
-static void command_check(const ChildArgs *a) {
-        struct stat wst;
-        char msg[512], exe[PATH_MAX];
-        if (a->config->workdir && (stat(a->config->workdir, &wst) < 0 || !S_ISDIR(wst.st_mode))) {
+/* Everything that can keep the command from running is checked before it may run: its
+ * workdir (where PID 1 now stands, so that a relative command resolves as it will), and
+ * the executable on its PATH, into exe. A failure ends PID 1 with the status Podman gives
+ * it (126, or 127 when the command is not found). */
+static void command_check(const ChildArgs *a, char exe[static PATH_MAX]) {
+        char msg[512];
+        if (chdir(a->config->workdir ? a->config->workdir : "/") < 0) {
                 (void) snprintf(msg, sizeof msg, "workdir '%s' does not exist in the container",
                                 a->config->workdir);
                 sync_send(a->sync_fd, SYNC_ERROR, -ENOENT, 126, msg);
@@ -179,10 +176,11 @@ static void command_check(const ChildArgs *a) {
 }
 
 /* The command runs only once the monitor has recorded the container as running: a caller
- * killed before that leaves no command that no record shows. Anything but GO (the
- * monitor undoing the start, or gone) ends PID 1 before the command ever ran. */
+ * killed before that leaves no command that no record shows. The monitor sends GO as soon
+ * as the record is written, mostly long before we get here: then it waits in the socket
+ * and costs no wakeup. Anything but GO (the monitor undoing the start, or gone) ends PID 1
+ * before the command ever ran. */
 static void await_commit(const ChildArgs *a) {
-        sync_send(a->sync_fd, SYNC_READY, 0, 0, NULL);
         SyncMsg m = {};
         if (sync_recv(a->sync_fd, &m, 120 * 1000) != 1 || m.type != SYNC_GO)
                 _exit(125);
@@ -196,9 +194,10 @@ static _noreturn_ void run_init(const ChildArgs *a) {
         (void) sigprocmask(SIG_BLOCK, &all, NULL);
 
         pid_t cmd = -1;
-        command_check(a);
+        char exe[PATH_MAX];
+        command_check(a, exe);
         await_commit(a);
-        int e = a->tty ? fork_command(a, &cmd) : spawn_command(a, &cmd);
+        int e = a->tty ? fork_command(a, &cmd) : spawn_command(a, exe, &cmd);
         close(a->stdin_fd);
         close(a->stdout_fd);
         if (a->stderr_fd != a->stdout_fd)
@@ -371,17 +370,11 @@ _noreturn_ void ctr_init_main(ChildArgs *a) {
                         r = rt_err_set(&e, -errno, "set up stdio");
                         goto fail;
                 }
-                command_check(a);
-                await_commit(a);
                 char exe[PATH_MAX];
-                if (chdir(a->config->workdir ? a->config->workdir : "/") < 0)
-                        r = -errno;
-                else
-                        r = ctr_find_executable(a->config->argv[0], a->config->env, exe);
-                if (r == 0) {
-                        execve(exe, a->config->argv, a->config->env);
-                        r = -errno;
-                }
+                command_check(a, exe);
+                await_commit(a);
+                execve(exe, a->config->argv, a->config->env);
+                r = -errno;
                 char msg[512];
                 describe_exec_error(a->config, -r, msg, sizeof msg);
                 sync_send(a->sync_fd, SYNC_ERROR, r, r == -ENOENT ? 127 : 126, msg);

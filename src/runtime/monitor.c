@@ -506,12 +506,17 @@ static _noreturn_ void monitor_main(Monitor *m) {
                 close(c_err);
         if (c_out >= 0)
                 close(c_out);
+        /* A starter killed by now will never hear of the start: undone, PID 1 goes before
+         * its command ran. Killed after this: the container runs, on record, as it asked. */
+        if (starter_gone(m))
+                monitor_abort(m, child, false, 0, 0, NULL);
         /* "running" on record now, while PID 1 still builds its root (two cores, both
-         * busy): off the start's path. PID 1 execs the command only once it hears GO,
-         * after this; should its setup fail or the starter be found gone, the undo puts
+         * busy): off the start's path. PID 1 execs the command only once it reads GO,
+         * sent now and waiting for it in the socket; should its setup fail, the undo puts
          * the record back as it was. */
         if ((r = monitor_commit(m, child, &e)) < 0)
                 monitor_abort(m, child, true, r, 0, e.msg);
+        (void) sync_send(sp[0], SYNC_GO, 0, 0, NULL);
 
         SyncMsg msg = {};
         if (m->config->tty) {
@@ -527,18 +532,8 @@ static _noreturn_ void monitor_main(Monitor *m) {
         }
         if (!m->config->tty || (r == 1 && msg.type == SYNC_PTY))
                 r = sync_recv(sp[0], &msg, 60 * 1000);
-        if (r == 1 && msg.type == SYNC_READY) {
-                /* A starter killed by now will never hear of the start: undone, PID 1
-                 * goes before its command ran. Killed after this: the container runs,
-                 * on record, as it asked. */
-                if (starter_gone(m))
-                        monitor_abort(m, child, false, 0, 0, NULL);
-                (void) sync_send(sp[0], SYNC_GO, 0, 0, NULL);
-                r = sync_recv(sp[0], &msg, 60 * 1000);
-        } else if (r == 1 && msg.type != SYNC_ERROR)
+        if (r == 1 && msg.type != SYNC_ERROR && msg.type != SYNC_STARTED)
                 r = -EBADMSG;
-        else if (r == 0)
-                r = -ECONNRESET; /* PID 1 ended before it was set up, without a word */
         if (r < 0 || (r == 1 && msg.type == SYNC_ERROR)) {
                 if (r < 0)
                         (void) snprintf(msg.msg, sizeof msg.msg, "container setup did not answer: %s",

@@ -16,8 +16,8 @@ enum {
                       * netns, named already, as an fd; code SYNC_NETNS_LO_UP when its
                       * wiring brought lo up too */
         SYNC_PID1,   /* monitor to starter, right after the clone: PID 1's host pid */
-        SYNC_READY,  /* PID 1 to the monitor: set up, the command found; waits for GO */
-        SYNC_GO,     /* the monitor to PID 1: "running" is on record, exec the command */
+        SYNC_GO,     /* the monitor to PID 1: "running" is on record; PID 1 execs the command
+                      * only once it has read this */
 };
 
 #define SYNC_NETNS_LO_UP 1
