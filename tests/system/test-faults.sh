@@ -191,6 +191,36 @@ batch_check
 echo "# $kills CLI kills in $round rounds, $api_kills kills of serve, $(sort -u "$seen" | wc -l) containers, $violations violated checks"
 ok "no orphan, no address held twice, no unrecorded link after $kills kills and $api_kills of serve" -- test "$violations" = 0
 
+# A full disk under the runroot: a start that cannot write its records fails with the
+# reason and leaves no process, netns or address behind; with room again it starts.
+full_disk() {
+        local run="$tmp/full-run" root="$tmp/full-root" out
+        mkdir -p "$run" && mount -t tmpfs -o size=1m "$P-full" "$run" || return 1
+        f() { "$NSPROV_BIN" --root "$root" --runroot "$run" "$@"; }
+        f network create --subnet 198.18.91.0/24 "$P-fnet" >/dev/null || return 1
+        f create --name "$P-full" --network "$P-fnet" host sleep 300 >/dev/null || return 1
+        local id; id=$(f inspect -f '{{.Id}}' "$P-full")
+        local k rc=0
+        # room for nothing, then for one page (the ledger's) but not the record's commit
+        for k in 0 1; do
+                local avail; avail=$(df --output=avail -B4096 "$run" | tail -1)
+                dd if=/dev/zero of="$run/fill" bs=4096 count=$((avail - k)) 2>/dev/null
+                if out=$(f start "$P-full" 2>&1); then echo "a start on a full disk succeeded"; rc=1; fi
+                grep -q "No space left on device" <<<"$out" || { echo "no reason given: $out"; rc=1; }
+                [ "$(f inspect -f '{{.State.Status}}' "$P-full")" != running ] || { echo "recorded as running"; rc=1; }
+                ! grep -qs "$run" /proc/[0-9]*/cmdline 2>/dev/null || { echo "a process of the store runs"; rc=1; }
+                [ ! -e "/run/netns/nsprov-$id" ] || { echo "its netns is left"; rc=1; }
+                ! grep -qs "$id" "$run/ipam/$P-fnet.json" || { echo "an address is held"; rc=1; }
+                rm -f "$run/fill"
+        done
+        f start "$P-full" >/dev/null || { echo "no start with room again"; rc=1; }
+        [ "$(f inspect -f '{{.State.Status}}' "$P-full")" = running ] || rc=1
+        f rm -f "$P-full" >/dev/null; f network rm "$P-fnet" >/dev/null
+        umount "$run"
+        return $rc
+}
+defer "umount '$tmp/full-run' 2>/dev/null"
+ok "a full disk under the runroot: the start fails with the reason, nothing left; with room it starts" -- full_disk
 ok "rm -f -a, network rm and gc leave every container gone" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp rm -f -a >/dev/null; nsp network rm -f \$(nsp network ls -q) >/dev/null; nsp system gc >/dev/null; [ -z \"\$(nsp ps -aq)\" ] && [ -z \"\$(nsp network ls -q)\" ]"
 # A create killed in its last two seconds is told from one in progress only by its age
 # (its lock is free either way): gc takes it once that has passed.
