@@ -129,7 +129,7 @@ int net_attachments_load(const CtrStore *s, const char *ctr_id, NetAttachment **
 int net_attachments_save(const CtrStore *s, const char *ctr_id, const NetAttachment *a, size_t n,
                          RtError *err);
 /* The parser behind net_attachments_load, fuzzed like the others. */
-int net_attachments_parse(const char *text, size_t len, NetAttachment **ret, size_t *ret_n);
+int net_attachments_parse(const char *text, size_t len, NetAttachment **ret, size_t *ret_n, RtError *err);
 
 /* Adds an attachment to a container (created, exited or running: a running one is wired
  * at once). The caller holds the container's lock (ctr_network_connect takes it). */

@@ -66,7 +66,6 @@ int net_name_check(const char *name, RtError *err) {
         return 0;
 }
 
-static int attachment_parse(json_t *o, NetAttachment *a);
 
 void net_path(const CtrStore *s, const char *name, char buf[static PATH_MAX]) {
         store_path(s, STORE_NETWORKS, name, ".json", buf);
@@ -213,26 +212,6 @@ int net_record_parse(const char *text, size_t len, Network *ret, RtError *err) {
         return 0;
 }
 
-int net_attachments_parse(const char *text, size_t len, NetAttachment **ret, size_t *ret_n) {
-        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
-        if (!json_is_array(j) || json_array_size(j) > NET_MAX_ATTACHMENTS) {
-                json_decref(j);
-                return -EBADMSG;
-        }
-        NetAttachment *a = calloc(json_array_size(j) + 1, sizeof *a);
-        size_t i;
-        json_t *o;
-        json_array_foreach(j, i, o) if (!a || attachment_parse(o, &a[i]) < 0) {
-                free(a);
-                json_decref(j);
-                return -EBADMSG;
-        }
-        *ret_n = json_array_size(j);
-        json_decref(j);
-        *ret = a;
-        return 0;
-}
-
 static int parse_network_file(const char *path, const char *text, size_t len, void *value, RtError *err) {
         int r = net_record_parse(text, len, value, err);
         return r < 0 ? rt_err_prefix(err, r, "%s", path) : 0;
@@ -337,13 +316,33 @@ static const JsonField attachment_fields[] = {
         {},
 };
 
-static int attachment_parse(json_t *o, NetAttachment *a) {
-        RtError e = {};
-        int r = json_dispatch("", o, attachment_fields, a, 0, &e);
-        if (r < 0)
-                return r;
-        /* only a CNI attachment is ever attached by plugins */
-        a->cni_attached = a->cni && a->cni_attached;
+int net_attachments_parse(const char *text, size_t len, NetAttachment **ret, size_t *ret_n, RtError *err) {
+        json_error_t je;
+        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+        if (!j)
+                return rt_err_setx(err, -EBADMSG, "attachments:%d:%d: %s", je.line, je.column, je.text);
+        if (!json_is_array(j) || json_array_size(j) > NET_MAX_ATTACHMENTS) {
+                json_decref(j);
+                return rt_err_setx(err, -EBADMSG, ".: not a list of at most %d attachments", NET_MAX_ATTACHMENTS);
+        }
+        NetAttachment *a = calloc(json_array_size(j) + 1, sizeof *a);
+        size_t i;
+        json_t *o;
+        json_array_foreach(j, i, o) {
+                char path[32];
+                (void) snprintf(path, sizeof path, "[%zu]", i);
+                int r = a ? json_dispatch(path, o, attachment_fields, &a[i], 0, err) : rt_err_set(err, -ENOMEM, "attachments");
+                if (r < 0) {
+                        free(a);
+                        json_decref(j);
+                        return r;
+                }
+                /* only a CNI attachment is ever attached by plugins */
+                a[i].cni_attached = a[i].cni && a[i].cni_attached;
+        }
+        *ret_n = json_array_size(j);
+        json_decref(j);
+        *ret = a;
         return 0;
 }
 
@@ -355,9 +354,8 @@ typedef struct AttachmentList {
 static int parse_attachments_file(const char *path, const char *text, size_t len, void *value,
                                   RtError *err) {
         AttachmentList *l = value;
-        if (net_attachments_parse(text, len, &l->a, &l->n) < 0)
-                return rt_err_setx(err, -EBADMSG, "%s is not a valid attachment list", path);
-        return 0;
+        int r = net_attachments_parse(text, len, &l->a, &l->n, err);
+        return r < 0 ? rt_err_prefix(err, r, "%s", path) : 0;
 }
 
 int net_attachments_load(const CtrStore *s, const char *ctr_id, NetAttachment **ret, size_t *ret_n,

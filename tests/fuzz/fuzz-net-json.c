@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         NetAttachment *a = NULL;
         size_t na = 0;
-        if (net_attachments_parse((const char *) data, size, &a, &na) == 0) {
+        if (net_attachments_parse((const char *) data, size, &a, &na, NULL) == 0) {
                 for (size_t i = 0; i < na; i++)
                         if (netns_ifname_check(a[i].ifname, NULL) < 0)
                                 __builtin_trap();

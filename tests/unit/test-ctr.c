@@ -332,12 +332,14 @@ static void network_records_parse_strictly(void **state) {
         NetAttachment *a = NULL;
         size_t na = 0;
         const char *atts = "[{\"network\":\"lab\",\"ifname\":\"eth0\",\"mac\":\"02:00:00:00:00:01\"}]";
-        assert_int_equal(net_attachments_parse(atts, strlen(atts), &a, &na), 0);
+        assert_int_equal(net_attachments_parse(atts, strlen(atts), &a, &na, NULL), 0);
         assert_int_equal(na, 1);
         assert_string_equal(a[0].ifname, "eth0");
         free(a);
         const char *evil = "[{\"network\":\"lab\",\"ifname\":\"../x\",\"mac\":\"02:00:00:00:00:01\"}]";
-        assert_int_equal(net_attachments_parse(evil, strlen(evil), &a, &na), -EBADMSG);
+        e = (RtError) {};
+        assert_true(net_attachments_parse(evil, strlen(evil), &a, &na, &e) < 0);
+        assert_non_null(strstr(e.msg, "[0].ifname: "));
 }
 
 static void config_records_say_where_they_are_wrong(void **state) {

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "fs.h"
+#include "macro.h"
 #include "state.h"
 #include "strv.h"
 
@@ -148,10 +149,73 @@ static void every_root_but_the_default_gets_a_bridge_of_its_own(void **state) {
         (void) unsetenv("NSPROV_DEFAULT_BRIDGE");
 }
 
+static int load_number(const CtrStore *s, const char *name, void *slot) {
+        /* a record that does not load (half made): passed over */
+        if (streq(name, "broken"))
+                return -EBADMSG;
+        *(int *) slot = atoi(name);
+        return 0;
+}
+
+static void no_done(void *slot) {
+}
+
+static int cmp_int(const void *a, const void *b) {
+        return *(const int *) a - *(const int *) b;
+}
+
+static int count_names(const CtrStore *s, const char *name, void *userdata) {
+        return strv_push(userdata, name) < 0 ? 0 : 1;
+}
+
+static void the_store_names_its_paths_and_lists_its_records(void **state) {
+        TmpStore *t = *state;
+        char p[PATH_MAX], want[PATH_MAX];
+        store_path(&t->s, STORE_IPAM, "lab", ".json", p);
+        (void) snprintf(want, sizeof want, "%s/run/ipam/lab.json", t->dir);
+        assert_string_equal(p, want);
+        store_path(&t->s, STORE_NETWORKS, NULL, NULL, p);
+        (void) snprintf(want, sizeof want, "%s/root/networks", t->dir);
+        assert_string_equal(p, want);
+        store_path(&t->s, STORE_RUN, "seccomp-1.bpf", NULL, p);
+        (void) snprintf(want, sizeof want, "%s/run/seccomp-1.bpf", t->dir);
+        assert_string_equal(p, want);
+
+        /* a dir not made yet has no records */
+        void *items = NULL;
+        size_t n = 99;
+        assert_int_equal(store_list(&t->s, STORE_NETWORKS, ".json", sizeof(int), load_number, no_done, cmp_int,
+                                    &items, &n, NULL), 0);
+        assert_int_equal(n, 0);
+        free(items);
+
+        store_path(&t->s, STORE_NETWORKS, NULL, NULL, p);
+        assert_int_equal(mkdir_p(p, 0700, NULL), 0);
+        const char *files[] = { "30.json", "4.json", "broken.json", "12.json", "7.lock", ".hidden.json" };
+        for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+                char f[PATH_MAX + 32];
+                (void) snprintf(f, sizeof f, "%s/%s", p, files[i]);
+                assert_int_equal(write_file(f, "x", 1, 0600, false, NULL), 0);
+        }
+        assert_int_equal(store_list(&t->s, STORE_NETWORKS, ".json", sizeof(int), load_number, no_done, cmp_int,
+                                    &items, &n, NULL), 0);
+        assert_int_equal(n, 3);
+        int *nums = items;
+        assert_int_equal(nums[0], 4);
+        assert_int_equal(nums[1], 12);
+        assert_int_equal(nums[2], 30);
+        free(items);
+        /* every entry but dot files when no suffix is asked */
+        char **names = NULL;
+        assert_int_equal(store_each(&t->s, STORE_NETWORKS, NULL, count_names, &names), 5);
+        strv_free(names);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(ledger_lists_add_remove_and_forget, store_up, store_down),
                 cmocka_unit_test(readers_see_a_dead_monitors_container_as_exited),
+                cmocka_unit_test_setup_teardown(the_store_names_its_paths_and_lists_its_records, store_up, store_down),
                 cmocka_unit_test_setup_teardown(a_killed_create_is_told_by_its_age, store_up, store_down),
                 cmocka_unit_test_setup_teardown(every_root_but_the_default_gets_a_bridge_of_its_own, store_up,
                                                 store_down),
