@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "endpoints.h"
+#include "json.h"
 #include "cleanup.h"
 #include "cni.h"
 #include "fs.h"
@@ -90,6 +91,38 @@ static ExecSession *session_find(ApiServer *srv, const char *id) {
         return NULL;
 }
 
+static int parse_cmd(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        int r = json_parse_strv(path, v, field, f, err);
+        if (r == 0 && !(*(char ***) field)[0])
+                return rt_err_setx(err, -EBADMSG, "%s: an empty command", path);
+        return r;
+}
+
+static int parse_env(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
+        int r = json_parse_strv(path, v, field, f, err);
+        for (char **kv = r == 0 ? *(char ***) field : NULL; kv && *kv; kv++)
+                if (!strchr(*kv, '=') || **kv == '=')
+                        return rt_err_setx(err, -EBADMSG, "%s: '%s' is not KEY=VALUE", path, *kv);
+        return r;
+}
+
+/* The body of libpod's and Docker's exec create: their keys, any case, null as absent;
+ * the many keys nsprov has no use for pass. */
+static const JsonField exec_create_fields[] = {
+        { "Cmd", parse_cmd, offsetof(ExecSession, argv), JF_MANDATORY | JF_NULLABLE, .max = CTR_MAX_ARGS },
+        { "Env", parse_env, offsetof(ExecSession, env), JF_NULLABLE, .max = CTR_MAX_ENV },
+        { "WorkingDir", json_parse_string, offsetof(ExecSession, workdir), JF_NULLABLE },
+        { "User", json_parse_string, offsetof(ExecSession, user), JF_NULLABLE, .check = ctr_user_check },
+        { "Tty", json_parse_bool, offsetof(ExecSession, tty), JF_NULLABLE },
+        { "AttachStdin", json_parse_bool, offsetof(ExecSession, attach_stdin), JF_NULLABLE },
+        { "AttachStdout", json_parse_bool, offsetof(ExecSession, attach_stdout), JF_NULLABLE },
+        { "AttachStderr", json_parse_bool, offsetof(ExecSession, attach_stderr), JF_NULLABLE },
+        { "Privileged", json_parse_bool, offsetof(ExecSession, privileged), JF_NULLABLE },
+        { "DetachKeys", json_parse_string_buf, offsetof(ExecSession, detach_keys), JF_NULLABLE,
+          .size = sizeof(((ExecSession *) 0)->detach_keys) },
+        {},
+};
+
 int api_ep_exec_create(ApiConn *c, ApiRequest *r) {
         _cleanup_(ctr_done) Container k = {};
         int reply;
@@ -106,38 +139,22 @@ int api_ep_exec_create(ApiConn *c, ApiRequest *r) {
         if (!s)
                 return api_error(c, 500, "out of memory", "out of memory");
         s->pty_master = -1;
-        json_t *v = api_jget(b, "Cmd");
-        if (!v || strv_from_json(v, CTR_MAX_ARGS, &s->argv) < 0 || !s->argv[0]) {
+        RtError berr = {};
+        if (json_dispatch("", b, exec_create_fields, s, JD_ALLOW_UNKNOWN | JD_CASE_INSENSITIVE, &berr) < 0) {
                 session_free(s);
-                return api_error(c, 400, "bad request", "exec: Cmd must be a non-empty list of strings");
+                return api_error(c, 400, "bad request", "exec: %s", berr.msg);
         }
-        if ((v = api_jget(b, "Env")) && strv_from_json(v, CTR_MAX_ENV, &s->env) < 0) {
-                session_free(s);
-                return api_error(c, 400, "bad request", "exec: Env must be a list of strings");
+        /* "" is as good as none */
+        if (s->workdir && !*s->workdir) {
+                free(s->workdir);
+                s->workdir = NULL;
         }
-        for (char **kv = s->env; kv && *kv; kv++)
-                if (!strchr(*kv, '=') || **kv == '=') {
-                        session_free(s);
-                        return api_error(c, 400, "bad request", "exec: env '%s' is not KEY=VALUE", *kv);
-                }
-        const char *wd = api_jstr(b, "WorkingDir");
-        if (wd && *wd)
-                s->workdir = strdup(wd);
-        const char *user = api_jstr(b, "User");
-        RtError uerr = {};
-        if (ctr_user_check(user, &uerr) < 0) {
-                session_free(s);
-                return api_error(c, 400, "bad request", "exec: %s", uerr.msg);
+        if (s->user && !*s->user) {
+                free(s->user);
+                s->user = NULL;
         }
-        if (user && *user)
-                s->user = strdup(user);
-        s->tty = api_jbool(b, "Tty");
-        s->attach_stdin = api_jbool(b, "AttachStdin");
-        s->attach_stdout = api_jbool(b, "AttachStdout");
-        s->attach_stderr = api_jbool(b, "AttachStderr");
-        s->privileged = api_jbool(b, "Privileged");
-        const char *dk = api_jstr(b, "DetachKeys");
-        (void) snprintf(s->detach_keys, sizeof s->detach_keys, "%s", dk && *dk ? dk : "ctrl-p,ctrl-q");
+        if (!s->detach_keys[0])
+                (void) snprintf(s->detach_keys, sizeof s->detach_keys, "ctrl-p,ctrl-q");
         memcpy(s->ctr_id, k.config.id, sizeof s->ctr_id);
         api_hex_id(s->id);
         char id[65];
