@@ -82,17 +82,20 @@ void net_unwire_one(const CtrStore *s, const char *ctr_id, NetAttachment *a) {
         forget_wiring(a);
 }
 
-/* A host end named host_ifname on the bridge side that carries owner's mark: a link of
- * ours that a killed connect left (its peer in the container goes with it). Deleted;
- * returns 1 when one went. A link of that name carrying another mark, or none, is not
- * ours and stays. */
-static int reclaim_host_end(NlSock *sk, const char *host_ifname, const char *owner) {
+/* A host end named host_ifname on the bridge side that a killed connect left: ours when it
+ * carries owner's mark, or when it carries none yet but hangs on our bridge (the kernel
+ * takes the mark in a second request: a kill between the two leaves it bare; the name is
+ * derived from the container's id, the bridge is the network's). Deleted (its peer in the
+ * container goes with it); returns 1 when one went. A link of that name marked by another
+ * owner, or bare elsewhere, is not ours and stays. */
+static int reclaim_host_end(NlSock *sk, const char *host_ifname, const char *owner, int bridge) {
         NetnsLinkList list = {};
         if (netns_link_list(sk, &list, NULL) < 0)
                 return 0;
         const NetnsLink *l = netns_link_list_find(&list, host_ifname);
         const char *mark = l ? netns_link_owner(l) : NULL;
-        int removed = mark && streq(mark, owner) && netns_link_del(sk, l->ifindex, NULL) == 0;
+        bool ours = l && (mark ? streq(mark, owner) : bridge > 0 && l->master_ifindex == bridge);
+        int removed = ours && netns_link_del(sk, l->ifindex, NULL) == 0;
         netns_link_list_done(&list);
         return removed;
 }
@@ -118,7 +121,7 @@ int net_wire_one(NlSock *in, int netns_fd, const CtrStore *s, const CtrConfig *c
         int peer;
         r = netns_veth_add(side.sk, &v, NULL, &peer, err);
         /* in the way: ours, from a connect killed before it was on record */
-        if (r == -EEXIST && reclaim_host_end(side.sk, a->host_ifname, c->id) > 0)
+        if (r == -EEXIST && reclaim_host_end(side.sk, a->host_ifname, c->id, br) > 0)
                 r = netns_veth_add(side.sk, &v, NULL, &peer, err);
         if (r < 0) {
                 a->host_ifname[0] = '\0';
@@ -285,8 +288,12 @@ static int reconcile_link(const char *network, const char *ifname, void *userdat
                 if (net_load(lr->store, network, &n, NULL) < 0)
                         n.own_netns = false;
                 _cleanup_(net_bridge_side_close) BridgeSide side = { .netns_fd = -1 };
-                if (net_bridge_side_open(&n, NULL, &side, NULL) == 0)
-                        lr->removed += reclaim_host_end(side.sk, host, lr->ctr_id);
+                int br = 0;
+                if (net_bridge_side_open(&n, NULL, &side, NULL) == 0) {
+                        if (!n.bridge[0] || netns_link_index(side.sk, n.bridge, &br, NULL) < 0)
+                                br = 0;
+                        lr->removed += reclaim_host_end(side.sk, host, lr->ctr_id, br);
+                }
                 if (!ifname_used) {
                         char owner[96];
                         owner_of(lr->ctr_id, ifname, owner);
