@@ -224,8 +224,13 @@ for _ in range(10): s.sendto(b"x", ("198.18.4.2", 7777)); time.sleep(0.05)' || r
         wait $lp
         src=$(cat "$tmp/natsrc")
         [ "$src" = 198.18.4.1 ] || { echo "the outside saw '$src', not the host's address"; return 1; }
+        # the table, seen by nft itself (a missing nft must fail the test, not pass it)
+        local tables
+        tables=$(ip netns exec "$h" nft list tables) || { echo "nft list tables failed"; return 1; }
+        grep -q "ip nsprov-" <<<"$tables" || { echo "no nsprov table while the network is there: $tables"; return 1; }
         hn network rm "$P-nat" >/dev/null || return 1
-        ! ip netns exec "$h" nft list tables | grep -q nsprov || { echo "nftables table left"; return 1; }
+        tables=$(ip netns exec "$h" nft list tables) || { echo "nft list tables failed"; return 1; }
+        ! grep -q nsprov <<<"$tables" || { echo "nftables table left: $tables"; return 1; }
 }
 ok "--nat masquerades what leaves the host from the subnet, and its table goes with the network" -- nat
 ok "--nat is refused on an L2-only network" -- expect_fail 125 "--nat needs a --subnet" -- nsp network create --nat "$P-bad"
