@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,25 +156,22 @@ int json_parse_uint64(const char *path, json_t *v, void *field, const JsonField 
 int json_parse_strv(const char *path, json_t *v, void *field, const JsonField *f, RtError *err) {
         if (!json_is_array(v))
                 return wrong_type(path, v, "an array of strings", err);
-        if (f->max > 0 && json_array_size(v) > (size_t) f->max)
-                return rt_err_setx(err, -E2BIG, "%s: more than %lld entries", path, (long long) f->max);
         char **l = NULL;
-        size_t i;
-        json_t *e;
-        json_array_foreach(v, i, e) {
-                if (!json_is_string(e)) {
+        int r = strv_from_json(v, f->max > 0 ? (size_t) f->max : SIZE_MAX, &l);
+        if (r == -E2BIG)
+                return rt_err_setx(err, r, "%s: more than %lld entries", path, (long long) f->max);
+        if (r == -EINVAL) {
+                /* the entry that is no string, by its index */
+                size_t i;
+                json_t *e;
+                json_array_foreach(v, i, e) if (!json_is_string(e)) {
                         char sub[JSON_PATH_MAX];
                         (void) snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-                        strv_free(l);
                         return wrong_type(sub, e, "a string", err);
                 }
-                if (strv_push(&l, json_string_value(e)) < 0) {
-                        strv_free(l);
-                        return rt_err_set(err, -ENOMEM, "%s", path);
-                }
         }
-        if (!l && !(l = calloc(1, sizeof *l)))
-                return rt_err_set(err, -ENOMEM, "%s", path);
+        if (r < 0)
+                return rt_err_set(err, r, "%s", path);
         strv_free(*(char ***) field);
         *(char ***) field = l;
         return 0;

@@ -29,8 +29,7 @@
 
 int net_connect_locked(const CtrStore *s, const Container *ctr, const NetConnect *nc, NetAttachment *ret,
                        RtError *err) {
-        const Container c = *ctr;
-        const char *ctr_id = c.config.id;
+        const char *ctr_id = ctr->config.id;
         _cleanup_(net_done) Network n = {};
         /* a native network first; else one of the CNI config dir */
         RtError native_err = {};
@@ -51,7 +50,7 @@ int net_connect_locked(const CtrStore *s, const Container *ctr, const NetConnect
         _cleanup_free_ NetAttachment *owned = as;
         if (na >= NET_MAX_ATTACHMENTS)
                 return rt_err_setx(err, -E2BIG, "container '%s' has %d interfaces already",
-                                   c.config.name, NET_MAX_ATTACHMENTS);
+                                   ctr->config.name, NET_MAX_ATTACHMENTS);
         NetAttachment a = { .cni = cni };
         strcpy(a.network, n.name);
         if (nc->ifname) {
@@ -60,7 +59,7 @@ int net_connect_locked(const CtrStore *s, const Container *ctr, const NetConnect
                 for (size_t i = 0; i < na; i++)
                         if (streq(as[i].ifname, nc->ifname))
                                 return rt_err_setx(err, -EEXIST, "container '%s' has an interface '%s' already",
-                                                   c.config.name, nc->ifname);
+                                                   ctr->config.name, nc->ifname);
                 strcpy(a.ifname, nc->ifname);
         } else
                 for (unsigned k = 0;; k++) {
@@ -76,14 +75,14 @@ int net_connect_locked(const CtrStore *s, const Container *ctr, const NetConnect
                 joins += streq(as[i].network, n.name);
         if (joins > 0 && nc->once)
                 return rt_err_setx(err, -EALREADY, "container %s is already connected to network \"%s\"",
-                                   c.config.id, n.name);
+                                   ctr->config.id, n.name);
         if (nc->mac) {
                 if ((r = netns_mac_parse(nc->mac, &a.mac, err)) < 0 ||
                     (r = netns_mac_check_unicast(&a.mac, err)) < 0)
                         return r;
                 a.mac_given = true;
         } else if (!cni) /* a CNI plugin picks its own unless asked (capability "mac") */
-                net_derive_mac(c.config.name, n.name, joins, &a.mac);
+                net_derive_mac(ctr->config.name, n.name, joins, &a.mac);
         if (nc->ip && ((r = netns_ip_parse(nc->ip, &a.ip, err)) < 0 || a.ip.family != AF_INET))
                 return r < 0 ? r : rt_err_setx(err, -EINVAL, "--ip '%s' is not IPv4", nc->ip);
         if (nc->ip6 && ((r = netns_ip_parse(nc->ip6, &a.ip6, err)) < 0 || a.ip6.family != AF_INET6))
@@ -92,19 +91,19 @@ int net_connect_locked(const CtrStore *s, const Container *ctr, const NetConnect
                 return rt_err_setx(err, -EINVAL, "network '%s' has no subnet to take an address from",
                                    n.name);
 
-        bool hot = c.state.status == CTR_RUNNING;
+        bool hot = ctr->state.status == CTR_RUNNING;
         if (hot) {
                 /* hot plug */
-                _cleanup_close_ int fd = open(c.state.netns, O_RDONLY | O_CLOEXEC);
+                _cleanup_close_ int fd = open(ctr->state.netns, O_RDONLY | O_CLOEXEC);
                 if (fd < 0)
-                        return rt_err_set(err, -errno, "open %s", c.state.netns);
+                        return rt_err_set(err, -errno, "open %s", ctr->state.netns);
                 /* what a connect killed halfway left goes first; this one is written down
                  * before its veth exists, so a kill now leaves nothing unrecorded */
                 (void) net_links_reconcile(s, ctr_id);
                 if (!cni && (r = ledger_list_add(s, ctr_id, LEDGER_LIST_LINKS, n.name, a.ifname, err)) < 0)
-                        return rt_err_prefix(err, r, "connect %s of '%s'", a.ifname, c.config.name);
+                        return rt_err_prefix(err, r, "connect %s of '%s'", a.ifname, ctr->config.name);
                 if (cni)
-                        r = net_wire(s, &c.config, fd, &a, 1, false, err);
+                        r = net_wire(s, &ctr->config, fd, &a, 1, false, err);
                 else {
                         _cleanup_(netns_sock_freep) NlSock *in = NULL;
                         /* the first network with a gateway routes the container out, as at
@@ -113,7 +112,7 @@ int net_connect_locked(const CtrStore *s, const Container *ctr, const NetConnect
                         for (size_t i = 0; i < na; i++)
                                 have_route |= as[i].gateway4.family != 0;
                         if ((r = netns_sock_open(fd, &in, err)) == 0)
-                                r = net_wire_one(in, fd, s, &c.config, &a, &n, &have_route, err);
+                                r = net_wire_one(in, fd, s, &ctr->config, &a, &n, &have_route, err);
                 }
                 if (r < 0) {
                         (void) ledger_list_remove(s, ctr_id, LEDGER_LIST_LINKS, n.name, a.ifname);
@@ -142,8 +141,7 @@ int net_connect_locked(const CtrStore *s, const Container *ctr, const NetConnect
 
 int net_disconnect_locked(const CtrStore *s, const Container *ctr, const char *network, const char *ifname,
                           RtError *err) {
-        const Container c = *ctr;
-        const char *ctr_id = c.config.id;
+        const char *ctr_id = ctr->config.id;
         int r;
         _cleanup_free_ NetAttachment *as = NULL;
         size_t na = 0;
@@ -158,12 +156,12 @@ int net_disconnect_locked(const CtrStore *s, const Container *ctr, const char *n
                 }
         if (matches == 0)
                 return rt_err_setx(err, -ENOENT, "container '%s' is not connected to network '%s'%s%s",
-                                   c.config.name, network, ifname ? " as " : "", ifname ? ifname : "");
+                                   ctr->config.name, network, ifname ? " as " : "", ifname ? ifname : "");
         if (matches > 1)
                 return rt_err_setx(err, -EINVAL,
                                    "container '%s' has %d interfaces on '%s': name one (--interface-name)",
-                                   c.config.name, matches, network);
-        if (c.state.status == CTR_RUNNING)
+                                   ctr->config.name, matches, network);
+        if (ctr->state.status == CTR_RUNNING)
                 net_unwire_one(s, ctr_id, &as[hit]);
         memmove(&as[hit], &as[hit + 1], (na - (size_t) hit - 1) * sizeof *as);
         r = net_attachments_save(s, ctr_id, as, na - 1, err);

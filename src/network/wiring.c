@@ -305,6 +305,9 @@ static int reconcile_link(const char *network, const char *ifname, void *userdat
 }
 
 int net_links_reconcile(const CtrStore *s, const char *ctr_id) {
+        /* the common case, on every hot plug's path: nothing was left */
+        if (ledger_list_empty(s, ctr_id, LEDGER_LIST_LINKS))
+                return 0;
         _cleanup_free_ NetAttachment *as = NULL;
         size_t n = 0;
         if (net_attachments_load(s, ctr_id, &as, &n, NULL) < 0)

@@ -23,15 +23,6 @@
 /* Exit codes of --rm containers are kept this long for a late wait. */
 #define GC_EXIT_CODE_SECONDS 60
 
-static bool is_id(const char *s) {
-        if (strlen(s) != CTR_ID_LEN)
-                return false;
-        for (const char *p = s; *p; p++)
-                if (!isxdigit((unsigned char) *p))
-                        return false;
-        return true;
-}
-
 static bool old_enough(const char *path) {
         struct stat st;
         return lstat(path, &st) == 0 && time(NULL) - st.st_mtime > GC_EXIT_CODE_SECONDS;
@@ -44,7 +35,7 @@ static bool old_enough(const char *path) {
  * "running" is on record), and what it makes is not ours to judge halfway. */
 static int gc_container(const CtrStore *s, const char *id, void *userdata) {
         char ***dead = userdata;
-        if (!is_id(id))
+        if (ctr_id_check(id, NULL) < 0)
                 return 0;
         char lockp[PATH_MAX], dir[PATH_MAX];
         ctr_path(s, id, "lock", lockp);
@@ -85,7 +76,7 @@ static int gc_name(const CtrStore *s, const char *name, void *userdata) {
                 return 0;
         ssize_t n = read(fd, id, CTR_ID_LEN);
         close(fd);
-        bool valid = n == CTR_ID_LEN && is_id(id);
+        bool valid = n == CTR_ID_LEN && ctr_id_check(id, NULL) == 0;
         if (valid)
                 ctr_path(s, id, NULL, dir);
         if (valid && access(dir, F_OK) == 0)
@@ -98,7 +89,7 @@ static int gc_name(const CtrStore *s, const char *name, void *userdata) {
 static int gc_exit_code(const CtrStore *s, const char *id, void *userdata) {
         char xp[PATH_MAX];
         store_path(s, STORE_EXITS, id, NULL, xp);
-        return is_id(id) && old_enough(xp) && unlink(xp) == 0;
+        return ctr_id_check(id, NULL) == 0 && old_enough(xp) && unlink(xp) == 0;
 }
 
 int ctr_gc(const CtrStore *s, RtError *err) {

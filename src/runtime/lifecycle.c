@@ -132,18 +132,20 @@ static int start_locked(const CtrStore *s, Container *c, int lock_fd, const CtrA
                 goto fail;
         }
 
-        /* On record already, by the monitor (monitor_commit); this is the caller's copy.
-         * (PID 1's own record carries no pids: it knows itself as 1) */
+        if (!ret_cli_fd) {
+                close(sp[0]);
+                return 0;
+        }
+        /* On record already, by the monitor (monitor_commit); an attached caller keeps a
+         * copy to pass signals on to PID 1 with. (PID 1's own record carries no pids: it
+         * knows itself as 1) */
         pid_t init = init_pid ? init_pid : msg.pid;
         CtrState *st = &c->state;
         *st = (CtrState) { .status = CTR_RUNNING, .started_ns = now_realtime_ns() };
         (void) proc_id_of(monitor_pid ? monitor_pid : msg.sender, &st->monitor);
         (void) proc_id_of(init, &st->init);
         (void) snprintf(st->netns, sizeof st->netns, "%s/%s", NETNS_RUN_DIR, ns);
-        if (ret_cli_fd)
-                *ret_cli_fd = sp[0];
-        else
-                close(sp[0]);
+        *ret_cli_fd = sp[0];
         /* The monitor is not waited for: it lives on as the host init's. An attached
          * caller waits for its exit record instead. */
         return 0;

@@ -120,6 +120,13 @@ int ledger_list_remove(const CtrStore *s, const char *owner, LedgerList list, co
         return write_file_atomic(p, kept, used, 0600, 0, NULL);
 }
 
+bool ledger_list_empty(const CtrStore *s, const char *owner, LedgerList list) {
+        char p[PATH_MAX];
+        ctr_path(s, owner, list_files[list], p);
+        /* an empty list has no file: the last removal unlinks it */
+        return access(p, F_OK) < 0;
+}
+
 void ledger_list_forget(const CtrStore *s, const char *owner, LedgerList list) {
         char p[PATH_MAX];
         ctr_path(s, owner, list_files[list], p);

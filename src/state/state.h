@@ -291,6 +291,8 @@ int ledger_list_remove(const CtrStore *s, const char *owner, LedgerList list, co
 int ledger_list_each(const CtrStore *s, const char *owner, LedgerList list,
                      int (*fn)(const char *network, const char *ifname, void *userdata), void *userdata);
 void ledger_list_forget(const CtrStore *s, const char *owner, LedgerList list);
+/* Whether owner's list has no entry (without reading it). */
+bool ledger_list_empty(const CtrStore *s, const char *owner, LedgerList list);
 /* Removes the netns owner's ledger lists (the CNI attachments are the network module's
  * to undo: net_cni_undo); returns how many objects went. Best effort. */
 int ledger_undo_netns(const CtrStore *s, const char *owner);

@@ -211,15 +211,6 @@ bad:
                            "invalid container name '%.64s': use [a-zA-Z0-9][a-zA-Z0-9_.-]*", name);
 }
 
-static bool is_id(const char *s) {
-        if (strlen(s) != CTR_ID_LEN)
-                return false;
-        for (const char *p = s; *p; p++)
-                if (!isxdigit((unsigned char) *p) || isupper((unsigned char) *p))
-                        return false;
-        return true;
-}
-
 int ctr_lookup(const CtrStore *s, const char *ref, char ret_id[static CTR_ID_LEN + 1], RtError *err) {
         char p[PATH_MAX];
         if (!ref || !*ref)
@@ -234,7 +225,7 @@ int ctr_lookup(const CtrStore *s, const char *ref, char ret_id[static CTR_ID_LEN
                         close(fd);
                         if (n == CTR_ID_LEN) {
                                 buf[CTR_ID_LEN] = '\0';
-                                if (is_id(buf)) {
+                                if (ctr_id_check(buf, NULL) == 0) {
                                         memcpy(ret_id, buf, CTR_ID_LEN + 1);
                                         return 0;
                                 }
@@ -244,7 +235,7 @@ int ctr_lookup(const CtrStore *s, const char *ref, char ret_id[static CTR_ID_LEN
         size_t rl = strlen(ref);
         /* A whole id names one directory: no need to read them all (clients pass ids on
          * every request after create). */
-        if (rl == CTR_ID_LEN && is_id(ref)) {
+        if (rl == CTR_ID_LEN && ctr_id_check(ref, NULL) == 0) {
                 (void) snprintf(p, sizeof p, "%s/containers/%s", s->runroot, ref);
                 if (access(p, F_OK) == 0) {
                         memcpy(ret_id, ref, CTR_ID_LEN + 1);
@@ -257,7 +248,7 @@ int ctr_lookup(const CtrStore *s, const char *ref, char ret_id[static CTR_ID_LEN
                 struct dirent *de;
                 int found = 0;
                 while (d && (de = readdir(d)))
-                        if (is_id(de->d_name) && strncmp(de->d_name, ref, rl) == 0) {
+                        if (ctr_id_check(de->d_name, NULL) == 0 && strncmp(de->d_name, ref, rl) == 0) {
                                 if (found++)
                                         return rt_err_setx(err, -EINVAL,
                                                            "'%s' matches more than one container",
@@ -649,7 +640,7 @@ static int cmp_created(const void *a, const void *b) {
 static int list_load_container(const CtrStore *s, const char *name, void *slot) {
         Container *c = slot;
         *c = (Container) {};
-        if (!is_id(name) || ctr_load(s, name, c, NULL) < 0)
+        if (ctr_id_check(name, NULL) < 0 || ctr_load(s, name, c, NULL) < 0)
                 return -ENOENT;
         (void) ctr_state_observe(c);
         return 0;
