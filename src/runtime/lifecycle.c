@@ -242,19 +242,11 @@ int ctr_start(const CtrStore *s, const char *id, const CtrAttach *attach, int *r
                            c.config.name);
 }
 
-/* Whether a start that did not happen (its caller and monitor killed) left objects in the
- * container's ledger. */
-static bool start_leftovers(const CtrStore *s, const char *id) {
-        char p[PATH_MAX];
-        ctr_path(s, id, "ledger.netns", p);
-        return access(p, F_OK) == 0;
-}
-
 void ctr_repair(const CtrStore *s, Container *c) {
         CtrState *st = &c->state;
         ProcId init = st->init;
         bool monitor_died = ctr_state_observe(c);
-        if (!monitor_died && (st->status == CTR_RUNNING || !start_leftovers(s, c->config.id)))
+        if (!monitor_died && (st->status == CTR_RUNNING || !ledger_recorded(s, c->config.id, LEDGER_NETNS)))
                 return;
         /* PID 1 outliving its monitor would be a container nobody watches */
         if (monitor_died && proc_id_alive(&init)) {

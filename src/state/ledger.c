@@ -36,6 +36,12 @@ int ledger_record(const CtrStore *s, const char *owner, LedgerKind kind, const c
         return 0;
 }
 
+bool ledger_recorded(const CtrStore *s, const char *owner, LedgerKind kind) {
+        char p[PATH_MAX];
+        ctr_path(s, owner, kind_files[kind], p);
+        return access(p, F_OK) == 0;
+}
+
 int ledger_forget(const CtrStore *s, const char *owner, LedgerKind kind) {
         char p[PATH_MAX];
         ctr_path(s, owner, kind_files[kind], p);

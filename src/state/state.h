@@ -275,6 +275,9 @@ typedef enum LedgerKind {
 int ledger_record(const CtrStore *s, const char *owner, LedgerKind kind, const char *object,
                   RtError *err);
 int ledger_forget(const CtrStore *s, const char *owner, LedgerKind kind);
+/* Whether owner's ledger lists an object of that kind (a stopped container's netns that
+ * is still listed: a start killed halfway left it). */
+bool ledger_recorded(const CtrStore *s, const char *owner, LedgerKind kind);
 /* Attachments, several per owner, one line "<network> <ifname>" each: CNI attachments
  * (an ADD is written down before it runs) and the veths of a hot plug (written down
  * before the link is made, crossed out once the container's attachment list has it). */
