@@ -8,6 +8,7 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -189,7 +190,8 @@ static int oci_blob_member(json_t *desc, const char *what, char **ret, RtError *
         const char *d = json_string_value(json_object_get(desc, "digest"));
         const char *colon = d ? strchr(d, ':') : NULL;
         size_t alg_len = colon ? (size_t) (colon - d) : 0;
-        bool ok = colon && alg_len > 0 && alg_len <= 32 && colon[1] && strlen(colon + 1) <= 256;
+        /* the encoded part becomes a file name: at most NAME_MAX (sha512's hex is 128) */
+        bool ok = colon && alg_len > 0 && alg_len <= 32 && colon[1] && strlen(colon + 1) <= NAME_MAX;
         for (const char *c = d; ok && c < colon; c++)
                 ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9');
         for (const char *c = ok ? colon + 1 : ""; *c; c++)
