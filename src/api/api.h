@@ -29,6 +29,8 @@ typedef struct ApiServer {
         bool have_group;
         gid_t group;
         unsigned idle_timeout_s;  /* exit when idle this long; 0: never */
+        char **ready_defaults;    /* "IMAGE=SPEC": the readiness of the image's containers
+                                   * when neither they nor the image declare one */
         pthread_mutex_t lock;     /* the fields below */
         unsigned active;          /* open connections */
         uint64_t last_activity_ms;

@@ -167,7 +167,8 @@ int api_ep_container_create(ApiConn *c, ApiRequest *r) {
         Image img = {};
         if (ctr_image_resolve(&c->srv->store, image, &img, NULL) < 0)
                 return api_error(c, 404, "image not known", "no such image: %s: image not known", image);
-        CtrSpec spec = { .image = img.name, .stop_timeout = -1 };
+        CtrSpec spec = { .image = img.name, .stop_timeout = -1,
+                         .ready_default = strv_env_get(c->srv->ready_defaults, img.name) };
         spec.name = api_jstr(b, "name");
         if (spec.name && !*spec.name)
                 spec.name = NULL;

@@ -151,7 +151,7 @@ int api_ep_image_load(ApiConn *c, ApiRequest *r) {
                 return api_error(c, k == -E2BIG ? 413 : k == -ENOSPC ? 507 : 400, "bad request",
                                  "image archive: %s", e.msg);
         ImageLoadResult res;
-        if (lseek(fd, 0, SEEK_SET) < 0 || ctr_image_load_archive(s, fd, NULL, &res, &e) < 0) {
+        if (lseek(fd, 0, SEEK_SET) < 0 || ctr_image_load_archive(s, fd, &(ImageLoadOptions) {}, &res, &e) < 0) {
                 if (!e.code)
                         (void) rt_err_set(&e, -errno, "rewind the upload");
                 int status = e.code == -EEXIST ? 409 : e.code == -EBADMSG || e.code == -EOPNOTSUPP ||

@@ -38,12 +38,12 @@ static int parse_command(const char *what, const char *v, char ***ret) {
 }
 
 static int image_add(int argc, char **argv, const GlobalOptions *g) {
-        enum { OPT_ROOTFS = 0x100, OPT_CMD, OPT_ENTRY, OPT_ENV, OPT_WD, OPT_SIG, OPT_HELP };
+        enum { OPT_ROOTFS = 0x100, OPT_CMD, OPT_ENTRY, OPT_ENV, OPT_WD, OPT_SIG, OPT_READY, OPT_HELP };
         static const struct option options[] = {
                 { "rootfs", required_argument, NULL, OPT_ROOTFS }, { "cmd", required_argument, NULL, OPT_CMD },
                 { "entrypoint", required_argument, NULL, OPT_ENTRY }, { "env", required_argument, NULL, OPT_ENV },
                 { "workdir", required_argument, NULL, OPT_WD }, { "stop-signal", required_argument, NULL, OPT_SIG },
-                { "help", no_argument, NULL, OPT_HELP }, {},
+                { "ready", required_argument, NULL, OPT_READY }, { "help", no_argument, NULL, OPT_HELP }, {},
         };
         Image img = {};
         int c, r = 0;
@@ -62,12 +62,15 @@ static int image_add(int argc, char **argv, const GlobalOptions *g) {
                         break;
                 case OPT_WD: free(img.config.workdir); img.config.workdir = strdup(optarg); break;
                 case OPT_SIG: free(img.config.stop_signal); img.config.stop_signal = strdup(optarg); break;
+                case OPT_READY: free(img.config.ready); img.config.ready = strdup(optarg); break;
                 case OPT_HELP:
                         printf("Usage: nsprov image add NAME --rootfs DIR|host [--cmd CMD] [--entrypoint CMD]\n"
-                               "                        [--env K=V]... [--workdir DIR] [--stop-signal SIG]\n\n"
+                               "                        [--env K=V]... [--workdir DIR] [--stop-signal SIG]\n"
+                               "                        [--ready tcp:PORT|unix:PATH|cmd:COMMAND]\n\n"
                                "Registers a root filesystem directory (debootstrap output, a busybox tree)\n"
                                "as an image; '--rootfs host' names the host's root with its own config.\n"
-                               "CMD is a JSON array or words separated by spaces.\n");
+                               "CMD is a JSON array or words separated by spaces. --ready: a start of its\n"
+                               "containers returns once they are ready (see run --help).\n");
                         image_done(&img);
                         return 0;
                 default:
@@ -102,12 +105,12 @@ static int image_add(int argc, char **argv, const GlobalOptions *g) {
 }
 
 static int image_load(int argc, char **argv, const GlobalOptions *g) {
-        enum { OPT_NAME = 0x100, OPT_HELP };
+        enum { OPT_NAME = 0x100, OPT_READY, OPT_HELP };
         static const struct option options[] = {
                 { "input", required_argument, NULL, 'i' }, { "name", required_argument, NULL, OPT_NAME },
-                { "help", no_argument, NULL, OPT_HELP }, {},
+                { "ready", required_argument, NULL, OPT_READY }, { "help", no_argument, NULL, OPT_HELP }, {},
         };
-        const char *input = NULL, *name = NULL;
+        const char *input = NULL, *name = NULL, *ready = NULL;
         int c;
         optind = 0;
         opterr = 0;
@@ -115,13 +118,16 @@ static int image_load(int argc, char **argv, const GlobalOptions *g) {
                 switch (c) {
                 case 'i': input = optarg; break;
                 case OPT_NAME: name = optarg; break;
+                case OPT_READY: ready = optarg; break;
                 case OPT_HELP:
-                        printf("Usage: nsprov image load [-i] FILE [--name NAME]\n\n"
+                        printf("Usage: nsprov image load [-i] FILE [--name NAME] [--ready SPEC]\n\n"
                                "Loads an image archive, as `podman save` or `docker save` write them\n"
                                "(docker-archive or OCI layout, compressed or not; '-' or none: standard\n"
                                "input). The image is named NAME, or after the archive's own name\n"
                                "(\"localhost/lnst:latest\" loads as \"lnst\"); its layers are unpacked\n"
-                               "into the store and removed with it.\n");
+                               "into the store and removed with it. --ready declares its containers'\n"
+                               "readiness (tcp:PORT, unix:PATH, cmd:COMMAND; see run --help) over the\n"
+                               "archive's label io.nsprov.ready.\n");
                         return 0;
                 default:
                         return usage_error("image load ", "unknown option or missing value: '%s'", argv[optind - 1]);
@@ -144,7 +150,8 @@ static int image_load(int argc, char **argv, const GlobalOptions *g) {
                 return r;
         RtError e = {};
         ImageLoadResult res;
-        if (ctr_image_load_archive(&s, fd >= 0 ? fd : STDIN_FILENO, name, &res, &e) < 0) {
+        const ImageLoadOptions lo = { .name = name, .ready = ready };
+        if (ctr_image_load_archive(&s, fd >= 0 ? fd : STDIN_FILENO, &lo, &res, &e) < 0) {
                 log_error("%s", e.msg);
                 return EXIT_NSPROV;
         }
@@ -160,13 +167,14 @@ static int image_load(int argc, char **argv, const GlobalOptions *g) {
 
 static json_t *image_json(const Image *i) {
         char created[40];
-        return json_pack("{s:s, s:[s], s:s, s:s, s:{s:o, s:o, s:o, s:s?, s:s?}, s:b, s:b}", "Id", i->name,
+        return json_pack("{s:s, s:[s], s:s, s:s, s:{s:o, s:o, s:o, s:s?, s:s?, s:s?}, s:b, s:b}", "Id", i->name,
                          "Names", i->name, "Rootfs", i->rootfs, "Created",
                          format_rfc3339(i->created_ns, created), "Config", "Cmd",
                          i->config.cmd ? strv_to_json(i->config.cmd) : json_null(), "Entrypoint",
                          i->config.entrypoint ? strv_to_json(i->config.entrypoint) : json_null(), "Env",
                          strv_to_json(i->config.env), "WorkingDir", i->config.workdir, "StopSignal",
-                         i->config.stop_signal, "BuiltIn", i->builtin, "Loaded", i->stored);
+                         i->config.stop_signal, "Ready", i->config.ready, "BuiltIn", i->builtin, "Loaded",
+                         i->stored);
 }
 
 static int image_ls(int argc, char **argv, const GlobalOptions *g) {

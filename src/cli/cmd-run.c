@@ -166,12 +166,17 @@ static const char create_usage[] =
         "  --stop-timeout SEC     seconds before stop escalates to SIGKILL (default 10)\n"
         "  -v, --volume SRC:DST[:ro]   bind mount a host path\n"
         "  --mount type=bind,source=SRC,target=DST[,readonly]\n"
+        "  --ready tcp:PORT|unix:PATH|cmd:COMMAND|none\n"
+        "                         a start returns once a listener is on PORT or PATH in the\n"
+        "                         container, or COMMAND succeeds inside (default: the image's)\n"
+        "  --ready-timeout DURATION  how long a start waits for it (default 60s)\n"
         "%s";
 
 static int parse_create(int argc, char **argv, bool run, CreateOpts *o) {
         enum {
                 OPT_NAME = 0x100, OPT_PRIV, OPT_ENVFILE, OPT_ENTRY, OPT_CAPADD, OPT_CAPDROP,
-                OPT_INIT, OPT_RM, OPT_NET, OPT_STOPSIG, OPT_STOPTO, OPT_MOUNT, OPT_HELP,
+                OPT_INIT, OPT_RM, OPT_NET, OPT_STOPSIG, OPT_STOPTO, OPT_MOUNT, OPT_HELP, OPT_READY,
+                OPT_READYTO,
         };
         static const struct option options[] = {
                 { "name", required_argument, NULL, OPT_NAME },
@@ -196,6 +201,8 @@ static int parse_create(int argc, char **argv, bool run, CreateOpts *o) {
                 { "stop-timeout", required_argument, NULL, OPT_STOPTO },
                 { "volume", required_argument, NULL, 'v' },
                 { "mount", required_argument, NULL, OPT_MOUNT },
+                { "ready", required_argument, NULL, OPT_READY },
+                { "ready-timeout", required_argument, NULL, OPT_READYTO },
                 { "help", no_argument, NULL, OPT_HELP },
                 {},
         };
@@ -276,6 +283,21 @@ static int parse_create(int argc, char **argv, bool run, CreateOpts *o) {
                         if ((r = parse_mount(o, optarg)) != 0)
                                 return r;
                         break;
+                case OPT_READY: {
+                        RtError e = {};
+                        if (ctr_ready_check(optarg, &e) < 0)
+                                return usage_error(cmd, "--ready: %s", e.msg);
+                        sp->ready = optarg;
+                        break;
+                }
+                case OPT_READYTO: {
+                        uint64_t ms;
+                        if (parse_duration_ms(optarg, CTR_READY_MAX_TIMEOUT_MS, &ms) < 0 || ms == 0)
+                                return usage_error(cmd, "--ready-timeout takes a duration up to 24h (60s, 1m30s, 500ms), not '%s'",
+                                                   optarg);
+                        sp->ready_timeout_ms = (int) ms;
+                        break;
+                }
                 case OPT_HELP:
                         printf(create_usage, run ? "run" : "create",
                                run ? "Creates and starts a container, attached unless -d."

@@ -16,6 +16,7 @@
 #include "runtime.h"
 #include "api.h"
 #include "cli.h"
+#include "strv.h"
 #include "fs.h"
 #include "log.h"
 #include "parse.h"
@@ -70,19 +71,21 @@ static const char *unix_path(const char *url) {
 }
 
 int verb_serve(int argc, char **argv, const GlobalOptions *g) {
-        enum { OPT_LISTEN = 0x100, OPT_PODMAN, OPT_GROUP, OPT_TIMEOUT, OPT_BACKEND };
+        enum { OPT_LISTEN = 0x100, OPT_PODMAN, OPT_GROUP, OPT_TIMEOUT, OPT_BACKEND, OPT_READY };
         static const struct option options[] = {
                 { "listen", required_argument, NULL, OPT_LISTEN },
                 { "podman-socket", no_argument, NULL, OPT_PODMAN },
                 { "group", required_argument, NULL, OPT_GROUP },
                 { "timeout", required_argument, NULL, OPT_TIMEOUT },
                 { "network-backend", required_argument, NULL, OPT_BACKEND },
+                { "ready", required_argument, NULL, OPT_READY },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         const char *listen = NULL, *group = NULL;
         bool podman_socket = false;
         ApiServer srv = { .network_backend = "netavark" };
+        _cleanup_(strv_freep) char **ready_defaults = NULL;
         int c;
         optind = 0;
         while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
@@ -99,9 +102,23 @@ int verb_serve(int argc, char **argv, const GlobalOptions *g) {
                                 return usage_error("serve ", "--network-backend is netavark or cni, got '%s'", optarg);
                         srv.network_backend = optarg;
                         break;
+                case OPT_READY: {
+                        /* IMAGE=SPEC; a later one for the same image wins, as strv_env_set has it */
+                        const char *eq = strchr(optarg, '=');
+                        RtError e = {};
+                        _cleanup_free_ char *image = eq ? strndup(optarg, (size_t) (eq - optarg)) : NULL;
+                        if (!image || ctr_image_name_check(image, &e) < 0 || ctr_ready_check(eq + 1, &e) < 0)
+                                return usage_error("serve ", "--ready takes IMAGE=tcp:PORT|unix:PATH|cmd:COMMAND, "
+                                                   "not '%s'%s%s", optarg, e.msg[0] ? ": " : "", e.msg);
+                        if (strv_env_set(&ready_defaults, optarg) < 0)
+                                return EXIT_NSPROV;
+                        srv.ready_defaults = ready_defaults;
+                        break;
+                }
                 case 'h':
                         printf("Usage: nsprov serve [--listen unix:///PATH] [--podman-socket] [--group GROUP]\n"
                                "                    [--timeout SECONDS] [--network-backend netavark|cni]\n"
+                               "                    [--ready IMAGE=tcp:PORT|unix:PATH|cmd:COMMAND]...\n"
                                "\n"
                                "Answers Podman's REST API (the libpod subset LNST and podman --url use) on a\n"
                                "unix socket (default %s), 0660 root:GROUP; peers\n"
@@ -111,7 +128,9 @@ int verb_serve(int argc, char **argv, const GlobalOptions *g) {
                                "after that long without a connection (0, the default: never).\n"
                                "--network-backend: what info reports (LNST's automatic plugin choice).\n"
                                "Containers it makes join the network 'podman' unless --default-network says\n"
-                               "otherwise.\n",
+                               "otherwise. --ready: how the containers of IMAGE tell they are ready when\n"
+                               "neither they (label io.nsprov.ready) nor the image declare it; a start\n"
+                               "answers once they are (LNST then finds its agent listening).\n",
                                DEFAULT_LISTEN, PODMAN_SOCKET);
                         return 0;
                 default: return usage_error("serve ", "unknown option '%s'", argv[optind - 1]);

@@ -15,6 +15,13 @@
 #define _unlikely_(x) __builtin_expect(!!(x), 0)
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+/* each argument evaluated once */
+#define MIN(a, b)                                                                                  \
+        ({                                                                                         \
+                __typeof__(a) _a = (a);                                                            \
+                __typeof__(b) _b = (b);                                                            \
+                _a < _b ? _a : _b;                                                                 \
+        })
 
 /* libc calls that return -1 + errno become -errno right where they are made. */
 #define RET_NERRNO(expr)                                                                           \

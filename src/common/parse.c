@@ -3,6 +3,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
 #include <strings.h>
 
 #include "parse.h"
@@ -74,4 +76,55 @@ int parse_boolean(const char *s, bool *ret) {
                         return 0;
                 }
         return -EINVAL;
+}
+
+/* Go's duration syntax as Podman's flags take it ("1m30s", "500ms", "1.5s"), and a bare
+ * number as seconds, as Podman's --stop-timeout and curl's options are read. */
+int parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *ret) {
+        static const struct {
+                const char *unit;
+                uint64_t ms;
+        } units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 } };
+        if (!s || !*s || strlen(s) > 64)
+                return -EINVAL;
+        uint64_t v;
+        if (safe_atou64(s, &v) == 0) {
+                if (v > max_ms / 1000)
+                        return -ERANGE;
+                *ret = v * 1000;
+                return 0;
+        }
+        uint64_t total = 0;
+        for (const char *p = s; *p;) {
+                /* a whole part and an optional fraction, then a unit */
+                uint64_t whole = 0, frac = 0, scale = 1;
+                const char *start = p;
+                for (; *p >= '0' && *p <= '9'; p++) {
+                        if (whole > UINT32_MAX)
+                                return -ERANGE;
+                        whole = whole * 10 + (uint64_t) (*p - '0');
+                }
+                if (*p == '.')
+                        for (p++; *p >= '0' && *p <= '9'; p++)
+                                if (scale < 1000000) {
+                                        frac = frac * 10 + (uint64_t) (*p - '0');
+                                        scale *= 10;
+                                }
+                if (p == start || (p - start == 1 && *start == '.'))
+                        return -EINVAL;
+                size_t best = SIZE_MAX;
+                for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+                        if (strncmp(p, units[i].unit, strlen(units[i].unit)) == 0 &&
+                            (best == SIZE_MAX || strlen(units[i].unit) > strlen(units[best].unit)))
+                                best = i;
+                if (best == SIZE_MAX)
+                        return -EINVAL;
+                p += strlen(units[best].unit);
+                uint64_t part = whole * units[best].ms + frac * units[best].ms / scale;
+                if (part > max_ms || total > max_ms - part)
+                        return -ERANGE;
+                total += part;
+        }
+        *ret = total;
+        return 0;
 }

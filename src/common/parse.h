@@ -13,3 +13,6 @@ int safe_atoi32(const char *s, int32_t *ret);
 int safe_atou32_range(const char *s, uint32_t min, uint32_t max, uint32_t *ret);
 /* "1", "true", "yes", "on" (any case) and their opposites, as Podman's API accepts them. */
 int parse_boolean(const char *s, bool *ret);
+/* A duration, "1m30s", "500ms", "1.5s" (Go's syntax, as Podman's flags take it) or bare
+ * seconds, in milliseconds: -EINVAL, or -ERANGE past max_ms. */
+int parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *ret);

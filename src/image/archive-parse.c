@@ -302,6 +302,16 @@ int image_config_parse(const char *text, size_t len, ImageConfig *ret, RtError *
         }
         if (r == 0 && sig && *sig && !(c.stop_signal = strdup(sig)))
                 r = rt_err_set(err, -ENOMEM, "image config");
+        json_t *labels = json_object_get(cfg, "Labels");
+        json_t *ready = json_object_get(labels, CTR_READY_LABEL);
+        if (r == 0 && labels && !json_is_null(labels) && !json_is_object(labels))
+                r = rt_err_setx(err, -EBADMSG, "image config: Labels is not an object");
+        if (r == 0 && ready && !json_is_string(ready))
+                r = rt_err_setx(err, -EBADMSG, "image config: label %s is not a string", CTR_READY_LABEL);
+        if (r == 0 && ready && (r = ctr_ready_check(json_string_value(ready), err)) < 0)
+                r = rt_err_prefix(err, r, "image config: label %s", CTR_READY_LABEL);
+        if (r == 0 && ready && !(c.ready = strdup(json_string_value(ready))))
+                r = rt_err_set(err, -ENOMEM, "image config");
         if (r < 0) {
                 Image tmp = { .config = c };
                 image_done(&tmp);

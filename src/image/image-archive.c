@@ -597,7 +597,7 @@ static int name_free(const CtrStore *s, const char *name, RtError *err) {
                            "another name)", name);
 }
 
-static int load_steps(const CtrStore *s, int archive_fd, const char *want_name, LoadWork *w,
+static int load_steps(const CtrStore *s, int archive_fd, const char *want_name, const char *ready, LoadWork *w,
                       ImageLoadResult *ret, RtError *err) {
         /* a name asked for is checked before an archive of gigabytes is read, and again
          * under the lock below */
@@ -676,6 +676,9 @@ static int load_steps(const CtrStore *s, int archive_fd, const char *want_name, 
         w->img.stored = true;
         if (!w->img.name || !w->img.rootfs)
                 r = rt_err_set(err, -ENOMEM, "load");
+        /* the loader's word over the archive's label */
+        if (r == 0 && ready && (free(w->img.config.ready), !(w->img.config.ready = strdup(ready))))
+                r = rt_err_set(err, -ENOMEM, "load");
         if (r == 0)
                 r = ctr_image_add(s, &w->img, err);
         if (r < 0) {
@@ -687,13 +690,15 @@ static int load_steps(const CtrStore *s, int archive_fd, const char *want_name, 
         return 0;
 }
 
-int ctr_image_load_archive(const CtrStore *s, int archive_fd, const char *name, ImageLoadResult *ret,
+int ctr_image_load_archive(const CtrStore *s, int archive_fd, const ImageLoadOptions *o, ImageLoadResult *ret,
                            RtError *err) {
         int r = archive_lib(err);
         if (r < 0)
                 return r;
+        if ((r = ctr_ready_check(o->ready, err)) < 0)
+                return r;
         LoadWork w = { .st = { .dirfd = -1 }, .lock = -1 };
-        r = load_steps(s, archive_fd, name, &w, ret, err);
+        r = load_steps(s, archive_fd, o->name, o->ready, &w, ret, err);
         load_work_done(&w);
         return r < 0 ? rt_err_prefix(err, r, "load image") : 0;
 }

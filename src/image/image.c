@@ -42,6 +42,7 @@ void image_done(Image *img) {
         strv_free(img->config.env);
         free(img->config.workdir);
         free(img->config.stop_signal);
+        free(img->config.ready);
         *img = (Image) {};
 }
 
@@ -126,8 +127,9 @@ int ctr_image_load(const CtrStore *s, const char *name, Image *ret, RtError *err
             (r = opt_strv(cfg, "Entrypoint", &img.config.entrypoint)) < 0 ||
             (r = opt_strv(cfg, "Env", &img.config.env)) < 0 ||
             (r = opt_str(cfg, "WorkingDir", &img.config.workdir)) < 0 ||
-            (r = opt_str(cfg, "StopSignal", &img.config.stop_signal)) < 0 || !img.name ||
-            !img.rootfs) {
+            (r = opt_str(cfg, "StopSignal", &img.config.stop_signal)) < 0 ||
+            (r = opt_str(json_object_get(cfg, "Labels"), CTR_READY_LABEL, &img.config.ready)) < 0 ||
+            ctr_ready_check(img.config.ready, NULL) < 0 || !img.name || !img.rootfs) {
                 json_decref(j);
                 image_done(&img);
                 return rt_err_setx(err, -EBADMSG, "%s is not a valid image record", p);
@@ -185,6 +187,8 @@ int ctr_image_add(const CtrStore *s, const Image *img, RtError *err) {
                 return rt_err_setx(err, -EINVAL, "unknown stop signal '%s'", img->config.stop_signal);
         if (img->config.workdir && img->config.workdir[0] != '/')
                 return rt_err_setx(err, -EINVAL, "workdir '%s' must be absolute", img->config.workdir);
+        if ((r = ctr_ready_check(img->config.ready, err)) < 0)
+                return r;
 
         json_t *cfg = json_pack("{s:o, s:o, s:o, s:s?, s:s?}", "Cmd",
                                 img->config.cmd ? strv_to_json(img->config.cmd) : json_null(),
@@ -192,6 +196,9 @@ int ctr_image_add(const CtrStore *s, const Image *img, RtError *err) {
                                 img->config.entrypoint ? strv_to_json(img->config.entrypoint) : json_null(),
                                 "Env", strv_to_json(img->config.env), "WorkingDir",
                                 img->config.workdir, "StopSignal", img->config.stop_signal);
+        /* readiness as an image label, the form an image built elsewhere carries it in */
+        if (cfg && img->config.ready)
+                (void) json_object_set_new(cfg, "Labels", json_pack("{s:s}", CTR_READY_LABEL, img->config.ready));
         json_t *j = json_pack("{s:s, s:s, s:I, s:o, s:b}", "name", img->name, "rootfs", img->rootfs,
                               "created", (json_int_t) now_realtime_ns(), "config", cfg, "stored", img->stored);
         char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;

@@ -12,6 +12,7 @@ typedef struct ImageConfig {
         char **env;
         char *workdir;
         char *stop_signal; /* "SIGTERM" or a number, as given */
+        char *ready;       /* its readiness (the label io.nsprov.ready); NULL: none declared */
 } ImageConfig;
 
 typedef struct Image {
@@ -34,7 +35,11 @@ typedef struct ImageLoadResult {
 /* Loads the image archive read from archive_fd (a file or a pipe): a docker-archive or an
  * OCI image layout, as `podman save` and `docker save` write them, compressed or not. Named
  * name, or after the archive's own reference ("localhost/lnst:latest" gives "lnst"). */
-int ctr_image_load_archive(const CtrStore *s, int archive_fd, const char *name, ImageLoadResult *ret,
+typedef struct ImageLoadOptions {
+        const char *name;  /* NULL: after the archive's reference */
+        const char *ready; /* NULL: the archive's label io.nsprov.ready, if any */
+} ImageLoadOptions;
+int ctr_image_load_archive(const CtrStore *s, int archive_fd, const ImageLoadOptions *o, ImageLoadResult *ret,
                            RtError *err);
 
 int ctr_image_name_check(const char *name, RtError *err);

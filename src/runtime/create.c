@@ -123,6 +123,31 @@ static int resolve_command(const Image *img, const CtrSpec *spec, char ***ret, R
         return 0;
 }
 
+/* What the container must show before a start returns: its own declaration (an option or
+ * a label), the image's, the server's default for the image. */
+static int resolve_ready(const CtrSpec *spec, const Image *img, CtrConfig *c, RtError *err) {
+        const char *ready = spec->ready ?: strv_env_get(spec->labels, CTR_READY_LABEL) ?: img->config.ready
+                                                                                         ?: spec->ready_default;
+        CtrReady parsed;
+        int r = ctr_ready_parse(ready, &parsed, err);
+        if (r < 0)
+                return r;
+        if (parsed.kind != CTR_READY_NONE && !(c->ready = strdup(ready)))
+                return rt_err_set(err, -ENOMEM, "readiness");
+        c->ready_timeout_ms = spec->ready_timeout_ms;
+        const char *timeout = strv_env_get(spec->labels, CTR_READY_TIMEOUT_LABEL);
+        if (!c->ready_timeout_ms && timeout) {
+                uint64_t ms;
+                if (parse_duration_ms(timeout, CTR_READY_MAX_TIMEOUT_MS, &ms) < 0 || ms == 0)
+                        return rt_err_setx(err, -EINVAL, "label %s: '%.32s' is not a duration of at most 24h",
+                                           CTR_READY_TIMEOUT_LABEL, timeout);
+                c->ready_timeout_ms = (int) ms;
+        }
+        if (c->ready_timeout_ms < 0 || c->ready_timeout_ms > (int) CTR_READY_MAX_TIMEOUT_MS)
+                return rt_err_setx(err, -EINVAL, "a ready timeout is at most 24h");
+        return 0;
+}
+
 static int build_config(const CtrStore *s, const CtrSpec *spec, const Image *img, CtrConfig *c,
                         RtError *err) {
         int r;
@@ -199,6 +224,8 @@ static int build_config(const CtrStore *s, const CtrSpec *spec, const Image *img
         c->interactive = spec->interactive;
         c->rm = spec->rm;
         c->init = !spec->no_init;
+        if ((r = resolve_ready(spec, img, c, err)) < 0)
+                return r;
         c->created_ns = now_realtime_ns();
         if (!(c->image = strdup(img->name)) || !(c->rootfs = strdup(img->rootfs)))
                 return rt_err_set(err, -ENOMEM, "image");

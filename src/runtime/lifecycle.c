@@ -196,7 +196,7 @@ int ctr_start(const CtrStore *s, const char *id, const CtrAttach *attach, int *r
         ctr_event(s, "container", "start", c.config.id, c.config.name, c.config.image, -1);
         lock = safe_close(lock);
         if (!attach)
-                return 0;
+                return ctr_await_ready(s, &c.config, err);
 
         /* Attached: the monitor relays the output; we wait for its exit record, and pass
          * the signals a user sends us on to the container, as Podman's --sig-proxy does. */
@@ -390,9 +390,12 @@ int ctr_remove(const CtrStore *s, const char *id, bool force, RtError *err) {
         }
         char p[PATH_MAX];
         ctr_path(s, id, "lock", p);
-        _cleanup_close_ int lock = lock_file(p, true, err);
+        _cleanup_close_ int lock = lock_file(p, true, NULL);
+        /* an --rm container killed above is removed by its monitor meanwhile */
+        if (lock == -ENOENT)
+                return 0;
         if (lock < 0)
-                return lock;
+                return rt_err_set(err, lock, "lock container '%s'", c.config.name);
         (void) ctr_destroy(s, c.config.id, c.config.name);
         ctr_event(s, "container", "remove", c.config.id, c.config.name, c.config.image, -1);
         return 0;

@@ -96,9 +96,8 @@ static void log_line(Monitor *m, int stream, const char *text, size_t len, bool 
         }
         if (m->log_fd < 0)
                 return;
-        char ts[40], head[64];
-        int hl = snprintf(head, sizeof head, "%s %s %c ", format_rfc3339(now_realtime_ns(), ts),
-                          stream ? "stderr" : "stdout", full ? 'F' : 'P');
+        char head[64];
+        int hl = ctr_log_line_head(head, now_realtime_ns(), stream, full);
         struct iovec iov[3] = { { head, (size_t) hl }, { (void *) text, len }, { (void *) "\n", 1 } };
         ssize_t n = writev(m->log_fd, iov, 3);
         if (n > 0)

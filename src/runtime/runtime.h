@@ -33,6 +33,12 @@ typedef struct CtrSpec {
         int stop_timeout;     /* -1: the default */
         bool privileged, tty, interactive, rm;
         bool no_init;         /* --init=false: the command itself is PID 1 */
+        /* Readiness: ready (or the label io.nsprov.ready) first, then the image's, then
+         * ready_default (serve --ready IMAGE=...); "none" declares none. ready_timeout_ms
+         * 0: the label io.nsprov.ready-timeout, else 60 s. */
+        const char *ready;
+        const char *ready_default;
+        int ready_timeout_ms;
 } CtrSpec;
 
 /* Under the container's lock (start, stop, rm, connect, gc): the records brought in line
@@ -60,6 +66,10 @@ int ctr_start(const CtrStore *s, const char *id, const CtrAttach *attach, int *r
               RtError *err);
 /* SIGTERM (or the configured signal), then SIGKILL after timeout seconds (-1: the
  * container's stop timeout). Stopping a stopped container is not an error. */
+/* Waits until a running container is ready as its config declares (at once when it
+ * declares nothing): -ECHILD when it ends meanwhile (its exit code said), -ETIMEDOUT past
+ * its bound (then stopped, the reason in its log). A detached start calls it. */
+int ctr_await_ready(const CtrStore *s, const CtrConfig *k, RtError *err);
 int ctr_stop(const CtrStore *s, const char *id, int timeout, RtError *err);
 int ctr_kill(const CtrStore *s, const char *id, int sig, RtError *err);
 /* stop (timeout as ctr_stop's), then start: a stopped container is just started. */

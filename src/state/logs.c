@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -165,4 +166,21 @@ int ctr_log_read(const CtrStore *s, const char *id, const CtrLogRead *o, CtrLogE
                 while (read(ino, ev, sizeof ev) > 0) {
                 }
         }
+}
+
+int ctr_log_line_head(char buf[static 64], uint64_t ns, bool is_stderr, bool full) {
+        char ts[40];
+        return snprintf(buf, 64, "%s %s %c ", format_rfc3339(ns, ts), is_stderr ? "stderr" : "stdout",
+                        full ? 'F' : 'P');
+}
+
+void ctr_log_note(const CtrStore *s, const char *id, const char *text) {
+        char path[PATH_MAX], head[64];
+        (void) ctr_log_path(s, id, path);
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return;
+        int hl = ctr_log_line_head(head, now_realtime_ns(), true, true);
+        struct iovec iov[3] = { { head, (size_t) hl }, { (void *) text, strlen(text) }, { (void *) "\n", 1 } };
+        (void) writev(fd, iov, 3);
 }

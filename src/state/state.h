@@ -102,6 +102,28 @@ int ctr_user_resolve(const char *spec, const char *passwd, const char *group, Ct
 /* The name passwd gives uid; -ENOENT when it gives none. */
 int ctr_user_name(const char *passwd, uid_t uid, char *buf, size_t size);
 
+/* ---- Readiness (ready.c): what a started container must show before its start returns ---- */
+#define CTR_READY_MAX 4096
+#define CTR_READY_LABEL "io.nsprov.ready"
+#define CTR_READY_TIMEOUT_LABEL "io.nsprov.ready-timeout"
+#define CTR_READY_DEFAULT_TIMEOUT_MS 60000u
+#define CTR_READY_MAX_TIMEOUT_MS (24u * 3600 * 1000)
+typedef enum CtrReadyKind { CTR_READY_NONE, CTR_READY_TCP, CTR_READY_UNIX, CTR_READY_CMD } CtrReadyKind;
+typedef struct CtrReady {
+        CtrReadyKind kind;
+        uint16_t port;   /* tcp */
+        const char *arg; /* unix: the socket's path or @name; cmd: the shell command (into spec) */
+} CtrReady;
+/* "tcp:PORT", "unix:PATH", "cmd:COMMAND"; NULL, "" and "none" declare nothing. */
+int ctr_ready_parse(const char *spec, CtrReady *ret, RtError *err);
+int ctr_ready_check(const char *spec, RtError *err);
+/* "a listener on TCP port 9999", for messages */
+void ctr_ready_describe(const CtrReady *r, char *buf, size_t size);
+/* Whether the text of /proc/PID/net/tcp (or tcp6) lists a listener on port. */
+bool ctr_ready_tcp_listening(const char *table, uint16_t port);
+/* Whether the text of /proc/PID/net/unix lists a listener bound to path. */
+bool ctr_ready_unix_listening(const char *table, const char *path);
+
 typedef enum CtrStatus {
         CTR_CREATED,
         CTR_RUNNING,
@@ -133,6 +155,8 @@ typedef struct CtrConfig {
         int stop_timeout;
         bool privileged, tty, interactive, rm, init;
         uint64_t created_ns;
+        char *ready;                /* NULL: nothing declared; else as ctr_ready_parse takes it */
+        int ready_timeout_ms;       /* 0: CTR_READY_DEFAULT_TIMEOUT_MS */
 } CtrConfig;
 
 typedef struct CtrState {
@@ -207,6 +231,12 @@ typedef struct CtrLogRead {
 } CtrLogRead;
 int ctr_log_read(const CtrStore *s, const char *id, const CtrLogRead *o, CtrLogEmit emit, void *userdata,
                  RtError *err);
+/* The head of a log line, "<RFC3339Nano> <stdout|stderr> <F|P> ", as the monitor writes
+ * it; returns its length. */
+int ctr_log_line_head(char buf[static 64], uint64_t ns, bool is_stderr, bool full);
+/* One whole line of nsprov's own appended to a container's log (why a start failed), in
+ * one write, as the monitor appends whole lines. Best effort. */
+void ctr_log_note(const CtrStore *s, const char *id, const char *text);
 
 /* The log file path of a container (and the rotated one, with ".1"). */
 int ctr_log_path(const CtrStore *s, const char *id, char buf[static PATH_MAX]);

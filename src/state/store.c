@@ -284,6 +284,10 @@ int ctr_config_write(const CtrStore *s, const CtrConfig *c, RtError *err) {
                 c->stop_timeout, "privileged", c->privileged, "tty", c->tty, "interactive",
                 c->interactive, "rm", c->rm, "init", c->init, "created", (json_int_t) c->created_ns,
                 "createWorkdir", c->create_workdir);
+        if (j && c->ready)
+                (void) json_object_set_new(j, "ready", json_string(c->ready));
+        if (j && c->ready_timeout_ms)
+                (void) json_object_set_new(j, "readyTimeoutMs", json_integer(c->ready_timeout_ms));
         if (!j)
                 return rt_err_set(err, -ENOMEM, "encode container config");
         char *text = json_dumps(j, JSON_COMPACT);
@@ -388,6 +392,9 @@ static const JsonField config_fields[] = {
         { "init", json_parse_bool, offsetof(CtrConfig, init), 0 },
         { "createWorkdir", json_parse_bool, offsetof(CtrConfig, create_workdir), 0 },
         { "created", json_parse_uint64, offsetof(CtrConfig, created_ns), 0 },
+        { "ready", json_parse_string, offsetof(CtrConfig, ready), JF_NULLABLE, .check = ctr_ready_check },
+        { "readyTimeoutMs", json_parse_int, offsetof(CtrConfig, ready_timeout_ms), 0, .min = 1,
+          .max = CTR_READY_MAX_TIMEOUT_MS },
         {},
 };
 
@@ -475,6 +482,7 @@ void ctr_config_done(CtrConfig *k) {
         free(k->workdir);
         free(k->user);
         free(k->network);
+        free(k->ready);
         strv_free(k->argv);
         strv_free(k->env);
         strv_free(k->caps);
@@ -506,14 +514,14 @@ static int strv_copy_optional(char *const *v, char ***ret) {
 
 int ctr_config_copy(CtrConfig *dst, const CtrConfig *src) {
         CtrConfig k = *src;
-        k.image = k.rootfs = k.workdir = k.user = k.network = NULL;
+        k.image = k.rootfs = k.workdir = k.user = k.network = k.ready = NULL;
         k.argv = k.env = k.caps = k.labels = NULL;
         k.mounts = NULL;
         k.n_mounts = 0;
         int r = 0;
         if ((r = dup_optional(src->image, &k.image)) < 0 || (r = dup_optional(src->rootfs, &k.rootfs)) < 0 ||
             (r = dup_optional(src->workdir, &k.workdir)) < 0 || (r = dup_optional(src->user, &k.user)) < 0 ||
-            (r = dup_optional(src->network, &k.network)) < 0 || (r = strv_copy_optional(src->argv, &k.argv)) < 0 ||
+            (r = dup_optional(src->network, &k.network)) < 0 || (r = dup_optional(src->ready, &k.ready)) < 0 || (r = strv_copy_optional(src->argv, &k.argv)) < 0 ||
             (r = strv_copy_optional(src->env, &k.env)) < 0 || (r = strv_copy_optional(src->caps, &k.caps)) < 0 ||
             (r = strv_copy_optional(src->labels, &k.labels)) < 0)
                 goto fail;

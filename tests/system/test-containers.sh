@@ -217,6 +217,71 @@ ok "two racing creates of one name: exactly one wins" -- bash -c "$NSP_DEF
         wins=\$(cat $tmp/race.1 $tmp/race.2 | grep -c '^[0-9a-f]\\{64\\}\$'); losses=\$(cat $tmp/race.1 $tmp/race.2 | grep -c 'already in use')
         nsp rm $P-race >/dev/null; [ \$wins = 1 ] && [ \$losses = 1 ] && empty $tmp/run/containers"
 
+# --- readiness: a detached start returns once the container says it is ready ---
+# listens on PORT (or a unix socket at PATH) after DELAY seconds, then idles
+listener() {  # listener DELAY tcp:PORT|unix:PATH
+        local py='import socket, sys, time
+time.sleep(float(sys.argv[1])); kind, where = sys.argv[2].split(":", 1)
+s = socket.socket(socket.AF_INET if kind == "tcp" else socket.AF_UNIX)
+s.bind(("0.0.0.0", int(where)) if kind == "tcp" else where); s.listen(); time.sleep(300)'
+        echo python3 -c "'$py'" "$1" "$2"
+}
+listening() {  # listening NAME HEXPORT: the container's own socket table lists a TCP listener
+        nsp exec "$1" cat /proc/net/tcp /proc/net/tcp6 | awk -v p=":$2" '$4 == "0A" && toupper(substr($2, length($2) - 4)) == p { f = 1 } END { exit !f }'
+}
+t_ready_tcp() {
+        # the listener comes a second after the command starts: run returns after it
+        nsp run -d --name "$P-rt" --ready tcp:9999 host sh -c "$(listener 1 tcp:9999)" >/dev/null || return 1
+        listening "$P-rt" 270F || { echo "run -d returned before anything listened on 9999"; return 1; }
+        nsp stop -t 0 "$P-rt" >/dev/null && nsp start "$P-rt" >/dev/null &&
+                listening "$P-rt" 270F || { echo "start returned before anything listened"; return 1; }
+        nsp rm -f "$P-rt" >/dev/null
+}
+ok "run -d and start --ready tcp:PORT return once the port listens in the container" -- t_ready_tcp
+t_ready_unix_cmd() {
+        nsp run -d --rm --name "$P-ru" --ready unix:/tmp/agent.sock host sh -c "$(listener 0.5 unix:/tmp/agent.sock)" >/dev/null &&
+                nsp exec "$P-ru" test -S /tmp/agent.sock || { echo "unix: returned before the socket"; return 1; }
+        nsp run -d --rm --name "$P-rc" --ready 'cmd:test -e /tmp/up' host sh -c 'sleep 0.5; touch /tmp/up; sleep 300' >/dev/null &&
+                nsp exec "$P-rc" test -e /tmp/up || { echo "cmd: returned before it succeeded"; return 1; }
+        nsp rm -f "$P-ru" "$P-rc" >/dev/null
+}
+ok "--ready unix:PATH and cmd:COMMAND" -- t_ready_unix_cmd
+t_ready_declared() {
+        local cmd; cmd=$(python3 -c 'import json, sys; print(json.dumps(["sh", "-c", sys.argv[1]]))' "$(listener 0.8 tcp:9998)")
+        nsp image add "$P-agent" --rootfs host --ready tcp:9998 --cmd "$cmd" >/dev/null || return 1
+        nsp image inspect "$P-agent" | grep -q '"Ready": "tcp:9998"' || { echo "image inspect lacks Ready"; return 1; }
+        nsp run -d --name "$P-ri" "$P-agent" >/dev/null && listening "$P-ri" 270E || { echo "the image's readiness was not awaited"; return 1; }
+        nsp run -d --name "$P-rl" --label io.nsprov.ready=tcp:9997 host sh -c "$(listener 0.8 tcp:9997)" >/dev/null &&
+                listening "$P-rl" 270D || { echo "the label's readiness was not awaited"; return 1; }
+        # none: the image's declaration off; the start returns at once
+        nsp run -d --name "$P-rn" --ready none "$P-agent" sh -c 'sleep 300' >/dev/null || return 1
+        nsp rm -f "$P-ri" "$P-rl" "$P-rn" >/dev/null && nsp image rm "$P-agent" >/dev/null
+}
+ok "readiness from the image (image add --ready) and the label io.nsprov.ready; --ready none" -- t_ready_declared
+t_ready_timeout() {
+        local out rc=0
+        out=$(nsp run -d --name "$P-rto" --ready tcp:9996 --ready-timeout 1s host sh -c 'echo still-booting; sleep 300' 2>&1) || rc=$?
+        [ "$rc" = 125 ] || { echo "exit $rc: $out"; return 1; }
+        grep -q "container '$P-rto' not ready after 1.0 s: it waited for a listener on TCP port 9996; its last lines: still-booting; stopped" <<<"$out" ||
+                { echo "said: $out"; return 1; }
+        [ "$(nsp inspect -f '{{.State.Status}}' "$P-rto")" = exited ] || { echo "not stopped"; return 1; }
+        nsp logs "$P-rto" 2>&1 | grep -q 'nsprov: not ready after 1.0 s (waited for a listener on TCP port 9996): stopped' ||
+                { echo "the log does not say why"; return 1; }
+        nsp rm "$P-rto" >/dev/null
+        # --rm: gone, with the same word
+        rc=0; out=$(nsp run -d --rm --name "$P-rtr" --ready tcp:9996 --ready-timeout 500ms host sleep 300 2>&1) || rc=$?
+        [ "$rc" = 125 ] && grep -q "not ready after 0.5 s" <<<"$out" || { echo "--rm: exit $rc: $out"; return 1; }
+        ! nsp inspect "$P-rtr" >/dev/null 2>&1 || { echo "--rm: the container is still there"; return 1; }
+}
+ok "a container not ready in time: start fails naming what it waited for, container stopped (--rm: gone), log says why" -- t_ready_timeout
+ok "a container that exits while awaited fails the start with its exit code and last lines" -- \
+        expect_fail 125 "container '$P-rx' exited with code 3 before it was ready (it waited for a listener on TCP port 9995); its last lines: giving up" -- \
+        nsp run -d --rm --name "$P-rx" --ready tcp:9995 host sh -c 'echo giving up; exit 3'
+ok "--ready that does not parse" -- expect_fail 125 "is not tcp:PORT, unix:PATH, cmd:COMMAND or none" -- nsp run -d --ready http:80 host true
+ok "--ready tcp with no port" -- expect_fail 125 "a TCP port is 1-65535" -- nsp create --ready tcp:0 host true
+ok "--ready-timeout that is not a duration" -- expect_fail 125 "--ready-timeout takes a duration" -- nsp run -d --ready tcp:1 --ready-timeout 5x host true
+ok "an image declaring a readiness that does not parse" -- expect_fail 125 "readiness 'tcp:http'" -- nsp image add "$P-badready" --rootfs host --ready tcp:http
+
 # --- bad input: one clear line, exit 125, nothing left ---
 ok "unknown image" -- expect_fail 125 "no such image 'nope-$P'" -- nsp run --rm "nope-$P" true
 ok "duplicate name" -- bash -c "$NSP_DEF nsp create --name $P-dup host true >/dev/null && { nsp create --name $P-dup host true 2>&1; [ \$? = 125 ]; } | grep -q \"name '$P-dup' is already in use\"; nsp rm $P-dup >/dev/null"

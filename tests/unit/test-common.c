@@ -108,6 +108,25 @@ static void numbers_parse_strictly(void **state) {
         assert_int_equal(safe_atou32_range("0", 0, 32, &u), 0);
 }
 
+static void durations_parse_as_podman_flags_take_them(void **state) {
+        uint64_t ms = 0;
+        const struct {
+                const char *text;
+                uint64_t ms;
+        } good[] = { { "60", 60000 }, { "60s", 60000 }, { "500ms", 500 }, { "1m30s", 90000 },
+                     { "1.5s", 1500 }, { "2h", 7200000 }, { "0.25m", 15000 }, { "0", 0 } };
+        for (size_t k = 0; k < ELEMENTSOF(good); k++) {
+                assert_int_equal(parse_duration_ms(good[k].text, 24ull * 3600 * 1000, &ms), 0);
+                assert_int_equal(ms, good[k].ms);
+        }
+        const char *bad[] = { "", "s", "1x", "-1s", "1 s", "1s2", ".s", "ms", "1.s5" };
+        for (size_t k = 0; k < ELEMENTSOF(bad); k++)
+                assert_int_equal(parse_duration_ms(bad[k], 24ull * 3600 * 1000, &ms), -EINVAL);
+        assert_int_equal(parse_duration_ms("25h", 24ull * 3600 * 1000, &ms), -ERANGE);
+        assert_int_equal(parse_duration_ms("86401", 24ull * 3600 * 1000, &ms), -ERANGE);
+        assert_int_equal(parse_duration_ms("99999999999999999999h", 1000, &ms), -ERANGE);
+}
+
 static void booleans_parse_leniently(void **state) {
         bool b;
         const char *yes[] = { "1", "true", "True", "TRUE", "yes", "on" };
@@ -397,6 +416,7 @@ static void json_tables_decode_and_name_the_path(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(durations_parse_as_podman_flags_take_them),
                 cmocka_unit_test(set_appends_errno_text),
                 cmocka_unit_test(setx_is_exact),
                 cmocka_unit_test(prefix_adds_context_in_front),

@@ -211,10 +211,69 @@ static void the_store_names_its_paths_and_lists_its_records(void **state) {
         strv_free(names);
 }
 
+static void readiness_declarations_parse_and_refuse(void **state) {
+        CtrReady r;
+        assert_int_equal(ctr_ready_parse("tcp:9999", &r, NULL), 0);
+        assert_int_equal(r.kind, CTR_READY_TCP);
+        assert_int_equal(r.port, 9999);
+        assert_int_equal(ctr_ready_parse("unix:/run/agent.sock", &r, NULL), 0);
+        assert_int_equal(r.kind, CTR_READY_UNIX);
+        assert_string_equal(r.arg, "/run/agent.sock");
+        assert_int_equal(ctr_ready_parse("unix:@abstract", &r, NULL), 0);
+        assert_int_equal(ctr_ready_parse("cmd:test -e /tmp/up", &r, NULL), 0);
+        assert_int_equal(r.kind, CTR_READY_CMD);
+        assert_string_equal(r.arg, "test -e /tmp/up");
+        assert_int_equal(ctr_ready_parse("none", &r, NULL), 0);
+        assert_int_equal(r.kind, CTR_READY_NONE);
+        assert_int_equal(ctr_ready_parse(NULL, &r, NULL), 0);
+        assert_int_equal(r.kind, CTR_READY_NONE);
+        const char *bad[] = { "tcp:0", "tcp:65536", "tcp:", "tcp:99a", "tcp:-1", "unix:relative", "unix:/",
+                              "unix:/with space", "cmd:", "http:80", "tcp:80\n", "9999" };
+        for (size_t k = 0; k < ELEMENTSOF(bad); k++) {
+                RtError e = {};
+                assert_int_equal(ctr_ready_parse(bad[k], &r, &e), -EINVAL);
+                assert_true(e.msg[0]);
+        }
+        char long_path[200] = "unix:/";
+        memset(long_path + 6, 'a', 120);
+        assert_int_equal(ctr_ready_parse(long_path, &r, NULL), -EINVAL);
+}
+
+static void socket_tables_show_listeners_only(void **state) {
+        /* as /proc/PID/net/tcp and tcp6 print them: 9999 = 0x270F listening (0A), 8080 = 0x1F90
+         * only connected (01) */
+        const char *tcp =
+                "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+                "   0: 00000000:270F 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1\n"
+                "   1: 0100007F:1F90 0100007F:A2C4 01 00000000:00000000 00:00000000 00000000     0        0 2 1\n";
+        assert_true(ctr_ready_tcp_listening(tcp, 9999));
+        assert_false(ctr_ready_tcp_listening(tcp, 8080));
+        assert_false(ctr_ready_tcp_listening(tcp, 80));
+        const char *tcp6 =
+                "  sl  local_address                         remote_address                        st\n"
+                "   0: 00000000000000000000000000000000:270F 00000000000000000000000000000000:0000 0A 0:0\n";
+        assert_true(ctr_ready_tcp_listening(tcp6, 9999));
+        assert_false(ctr_ready_tcp_listening("", 9999));
+        assert_false(ctr_ready_tcp_listening("garbage\n\n:::: 0A\n", 9999));
+        const char *unix_table =
+                "Num       RefCount Protocol Flags    Type St Inode Path\n"
+                "0000000000000000: 00000002 00000000 00010000 0001 01 2001 /run/agent.sock\n"
+                "0000000000000000: 00000002 00000000 00000000 0001 03 2002 /run/client.sock\n"
+                "0000000000000000: 00000002 00000000 00010000 0001 01 2003 @abstract\n"
+                "0000000000000000: 00000002 00000000 00000000 0001 03 2004\n";
+        assert_true(ctr_ready_unix_listening(unix_table, "/run/agent.sock"));
+        assert_true(ctr_ready_unix_listening(unix_table, "@abstract"));
+        assert_false(ctr_ready_unix_listening(unix_table, "/run/client.sock"));
+        assert_false(ctr_ready_unix_listening(unix_table, "/run/agent"));
+        assert_false(ctr_ready_unix_listening(unix_table, "/run/agent.sock.x"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(ledger_lists_add_remove_and_forget, store_up, store_down),
                 cmocka_unit_test(readers_see_a_dead_monitors_container_as_exited),
+                cmocka_unit_test(readiness_declarations_parse_and_refuse),
+                cmocka_unit_test(socket_tables_show_listeners_only),
                 cmocka_unit_test_setup_teardown(the_store_names_its_paths_and_lists_its_records, store_up, store_down),
                 cmocka_unit_test_setup_teardown(a_killed_create_is_told_by_its_age, store_up, store_down),
                 cmocka_unit_test_setup_teardown(every_root_but_the_default_gets_a_bridge_of_its_own, store_up,
