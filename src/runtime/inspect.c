@@ -63,6 +63,13 @@ json_t *ctr_inspect_json(const CtrStore *s, const Container *c, InspectFormat fm
                 json_object_set_new(config, "StopSignal", json_string(signal_to_string(k->stop_signal, sig)));
         }
         json_object_set_new(config, "User", json_string(k->user ? k->user : ""));
+        /* nsprov's own, for who asks what a start awaits (clients pass over unknown keys) */
+        if (k->ready) {
+                json_object_set_new(config, "Ready", json_string(k->ready));
+                json_object_set_new(config, "ReadyTimeoutMs",
+                                    json_integer(k->ready_timeout_ms ? k->ready_timeout_ms
+                                                                     : (json_int_t) CTR_READY_DEFAULT_TIMEOUT_MS));
+        }
         json_t *host = json_pack("{s:b, s:b, s:b, s:s, s:o}", "Privileged", k->privileged,
                                  "AutoRemove", k->rm, "Init", k->init, "NetworkMode", k->network,
                                  "Binds", json_array());

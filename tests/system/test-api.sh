@@ -17,7 +17,8 @@ export NSPROV_CNI_CONFIG_DIR=$tmp/cni NSPROV_CNI_CACHE_DIR=$tmp/cnicache
 mkdir -p "$tmp/cni" "$tmp/bin"
 ln -s "$NSPROV_BIN" "$tmp/bin/podman"
 defer ip link del "${TEST_PREFIX}pd"
-"$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" serve --listen "unix://$SOCK" 2>"$tmp/serve.log" &
+"$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" serve --listen "unix://$SOCK" \
+        --ready "$TEST_PREFIX-agent=tcp:9994" 2>"$tmp/serve.log" &
 SERVER=$!
 # last registered, first run: the server goes after every container and network
 defer nsp system reset --force
@@ -73,6 +74,30 @@ t_lifecycle() {
         [ "$(pm inspect --format '{{.NetworkSettings.IPAddress}}' "$P-a")" = "$ip" ]   # one network: copied to the top
 }
 ok "podman create, start, inspect, ps: running, hostname, an address the host reaches" -- t_lifecycle
+
+# Readiness through the API: a start answers once the container is ready, whether the
+# server declares it for the image (serve --ready) or the container does (a label)
+listener() {  # a command that listens on TCP PORT after DELAY seconds: listener DELAY PORT
+        echo "python3 -c 'import socket, time; time.sleep($1); s = socket.socket(); s.bind((\"0.0.0.0\", $2)); s.listen(); time.sleep(300)'"
+}
+listening() {  # listening NAME HEXPORT
+        nsp exec "$1" cat /proc/net/tcp | awk -v p=":$2" '$4 == "0A" && toupper(substr($2, length($2) - 4)) == p { f = 1 } END { exit !f }'
+}
+t_ready() {
+        local cmd out rc=0
+        cmd=$(python3 -c 'import json, sys; print(json.dumps(["sh", "-c", sys.argv[1]]))' "$(listener 1 9994)")
+        nsp image add "$P-agent" --rootfs host --cmd "$cmd" >/dev/null || return 1
+        pm run -d --name "$P-ra" "$P-agent" >/dev/null && listening "$P-ra" 270A ||
+                { echo "podman run -d returned before the agent listened (serve --ready)"; return 1; }
+        dk run -d --name "$P-rd" --label io.nsprov.ready=tcp:9993 lnst sh -c "$(listener 1 9993)" >/dev/null &&
+                listening "$P-rd" 2709 || { echo "docker run -d returned before the label's listener"; return 1; }
+        out=$(pm run -d --name "$P-rt" --label io.nsprov.ready=tcp:9992 --label io.nsprov.ready-timeout=1s lnst 2>&1) || rc=$?
+        [ "$rc" != 0 ] && grep_q "container '$P-rt' not ready after 1.0 s: it waited for a listener on TCP port 9992" <<<"$out" ||
+                { echo "a container never ready: exit $rc: $out"; return 1; }
+        [ "$(pm inspect --format '{{.State.Status}}' "$P-rt")" = exited ] || { echo "not stopped"; return 1; }
+        pm rm -f "$P-ra" "$P-rd" "$P-rt" >/dev/null
+}
+ok "start answers once the container is ready: serve --ready IMAGE=tcp:PORT, the label io.nsprov.ready; a bound" -- t_ready
 
 t_exec() {
         local out err rc=0

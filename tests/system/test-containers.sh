@@ -255,6 +255,7 @@ t_ready_declared() {
                 listening "$P-rl" 270D || { echo "the label's readiness was not awaited"; return 1; }
         # none: the image's declaration off; the start returns at once
         nsp run -d --name "$P-rn" --ready none "$P-agent" sh -c 'sleep 300' >/dev/null || return 1
+        [ "$(nsp inspect -f '{{.Config.Ready}}' "$P-ri")" = tcp:9998 ] || { echo "inspect lacks Config.Ready"; return 1; }
         nsp rm -f "$P-ri" "$P-rl" "$P-rn" >/dev/null && nsp image rm "$P-agent" >/dev/null
 }
 ok "readiness from the image (image add --ready) and the label io.nsprov.ready; --ready none" -- t_ready_declared

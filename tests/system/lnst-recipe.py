@@ -1,0 +1,113 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Real LNST, unmodified (../shared/peers/lnst with podman-py), through `nsprov serve`:
+its Controller with ContainerPoolManager provisions agent containers from the image `lnst`
+and runs a recipe, for one network plugin (netavark, cni or custom_lnst).
+
+usage: lnst-recipe.py PEERS SOCKET PLUGIN RECIPE
+RECIPE: hello (two agents on one network, ping both ways), two-nics (one agent's two NICs
+on one network, each pinging the other agent), two-nets (one agent on two networks).
+Exit 0 when the recipe passed; prints "seconds: S" and "first-connect: yes|no" (whether
+LNST reached every agent on its first try) on stdout. Run with Debian's python3 and HOME
+pointing at a scratch dir (LNST keeps its config and logs under ~/.lnst)."""
+import logging
+import os
+import sys
+import time
+
+peers, sock, plugin, recipe_name = sys.argv[1:5]
+sys.path[:0] = [os.path.join(peers, "lnst"), os.path.join(peers, "podman-py")]
+
+from lnst.Common.IpAddress import ipaddress  # noqa: E402
+from lnst.Controller import BaseRecipe, Controller, DeviceReq, HostReq  # noqa: E402
+from lnst.Controller.ContainerPoolManager import ContainerPoolManager  # noqa: E402
+from lnst.Controller.MachineMapper import ContainerMapper  # noqa: E402
+
+
+class Hello(BaseRecipe):
+    m1 = HostReq()
+    m1.eth0 = DeviceReq(label="net1")
+    m2 = HostReq()
+    m2.eth0 = DeviceReq(label="net1")
+
+    def test(self):
+        m1, m2 = self.matched.m1, self.matched.m2
+        m1.eth0.ip_add(ipaddress("192.168.101.1/24"))
+        m2.eth0.ip_add(ipaddress("192.168.101.2/24"))
+        m1.eth0.up()
+        m2.eth0.up()
+        m1.run("ping -c 1 -W 5 192.168.101.2")
+        m2.run("ping -c 1 -W 5 192.168.101.1")
+
+
+class TwoNics(BaseRecipe):
+    """LNST's custom_lnst case: two NICs of one agent on one network."""
+    m1 = HostReq()
+    m1.eth0 = DeviceReq(label="net1")
+    m1.eth1 = DeviceReq(label="net1")
+    m2 = HostReq()
+    m2.eth0 = DeviceReq(label="net1")
+
+    def test(self):
+        m1, m2 = self.matched.m1, self.matched.m2
+        m1.eth0.ip_add(ipaddress("192.168.102.1/24"))
+        m1.eth1.ip_add(ipaddress("192.168.103.1/24"))
+        m2.eth0.ip_add(ipaddress("192.168.102.2/24"))
+        m2.eth0.ip_add(ipaddress("192.168.103.2/24"))
+        for d in (m1.eth0, m1.eth1, m2.eth0):
+            d.up()
+        m2.run("ping -c 1 -W 5 -I 192.168.102.2 192.168.102.1")
+        m2.run("ping -c 1 -W 5 -I 192.168.103.2 192.168.103.1")
+
+
+class TwoNets(BaseRecipe):
+    """One agent on two networks, one peer on each."""
+    m1 = HostReq()
+    m1.eth0 = DeviceReq(label="net1")
+    m1.eth1 = DeviceReq(label="net2")
+    m2 = HostReq()
+    m2.eth0 = DeviceReq(label="net1")
+    m3 = HostReq()
+    m3.eth0 = DeviceReq(label="net2")
+
+    def test(self):
+        m1, m2, m3 = self.matched.m1, self.matched.m2, self.matched.m3
+        m1.eth0.ip_add(ipaddress("192.168.104.1/24"))
+        m1.eth1.ip_add(ipaddress("192.168.105.1/24"))
+        m2.eth0.ip_add(ipaddress("192.168.104.2/24"))
+        m3.eth0.ip_add(ipaddress("192.168.105.3/24"))
+        for d in (m1.eth0, m1.eth1, m2.eth0, m3.eth0):
+            d.up()
+        m1.run("ping -c 1 -W 5 192.168.104.2")
+        m1.run("ping -c 1 -W 5 192.168.105.3")
+        # the networks are apart: m2 cannot reach m3's network
+        m2.run("ping -c 1 -W 1 192.168.105.3", fail=True)
+
+
+# LNST logs every connection attempt to an agent: a retry means it found the agent not
+# yet listening after start returned
+retries = []
+
+
+class RetrySpotter(logging.Handler):
+    def emit(self, record):
+        msg = record.getMessage()
+        if "retry counter:" in msg and not msg.endswith("retry counter: 0"):
+            retries.append(msg)
+
+
+logging.getLogger().addHandler(RetrySpotter(level=logging.DEBUG))
+
+recipes = {"hello": Hello, "two-nics": TwoNics, "two-nets": TwoNets}
+t0 = time.monotonic()
+ctl = Controller(poolMgr=ContainerPoolManager, mapper=ContainerMapper, podman_uri=f"unix://{sock}",
+                 image="lnst", network_plugin=plugin, debug=1)
+recipe = recipes[recipe_name]()
+ctl.run(recipe)
+seconds = time.monotonic() - t0
+passed = all(run.overall_result for run in recipe.runs)
+print(f"seconds: {seconds:.2f}")
+print(f"first-connect: {'no' if retries else 'yes'}")
+for r in retries:
+    print(f"retry: {r}", file=sys.stderr)
+sys.exit(0 if passed and recipe.runs else 1)
