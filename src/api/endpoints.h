@@ -58,6 +58,7 @@ int api_stream_head(ApiConn *c, const char *content_type);
 int api_ep_image_exists(ApiConn *c, ApiRequest *r);
 int api_ep_image_json(ApiConn *c, ApiRequest *r);
 int api_ep_image_load(ApiConn *c, ApiRequest *r);
+int api_ep_image_import(ApiConn *c, ApiRequest *r);
 int api_ep_image_pull(ApiConn *c, ApiRequest *r);
 int api_ep_images_list(ApiConn *c, ApiRequest *r);
 

@@ -124,41 +124,64 @@ int api_ep_image_pull(ApiConn *c, ApiRequest *r) {
         return api_reply(c, 200, "application/json", line, strlen(line));
 }
 
-/* 7.2: an image archive as the body (podman load, docker load), spooled to a file of the
- * store as it arrives (an archive can be gigabytes), then loaded as `nsprov image load`
- * loads one. */
-bool api_streams_body(const ApiRequest *r) {
-        return streq(r->http.method, "POST") && r->n_segs == 2 && streq(r->segs[0], "images") &&
-               streq(r->segs[1], "load");
+/* 7.2: an image archive as the body (podman load, docker load), or a rootfs tarball
+ * (podman import, docker import), spooled to a file of the store as it arrives (either
+ * can be gigabytes), then loaded as `nsprov image load` and `image import` take them. */
+static bool is_compat_import(const ApiRequest *r) {
+        _cleanup_free_ char *src = http_query_get(r->http.query, "fromSrc", 0);
+        return !r->libpod && src != NULL;
 }
 
-int api_ep_image_load(ApiConn *c, ApiRequest *r) {
+bool api_streams_body(const ApiRequest *r) {
+        if (!streq(r->http.method, "POST") || r->n_segs != 2 || !streq(r->segs[0], "images"))
+                return false;
+        return streq(r->segs[1], "load") || (r->libpod && streq(r->segs[1], "import")) ||
+               (streq(r->segs[1], "create") && is_compat_import(r));
+}
+
+/* The body in an unlinked file of the store, rewound; < 0 with the reply sent (or the
+ * client gone). */
+static int spool_upload(ApiConn *c, ApiRequest *r, const char *what, int *ret_fd) {
         const CtrStore *s = &c->srv->store;
         RtError e = {};
         char p[PATH_MAX];
         store_path(s, STORE_IMAGES, NULL, NULL, p);
         if (mkdir_p(p, 0700, &e) < 0)
-                return api_rt_error(c, &e, 500, NULL);
+                return api_rt_error(c, &e, 500, NULL), -EIO;
         store_path(s, STORE_IMAGES, ".upload-XXXXXX", NULL, p);
         _cleanup_close_ int fd = mkostemp(p, O_CLOEXEC);
         if (fd < 0)
-                return api_error(c, 500, "internal error", "spool the upload: %s", strerror(errno));
+                return api_error(c, 500, "internal error", "spool the upload: %s", strerror(errno)), -EIO;
         (void) unlink(p); /* the fd holds it: nothing of it outlives this request */
         int k = api_body_to_fd(c, r, fd, API_MAX_UPLOAD, &e);
         if (k == -ECONNRESET || k == -ETIMEDOUT || k == -EPIPE)
                 return k; /* the client went */
         if (k < 0)
-                return api_error(c, k == -E2BIG ? 413 : k == -ENOSPC ? 507 : 400, "bad request",
-                                 "image archive: %s", e.msg);
+                return api_error(c, k == -E2BIG ? 413 : k == -ENOSPC ? 507 : 400, "bad request", "%s: %s", what,
+                                 e.msg), k;
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return api_error(c, 500, "internal error", "rewind the upload: %s", strerror(errno)), -errno;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static int image_store_error(ApiConn *c, const RtError *e) {
+        int status = e->code == -EEXIST ? 409 : e->code == -EBADMSG || e->code == -EOPNOTSUPP || e->code == -EINVAL
+                                                        ? 400
+                                                        : 500;
+        return api_error(c, status, status == 409 ? "image exists" : status == 400 ? "bad image archive" :
+                         "internal error", "%s", e->msg);
+}
+
+int api_ep_image_load(ApiConn *c, ApiRequest *r) {
+        _cleanup_close_ int fd = -1;
+        int k = spool_upload(c, r, "image archive", &fd);
+        if (k < 0)
+                return k == -ECONNRESET || k == -ETIMEDOUT || k == -EPIPE ? k : 0;
+        RtError e = {};
         ImageLoadResult res;
-        if (lseek(fd, 0, SEEK_SET) < 0 || ctr_image_load_archive(s, fd, &(ImageLoadOptions) {}, &res, &e) < 0) {
-                if (!e.code)
-                        (void) rt_err_set(&e, -errno, "rewind the upload");
-                int status = e.code == -EEXIST ? 409 : e.code == -EBADMSG || e.code == -EOPNOTSUPP ||
-                                                                e.code == -EINVAL ? 400 : 500;
-                return api_error(c, status, status == 409 ? "image exists" : status == 400 ? "bad image archive" :
-                                 "internal error", "%s", e.msg);
-        }
+        if (ctr_image_load_archive(&c->srv->store, fd, &(ImageLoadOptions) {}, &res, &e) < 0)
+                return image_store_error(c, &e);
         char ref[CTR_IMAGE_NAME_MAX + 32];
         (void) snprintf(ref, sizeof ref, "localhost/%s:latest", res.name);
         if (r->libpod)
@@ -167,3 +190,46 @@ int api_ep_image_load(ApiConn *c, ApiRequest *r) {
         return api_reply_json(c, 200, json_pack("{s:o}", "stream", json_sprintf("Loaded image: %s\n", ref)));
 }
 
+/* podman import (libpod images/import?reference=&changes=…) and docker import
+ * (images/create?fromSrc=-&repo=&tag=&changes=…) */
+int api_ep_image_import(ApiConn *c, ApiRequest *r) {
+        if (!r->libpod && !is_compat_import(r))
+                return api_ep_image_pull(c, r);
+        _cleanup_free_ char *ref = http_query_get(r->http.query, r->libpod ? "reference" : "repo", 0);
+        _cleanup_free_ char *tag = r->libpod ? NULL : http_query_get(r->http.query, "tag", 0);
+        _cleanup_free_ char *src = r->libpod ? NULL : http_query_get(r->http.query, "fromSrc", 0);
+        if (src && !streq(src, "-"))
+                return api_error(c, 400, "bad request", "import from %s: nsprov imports an uploaded tarball only",
+                                 src);
+        if (!ref || !*ref)
+                return api_error(c, 400, "bad request", "import: name the image (reference)");
+        char full[512];
+        if (snprintf(full, sizeof full, "%s%s%s", ref, tag && *tag ? ":" : "", tag && *tag ? tag : "") >=
+            (int) sizeof full)
+                return api_error(c, 400, "bad request", "import: the reference is too long");
+        _cleanup_(strv_freep) char **changes = NULL;
+        for (unsigned i = 0; i < CTR_MAX_ARGS; i++) {
+                char *ch = http_query_get(r->http.query, "changes", i);
+                if (!ch)
+                        break;
+                if (strv_push(&changes, ch) < 0) {
+                        free(ch);
+                        return api_error(c, 500, "internal error", "import: out of memory");
+                }
+                free(ch);
+        }
+        _cleanup_close_ int fd = -1;
+        int k = spool_upload(c, r, "rootfs tarball", &fd);
+        if (k < 0)
+                return k == -ECONNRESET || k == -ETIMEDOUT || k == -EPIPE ? k : 0;
+        RtError e = {};
+        ImageLoadResult res;
+        const ImageImportOptions io = { .name = full, .changes = changes };
+        if (ctr_image_import(&c->srv->store, fd, &io, &res, &e) < 0)
+                return image_store_error(c, &e);
+        char id[65];
+        net_cni_id(res.name, id);
+        if (r->libpod)
+                return api_reply_json(c, 200, json_pack("{s:s}", "Id", id));
+        return api_reply_json(c, 200, json_pack("{s:s}", "status", id));
+}

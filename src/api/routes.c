@@ -47,7 +47,8 @@ static const Route routes[] = {
         { "GET", "events", api_ep_events },
         { "GET", "images/json", api_ep_images_list },
         { "POST", "images/pull", api_ep_image_pull },
-        { "POST", "images/create", api_ep_image_pull },
+        { "POST", "images/create", api_ep_image_import }, /* a pull unless fromSrc: docker import */
+        { "POST", "images/import", api_ep_image_import },
         { "POST", "images/load", api_ep_image_load },
         { "GET", "images/*/exists", api_ep_image_exists },
         { "GET", "images/*/json", api_ep_image_json },

@@ -165,6 +165,65 @@ static int image_load(int argc, char **argv, const GlobalOptions *g) {
         return 0;
 }
 
+static int image_import(int argc, char **argv, const GlobalOptions *g) {
+        enum { OPT_READY = 0x100, OPT_HELP };
+        static const struct option options[] = {
+                { "change", required_argument, NULL, 'c' }, { "ready", required_argument, NULL, OPT_READY },
+                { "quiet", no_argument, NULL, 'q' }, { "help", no_argument, NULL, OPT_HELP }, {},
+        };
+        _cleanup_(strv_freep) char **changes = NULL;
+        const char *ready = NULL;
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "c:q", options, NULL)) >= 0)
+                switch (c) {
+                case 'c':
+                        if (strv_push(&changes, optarg) < 0)
+                                return EXIT_NSPROV;
+                        break;
+                case OPT_READY: ready = optarg; break;
+                case 'q': break; /* nothing is printed but the name */
+                case OPT_HELP:
+                        printf("Usage: nsprov image import FILE|- NAME [--change INSTRUCTION]... [--ready SPEC]\n\n"
+                               "Makes an image of a root filesystem tarball (compressed or not; '-': standard\n"
+                               "input), as `podman import` does. NAME may be a reference\n"
+                               "(\"localhost/lnst:latest\" names \"lnst\"). --change takes Dockerfile\n"
+                               "instructions: CMD and ENTRYPOINT (a JSON array or a shell line), ENV K=V,\n"
+                               "WORKDIR, STOPSIGNAL, LABEL io.nsprov.ready=SPEC. --ready declares its\n"
+                               "containers' readiness (see run --help).\n");
+                        return 0;
+                default:
+                        return usage_error("image import ", "unknown option or missing value: '%s'", argv[optind - 1]);
+                }
+        if (argc - optind != 2)
+                return usage_error("image import ", "give a tarball (or -) and a name");
+        const char *input = argv[optind], *name = argv[optind + 1];
+        _cleanup_close_ int fd = -1;
+        if (!streq(input, "-") && (fd = open(input, O_RDONLY | O_CLOEXEC)) < 0) {
+                log_error("image import: %s: %m", input);
+                return EXIT_NSPROV;
+        }
+        if (fd < 0 && isatty(STDIN_FILENO))
+                return usage_error("image import ", "pipe a tarball in, or name one");
+        CtrStore s;
+        int r = cli_open_store(g, &s);
+        if (r != 0)
+                return r;
+        RtError e = {};
+        ImageLoadResult res;
+        const ImageImportOptions io = { .name = name, .changes = changes, .ready = ready };
+        if (ctr_image_import(&s, fd >= 0 ? fd : STDIN_FILENO, &io, &res, &e) < 0) {
+                log_error("%s", e.msg);
+                return EXIT_NSPROV;
+        }
+        if (res.devices_skipped)
+                log_warning("image '%s': %u device node(s) of the tarball not created (a container's /dev is "
+                            "its own)", res.name, res.devices_skipped);
+        printf("%s\n", res.name);
+        return 0;
+}
+
 static json_t *image_json(const Image *i) {
         char created[40];
         return json_pack("{s:s, s:[s], s:s, s:s, s:{s:o, s:o, s:o, s:s?, s:s?, s:s?}, s:b, s:b}", "Id", i->name,
@@ -311,6 +370,7 @@ int verb_image(int argc, char **argv, const GlobalOptions *g) {
         static const Verb verbs[] = {
                 { "add", "register a rootfs directory (or the host) as an image", image_add },
                 { "load", "load an image archive (podman save, docker save)", image_load },
+                { "import", "make an image of a rootfs tarball (podman import)", image_import },
                 { "ls", "list images", image_ls },
                 { "list", "list images", image_ls },
                 { "inspect", "show images as JSON", image_inspect },

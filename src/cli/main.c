@@ -28,7 +28,7 @@ static int verb_version(int argc, char **argv, const GlobalOptions *g);
 static int verb_help(int argc, char **argv, const GlobalOptions *g);
 
 static const Verb top_verbs[] = {
-        { "image", "manage images (add, ls, inspect, exists, rm)", verb_image },
+        { "image", "manage images (add, load, import, ls, inspect, exists, rm)", verb_image },
         { "network", "manage networks (create, ls, inspect, rm, connect, disconnect)", verb_network },
         { "cni", "run CNI plugins from conflists (ls, add, del, check, gc, status, version)", verb_cni },
         { "system", "host-level: info, gc, reset, marked", verb_system },
@@ -306,7 +306,7 @@ static int podman_main(int argc, char **argv) {
         if (i >= argc) {
                 fprintf(stderr, "Error: missing command 'podman COMMAND'\n"
                                 "Commands (nsprov's podman): exec, ps, inspect, start, stop, rm, logs, network ls|inspect|rm,\n"
-                                "image exists|load, load, version, info\n");
+                                "image exists|load|import, load, import, version, info\n");
                 return EXIT_NSPROV;
         }
         const char *cmd = argv[i];
@@ -317,7 +317,7 @@ static int podman_main(int argc, char **argv) {
                 if (streq(cmd, direct[k]))
                         return find_verb(container_verbs, cmd)->run(subc, sub, &g);
         /* what a host without Podman gets the agent image with (container_files/agent) */
-        if (streq(cmd, "load")) {
+        if (streq(cmd, "load") || streq(cmd, "import")) {
                 char **as_image = calloc((size_t) subc + 2, sizeof *as_image);
                 if (!as_image)
                         return EXIT_NSPROV;
@@ -338,7 +338,7 @@ static int podman_main(int argc, char **argv) {
         }
         if ((streq(cmd, "network") || streq(cmd, "image")) && subc >= 2) {
                 static const char *const net_ok[] = { "ls", "list", "inspect", "rm", "exists" };
-                static const char *const img_ok[] = { "exists", "load" };
+                static const char *const img_ok[] = { "exists", "load", "import" };
                 bool net = streq(cmd, "network");
                 const char *const *ok = net ? net_ok : img_ok;
                 size_t n = net ? ELEMENTSOF(net_ok) : ELEMENTSOF(img_ok);
@@ -349,8 +349,8 @@ static int podman_main(int argc, char **argv) {
                 return EXIT_NSPROV;
         }
         fprintf(stderr, "Error: 'podman %s' is not supported by nsprov's podman command "
-                        "(exec, ps, inspect, start, stop, rm, logs, network ls|inspect|rm, image exists|load, load, "
-                        "version, info)\n",
+                        "(exec, ps, inspect, start, stop, rm, logs, network ls|inspect|rm, image exists|load|import, "
+                        "load, import, version, info)\n",
                 cmd);
         return EXIT_NSPROV;
 }

@@ -216,3 +216,24 @@ int lock_file(const char *path, bool wait, RtError *err) {
                 return rt_err_set(err, r, "lock %s", path);
         }
 }
+
+int copy_fd(int in, int out, RtError *err) {
+        char buf[1 << 16];
+        for (;;) {
+                ssize_t n = read(in, buf, sizeof buf);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return rt_err_set(err, -errno, "read");
+                if (n == 0)
+                        return 0;
+                for (ssize_t done = 0; done < n;) {
+                        ssize_t w = write(out, buf + done, (size_t) (n - done));
+                        if (w < 0 && errno == EINTR)
+                                continue;
+                        if (w < 0)
+                                return rt_err_set(err, -errno, "write");
+                        done += w;
+                }
+        }
+}

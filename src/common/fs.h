@@ -32,6 +32,8 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode, bool
 /* Reads a whole file of at most max bytes, NUL-terminated (a FIFO reads as what it holds,
  * without waiting). */
 int read_file(const char *path, size_t max, char **ret, size_t *ret_len, RtError *err);
+/* Everything in to out, till the end of in. */
+int copy_fd(int in, int out, RtError *err);
 /* read_file in two steps, for a caller that looks at the file before it reads it (a
  * FileCache): the open, and the read of that fd (taken: closed whatever happens). */
 int open_for_reading(const char *path, RtError *err);

@@ -362,3 +362,107 @@ int image_name_from_reference(const char *ref, char out[static CTR_IMAGE_NAME_MA
         return 0;
 }
 
+
+/* ---- `import --change`: Dockerfile instructions over an imported rootfs's config ---- */
+
+enum { IMAGE_CHANGE_MAX = 65536 };
+
+/* CMD and ENTRYPOINT: a JSON array (exec form), or a line for /bin/sh -c (shell form) */
+static int change_command(const char *what, const char *value, char ***field, RtError *err) {
+        _cleanup_(strv_freep) char **argv = NULL;
+        if (value[0] == '[') {
+                json_auto_t *j = json_loads(value, JSON_REJECT_DUPLICATES, NULL);
+                if (!j || strv_from_json(j, CTR_MAX_ARGS, &argv) < 0)
+                        return rt_err_setx(err, -EINVAL, "change %s: '%.64s' is not a JSON array of strings", what,
+                                           value);
+        } else if (!*value)
+                return rt_err_setx(err, -EINVAL, "change %s: no command", what);
+        else if (strv_push(&argv, "/bin/sh") < 0 || strv_push(&argv, "-c") < 0 || strv_push(&argv, value) < 0)
+                return rt_err_set(err, -ENOMEM, "change %s", what);
+        strv_free(*field);
+        /* CMD [] is no command; ENTRYPOINT [] is meaningful, no entrypoint */
+        *field = streq(what, "CMD") && (!argv || !argv[0]) ? NULL : TAKE_PTR(argv);
+        if (!*field && !streq(what, "CMD") && !(*field = calloc(1, sizeof(char *))))
+                return rt_err_set(err, -ENOMEM, "change %s", what);
+        return 0;
+}
+
+/* "K=V" or "K V", the value the rest of the line */
+static int change_key_value(const char *what, const char *value, char **ret_key, char **ret_value, RtError *err) {
+        size_t k = strcspn(value, "= \t");
+        if (k == 0 || !value[k])
+                return rt_err_setx(err, -EINVAL, "change %s: '%.64s' is not KEY=VALUE", what, value);
+        const char *v = value + k + 1;
+        if (value[k] != '=')
+                v += strspn(v, " \t");
+        if (!(*ret_key = strndup(value, k)) || !(*ret_value = strdup(v))) {
+                free(*ret_key);
+                return rt_err_set(err, -ENOMEM, "change %s", what);
+        }
+        return 0;
+}
+
+int image_change_apply(const char *change, ImageConfig *cfg, RtError *err) {
+        if (!change || strlen(change) > IMAGE_CHANGE_MAX)
+                return rt_err_setx(err, -EINVAL, "a change is at most %d characters", IMAGE_CHANGE_MAX);
+        for (const char *c = change; *c; c++)
+                if ((unsigned char) *c < 0x20 && *c != '\t')
+                        return rt_err_setx(err, -EINVAL, "change '%.32s': a control character", change);
+        /* "INSTRUCTION value" or, as Podman also takes it, "INSTRUCTION=value" */
+        size_t kl = strcspn(change, " \t=");
+        char what[16];
+        if (kl == 0 || kl >= sizeof what)
+                return rt_err_setx(err, -EINVAL, "change '%.32s': no instruction", change);
+        for (size_t i = 0; i < kl; i++)
+                what[i] = (char) toupper((unsigned char) change[i]);
+        what[kl] = '\0';
+        const char *value = change + kl;
+        value += strspn(value, " \t");
+        if (*value == '=' && change[kl] == '=')
+                value++;
+        int r;
+        if (streq(what, "CMD"))
+                return change_command(what, value, &cfg->cmd, err);
+        if (streq(what, "ENTRYPOINT"))
+                return change_command(what, value, &cfg->entrypoint, err);
+        if (streq(what, "WORKDIR")) {
+                if (!*value || strstr(value, ".."))
+                        return rt_err_setx(err, -EINVAL, "change WORKDIR: '%.64s' is not a plain path", value);
+                free(cfg->workdir);
+                if (asprintf(&cfg->workdir, "%s%s", value[0] == '/' ? "" : "/", value) < 0) {
+                        cfg->workdir = NULL;
+                        return rt_err_set(err, -ENOMEM, "change WORKDIR");
+                }
+                return 0;
+        }
+        if (streq(what, "STOPSIGNAL")) {
+                if (signal_from_string(value) < 0)
+                        return rt_err_setx(err, -EINVAL, "change STOPSIGNAL: unknown signal '%.32s'", value);
+                free(cfg->stop_signal);
+                return (cfg->stop_signal = strdup(value)) ? 0 : rt_err_set(err, -ENOMEM, "change STOPSIGNAL");
+        }
+        if (streq(what, "ENV") || streq(what, "LABEL")) {
+                _cleanup_free_ char *key = NULL, *val = NULL;
+                if ((r = change_key_value(what, value, &key, &val, err)) < 0)
+                        return r;
+                if (streq(what, "LABEL")) {
+                        if (!streq(key, CTR_READY_LABEL))
+                                return rt_err_setx(err, -EOPNOTSUPP,
+                                                   "change LABEL %.64s: nsprov's images keep one label, %s", key,
+                                                   CTR_READY_LABEL);
+                        if ((r = ctr_ready_check(val, err)) < 0)
+                                return rt_err_prefix(err, r, "change LABEL %s", CTR_READY_LABEL);
+                        free(cfg->ready);
+                        cfg->ready = TAKE_PTR(val);
+                        return 0;
+                }
+                _cleanup_free_ char *kv = NULL;
+                if (asprintf(&kv, "%s=%s", key, val) < 0)
+                        return rt_err_set(err, -ENOMEM, "change ENV");
+                return strv_env_set(&cfg->env, kv) < 0 ? rt_err_set(err, -ENOMEM, "change ENV") : 0;
+        }
+        if (streq(what, "USER") || streq(what, "EXPOSE") || streq(what, "VOLUME") || streq(what, "ONBUILD"))
+                return rt_err_setx(err, -EOPNOTSUPP, "change %s is not supported by nsprov's images", what);
+        return rt_err_setx(err, -EINVAL,
+                           "change '%.32s': not CMD, ENTRYPOINT, ENV, WORKDIR, STOPSIGNAL or LABEL", change);
+}

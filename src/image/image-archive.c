@@ -593,8 +593,70 @@ static int name_free(const CtrStore *s, const char *name, RtError *err) {
         if (ctr_image_load(s, name, &existing, NULL) < 0)
                 return 0;
         image_done(&existing);
-        return rt_err_setx(err, -EEXIST, "image '%s' already exists (remove it, or load the archive under "
-                           "another name)", name);
+        return rt_err_setx(err, -EEXIST, "image '%s' already exists (remove it, or name the new one otherwise)",
+                           name);
+}
+
+/* The last steps of a load or an import, under the load lock with the name found free:
+ * w->fds unpacked into a rootfs in the staging dir, moved into the store, the record
+ * written (ready, when given, over the config's). */
+static int install_rootfs(const CtrStore *s, LoadWork *w, const char *name, const char *ready,
+                          ImageLoadResult *ret, RtError *err) {
+        char rootfs[PATH_MAX];
+        int r;
+        (void) snprintf(rootfs, sizeof rootfs, "%s/rootfs", w->staging);
+        if (mkdir(rootfs, 0755) < 0)
+                return rt_err_set(err, -errno, "create %s", rootfs);
+        LayerReport rep;
+        if ((r = apply_layers(rootfs, w->fds, w->n_fds, &rep, err)) < 0)
+                return r;
+
+        char final[PATH_MAX];
+        ctr_image_stored_rootfs(s, name, final);
+        /* one a load that died on its way left behind (no record names it) */
+        if ((r = rm_rf(final, err)) < 0)
+                return r;
+        if (rename(rootfs, final) < 0)
+                return rt_err_set(err, -errno, "move the image's rootfs to %s", final);
+        w->img.name = strdup(name);
+        w->img.rootfs = strdup(final);
+        w->img.stored = true;
+        if (!w->img.name || !w->img.rootfs)
+                r = rt_err_set(err, -ENOMEM, "load");
+        if (r == 0 && ready && (free(w->img.config.ready), !(w->img.config.ready = strdup(ready))))
+                r = rt_err_set(err, -ENOMEM, "load");
+        if (r == 0)
+                r = ctr_image_add(s, &w->img, err);
+        if (r < 0) {
+                (void) rm_rf(final, NULL);
+                return r;
+        }
+        *ret = (ImageLoadResult) { .layers = w->n_fds, .devices_skipped = rep.devices_skipped };
+        (void) snprintf(ret->name, sizeof ret->name, "%s", name);
+        return 0;
+}
+
+/* A staging dir in the store, beside where the rootfs goes: the last step is a rename. */
+static int staging_make(const CtrStore *s, LoadWork *w, RtError *err) {
+        char p[PATH_MAX];
+        store_path(s, STORE_IMAGES, NULL, NULL, p);
+        int r = mkdir_p(p, 0700, err);
+        if (r < 0)
+                return r;
+        (void) snprintf(w->staging, sizeof w->staging, "%s/.load-XXXXXX", p);
+        if (!mkdtemp(w->staging)) {
+                r = rt_err_set(err, -errno, "create %s", w->staging);
+                w->staging[0] = '\0';
+                return r;
+        }
+        return 0;
+}
+
+/* one load at a time past here: two of one name must not both find it free */
+static int load_lock(const CtrStore *s, LoadWork *w, RtError *err) {
+        char p[PATH_MAX];
+        store_path(s, STORE_IMAGES, ".load.lock", NULL, p);
+        return (w->lock = lock_file(p, true, err)) < 0 ? w->lock : 0;
 }
 
 static int load_steps(const CtrStore *s, int archive_fd, const char *want_name, const char *ready, LoadWork *w,
@@ -604,17 +666,9 @@ static int load_steps(const CtrStore *s, int archive_fd, const char *want_name, 
         int r;
         if (want_name && ((r = ctr_image_name_check(want_name, err)) < 0 || (r = name_free(s, want_name, err)) < 0))
                 return r;
+        if ((r = staging_make(s, w, err)) < 0)
+                return r;
         char p[PATH_MAX];
-        store_path(s, STORE_IMAGES, NULL, NULL, p);
-        if ((r = mkdir_p(p, 0700, err)) < 0)
-                return r;
-        /* in the store, beside where the rootfs goes: the last step is a rename */
-        (void) snprintf(w->staging, sizeof w->staging, "%s/.load-XXXXXX", p);
-        if (!mkdtemp(w->staging)) {
-                r = rt_err_set(err, -errno, "create %s", w->staging);
-                w->staging[0] = '\0';
-                return r;
-        }
         (void) snprintf(p, sizeof p, "%s/archive", w->staging);
         if (mkdir(p, 0700) < 0 || (w->st.dirfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
                 return rt_err_set(err, -errno, "create %s", p);
@@ -635,10 +689,8 @@ static int load_steps(const CtrStore *s, int archive_fd, const char *want_name, 
             (r = image_config_parse(text, len, &w->img.config, err)) < 0)
                 return r;
 
-        /* one load at a time past here: two of one name must not both find it free */
-        store_path(s, STORE_IMAGES, ".load.lock", NULL, p);
-        if ((w->lock = lock_file(p, true, err)) < 0)
-                return w->lock;
+        if ((r = load_lock(s, w, err)) < 0)
+                return r;
         char name[CTR_IMAGE_NAME_MAX + 1];
         if (want_name)
                 (void) snprintf(name, sizeof name, "%s", want_name);
@@ -656,38 +708,7 @@ static int load_steps(const CtrStore *s, int archive_fd, const char *want_name, 
                 if ((w->fds[w->n_fds] = openat(w->st.dirfd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
                         return rt_err_set(err, -errno, "layer %s", w->m.layers[w->n_fds]);
         }
-        char rootfs[PATH_MAX];
-        (void) snprintf(rootfs, sizeof rootfs, "%s/rootfs", w->staging);
-        if (mkdir(rootfs, 0755) < 0)
-                return rt_err_set(err, -errno, "create %s", rootfs);
-        LayerReport rep;
-        if ((r = apply_layers(rootfs, w->fds, w->n_fds, &rep, err)) < 0)
-                return r;
-
-        char final[PATH_MAX];
-        ctr_image_stored_rootfs(s, name, final);
-        /* one a load that died on its way left behind (no record names it) */
-        if ((r = rm_rf(final, err)) < 0)
-                return r;
-        if (rename(rootfs, final) < 0)
-                return rt_err_set(err, -errno, "move the image's rootfs to %s", final);
-        w->img.name = strdup(name);
-        w->img.rootfs = strdup(final);
-        w->img.stored = true;
-        if (!w->img.name || !w->img.rootfs)
-                r = rt_err_set(err, -ENOMEM, "load");
-        /* the loader's word over the archive's label */
-        if (r == 0 && ready && (free(w->img.config.ready), !(w->img.config.ready = strdup(ready))))
-                r = rt_err_set(err, -ENOMEM, "load");
-        if (r == 0)
-                r = ctr_image_add(s, &w->img, err);
-        if (r < 0) {
-                (void) rm_rf(final, NULL);
-                return r;
-        }
-        *ret = (ImageLoadResult) { .layers = n, .devices_skipped = rep.devices_skipped };
-        (void) snprintf(ret->name, sizeof ret->name, "%s", name);
-        return 0;
+        return install_rootfs(s, w, name, ready, ret, err);
 }
 
 int ctr_image_load_archive(const CtrStore *s, int archive_fd, const ImageLoadOptions *o, ImageLoadResult *ret,
@@ -701,4 +722,62 @@ int ctr_image_load_archive(const CtrStore *s, int archive_fd, const ImageLoadOpt
         r = load_steps(s, archive_fd, o->name, o->ready, &w, ret, err);
         load_work_done(&w);
         return r < 0 ? rt_err_prefix(err, r, "load image") : 0;
+}
+
+/* ---- import: a plain rootfs tarball, as `podman import` takes one ---- */
+
+static int import_steps(const CtrStore *s, int tar_fd, const ImageImportOptions *o, LoadWork *w,
+                        ImageLoadResult *ret, RtError *err) {
+        char name[CTR_IMAGE_NAME_MAX + 1];
+        int r;
+        if (!o->name || !*o->name)
+                return rt_err_setx(err, -EINVAL, "an import needs a name for its image");
+        /* a name, or a reference ("localhost/lnst:latest" names "lnst") */
+        if (ctr_image_name_check(o->name, NULL) == 0)
+                (void) snprintf(name, sizeof name, "%s", o->name);
+        else if ((r = image_name_from_reference(o->name, name, err)) < 0)
+                return r;
+        if ((r = name_free(s, name, err)) < 0)
+                return r;
+        for (char *const *c = o->changes; c && *c; c++)
+                if ((r = image_change_apply(*c, &w->img.config, err)) < 0)
+                        return r;
+        if ((r = staging_make(s, w, err)) < 0)
+                return r;
+        if (!(w->fds = calloc(1, sizeof *w->fds)))
+                return rt_err_set(err, -ENOMEM, "import");
+        /* the tarball is read twice (whiteouts, then files): a pipe is kept first */
+        struct stat st;
+        if (fstat(tar_fd, &st) == 0 && S_ISREG(st.st_mode) && lseek(tar_fd, 0, SEEK_CUR) == 0)
+                w->fds[0] = fcntl(tar_fd, F_DUPFD_CLOEXEC, 3);
+        else {
+                char p[PATH_MAX];
+                (void) snprintf(p, sizeof p, "%s/rootfs.tar", w->staging);
+                w->fds[0] = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                if (w->fds[0] >= 0 && (r = copy_fd(tar_fd, w->fds[0], err)) < 0) {
+                        w->n_fds = 1;
+                        return rt_err_prefix(err, r, "read the tarball");
+                }
+        }
+        if (w->fds[0] < 0)
+                return rt_err_set(err, -errno, "import");
+        w->n_fds = 1;
+        if (lseek(w->fds[0], 0, SEEK_SET) < 0)
+                return rt_err_set(err, -errno, "import");
+        if ((r = load_lock(s, w, err)) < 0 || (r = name_free(s, name, err)) < 0)
+                return r;
+        return install_rootfs(s, w, name, o->ready, ret, err);
+}
+
+int ctr_image_import(const CtrStore *s, int tar_fd, const ImageImportOptions *o, ImageLoadResult *ret,
+                     RtError *err) {
+        int r = archive_lib(err);
+        if (r < 0)
+                return r;
+        if ((r = ctr_ready_check(o->ready, err)) < 0)
+                return r;
+        LoadWork w = { .st = { .dirfd = -1 }, .lock = -1 };
+        r = import_steps(s, tar_fd, o, &w, ret, err);
+        load_work_done(&w);
+        return r < 0 ? rt_err_prefix(err, r, "import image") : 0;
 }

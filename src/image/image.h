@@ -42,6 +42,20 @@ typedef struct ImageLoadOptions {
 int ctr_image_load_archive(const CtrStore *s, int archive_fd, const ImageLoadOptions *o, ImageLoadResult *ret,
                            RtError *err);
 
+/* Imports a plain root filesystem tarball (a file or a pipe; compressed or not) as the
+ * image name (or a reference's name), its config from the changes: `podman import`. */
+typedef struct ImageImportOptions {
+        const char *name;
+        char *const *changes; /* "CMD [...]", "ENV K=V", ... (image_change_apply) */
+        const char *ready;
+} ImageImportOptions;
+int ctr_image_import(const CtrStore *s, int tar_fd, const ImageImportOptions *o, ImageLoadResult *ret,
+                     RtError *err);
+/* One of `podman import --change`'s Dockerfile instructions applied to cfg: CMD and
+ * ENTRYPOINT (a JSON array, or a shell line), ENV K=V, WORKDIR, STOPSIGNAL, LABEL
+ * io.nsprov.ready=SPEC; -EOPNOTSUPP for USER, EXPOSE, VOLUME, ONBUILD and other labels. */
+int image_change_apply(const char *change, ImageConfig *cfg, RtError *err);
+
 int ctr_image_name_check(const char *name, RtError *err);
 /* Name "host" gives the built-in image. */
 int ctr_image_load(const CtrStore *s, const char *name, Image *ret, RtError *err);

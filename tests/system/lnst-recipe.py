@@ -15,6 +15,7 @@ import os
 import sys
 import time
 
+t_begin = time.monotonic()
 peers, sock, plugin, recipe_name = sys.argv[1:5]
 sys.path[:0] = [os.path.join(peers, "lnst"), os.path.join(peers, "podman-py")]
 
@@ -85,29 +86,58 @@ class TwoNets(BaseRecipe):
 
 
 # LNST logs every connection attempt to an agent: a retry means it found the agent not
-# yet listening after start returned
+# yet listening after start returned. Its messages also mark the phases of a run.
 retries = []
+marks = []  # (monotonic time, message)
 
 
-class RetrySpotter(logging.Handler):
+class Spotter(logging.Handler):
     def emit(self, record):
         msg = record.getMessage()
+        marks.append((time.monotonic(), msg))
         if "retry counter:" in msg and not msg.endswith("retry counter: 0"):
             retries.append(msg)
 
 
-logging.getLogger().addHandler(RetrySpotter(level=logging.DEBUG))
+
+
+def phases(t_ctl, t_end):
+    """Where the time went, from LNST's own messages: seconds per phase."""
+    def first(prefix, after=0.0):
+        return next((t for t, m in marks if t >= after and m.startswith(prefix)), None)
+    out = {"import+controller": t_ctl - t_begin}
+    agents = [(t, m.split()[-1]) for t, m in marks if m.startswith("Creating container ")]
+    t_prov = agents[0][0] if agents else t_ctl
+    for i, (t, name) in enumerate(agents):
+        ready = first("Agent process is running at", t)
+        if ready is not None:
+            out[f"agent {name}: create+start+ready"] = ready - t
+    connects = [t for t, m in marks if m.startswith("Connecting ") and " to " in m and "retry" not in m]
+    t_clean = first("Cleaning containers") or t_end
+    t_recipe = first("Result: ", t_prov) or t_clean
+    if connects:
+        out["network connects (with exec ip -j a)"] = t_recipe - connects[0] if t_recipe else 0
+    out["provisioning in all"] = (connects[0] if connects else t_recipe) - t_prov + out.get(
+        "network connects (with exec ip -j a)", 0)
+    out["recipe"] = t_clean - t_recipe
+    out["teardown"] = t_end - t_clean
+    return out
 
 recipes = {"hello": Hello, "two-nics": TwoNics, "two-nets": TwoNets}
-t0 = time.monotonic()
 ctl = Controller(poolMgr=ContainerPoolManager, mapper=ContainerMapper, podman_uri=f"unix://{sock}",
                  image="lnst", network_plugin=plugin, debug=1)
+t_ctl = time.monotonic()
+# after the Controller: its logging setup drops the root logger's handlers
+logging.getLogger().addHandler(Spotter(level=logging.DEBUG))
 recipe = recipes[recipe_name]()
 ctl.run(recipe)
-seconds = time.monotonic() - t0
+t_end = time.monotonic()
 passed = all(run.overall_result for run in recipe.runs)
-print(f"seconds: {seconds:.2f}")
-print(f"first-connect: {'no' if retries else 'yes'}")
+print(f"seconds: {t_end - t_begin:.2f}")
+first_tries = sum(1 for _, m in marks if m.endswith("retry counter: 0"))
+print(f"first-connect: {'yes' if first_tries and not retries else 'no'} ({first_tries} agents, {len(retries)} retries)")
+for name, secs in phases(t_ctl, t_end).items():
+    print(f"phase: {name}: {secs:.3f}")
 for r in retries:
     print(f"retry: {r}", file=sys.stderr)
 sys.exit(0 if passed and recipe.runs else 1)

@@ -168,6 +168,14 @@ elif kind in ("evil-dotdot", "evil-symlink"):
     write_docker(out, [base_layer(busybox), evil_layer(kind, escape)], ref)
 elif kind == "edge":
     write_docker(out, edge_layers(busybox), ref)
+elif kind == "rootfs":
+    # a plain root filesystem tarball, as `podman import` takes one (gzip'ed or not, as
+    # the layer is)
+    with open(out, "wb") as f:
+        f.write(base_layer(busybox))
+elif kind == "evil-rootfs":
+    with open(out, "wb") as f:
+        f.write(evil_layer("evil-dotdot", escape))
 elif kind == "evil-member":
     write_docker(out, [base_layer(busybox)], ref, outer_evil=True)
 else:

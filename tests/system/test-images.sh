@@ -106,6 +106,34 @@ t_escapes() {
 ok "archives made to escape: '../' and outer members refused, links kept inside the image" -- t_escapes
 rm -f "/tmp/$P-escaped"
 
+# A plain rootfs tarball: image import (podman import), from a file and from a pipe
+t_import() {
+        $MK rootfs "$tmp/rootfs.tar" "$BB" unused || return 1
+        is "$P-imp" -- nsp image import "$tmp/rootfs.tar" "localhost/$P-imp:latest" --change 'CMD ["sh", "-c", "echo $GREETING from $(pwd)"]' \
+                --change 'ENV GREETING=hello there' --change WORKDIR=/srv --change 'LABEL io.nsprov.ready=cmd:true' || return 1
+        is "hello there from /srv" -- nsp run --rm "$P-imp" || return 1
+        nsp image inspect "$P-imp" | grep -q '"Ready": "cmd:true"' || { echo "no readiness: $(nsp image inspect "$P-imp")"; return 1; }
+        gzip -c "$tmp/rootfs.tar" | nsp image import - "$P-imp2" -c 'CMD echo shell form' --ready tcp:80 >/dev/null || return 1
+        is "shell form" -- nsp run --rm --ready none "$P-imp2" || return 1
+        [ -d "$tmp/root/images/$P-imp2.rootfs/bin" ] && no_staging_left
+}
+ok "image import: a rootfs tarball from a file and (gzip'ed) from a pipe, with --change CMD, ENV, WORKDIR, LABEL io.nsprov.ready" -- t_import
+t_import_bad() {
+        local esc="$P-escaped-imp"
+        $MK evil-rootfs "$tmp/evil-rootfs.tar" "$BB" unused "$esc" || return 1
+        expect_fail 125 "not a path inside the image" -- nsp image import "$tmp/evil-rootfs.tar" "$P-evil" || return 1
+        expect_fail 125 "import image: image '$P-imp' already exists" -- nsp image import "$tmp/rootfs.tar" "$P-imp" || return 1
+        expect_fail 125 "change USER is not supported by nsprov's images" -- nsp image import "$tmp/rootfs.tar" "$P-x" -c 'USER nobody' || return 1
+        expect_fail 125 "not CMD, ENTRYPOINT, ENV, WORKDIR, STOPSIGNAL or LABEL" -- nsp image import "$tmp/rootfs.tar" "$P-x" -c 'FROM scratch' || return 1
+        expect_fail 125 "give a tarball (or -) and a name" -- nsp image import "$tmp/rootfs.tar" || return 1
+        printf 'not a tarball' >"$tmp/junk"
+        expect_fail 125 "import image" -- nsp image import "$tmp/junk" "$P-junk" || return 1
+        ! nsp image exists "$P-evil" && ! nsp image exists "$P-x" && ! nsp image exists "$P-junk" &&
+                [ ! -e "/tmp/$esc" ] && [ ! -e "$tmp/root/images/$P-evil.rootfs" ] && no_staging_left
+}
+ok "image import refuses a tarball climbing out, a name in use, unsupported changes, junk; nothing stored" -- t_import_bad
+rm -f "/tmp/$P-escaped-imp"
+
 # The real peer: what podman save writes, both formats, from an image podman imported.
 t_podman_save() {
         command -v podman >/dev/null || { echo "podman not installed"; return 1; }
@@ -166,5 +194,23 @@ t_api_load() {
         no_staging_left && [ -z "$(find "$tmp/root/images" -name '.upload-*')" ]
 }
 ok "API: podman load (chunked) and docker's images/load; a second load 409, junk 400" -- t_api_load
+t_api_import() {
+        timeout 60 podman --url "unix://$SOCK" import --change 'CMD ["echo", "podman imported"]' "$tmp/rootfs.tar" \
+                "localhost/$P-pimp:latest" >/dev/null || return 1
+        is "podman imported" -- nsp run --rm "$P-pimp" || return 1
+        timeout 60 docker -H "unix://$SOCK" import -c 'CMD ["echo", "docker imported"]' "$tmp/rootfs.tar" "$P-dimp:v1" >/dev/null ||
+                return 1
+        is "docker imported" -- nsp run --rm "$P-dimp-v1" || return 1
+        local out
+        out=$(curl -s --unix-socket "$SOCK" -X POST --data-binary @"$tmp/rootfs.tar" \
+                "http://d/v4.0.0/libpod/images/import?reference=$P-pimp&changes=CMD%20true")
+        grep -q '"response":409' <<<"$out" || { echo "a second import said: $out"; return 1; }
+        out=$(curl -s --unix-socket "$SOCK" -X POST --data-binary @"$tmp/rootfs.tar" \
+                "http://d/v4.0.0/libpod/images/import?reference=$P-u&changes=USER%20x")
+        grep -q '"response":400' <<<"$out" && grep -q "change USER is not supported" <<<"$out" ||
+                { echo "an unsupported change said: $out"; return 1; }
+        ! nsp image exists "$P-u" && no_staging_left && [ -z "$(find "$tmp/root/images" -name '.upload-*')" ]
+}
+ok "API: podman import and docker import (images/import, images/create?fromSrc=-), with changes; 409 and 400" -- t_api_import
 
 ok "the store holds no load's leftovers" -- no_staging_left

@@ -60,12 +60,12 @@ recipe() {
         HOME=$tmp/home PATH=$tmp/bin:$PATH NSPROV_ROOT=$tmp/root NSPROV_RUNROOT=$tmp/run \
                 timeout 300 unshare -m --propagation slave sh -c \
                 'mount --bind "$1" /etc/cni/net.d && shift && exec "$@"' sh "$tmp/cni" \
-                $PY "$(dirname "$0")/lnst-recipe.py" "$PEERS" "$SOCK" "$plugin" "$name" >"$out" 2>&1 || rc=$?
+                $PY "$(dirname "$0")/lnst-recipe.py" "$PEERS" "$SOCK" "$plugin" "$name" </dev/null >"$out" 2>&1 || rc=$?
         local made="" b
         for b in $(lab_bridges); do grep -qx "$b" <<<"$bridges_before" || made+=" $b"; done
         for b in $made; do ip link del "$b" 2>/dev/null; done
         made=${made/ cni-podman1/}
-        if [ $rc != 0 ] || ! grep -qx 'first-connect: yes' "$out"; then
+        if [ $rc != 0 ] || ! grep -q '^first-connect: yes' "$out"; then
                 echo "LNST ($plugin, $name): exit $rc"; grep -E 'retry|ERROR|Error|FAIL|Traceback' "$out" | tail -20
                 return 1
         fi

@@ -226,12 +226,55 @@ static void references_resolve(void **state) {
         assert_int_equal(rm_rf(dir, &e), 0);
 }
 
+static void import_changes(void **state) {
+        Image img = {};
+        ImageConfig *c = &img.config;
+        assert_int_equal(image_change_apply("CMD [\"sh\", \"-c\", \"echo hi\"]", c, NULL), 0);
+        assert_string_equal(c->cmd[2], "echo hi");
+        assert_int_equal(image_change_apply("cmd=echo shell form", c, NULL), 0);
+        assert_string_equal(c->cmd[0], "/bin/sh");
+        assert_string_equal(c->cmd[2], "echo shell form");
+        assert_int_equal(image_change_apply("CMD []", c, NULL), 0);
+        assert_null(c->cmd);
+        assert_int_equal(image_change_apply("ENTRYPOINT []", c, NULL), 0);
+        assert_non_null(c->entrypoint);
+        assert_null(c->entrypoint[0]);
+        assert_int_equal(image_change_apply("ENV FOO=bar baz", c, NULL), 0);
+        assert_int_equal(image_change_apply("ENV K V w", c, NULL), 0);
+        assert_int_equal(image_change_apply("ENV FOO=again", c, NULL), 0);
+        assert_string_equal(c->env[0], "FOO=again");
+        assert_string_equal(c->env[1], "K=V w");
+        assert_int_equal(image_change_apply("WORKDIR srv", c, NULL), 0);
+        assert_string_equal(c->workdir, "/srv");
+        assert_int_equal(image_change_apply("STOPSIGNAL SIGINT", c, NULL), 0);
+        assert_string_equal(c->stop_signal, "SIGINT");
+        assert_int_equal(image_change_apply("LABEL io.nsprov.ready=tcp:9999", c, NULL), 0);
+        assert_string_equal(c->ready, "tcp:9999");
+        const struct {
+                const char *change;
+                int code;
+        } bad[] = {
+                { "USER nobody", -EOPNOTSUPP }, { "EXPOSE 80", -EOPNOTSUPP },  { "LABEL a=b", -EOPNOTSUPP },
+                { "LABEL io.nsprov.ready=tcp:0", -EINVAL }, { "CMD [1, 2]", -EINVAL }, { "CMD", -EINVAL },
+                { "WORKDIR /a/../b", -EINVAL }, { "STOPSIGNAL SIGNOPE", -EINVAL }, { "ENV =x", -EINVAL },
+                { "ENV lonely", -EINVAL }, { "FROM scratch", -EINVAL }, { "", -EINVAL }, { "CMD a\nb", -EINVAL },
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+                RtError e = {};
+                assert_int_equal(image_change_apply(bad[i].change, c, &e), bad[i].code);
+                assert_true(e.msg[0]);
+        }
+        /* a refused change left the config as it was */
+        assert_string_equal(c->ready, "tcp:9999");
+        image_done(&img);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(member_paths),     cmocka_unit_test(whiteouts),
                 cmocka_unit_test(docker_manifests), cmocka_unit_test(oci_layouts),
                 cmocka_unit_test(configs),          cmocka_unit_test(names_from_references),
-                cmocka_unit_test(references_resolve),
+                cmocka_unit_test(references_resolve), cmocka_unit_test(import_changes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
