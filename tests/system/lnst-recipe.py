@@ -112,13 +112,22 @@ def phases(t_ctl, t_end):
         ready = first("Agent process is running at", t)
         if ready is not None:
             out[f"agent {name}: create+start+ready"] = ready - t
-    connects = [t for t, m in marks if m.startswith("Connecting ") and " to " in m and "retry" not in m]
     t_clean = first("Cleaning containers") or t_end
     t_recipe = first("Result: ", t_prov) or t_clean
-    if connects:
-        out["network connects (with exec ip -j a)"] = t_recipe - connects[0] if t_recipe else 0
-    out["provisioning in all"] = (connects[0] if connects else t_recipe) - t_prov + out.get(
-        "network connects (with exec ip -j a)", 0)
+    # a connect: from "Connecting CTR to NET" to the first message after its MAC was read
+    # (LNST's `podman exec -it CTR ip -j a`)
+    connect_s, t_prov_end, start, reading = 0.0, t_prov, None, False
+    for t, m in marks:
+        if reading:
+            connect_s += t - start
+            t_prov_end, start, reading = t, None, False
+        if m.startswith("Connecting ") and " to " in m and "retry" not in m and "RPC" not in m:
+            start = t
+        elif m.startswith("Getting MAC address") and start is not None:
+            reading = True
+    out["network connects (with exec ip -j a)"] = connect_s
+    out["provisioning in all"] = t_prov_end - t_prov
+    out["LNST's agent setup (RPC, modules, device probes)"] = t_recipe - t_prov_end
     out["recipe"] = t_clean - t_recipe
     out["teardown"] = t_end - t_clean
     return out

@@ -81,3 +81,22 @@ done
 ok "LNST (custom_lnst): one agent with two NICs on one network" -- recipe custom_lnst two-nics
 ok "LNST (netavark): one agent on two networks, one peer on each, the networks apart" -- recipe netavark two-nets
 ok "the conflists LNST wrote went with its networks" -- bash -c "[ -z \"\$(ls '$tmp/cni')\" ] || { ls '$tmp/cni'; exit 1; }"
+
+# The agent image container_files/agent/build-rootfs makes (debootstrap, LNST from the
+# peer tree), when the distribution's mirror answers
+mirror=http://deb.debian.org/debian
+t_build_rootfs() {
+        local log=$tmp/build-rootfs.log
+        nsp image rm lnst >/dev/null || return 1
+        NSPROV=$NSPROV_BIN NSPROV_ROOT=$tmp/root NSPROV_RUNROOT=$tmp/run \
+                "$(dirname "$0")/../../container_files/agent/build-rootfs" --lnst "$PEERS/lnst" --dir "$tmp/agentroot" \
+                --mirror "$mirror" lnst >"$log" 2>&1 || { cat "$log"; return 1; }
+        nsp image inspect lnst | grep -q '"Ready": "tcp:9999"' || { echo "not declared ready: $(nsp image inspect lnst)"; return 1; }
+        recipe netavark hello
+}
+if command -v debootstrap >/dev/null && timeout 10 curl -sfI "$mirror/dists/bookworm/Release" >/dev/null 2>&1; then
+        ok "LNST HelloWorld (netavark) on the agent image build-rootfs makes with debootstrap" -- t_build_rootfs
+else
+        TAP_N=$((TAP_N + 1))
+        echo "ok $TAP_N - LNST on build-rootfs's image # SKIP no debootstrap, or $mirror does not answer"
+fi
