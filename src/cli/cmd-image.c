@@ -104,6 +104,25 @@ static int image_add(int argc, char **argv, const GlobalOptions *g) {
         return r;
 }
 
+/* FILE opened into *ret_fd, or standard input for "-" or none (*ret_fd stays -1) when it
+ * is not a terminal: 0, or the exit status. */
+static int open_input(const char *verb, const char *input, const char *hint, int *ret_fd) {
+        if (input && !streq(input, "-")) {
+                if ((*ret_fd = open(input, O_RDONLY | O_CLOEXEC)) < 0) {
+                        log_error("%s%s: %m", verb, input);
+                        return EXIT_NSPROV;
+                }
+                return 0;
+        }
+        return isatty(STDIN_FILENO) ? usage_error(verb, "%s", hint) : 0;
+}
+
+static void report_devices_skipped(const ImageLoadResult *res) {
+        if (res->devices_skipped)
+                log_warning("image '%s': %u device node(s) not created (a container's /dev is its own)", res->name,
+                            res->devices_skipped);
+}
+
 static int image_load(int argc, char **argv, const GlobalOptions *g) {
         enum { OPT_NAME = 0x100, OPT_READY, OPT_HELP };
         static const struct option options[] = {
@@ -137,16 +156,11 @@ static int image_load(int argc, char **argv, const GlobalOptions *g) {
         if (optind < argc)
                 return usage_error("image load ", "load one archive");
         _cleanup_close_ int fd = -1;
-        if (input && !streq(input, "-")) {
-                if ((fd = open(input, O_RDONLY | O_CLOEXEC)) < 0) {
-                        log_error("image load: %s: %m", input);
-                        return EXIT_NSPROV;
-                }
-        } else if (isatty(STDIN_FILENO))
-                return usage_error("image load ", "name an archive (-i FILE), or pipe one in");
-        CtrStore s;
-        int r = cli_open_store(g, &s);
+        int r = open_input("image load ", input, "name an archive (-i FILE), or pipe one in", &fd);
         if (r != 0)
+                return r;
+        CtrStore s;
+        if ((r = cli_open_store(g, &s)) != 0)
                 return r;
         RtError e = {};
         ImageLoadResult res;
@@ -155,9 +169,7 @@ static int image_load(int argc, char **argv, const GlobalOptions *g) {
                 log_error("%s", e.msg);
                 return EXIT_NSPROV;
         }
-        if (res.devices_skipped)
-                log_warning("image '%s': %u device node(s) of its layers not created (a container's /dev "
-                            "is its own)", res.name, res.devices_skipped);
+        report_devices_skipped(&res);
         if (g->as_podman)
                 printf("Loaded image: localhost/%s:latest\n", res.name);
         else
@@ -200,15 +212,11 @@ static int image_import(int argc, char **argv, const GlobalOptions *g) {
                 return usage_error("image import ", "give a tarball (or -) and a name");
         const char *input = argv[optind], *name = argv[optind + 1];
         _cleanup_close_ int fd = -1;
-        if (!streq(input, "-") && (fd = open(input, O_RDONLY | O_CLOEXEC)) < 0) {
-                log_error("image import: %s: %m", input);
-                return EXIT_NSPROV;
-        }
-        if (fd < 0 && isatty(STDIN_FILENO))
-                return usage_error("image import ", "pipe a tarball in, or name one");
-        CtrStore s;
-        int r = cli_open_store(g, &s);
+        int r = open_input("image import ", input, "pipe a tarball in, or name one", &fd);
         if (r != 0)
+                return r;
+        CtrStore s;
+        if ((r = cli_open_store(g, &s)) != 0)
                 return r;
         RtError e = {};
         ImageLoadResult res;
@@ -217,9 +225,7 @@ static int image_import(int argc, char **argv, const GlobalOptions *g) {
                 log_error("%s", e.msg);
                 return EXIT_NSPROV;
         }
-        if (res.devices_skipped)
-                log_warning("image '%s': %u device node(s) of the tarball not created (a container's /dev is "
-                            "its own)", res.name, res.devices_skipped);
+        report_devices_skipped(&res);
         printf("%s\n", res.name);
         return 0;
 }
