@@ -52,6 +52,7 @@ int verb_create(int argc, char **argv, const GlobalOptions *g);
 int verb_run(int argc, char **argv, const GlobalOptions *g);
 int verb_system(int argc, char **argv, const GlobalOptions *g);
 int verb_image(int argc, char **argv, const GlobalOptions *g);
+int verb_lab(int argc, char **argv, const GlobalOptions *g);
 int verb_network(int argc, char **argv, const GlobalOptions *g);
 int verb_cni(int argc, char **argv, const GlobalOptions *g);
 int verb_serve(int argc, char **argv, const GlobalOptions *g);

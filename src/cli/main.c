@@ -30,6 +30,7 @@ static int verb_help(int argc, char **argv, const GlobalOptions *g);
 static const Verb top_verbs[] = {
         { "image", "manage images (add, load, import, ls, inspect, exists, rm)", verb_image },
         { "network", "manage networks (create, ls, inspect, rm, connect, disconnect)", verb_network },
+        { "lab", "labs as files (up, down, reset, ls, inspect, pool)", verb_lab },
         { "cni", "run CNI plugins from conflists (ls, add, del, check, gc, status, version)", verb_cni },
         { "system", "host-level: info, gc, reset, marked", verb_system },
         { "serve", "answer Podman's REST API on a unix socket (the shim)", verb_serve },

@@ -5,6 +5,8 @@ its Controller with ContainerPoolManager provisions agent containers from the im
 and runs a recipe, for one network plugin (netavark, cni or custom_lnst).
 
 usage: lnst-recipe.py PEERS SOCKET PLUGIN RECIPE
+PLUGIN pool:DIR: LNST's classic pool mode on agents already up (nsprov lab pool wrote
+DIR); SOCKET is then unused.
 RECIPE: hello (two agents on one network, ping both ways), two-nics (one agent's two NICs
 on one network, each pinging the other agent), two-nets (one agent on two networks).
 Exit 0 when the recipe passed; prints "seconds: S" and "first-connect: yes|no" (whether
@@ -133,8 +135,11 @@ def phases(t_ctl, t_end):
     return out
 
 recipes = {"hello": Hello, "two-nics": TwoNics, "two-nets": TwoNets}
-ctl = Controller(poolMgr=ContainerPoolManager, mapper=ContainerMapper, podman_uri=f"unix://{sock}",
-                 image="lnst", network_plugin=plugin, debug=1)
+if plugin.startswith("pool:"):
+    ctl = Controller(pools=[plugin[len("pool:"):]], debug=1)
+else:
+    ctl = Controller(poolMgr=ContainerPoolManager, mapper=ContainerMapper, podman_uri=f"unix://{sock}",
+                     image="lnst", network_plugin=plugin, debug=1)
 t_ctl = time.monotonic()
 # after the Controller: its logging setup drops the root logger's handlers
 logging.getLogger().addHandler(Spotter(level=logging.DEBUG))

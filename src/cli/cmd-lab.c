@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nsprov lab: up, down, reset, ls, inspect and pool of labs described as YAML files. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "cli.h"
+#include "log.h"
+#include "parse.h"
+#include "strv.h"
+
+/* --workers N and --keep-on-error, as up and reset take them; the rest positional */
+static int parse_lab_options(const char *verb, const char *usage, int argc, char **argv, unsigned *workers,
+                             bool *keep_on_error) {
+        enum { OPT_WORKERS = 0x100, OPT_KEEP, OPT_HELP };
+        static const struct option options[] = {
+                { "workers", required_argument, NULL, OPT_WORKERS },
+                { "keep-on-error", no_argument, NULL, OPT_KEEP },
+                { "help", no_argument, NULL, OPT_HELP },
+                {},
+        };
+        int c;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (c) {
+                case OPT_WORKERS:
+                        if (!workers || safe_atou32_range(optarg, 1, 64, workers) < 0)
+                                return usage_error(verb, "--workers takes 1-64, not '%s'", optarg);
+                        break;
+                case OPT_KEEP:
+                        if (!keep_on_error)
+                                return usage_error(verb, "unknown option '--keep-on-error'");
+                        *keep_on_error = true;
+                        break;
+                case OPT_HELP:
+                        fputs(usage, stdout);
+                        return -1;
+                default:
+                        return usage_error(verb, "unknown option or missing value: '%s'", argv[optind - 1]);
+                }
+        return 0;
+}
+
+/* A lab named, or the lab a file describes */
+static int lab_name_of(const char *arg, char **ret) {
+        if (strchr(arg, '/') || access(arg, F_OK) == 0) {
+                Lab lab;
+                RtError e = {};
+                if (lab_load_file(arg, &lab, &e) < 0)
+                        return cli_fail(&e);
+                *ret = TAKE_PTR(lab.name);
+                lab_done(&lab);
+                return 0;
+        }
+        return (*ret = strdup(arg)) ? 0 : EXIT_NSPROV;
+}
+
+static void print_table(const CtrStore *s, const char *name) {
+        RtError e = {};
+        json_t *j = lab_inspect_json(s, name, &e);
+        if (!j)
+                return;
+        printf("%-24s %-8s %-18s %-24s %s\n", "AGENT", "NIC", "MAC", "NETWORK", "MANAGEMENT");
+        size_t i, k;
+        json_t *a, *nic;
+        json_array_foreach(json_object_get(j, "Agents"), i, a) {
+                const char *mgmt = json_string_value(json_object_get(a, "Management"));
+                if (json_array_size(json_object_get(a, "Nics")) == 0)
+                        printf("%-24s %-8s %-18s %-24s %s\n", json_string_value(json_object_get(a, "Name")), "-", "-", "-", mgmt);
+                json_array_foreach(json_object_get(a, "Nics"), k, nic)
+                        printf("%-24s %-8s %-18s %-24s %s\n", json_string_value(json_object_get(a, "Name")),
+                               json_string_value(json_object_get(nic, "Name")), json_string_value(json_object_get(nic, "Mac")),
+                               json_string_value(json_object_get(nic, "Network")), k ? "" : mgmt);
+        }
+        json_decref(j);
+}
+
+static int lab_up_verb(int argc, char **argv, const GlobalOptions *g) {
+        static const char usage[] =
+                "Usage: nsprov lab up FILE [--workers N] [--keep-on-error]\n\n"
+                "Makes the lab FILE describes: its networks, then its agents, started N at a time\n"
+                "(default 4) and each awaited until ready. Up again adds what is missing and leaves\n"
+                "what is there. A failure removes the whole lab unless --keep-on-error.\n"
+                "The format: man nsprov-lab(5), or docs in README.md.\n";
+        LabUpOptions o = {};
+        int r = parse_lab_options("lab up ", usage, argc, argv, &o.workers, &o.keep_on_error);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        if (argc - optind != 1)
+                return usage_error("lab up ", "name one lab file");
+        _cleanup_(lab_done) Lab lab = {};
+        RtError e = {};
+        if (lab_load_file(argv[optind], &lab, &e) < 0)
+                return cli_fail(&e);
+        CtrStore s;
+        if ((r = cli_open_store(g, &s)) != 0)
+                return r;
+        o.progress = isatty(STDERR_FILENO) ? stderr : NULL;
+        if (lab_up(&s, &lab, &o, &e) < 0)
+                return cli_fail(&e);
+        print_table(&s, lab.name);
+        return 0;
+}
+
+static int lab_down_verb(int argc, char **argv, const GlobalOptions *g) {
+        int r = parse_lab_options("lab down ", "Usage: nsprov lab down NAME|FILE...\n\nRemoves every agent and network of the labs.\n",
+                                  argc, argv, NULL, NULL);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        if (optind >= argc)
+                return usage_error("lab down ", "name a lab (or its file)");
+        CtrStore s;
+        if ((r = cli_open_store(g, &s)) != 0)
+                return r;
+        int rc = 0;
+        for (int i = optind; i < argc; i++) {
+                _cleanup_free_ char *name = NULL;
+                if ((r = lab_name_of(argv[i], &name)) != 0) {
+                        rc = r;
+                        continue;
+                }
+                RtError e = {};
+                int n = lab_down(&s, name, &e);
+                if (n < 0)
+                        rc = cli_fail(&e);
+                else
+                        printf("%s: removed %d object(s)\n", name, n);
+        }
+        return rc;
+}
+
+static int lab_reset_verb(int argc, char **argv, const GlobalOptions *g) {
+        unsigned workers = 0;
+        int r = parse_lab_options("lab reset ",
+                                  "Usage: nsprov lab reset NAME|FILE [--workers N]\n\n"
+                                  "Restarts every agent of the lab (a fresh network namespace: addresses, routes\n"
+                                  "and links as the file made them, MACs kept), returning once each is ready.\n",
+                                  argc, argv, &workers, NULL);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        if (argc - optind != 1)
+                return usage_error("lab reset ", "name one lab (or its file)");
+        _cleanup_free_ char *name = NULL;
+        if ((r = lab_name_of(argv[optind], &name)) != 0)
+                return r;
+        CtrStore s;
+        if ((r = cli_open_store(g, &s)) != 0)
+                return r;
+        RtError e = {};
+        return lab_reset(&s, name, workers, &e) < 0 ? cli_fail(&e) : 0;
+}
+
+static int lab_ls_verb(int argc, char **argv, const GlobalOptions *g) {
+        int r = parse_lab_options("lab ls ", "Usage: nsprov lab ls\n\nThe labs of the store.\n", argc, argv, NULL, NULL);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        CtrStore s;
+        if ((r = cli_open_store(g, &s)) != 0)
+                return r;
+        _cleanup_(strv_freep) char **names = NULL;
+        RtError e = {};
+        if (lab_list(&s, &names, &e) < 0)
+                return cli_fail(&e);
+        printf("%-32s %s\n", "NAME", "AGENTS");
+        for (char **n = names; n && *n; n++) {
+                json_t *j = lab_inspect_json(&s, *n, NULL);
+                printf("%-32s %zu\n", *n, j ? json_array_size(json_object_get(j, "Agents")) : 0);
+                json_decref(j);
+        }
+        return 0;
+}
+
+static int lab_inspect_verb(int argc, char **argv, const GlobalOptions *g) {
+        int r = parse_lab_options("lab inspect ", "Usage: nsprov lab inspect NAME|FILE\n\nThe lab as JSON.\n", argc, argv,
+                                  NULL, NULL);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        if (argc - optind != 1)
+                return usage_error("lab inspect ", "name one lab (or its file)");
+        _cleanup_free_ char *name = NULL;
+        if ((r = lab_name_of(argv[optind], &name)) != 0)
+                return r;
+        CtrStore s;
+        if ((r = cli_open_store(g, &s)) != 0)
+                return r;
+        RtError e = {};
+        json_t *j = lab_inspect_json(&s, name, &e);
+        if (!j)
+                return cli_fail(&e);
+        char *text = json_dumps(j, JSON_INDENT(4));
+        json_decref(j);
+        if (!text)
+                return EXIT_NSPROV;
+        printf("%s\n", text);
+        free(text);
+        return 0;
+}
+
+static int lab_pool_verb(int argc, char **argv, const GlobalOptions *g) {
+        int r = parse_lab_options("lab pool ",
+                                  "Usage: nsprov lab pool NAME|FILE DIR\n\n"
+                                  "Writes LNST's pool files for the lab into DIR, one agentmachine XML per agent:\n"
+                                  "its management address, its agent port, and per NIC its name, network and MAC.\n"
+                                  "Then: lnst-ctl --pools DIR (or Controller(pools=[DIR])) runs recipes on the lab.\n",
+                                  argc, argv, NULL, NULL);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        if (argc - optind != 2)
+                return usage_error("lab pool ", "name a lab (or its file) and a directory");
+        _cleanup_free_ char *name = NULL;
+        if ((r = lab_name_of(argv[optind], &name)) != 0)
+                return r;
+        CtrStore s;
+        if ((r = cli_open_store(g, &s)) != 0)
+                return r;
+        RtError e = {};
+        int n = lab_pool(&s, name, argv[optind + 1], &e);
+        if (n < 0)
+                return cli_fail(&e);
+        printf("%s: %d agent file(s) in %s\n", name, n, argv[optind + 1]);
+        return 0;
+}
+
+int verb_lab(int argc, char **argv, const GlobalOptions *g) {
+        static const Verb verbs[] = {
+                { "up", "make a lab from its file (networks, agents started and ready)", lab_up_verb },
+                { "down", "remove a lab's agents and networks", lab_down_verb },
+                { "reset", "return every agent of a lab to its just-up state", lab_reset_verb },
+                { "ls", "list labs", lab_ls_verb },
+                { "inspect", "show a lab as JSON", lab_inspect_verb },
+                { "pool", "write LNST's pool files for a lab", lab_pool_verb },
+                {},
+        };
+        if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
+                printf("Usage: nsprov lab COMMAND\n\nCommands:\n");
+                for (const Verb *v = verbs; v->name; v++)
+                        printf("  %-10s %s\n", v->name, v->summary);
+                return argc < 2 ? EXIT_NSPROV : 0;
+        }
+        return dispatch_verb("lab", verbs, argc - 1, argv + 1, g);
+}
