@@ -86,8 +86,8 @@ void net_unwire_one(const CtrStore *s, const char *ctr_id, NetAttachment *a) {
  * carries owner's mark, or when it carries none yet but hangs on our bridge (the kernel
  * takes the mark in a second request: a kill between the two leaves it bare; the name is
  * derived from the container's id, the bridge is the network's). Deleted (its peer in the
- * container goes with it); returns 1 when one went. A link of that name marked by another
- * owner, or bare elsewhere, is not ours and stays. */
+ * container goes with it); returns 1 when one went, 2 when there is none (any more), 0 when
+ * the one there is not ours: marked by another owner, or bare elsewhere, it stays. */
 static int reclaim_host_end(NlSock *sk, const char *host_ifname, const char *owner, int bridge) {
         NetnsLinkList list = {};
         if (netns_link_list(sk, &list, NULL) < 0)
@@ -96,6 +96,13 @@ static int reclaim_host_end(NlSock *sk, const char *host_ifname, const char *own
         const char *mark = l ? netns_link_owner(l) : NULL;
         bool ours = l && (mark ? streq(mark, owner) : bridge > 0 && l->master_ifindex == bridge);
         int removed = ours && netns_link_del(sk, l->ifindex, NULL) == 0;
+        log_debug("reclaim %s: %s, mark %s, master %d (bridge %d): %s", host_ifname, l ? "there" : "gone",
+                  mark ?: "-", l ? l->master_ifindex : 0, bridge, removed ? "removed" : "kept");
+        /* gone by the time we looked: the kernel's teardown of the netns this container
+         * had before (a restart's stop closes it; the kernel unregisters its links a
+         * moment later, in the background) */
+        if (!l)
+                removed = 2;
         netns_link_list_done(&list);
         return removed;
 }
@@ -120,8 +127,10 @@ int net_wire_one(NlSock *in, int netns_fd, const CtrStore *s, const CtrConfig *c
                         .peer_up = false, .owner = c->id };
         int peer;
         r = netns_veth_add(side.sk, &v, NULL, &peer, err);
-        /* in the way: ours, from a connect killed before it was on record */
-        if (r == -EEXIST && reclaim_host_end(side.sk, a->host_ifname, c->id, br) > 0)
+        /* in the way: ours, from a connect killed before it was on record, or from this
+         * container's last run, which the kernel is still unregistering */
+        for (int attempt = 0; r == -EEXIST && attempt < 50 && reclaim_host_end(side.sk, a->host_ifname, c->id, br) > 0;
+             attempt++)
                 r = netns_veth_add(side.sk, &v, NULL, &peer, err);
         if (r < 0) {
                 a->host_ifname[0] = '\0';
@@ -292,7 +301,7 @@ static int reconcile_link(const char *network, const char *ifname, void *userdat
                 if (net_bridge_side_open(&n, NULL, &side, NULL) == 0) {
                         if (!n.bridge[0] || netns_link_index(side.sk, n.bridge, &br, NULL) < 0)
                                 br = 0;
-                        lr->removed += reclaim_host_end(side.sk, host, lr->ctr_id, br);
+                        lr->removed += reclaim_host_end(side.sk, host, lr->ctr_id, br) == 1;
                 }
                 if (!ifname_used) {
                         char owner[96];
