@@ -15,35 +15,56 @@
 #include "strv.h"
 
 /* --workers N and --keep-on-error, as up and reset take them; the rest positional */
-static int parse_lab_options(const char *verb, const char *usage, int argc, char **argv, unsigned *workers,
-                             bool *keep_on_error) {
-        enum { OPT_WORKERS = 0x100, OPT_KEEP, OPT_HELP };
+typedef struct LabCliOptions {
+        unsigned workers;
+        bool keep_on_error;
+        char **limit;
+        const char *format;
+} LabCliOptions;
+
+static void lab_cli_options_done(LabCliOptions *o) {
+        strv_free(o->limit);
+}
+
+/* the options of every lab verb; those a verb does not take (NULL in want) refused */
+static int parse_lab_options(const char *verb, const char *usage, int argc, char **argv, const char *want,
+                             LabCliOptions *o) {
+        enum { OPT_WORKERS = 0x100, OPT_KEEP, OPT_LIMIT, OPT_FORMAT, OPT_HELP };
         static const struct option options[] = {
                 { "workers", required_argument, NULL, OPT_WORKERS },
                 { "keep-on-error", no_argument, NULL, OPT_KEEP },
+                { "limit", required_argument, NULL, OPT_LIMIT },
+                { "format", required_argument, NULL, OPT_FORMAT },
                 { "help", no_argument, NULL, OPT_HELP },
                 {},
         };
         int c;
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+        int idx;
+        while ((c = getopt_long(argc, argv, "", options, &idx)) >= 0) {
+                if (c >= OPT_WORKERS && c < OPT_HELP && !strstr(want ? want : "", options[c - OPT_WORKERS].name))
+                        return usage_error(verb, "unknown option '--%s'", options[c - OPT_WORKERS].name);
                 switch (c) {
                 case OPT_WORKERS:
-                        if (!workers || safe_atou32_range(optarg, 1, 64, workers) < 0)
+                        if (safe_atou32_range(optarg, 1, 64, &o->workers) < 0)
                                 return usage_error(verb, "--workers takes 1-64, not '%s'", optarg);
                         break;
-                case OPT_KEEP:
-                        if (!keep_on_error)
-                                return usage_error(verb, "unknown option '--keep-on-error'");
-                        *keep_on_error = true;
+                case OPT_KEEP: o->keep_on_error = true; break;
+                case OPT_LIMIT:
+                        for (char *save, *copy = strdupa(optarg), *t = strtok_r(copy, ",", &save); t;
+                             t = strtok_r(NULL, ",", &save))
+                                if (strv_push(&o->limit, t) < 0)
+                                        return EXIT_NSPROV;
                         break;
+                case OPT_FORMAT: o->format = optarg; break;
                 case OPT_HELP:
                         fputs(usage, stdout);
                         return -1;
                 default:
                         return usage_error(verb, "unknown option or missing value: '%s'", argv[optind - 1]);
                 }
+        }
         return 0;
 }
 
@@ -83,13 +104,14 @@ static void print_table(const CtrStore *s, const char *name) {
 
 static int lab_up_verb(int argc, char **argv, const GlobalOptions *g) {
         static const char usage[] =
-                "Usage: nsprov lab up FILE [--workers N] [--keep-on-error]\n\n"
+                "Usage: nsprov lab up FILE [--workers N] [--keep-on-error] [--limit AGENT,...]\n\n"
                 "Makes the lab FILE describes: its networks, then its agents, started N at a time\n"
                 "(default 4) and each awaited until ready. Up again adds what is missing and leaves\n"
-                "what is there. A failure removes the whole lab unless --keep-on-error.\n"
-                "The format: man nsprov-lab(5), or docs in README.md.\n";
-        LabUpOptions o = {};
-        int r = parse_lab_options("lab up ", usage, argc, argv, &o.workers, &o.keep_on_error);
+                "what is there. A failure removes the whole lab unless --keep-on-error. --limit\n"
+                "brings up those agents only (a group by its name, or one of it: worker3).\n"
+                "The format: README.md, Labs as files.\n";
+        _cleanup_(lab_cli_options_done) LabCliOptions co = {};
+        int r = parse_lab_options("lab up ", usage, argc, argv, "workers keep-on-error limit", &co);
         if (r != 0)
                 return r < 0 ? 0 : r;
         if (argc - optind != 1)
@@ -101,7 +123,8 @@ static int lab_up_verb(int argc, char **argv, const GlobalOptions *g) {
         CtrStore s;
         if ((r = cli_open_store(g, &s)) != 0)
                 return r;
-        o.progress = isatty(STDERR_FILENO) ? stderr : NULL;
+        LabUpOptions o = { .workers = co.workers, .keep_on_error = co.keep_on_error, .limit = co.limit,
+                           .progress = isatty(STDERR_FILENO) ? stderr : NULL };
         if (lab_up(&s, &lab, &o, &e) < 0)
                 return cli_fail(&e);
         print_table(&s, lab.name);
@@ -109,8 +132,9 @@ static int lab_up_verb(int argc, char **argv, const GlobalOptions *g) {
 }
 
 static int lab_down_verb(int argc, char **argv, const GlobalOptions *g) {
+        _cleanup_(lab_cli_options_done) LabCliOptions co = {};
         int r = parse_lab_options("lab down ", "Usage: nsprov lab down NAME|FILE...\n\nRemoves every agent and network of the labs.\n",
-                                  argc, argv, NULL, NULL);
+                                  argc, argv, NULL, &co);
         if (r != 0)
                 return r < 0 ? 0 : r;
         if (optind >= argc)
@@ -136,12 +160,12 @@ static int lab_down_verb(int argc, char **argv, const GlobalOptions *g) {
 }
 
 static int lab_reset_verb(int argc, char **argv, const GlobalOptions *g) {
-        unsigned workers = 0;
+        _cleanup_(lab_cli_options_done) LabCliOptions co = {};
         int r = parse_lab_options("lab reset ",
                                   "Usage: nsprov lab reset NAME|FILE [--workers N]\n\n"
                                   "Restarts every agent of the lab (a fresh network namespace: addresses, routes\n"
                                   "and links as the file made them, MACs kept), returning once each is ready.\n",
-                                  argc, argv, &workers, NULL);
+                                  argc, argv, "workers", &co);
         if (r != 0)
                 return r < 0 ? 0 : r;
         if (argc - optind != 1)
@@ -153,11 +177,12 @@ static int lab_reset_verb(int argc, char **argv, const GlobalOptions *g) {
         if ((r = cli_open_store(g, &s)) != 0)
                 return r;
         RtError e = {};
-        return lab_reset(&s, name, workers, &e) < 0 ? cli_fail(&e) : 0;
+        return lab_reset(&s, name, co.workers, &e) < 0 ? cli_fail(&e) : 0;
 }
 
 static int lab_ls_verb(int argc, char **argv, const GlobalOptions *g) {
-        int r = parse_lab_options("lab ls ", "Usage: nsprov lab ls\n\nThe labs of the store.\n", argc, argv, NULL, NULL);
+        _cleanup_(lab_cli_options_done) LabCliOptions co = {};
+        int r = parse_lab_options("lab ls ", "Usage: nsprov lab ls\n\nThe labs of the store.\n", argc, argv, NULL, &co);
         if (r != 0)
                 return r < 0 ? 0 : r;
         CtrStore s;
@@ -177,8 +202,9 @@ static int lab_ls_verb(int argc, char **argv, const GlobalOptions *g) {
 }
 
 static int lab_inspect_verb(int argc, char **argv, const GlobalOptions *g) {
+        _cleanup_(lab_cli_options_done) LabCliOptions co = {};
         int r = parse_lab_options("lab inspect ", "Usage: nsprov lab inspect NAME|FILE\n\nThe lab as JSON.\n", argc, argv,
-                                  NULL, NULL);
+                                  NULL, &co);
         if (r != 0)
                 return r < 0 ? 0 : r;
         if (argc - optind != 1)
@@ -203,12 +229,13 @@ static int lab_inspect_verb(int argc, char **argv, const GlobalOptions *g) {
 }
 
 static int lab_pool_verb(int argc, char **argv, const GlobalOptions *g) {
+        _cleanup_(lab_cli_options_done) LabCliOptions co = {};
         int r = parse_lab_options("lab pool ",
                                   "Usage: nsprov lab pool NAME|FILE DIR\n\n"
                                   "Writes LNST's pool files for the lab into DIR, one agentmachine XML per agent:\n"
                                   "its management address, its agent port, and per NIC its name, network and MAC.\n"
                                   "Then: lnst-ctl --pools DIR (or Controller(pools=[DIR])) runs recipes on the lab.\n",
-                                  argc, argv, NULL, NULL);
+                                  argc, argv, NULL, &co);
         if (r != 0)
                 return r < 0 ? 0 : r;
         if (argc - optind != 2)
@@ -227,6 +254,41 @@ static int lab_pool_verb(int argc, char **argv, const GlobalOptions *g) {
         return 0;
 }
 
+static int lab_graph_verb(int argc, char **argv, const GlobalOptions *g) {
+        _cleanup_(lab_cli_options_done) LabCliOptions co = { .format = "dot" };
+        int r = parse_lab_options("lab graph ",
+                                  "Usage: nsprov lab graph NAME|FILE [--format dot|svg|mermaid]\n\n"
+                                  "The lab as a picture: agents, their NICs with MACs, the networks, and the\n"
+                                  "management network apart. svg through Graphviz's dot.\n",
+                                  argc, argv, "format", &co);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        if (argc - optind != 1)
+                return usage_error("lab graph ", "name one lab (or its file)");
+        bool svg = streq(co.format, "svg");
+        FILE *dot = NULL;
+        if (svg) {
+                if (system("command -v dot >/dev/null 2>&1") != 0) {
+                        log_error("lab graph --format svg needs Graphviz's dot: install the package graphviz");
+                        return EXIT_NSPROV;
+                }
+                (void) fflush(stdout);
+                if (!(dot = popen("dot -Tsvg", "w")))
+                        return log_error_errno(-errno, "run dot: %m"), EXIT_NSPROV;
+        }
+        _cleanup_free_ char *name = NULL;
+        if ((r = lab_name_of(argv[optind], &name)) != 0)
+                return dot ? (pclose(dot), r) : r;
+        CtrStore s;
+        if ((r = cli_open_store(g, &s)) != 0)
+                return dot ? (pclose(dot), r) : r;
+        RtError e = {};
+        r = lab_graph(&s, name, svg ? "dot" : co.format, dot ? dot : stdout, &e);
+        if (dot && pclose(dot) != 0 && r == 0)
+                return log_error("dot failed"), EXIT_NSPROV;
+        return r < 0 ? cli_fail(&e) : 0;
+}
+
 int verb_lab(int argc, char **argv, const GlobalOptions *g) {
         static const Verb verbs[] = {
                 { "up", "make a lab from its file (networks, agents started and ready)", lab_up_verb },
@@ -235,6 +297,7 @@ int verb_lab(int argc, char **argv, const GlobalOptions *g) {
                 { "ls", "list labs", lab_ls_verb },
                 { "inspect", "show a lab as JSON", lab_inspect_verb },
                 { "pool", "write LNST's pool files for a lab", lab_pool_verb },
+                { "graph", "draw a lab (dot, svg, mermaid)", lab_graph_verb },
                 {},
         };
         if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {

@@ -168,9 +168,25 @@ static int run_workers(const CtrStore *s, char *const *ids, size_t n, unsigned w
         return r;
 }
 
+static bool limited_out(const LabUpOptions *o, const LabAgent *a, unsigned instance) {
+        char host[CTR_NAME_MAX + 1];
+        lab_agent_instance(a, instance, host);
+        return o->limit && !strv_contains(o->limit, a->name) && !strv_contains(o->limit, host);
+}
+
 int lab_up(const CtrStore *s, const Lab *lab, const LabUpOptions *o, RtError *err) {
         char mgmt[NET_NAME_MAX + 1];
         int r;
+        /* a --limit naming no agent of the file is a typo, not an empty lab */
+        for (char *const *l = o->limit; l && *l; l++) {
+                bool found = false;
+                for (size_t i = 0; i < lab->n_agents && !found; i++)
+                        for (unsigned k = lab->agents[i].count ? 1 : 0; k <= lab->agents[i].count && !found; k++)
+                                found = !limited_out(&(LabUpOptions) { .limit = (char *[]) { *l, NULL } }, &lab->agents[i], k);
+                if (!found)
+                        return rt_err_setx(err, -ENOENT, "lab %s: --limit names '%s', which is no agent of the file", lab->name,
+                                           *l);
+        }
         if (lab->mgmt_subnet) {
                 lab_mgmt_name(lab, mgmt);
                 r = ensure_network(s, lab, mgmt, lab->mgmt_subnet, err);
@@ -193,6 +209,8 @@ int lab_up(const CtrStore *s, const Lab *lab, const LabUpOptions *o, RtError *er
                 const LabAgent *a = &lab->agents[i];
                 for (unsigned k = a->count ? 1 : 0; r == 0 && k <= a->count; k++) {
                         char id[CTR_ID_LEN + 1];
+                        if (limited_out(o, a, k))
+                                continue;
                         if ((r = create_agent(s, lab, a, k, mgmt, id, err)) == 0 && strv_push(&ids, id) < 0)
                                 r = rt_err_set(err, -ENOMEM, "lab %s", lab->name);
                 }
@@ -424,4 +442,60 @@ int lab_pool(const CtrStore *s, const char *name, const char *dir, RtError *err)
         }
         json_decref(j);
         return r < 0 ? r : written;
+}
+
+/* ---- graph ---- */
+
+int lab_graph(const CtrStore *s, const char *name, const char *format, FILE *out, RtError *err) {
+        bool mermaid = streq(format, "mermaid");
+        if (!mermaid && !streq(format, "dot"))
+                return rt_err_setx(err, -EINVAL, "graph format '%s': dot, svg or mermaid", format);
+        json_t *j = lab_inspect_json(s, name, err);
+        if (!j)
+                return -ENOENT;
+        /* node ids: a_N for agents, n_NAME for networks (names are [a-zA-Z0-9_.-]: quoted) */
+        if (mermaid)
+                fprintf(out, "graph LR\n  mgmt((management))\n");
+        else
+                fprintf(out, "graph \"%s\" {\n  rankdir=LR;\n  node [fontname=\"sans\"];\n"
+                             "  mgmt [label=\"management\", shape=ellipse, style=dashed];\n", name);
+        size_t i, k;
+        json_t *a, *net;
+        json_array_foreach(json_object_get(j, "Networks"), i, net) {
+                const char *nn = lab_net_label(name, json_string_value(net));
+                if (streq(nn, "mgmt")) /* drawn apart, as the management network */
+                        continue;
+                if (mermaid)
+                        fprintf(out, "  n_%zu[(%s)]\n", i, nn);
+                else
+                        fprintf(out, "  \"n_%s\" [label=\"%s\", shape=box, style=rounded];\n", nn, nn);
+        }
+        json_array_foreach(json_object_get(j, "Agents"), i, a) {
+                const char *an = json_string_value(json_object_get(a, "Name"));
+                const char *mg = json_string_value(json_object_get(a, "Management"));
+                if (mermaid)
+                        fprintf(out, "  a_%zu[%s]\n  a_%zu -. %s .- mgmt\n", i, an, i, *mg ? mg : "eth0");
+                else
+                        fprintf(out, "  \"a_%s\" [label=\"%s\", shape=box];\n  \"a_%s\" -- mgmt [style=dashed, label=\"%s\"];\n",
+                                an, an, an, *mg ? mg : "eth0");
+                json_t *nic;
+                json_array_foreach(json_object_get(a, "Nics"), k, nic) {
+                        const char *nn = json_string_value(json_object_get(nic, "Network"));
+                        const char *ifn = json_string_value(json_object_get(nic, "Name"));
+                        const char *mac = json_string_value(json_object_get(nic, "Mac"));
+                        if (mermaid) {
+                                size_t idx = 0, m;
+                                json_t *v;
+                                json_array_foreach(json_object_get(j, "Networks"), m, v)
+                                        if (streq(lab_net_label(name, json_string_value(v)), nn))
+                                                idx = m;
+                                fprintf(out, "  a_%zu -- \"%s %s\" --- n_%zu\n", i, ifn, mac, idx);
+                        } else
+                                fprintf(out, "  \"a_%s\" -- \"n_%s\" [label=\"%s\\n%s\"];\n", an, nn, ifn, mac);
+                }
+        }
+        if (!mermaid)
+                fprintf(out, "}\n");
+        json_decref(j);
+        return 0;
 }

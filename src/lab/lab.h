@@ -57,10 +57,13 @@ void lab_agent_instance(const LabAgent *a, unsigned instance, char buf[static CT
 
 typedef struct LabUpOptions {
         unsigned workers;  /* agents started at once (0: 4) */
+        char *const *limit; /* agents (AGENT or a group's AGENTn) to bring up; NULL: all */
         bool keep_on_error;
         FILE *progress;    /* a line per agent as it is ready; NULL: quiet */
 } LabUpOptions;
 int lab_up(const CtrStore *s, const Lab *lab, const LabUpOptions *o, RtError *err);
+/* The lab as a picture: Graphviz's dot, or Mermaid (format "dot" or "mermaid"). */
+int lab_graph(const CtrStore *s, const char *name, const char *format, FILE *out, RtError *err);
 /* Every container and network labelled with the lab's name; returns how many went. */
 int lab_down(const CtrStore *s, const char *name, RtError *err);
 /* Every agent restarted (a fresh netns: addresses, routes and links as the file made

@@ -64,10 +64,10 @@ mkdir -p "$tmp/home"
 ok "hello.yaml: lab up (agents ready, a table), lab pool read by LNST's parser, two LNST pool-mode runs with lab reset between, lab down" -- \
         t_hello_pool_mode
 
+# forwarding.yaml as it is, its image an idle one of the test's
+nsp image add "$P-idle" --rootfs host --cmd '["sleep", "300"]' >/dev/null
+sed "s/^image: lnst$/image: $P-idle/" "$LABS/forwarding.yaml" >"$tmp/forwarding.yaml"
 t_forwarding() {
-        nsp image add "$P-idle" --rootfs host --cmd '["sleep", "300"]' >/dev/null || return 1
-        # the file as it is, its image the test's
-        sed "s/^image: lnst$/image: $P-idle/" "$LABS/forwarding.yaml" >"$tmp/forwarding.yaml"
         nsp lab up "$tmp/forwarding.yaml" --workers 4 >"$tmp/fwd.out" 2>&1 || { cat "$tmp/fwd.out"; return 1; }
         local running
         running=$(nsp lab inspect fwd | $PY -c 'import json, sys; print(sum(a["Status"] == "running" for a in json.load(sys.stdin)["Agents"]))')
@@ -90,7 +90,32 @@ print(" ".join(n["Mac"] for n in client["Nics"]))') || return 1
         nsp lab down "$tmp/forwarding.yaml" >/dev/null && ! nsp lab inspect fwd >/dev/null 2>&1 &&
                 ! nsp network exists fwd-left
 }
+t_limit_graph_killed() {
+        # --limit: the router and one worker only
+        nsp lab up "$tmp/forwarding.yaml" --limit router,worker7 >/dev/null || return 1
+        [ "$(nsp lab inspect fwd | $PY -c 'import json, sys; print(" ".join(a["Name"] for a in json.load(sys.stdin)["Agents"]))')" = "router worker7" ] ||
+                { echo "limited up: $(nsp lab inspect fwd)"; return 1; }
+        expect_fail 125 "--limit names 'nobody', which is no agent of the file" -- nsp lab up "$tmp/forwarding.yaml" --limit nobody ||
+                return 1
+        # the picture: every NIC an edge to its network, the management network apart
+        local g
+        g=$(nsp lab graph fwd) && grep -q '"a_router" -- "n_left"' <<<"$g" && grep -q '"a_worker7" -- mgmt' <<<"$g" ||
+                { echo "graph: $g"; return 1; }
+        nsp lab graph fwd --format mermaid | grep -q 'a_1 -- "eth1 ' || return 1
+        nsp lab down fwd >/dev/null || return 1
+        # a lab up killed on its way: lab down leaves nothing of it
+        nsp lab up "$tmp/forwarding.yaml" --workers 2 >/dev/null 2>&1 &
+        local pid=$!
+        sleep 0.3
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        nsp lab down fwd >/dev/null
+        ! nsp lab inspect fwd >/dev/null 2>&1 || { echo "left: $(nsp lab inspect fwd)"; return 1; }
+        ! nsp network ls | grep -q ' fwd-' && ! nsp ps -a | grep -q ' fwd-'
+}
+
 ok "forwarding.yaml: 19 agents up, distinct MACs and the client's own, a ping through the router, 19 pool files, down" -- t_forwarding
+ok "lab up --limit, lab graph (dot, mermaid), and lab down after a lab up killed on its way" -- t_limit_graph_killed
 
 # wrong files: one line each, FILE:LINE:COLUMN and the reason, nothing made
 bad() {  # bad NAME 'PATTERN' <<<TEXT
