@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lab.h"
@@ -70,7 +71,8 @@ static int parse_lab_options(const char *verb, const char *usage, int argc, char
 
 /* A lab named, or the lab a file describes */
 static int lab_name_of(const char *arg, char **ret) {
-        if (strchr(arg, '/') || access(arg, F_OK) == 0) {
+        struct stat st;
+        if (strchr(arg, '/') || (stat(arg, &st) == 0 && S_ISREG(st.st_mode))) {
                 Lab lab;
                 RtError e = {};
                 if (lab_load_file(arg, &lab, &e) < 0)

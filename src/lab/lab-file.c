@@ -237,6 +237,8 @@ static int check_whole(const Doc *d, Lab *lab, yaml_node_t *agents_node, RtError
                         if (!known)
                                 return at(d, key, err, "agent %s: NIC %s is on network '%s', which networks: does not declare",
                                           a->name, nic->name, nic->network);
+                        if (streq(nic->name, "lo"))
+                                return at(d, key, err, "agent %s: lo is the agent's loopback, not a NIC to wire", a->name);
                         if (streq(nic->name, "eth0"))
                                 return at(d, key, err, "agent %s: eth0 is the management NIC; name the lab's NICs eth1 and on",
                                           a->name);

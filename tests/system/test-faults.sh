@@ -221,6 +221,35 @@ full_disk() {
 }
 defer "umount '$tmp/full-run' 2>/dev/null"
 ok "a full disk under the runroot: the start fails with the reason, nothing left; with room it starts" -- full_disk
+# A netlink error mid-wiring: the kernel refuses the second interface of a start (its
+# name, lo, is the container's loopback) after the first is wired and addressed; and the
+# same refusal for a hot plug into a running container. Nothing of either is left: no link
+# with the container's mark, no address held, no netns; the container runs or not as before.
+netlink_error_mid_wiring() {
+        local id rc=0
+        nsp create --name "$P-mid" --network "$SUB" host sleep 300 >/dev/null || return 1
+        id=$(nsp inspect -f '{{.Id}}' "$P-mid")
+        nsp network connect --interface-name lo "$L2" "$P-mid" >/dev/null || { echo "connect to a created one"; return 1; }
+        local out
+        if out=$(nsp start "$P-mid" 2>&1); then echo "the start succeeded"; rc=1; fi
+        grep -q "connect lo of '$P-mid' to '$L2'.*File exists" <<<"$out" || { echo "no reason given: $out"; rc=1; }
+        [ "$(nsp inspect -f '{{.State.Status}}' "$P-mid")" = created ] || { echo "not left created"; rc=1; }
+        [ -z "$(nsp system marked --owner "$id" | tail -n +2)" ] || { echo "marked: $(nsp system marked --owner "$id")"; rc=1; }
+        ! grep -qs "$id" "$tmp/run/ipam/$SUB.json" || { echo "an address is held"; rc=1; }
+        [ ! -e "/run/netns/nsprov-$id" ] || { echo "its netns is left"; rc=1; }
+        # the bad interface gone, it starts; a hot plug refused by the kernel leaves it as it was
+        nsp network disconnect --interface-name lo "$L2" "$P-mid" >/dev/null && nsp start "$P-mid" >/dev/null ||
+                { echo "no start without it"; rc=1; }
+        local links; links=$(nsp system marked --owner "$id" | tail -n +2 | wc -l)
+        [ "$links" -ge 1 ] || { echo "system marked shows nothing of a running container"; rc=1; }
+        if nsp network connect --interface-name lo "$L2" "$P-mid" >/dev/null 2>&1; then echo "the hot plug succeeded"; rc=1; fi
+        [ "$(nsp system marked --owner "$id" | tail -n +2 | wc -l)" = "$links" ] || { echo "the hot plug left a link"; rc=1; }
+        [ "$(nsp inspect -f '{{.State.Status}}' "$P-mid")" = running ] || { echo "not running after the hot plug"; rc=1; }
+        nsp rm -f "$P-mid" >/dev/null
+        [ -z "$(nsp system marked --owner "$id" | tail -n +2)" ] || { echo "left after rm"; rc=1; }
+        return $rc
+}
+ok "a netlink error mid-wiring (start and hot plug): refused with the reason, nothing of it left" -- netlink_error_mid_wiring
 ok "rm -f -a, network rm and gc leave every container gone" -- bash -c "$(declare -f nsp); tmp='$tmp'; nsp rm -f -a >/dev/null; nsp network rm -f \$(nsp network ls -q) >/dev/null; nsp system gc >/dev/null; [ -z \"\$(nsp ps -aq)\" ] && [ -z \"\$(nsp network ls -q)\" ]"
 # A create killed in its last two seconds is told from one in progress only by its age
 # (its lock is free either way): gc takes it once that has passed.

@@ -76,6 +76,8 @@ static void wrong_files_are_refused_where_they_are_wrong(void **state) {
                   "f.yaml:6:3: agent b: NIC eth2 has MAC 02:00:00:00:00:01, as NIC eth1 of a has" },
                 { "name: x\nimage: i\nnetworks: {n: {}}\nagents:\n  a: {nics: {eth0: {network: n}}}\n",
                   "f.yaml:5:3: agent a: eth0 is the management NIC" },
+                { "name: x\nimage: i\nnetworks: {n: {}}\nagents:\n  a: {nics: {lo: {network: n}}}\n",
+                  "f.yaml:5:3: agent a: lo is the agent's loopback" },
                 { "name: x\nimage: i\nnetworks: {n: {}}\nagents:\n  a: {count: 2, nics: {eth1: {network: n, mac: \"02:00:00:00:00:01\"}}}\n",
                   "cannot have one MAC" },
                 { "name: x\nnetworks: {n: {}}\nagents:\n  a: {}\n", "f.yaml:4:3: agent a: no image" },
