@@ -84,6 +84,22 @@ static int lab_name_of(const char *arg, char **ret) {
         return (*ret = strdup(arg)) ? 0 : EXIT_NSPROV;
 }
 
+/* What the verbs on one lab share: their options, the lab named (or its file's) and
+ * extra positional arguments after it, and the store. 0, -1 after --help, or an exit
+ * status. */
+static int lab_verb_begin(const char *verb, const char *usage, const char *want, int argc, char **argv,
+                          int extra, const char *missing, const GlobalOptions *g, LabCliOptions *co, char **ret_name,
+                          CtrStore *s) {
+        int r = parse_lab_options(verb, usage, argc, argv, want, co);
+        if (r != 0)
+                return r;
+        if (argc - optind != 1 + extra)
+                return usage_error(verb, "%s", missing);
+        if ((r = lab_name_of(argv[optind], ret_name)) != 0)
+                return r;
+        return cli_open_store(g, s);
+}
+
 static void print_table(const CtrStore *s, const char *name) {
         RtError e = {};
         json_t *j = lab_inspect_json(s, name, &e);
@@ -163,21 +179,15 @@ static int lab_down_verb(int argc, char **argv, const GlobalOptions *g) {
 
 static int lab_reset_verb(int argc, char **argv, const GlobalOptions *g) {
         _cleanup_(lab_cli_options_done) LabCliOptions co = {};
-        int r = parse_lab_options("lab reset ",
-                                  "Usage: nsprov lab reset NAME|FILE [--workers N]\n\n"
-                                  "Restarts every agent of the lab (a fresh network namespace: addresses, routes\n"
-                                  "and links as the file made them, MACs kept), returning once each is ready.\n",
-                                  argc, argv, "workers", &co);
+        _cleanup_free_ char *name = NULL;
+        CtrStore s;
+        int r = lab_verb_begin("lab reset ",
+                               "Usage: nsprov lab reset NAME|FILE [--workers N]\n\n"
+                               "Restarts every agent of the lab (a fresh network namespace: addresses, routes\n"
+                               "and links as the file made them, MACs kept), returning once each is ready.\n",
+                               "workers", argc, argv, 0, "name one lab (or its file)", g, &co, &name, &s);
         if (r != 0)
                 return r < 0 ? 0 : r;
-        if (argc - optind != 1)
-                return usage_error("lab reset ", "name one lab (or its file)");
-        _cleanup_free_ char *name = NULL;
-        if ((r = lab_name_of(argv[optind], &name)) != 0)
-                return r;
-        CtrStore s;
-        if ((r = cli_open_store(g, &s)) != 0)
-                return r;
         RtError e = {};
         return lab_reset(&s, name, co.workers, &e) < 0 ? cli_fail(&e) : 0;
 }
@@ -205,18 +215,12 @@ static int lab_ls_verb(int argc, char **argv, const GlobalOptions *g) {
 
 static int lab_inspect_verb(int argc, char **argv, const GlobalOptions *g) {
         _cleanup_(lab_cli_options_done) LabCliOptions co = {};
-        int r = parse_lab_options("lab inspect ", "Usage: nsprov lab inspect NAME|FILE\n\nThe lab as JSON.\n", argc, argv,
-                                  NULL, &co);
+        _cleanup_free_ char *name = NULL;
+        CtrStore s;
+        int r = lab_verb_begin("lab inspect ", "Usage: nsprov lab inspect NAME|FILE\n\nThe lab as JSON.\n", NULL, argc,
+                               argv, 0, "name one lab (or its file)", g, &co, &name, &s);
         if (r != 0)
                 return r < 0 ? 0 : r;
-        if (argc - optind != 1)
-                return usage_error("lab inspect ", "name one lab (or its file)");
-        _cleanup_free_ char *name = NULL;
-        if ((r = lab_name_of(argv[optind], &name)) != 0)
-                return r;
-        CtrStore s;
-        if ((r = cli_open_store(g, &s)) != 0)
-                return r;
         RtError e = {};
         json_t *j = lab_inspect_json(&s, name, &e);
         if (!j)
@@ -232,22 +236,16 @@ static int lab_inspect_verb(int argc, char **argv, const GlobalOptions *g) {
 
 static int lab_pool_verb(int argc, char **argv, const GlobalOptions *g) {
         _cleanup_(lab_cli_options_done) LabCliOptions co = {};
-        int r = parse_lab_options("lab pool ",
-                                  "Usage: nsprov lab pool NAME|FILE DIR\n\n"
-                                  "Writes LNST's pool files for the lab into DIR, one agentmachine XML per agent:\n"
-                                  "its management address, its agent port, and per NIC its name, network and MAC.\n"
-                                  "Then: lnst-ctl --pools DIR (or Controller(pools=[DIR])) runs recipes on the lab.\n",
-                                  argc, argv, NULL, &co);
+        _cleanup_free_ char *name = NULL;
+        CtrStore s;
+        int r = lab_verb_begin("lab pool ",
+                               "Usage: nsprov lab pool NAME|FILE DIR\n\n"
+                               "Writes LNST's pool files for the lab into DIR, one agentmachine XML per agent:\n"
+                               "its management address, its agent port, and per NIC its name, network and MAC.\n"
+                               "Then: lnst-ctl --pools DIR (or Controller(pools=[DIR])) runs recipes on the lab.\n",
+                               NULL, argc, argv, 1, "name a lab (or its file) and a directory", g, &co, &name, &s);
         if (r != 0)
                 return r < 0 ? 0 : r;
-        if (argc - optind != 2)
-                return usage_error("lab pool ", "name a lab (or its file) and a directory");
-        _cleanup_free_ char *name = NULL;
-        if ((r = lab_name_of(argv[optind], &name)) != 0)
-                return r;
-        CtrStore s;
-        if ((r = cli_open_store(g, &s)) != 0)
-                return r;
         RtError e = {};
         int n = lab_pool(&s, name, argv[optind + 1], &e);
         if (n < 0)
@@ -258,15 +256,15 @@ static int lab_pool_verb(int argc, char **argv, const GlobalOptions *g) {
 
 static int lab_graph_verb(int argc, char **argv, const GlobalOptions *g) {
         _cleanup_(lab_cli_options_done) LabCliOptions co = { .format = "dot" };
-        int r = parse_lab_options("lab graph ",
-                                  "Usage: nsprov lab graph NAME|FILE [--format dot|svg|mermaid]\n\n"
-                                  "The lab as a picture: agents, their NICs with MACs, the networks, and the\n"
-                                  "management network apart. svg through Graphviz's dot.\n",
-                                  argc, argv, "format", &co);
+        _cleanup_free_ char *name = NULL;
+        CtrStore s;
+        int r = lab_verb_begin("lab graph ",
+                               "Usage: nsprov lab graph NAME|FILE [--format dot|svg|mermaid]\n\n"
+                               "The lab as a picture: agents, their NICs with MACs, the networks, and the\n"
+                               "management network apart. svg through Graphviz's dot.\n",
+                               "format", argc, argv, 0, "name one lab (or its file)", g, &co, &name, &s);
         if (r != 0)
                 return r < 0 ? 0 : r;
-        if (argc - optind != 1)
-                return usage_error("lab graph ", "name one lab (or its file)");
         bool svg = streq(co.format, "svg");
         FILE *dot = NULL;
         if (svg) {
@@ -278,12 +276,6 @@ static int lab_graph_verb(int argc, char **argv, const GlobalOptions *g) {
                 if (!(dot = popen("dot -Tsvg", "w")))
                         return log_error_errno(-errno, "run dot: %m"), EXIT_NSPROV;
         }
-        _cleanup_free_ char *name = NULL;
-        if ((r = lab_name_of(argv[optind], &name)) != 0)
-                return dot ? (pclose(dot), r) : r;
-        CtrStore s;
-        if ((r = cli_open_store(g, &s)) != 0)
-                return dot ? (pclose(dot), r) : r;
         RtError e = {};
         r = lab_graph(&s, name, svg ? "dot" : co.format, dot ? dot : stdout, &e);
         if (dot && pclose(dot) != 0 && r == 0)
