@@ -100,6 +100,10 @@ static int op_restart(const CtrStore *s, const char *id, RtError *err) {
         return ctr_restart(s, id, -1, err);
 }
 
+static int op_remove(const CtrStore *s, const char *id, RtError *err) {
+        return ctr_remove(s, id, true, err);
+}
+
 /* op on every id by a pool of worker processes (a start forks its monitor, which a
  * threaded caller must not; a process each keeps that plain). Each failure comes back as
  * one line on a pipe; the first is the error. */
@@ -276,24 +280,24 @@ int lab_down(const CtrStore *s, const char *name, RtError *err) {
         int r = lab_containers(s, name, &cs, &n, err);
         if (r < 0)
                 return r;
-        int gone = 0, failed = 0;
-        for (size_t i = 0; i < n; i++) {
-                RtError e = {};
-                if (ctr_remove(s, cs[i].config.id, true, &e) < 0) {
-                        log_error("%s", e.msg);
-                        failed++;
-                } else
-                        gone++;
-        }
+        _cleanup_(strv_freep) char **ids = NULL;
+        for (size_t i = 0; r == 0 && i < n; i++)
+                if (strv_push(&ids, cs[i].config.id) < 0)
+                        r = rt_err_set(err, -ENOMEM, "lab %s", name);
         ctr_list_free(cs, n);
+        /* a container each, in parallel: a removal waits for its monitor's teardown */
+        RtError e = {};
+        int failed = r == 0 && run_workers(s, ids, n, LAB_DEFAULT_WORKERS, op_remove, NULL, &e) < 0;
+        if (failed)
+                log_error("%s", e.msg);
         _cleanup_(strv_freep) char **nets = NULL;
-        if ((r = lab_networks(s, name, &nets, err)) < 0)
+        if (r < 0 || (r = lab_networks(s, name, &nets, err)) < 0)
                 return r;
         size_t nn = strv_length(nets);
         ctr_networks_remove(s, nets, nn, true, report_removal, &failed);
         if (failed)
-                return rt_err_setx(err, -EIO, "lab %s: %d object(s) could not be removed (above)", name, failed);
-        return gone + (int) nn;
+                return rt_err_setx(err, -EIO, "lab %s: some of it could not be removed (above)", name);
+        return (int) (n + nn);
 }
 
 int lab_reset(const CtrStore *s, const char *name, unsigned workers, RtError *err) {
