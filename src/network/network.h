@@ -111,6 +111,9 @@ typedef struct NetAttachment {
         char host_ifname[NETNS_IFNAME_MAX + 1];
         NetnsCidr addr4, addr6; /* family 0: none */
         NetnsIp gateway4, gateway6;
+        /* the addresses it had last: taken again at its next start when still free, so a
+         * restart keeps the address a controller knows it by (Podman keeps them too) */
+        NetnsIp last4, last6;
 } NetAttachment;
 
 typedef struct NetConnect {

@@ -280,6 +280,10 @@ static json_t *attachment_json(const NetAttachment *a) {
                 json_object_set_new(o, "gateway4", json_string(netns_ip_format(&a->gateway4, b)));
         if (a->gateway6.family)
                 json_object_set_new(o, "gateway6", json_string(netns_ip_format(&a->gateway6, b)));
+        if (a->last4.family)
+                json_object_set_new(o, "last4", json_string(netns_ip_format(&a->last4, b)));
+        if (a->last6.family)
+                json_object_set_new(o, "last6", json_string(netns_ip_format(&a->last6, b)));
         return o;
 }
 
@@ -313,6 +317,8 @@ static const JsonField attachment_fields[] = {
         { "addr6", parse_cidr, offsetof(NetAttachment, addr6), 0 },
         { "gateway4", parse_ip, offsetof(NetAttachment, gateway4), 0 },
         { "gateway6", parse_ip, offsetof(NetAttachment, gateway6), 0 },
+        { "last4", parse_ip, offsetof(NetAttachment, last4), 0 },
+        { "last6", parse_ip, offsetof(NetAttachment, last6), 0 },
         {},
 };
 

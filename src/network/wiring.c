@@ -165,8 +165,14 @@ int net_wire_one(NlSock *in, int netns_fd, const CtrStore *s, const CtrConfig *c
                 if ((r = net_ipam_open(s, n->name, &j, &lock, err)) < 0)
                         goto fail;
                 NetnsIp got;
-                const NetnsIp *want = v4 ? &a->ip : &a->ip6;
-                r = net_ipam_take(j, sn, want->family == sn->subnet.ip.family ? want : NULL, owner, &got, err);
+                const NetnsIp *want = v4 ? &a->ip : &a->ip6, *last = v4 ? &a->last4 : &a->last6;
+                if (want->family == sn->subnet.ip.family)
+                        r = net_ipam_take(j, sn, want, owner, &got, err);
+                /* the one it had, while nobody else took it; else the next free */
+                else if (last->family != sn->subnet.ip.family || net_ipam_take(j, sn, last, owner, &got, NULL) < 0)
+                        r = net_ipam_take(j, sn, NULL, owner, &got, err);
+                else
+                        r = 0;
                 if (r == 0)
                         r = net_ipam_save(s, n->name, j, err);
                 json_decref(j);
@@ -177,6 +183,7 @@ int net_wire_one(NlSock *in, int netns_fd, const CtrStore *s, const CtrConfig *c
                 }
                 slot->ip = got;
                 slot->prefixlen = sn->subnet.prefixlen;
+                *(v4 ? &a->last4 : &a->last6) = got;
                 if ((r = netns_addr_add(in, peer, slot, NETNS_ADDR_NODAD, err)) < 0)
                         goto fail;
                 /* a reused address: the host would go on sending to the MAC of the

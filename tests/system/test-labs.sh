@@ -53,8 +53,12 @@ for f in sys.argv[1:]:
                 [ $run = 2 ] && break
                 # LNST leaves the recipe's addresses: a second run would fail on them
                 nsp exec hello-machine1 ip -o addr show eth1 | grep -q 192.168.101. || { echo "no address left?"; return 1; }
-                # between runs: every agent as just up
+                # between runs: every agent as just up, at the address its pool file names
+                local before after
+                before=$(nsp lab inspect hello | grep '"Management"')
                 nsp lab reset hello || return 1
+                after=$(nsp lab inspect hello | grep '"Management"')
+                [ "$before" = "$after" ] || { echo "management addresses moved: $before -> $after"; return 1; }
                 [ -z "$(nsp exec hello-machine1 ip -o addr show eth1 | grep 192.168.101.)" ] || { echo "after reset"; return 1; }
         done
         out=$(nsp lab down hello) && [ -z "$(nsp ps -a -q)" ] && ! nsp network exists hello-net1 ||
