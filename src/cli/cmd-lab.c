@@ -124,8 +124,8 @@ static int lab_up_verb(int argc, char **argv, const GlobalOptions *g) {
         static const char usage[] =
                 "Usage: nsprov lab up FILE [--workers N] [--keep-on-error] [--limit AGENT,...]\n\n"
                 "Makes the lab FILE describes: its networks, then its agents, started N at a time\n"
-                "(default 4) and each awaited until ready. Up again adds what is missing and leaves\n"
-                "what is there. A failure removes the whole lab unless --keep-on-error. --limit\n"
+                "(default 4) and each awaited until ready. Up again brings the lab in line with\n"
+                "the file and touches nothing else. A failure removes the whole lab unless --keep-on-error. --limit\n"
                 "brings up those agents only (a group by its name, or one of it: worker3).\n"
                 "The format: README.md, Labs as files.\n";
         _cleanup_(lab_cli_options_done) LabCliOptions co = {};

@@ -47,6 +47,8 @@ static int ensure_network(const CtrStore *s, const Lab *lab, const char *name, c
         return r < 0 ? rt_err_prefix(err, r, "lab %s: network %s", lab->name, name) : 0;
 }
 
+static int reconcile_nics(const CtrStore *s, const Lab *lab, const LabAgent *a, const char *id, RtError *err);
+
 static int create_agent(const CtrStore *s, const Lab *lab, const LabAgent *a, unsigned instance, const char *mgmt,
                         char ret_id[static CTR_ID_LEN + 1], RtError *err) {
         char host[CTR_NAME_MAX + 1], cname[CTR_NAME_MAX + 1 + LAB_NAME_MAX + 1];
@@ -62,8 +64,9 @@ static int create_agent(const CtrStore *s, const Lab *lab, const LabAgent *a, un
                 if (!ours)
                         return rt_err_setx(err, -EEXIST, "lab %s: a container named %s exists and is not the lab's",
                                            lab->name, cname);
-                memcpy(ret_id, id, sizeof id); /* up again: what is there stays */
-                return 0;
+                memcpy(ret_id, id, sizeof id); /* up again: what is there stays, its NICs as the file says */
+                int r = reconcile_nics(s, lab, a, id, err);
+                return r < 0 ? rt_err_prefix(err, r, "lab %s: agent %s", lab->name, host) : 0;
         }
         char nets[66][NET_NAME_MAX + 1];
         char *networks[67] = {};
@@ -178,6 +181,82 @@ static bool limited_out(const LabUpOptions *o, const LabAgent *a, unsigned insta
         return o->limit && !strv_contains(o->limit, a->name) && !strv_contains(o->limit, host);
 }
 
+/* An agent that is there already, brought in line with the file: a NIC the file no
+ * longer has (or has on another network, or with another MAC) is disconnected, one it
+ * lacks is connected (hot plugged when it runs). Its PID 1 and its other links stay. */
+static int reconcile_nics(const CtrStore *s, const Lab *lab, const LabAgent *a, const char *id, RtError *err) {
+        NetAttachment *as = NULL;
+        size_t na = 0;
+        int r = net_attachments_load(s, id, &as, &na, err);
+        if (r < 0)
+                return r;
+        char net[NET_NAME_MAX + 1];
+        /* the first attachment is the management NIC, which the file does not name */
+        for (size_t i = 1; r == 0 && i < na; i++) {
+                bool wanted = false;
+                for (size_t k = 0; k < a->n_nics && !wanted; k++) {
+                        NetnsMac mac;
+                        lab_network_name(lab, a->nics[k].network, net);
+                        wanted = streq(a->nics[k].name, as[i].ifname) && streq(net, as[i].network) &&
+                                 (!a->nics[k].mac || (netns_mac_parse(a->nics[k].mac, &mac, NULL) == 0 &&
+                                                      memcmp(&mac, &as[i].mac, sizeof mac) == 0));
+                }
+                if (!wanted)
+                        r = ctr_network_disconnect(s, id, as[i].network, as[i].ifname, err);
+        }
+        for (size_t k = 0; r == 0 && k < a->n_nics; k++) {
+                bool there = false;
+                lab_network_name(lab, a->nics[k].network, net);
+                for (size_t i = 1; i < na && !there; i++)
+                        there = streq(a->nics[k].name, as[i].ifname) && streq(net, as[i].network);
+                NetConnect nc = { .network = net, .ifname = a->nics[k].name, .mac = a->nics[k].mac };
+                if (!there)
+                        r = ctr_network_connect(s, id, &nc, NULL, err);
+                else {
+                        /* there, but with another MAC: the disconnect above took it */
+                        NetAttachment *now = NULL;
+                        size_t nn = 0;
+                        bool still = false;
+                        if (net_attachments_load(s, id, &now, &nn, NULL) == 0) {
+                                for (size_t i = 0; i < nn; i++)
+                                        still |= streq(now[i].ifname, a->nics[k].name);
+                                free(now);
+                        }
+                        if (!still)
+                                r = ctr_network_connect(s, id, &nc, NULL, err);
+                }
+        }
+        free(as);
+        return r;
+}
+
+static int lab_containers(const CtrStore *s, const char *name, Container **ret, size_t *ret_n, RtError *err);
+static int lab_networks(const CtrStore *s, const char *name, char ***ret, RtError *err);
+
+static int prune(const CtrStore *s, const Lab *lab, char *const *keep_ids, const char *mgmt, RtError *err) {
+        Container *cs = NULL;
+        size_t n = 0;
+        int r = lab_containers(s, lab->name, &cs, &n, err);
+        for (size_t i = 0; r == 0 && i < n; i++)
+                if (!strv_contains(keep_ids, cs[i].config.id))
+                        r = ctr_remove(s, cs[i].config.id, true, err);
+        ctr_list_free(cs, n);
+        _cleanup_(strv_freep) char **nets = NULL;
+        if (r < 0 || (r = lab_networks(s, lab->name, &nets, err)) < 0)
+                return r;
+        for (char **net = nets; r == 0 && net && *net; net++) {
+                bool named = streq(*net, mgmt);
+                char name[NET_NAME_MAX + 1];
+                for (size_t k = 0; k < lab->n_networks && !named; k++) {
+                        lab_network_name(lab, lab->networks[k].name, name);
+                        named = streq(name, *net);
+                }
+                if (!named)
+                        r = ctr_network_remove(s, *net, true, err);
+        }
+        return r;
+}
+
 int lab_up(const CtrStore *s, const Lab *lab, const LabUpOptions *o, RtError *err) {
         char mgmt[NET_NAME_MAX + 1];
         int r;
@@ -219,6 +298,10 @@ int lab_up(const CtrStore *s, const Lab *lab, const LabUpOptions *o, RtError *er
                                 r = rt_err_set(err, -ENOMEM, "lab %s", lab->name);
                 }
         }
+        /* up again after the file changed: what it no longer names goes (not with --limit,
+         * which names a part) */
+        if (r == 0 && !o->limit)
+                r = prune(s, lab, ids, mgmt, err);
         if (r == 0)
                 r = run_workers(s, ids, strv_length(ids), o->workers, op_start, o->progress, err);
         if (r < 0 && !o->keep_on_error) {

@@ -121,6 +121,29 @@ t_limit_graph_killed() {
 ok "forwarding.yaml: 19 agents up, distinct MACs and the client's own, a ping through the router, 19 pool files, down" -- t_forwarding
 ok "lab up --limit, lab graph (dot, mermaid), and lab down after a lab up killed on its way" -- t_limit_graph_killed
 
+# up again after the file changed: only what changed changes
+t_reconcile() {
+        printf 'name: %s\nimage: %s\nnetworks: {left: {}, right: {}}\nagents:\n  r: {nics: {eth1: {network: left}, eth2: {network: right}}}\n  w: {count: 3, nics: {eth1: {network: left}}}\n' \
+                "$P-rc" "$P-idle" >"$tmp/rc1.yaml"
+        printf 'name: %s\nimage: %s\nnetworks: {left: {}, other: {}}\nagents:\n  r: {nics: {eth1: {network: left}, eth2: {network: other}}}\n  w: {count: 2, nics: {eth1: {network: left}}}\n' \
+                "$P-rc" "$P-idle" >"$tmp/rc2.yaml"
+        nsp lab up "$tmp/rc1.yaml" >/dev/null || return 1
+        local pid_w1 pid_r mac_r1
+        pid_w1=$(nsp inspect -f '{{.State.Pid}}' "$P-rc-w1"); pid_r=$(nsp inspect -f '{{.State.Pid}}' "$P-rc-r")
+        mac_r1=$(nsp exec "$P-rc-r" cat /sys/class/net/eth1/address)
+        nsp lab up "$tmp/rc2.yaml" >/dev/null || return 1
+        [ "$(nsp inspect -f '{{.State.Pid}}' "$P-rc-w1")" = "$pid_w1" ] && [ "$(nsp inspect -f '{{.State.Pid}}' "$P-rc-r")" = "$pid_r" ] ||
+                { echo "an agent was restarted"; return 1; }
+        [ "$(nsp exec "$P-rc-r" cat /sys/class/net/eth1/address)" = "$mac_r1" ] || { echo "eth1 of r was rewired"; return 1; }
+        ! nsp inspect "$P-rc-w3" >/dev/null 2>&1 || { echo "w3 is still there"; return 1; }
+        nsp network exists "$P-rc-other" && ! nsp network exists "$P-rc-right" || { echo "networks: $(nsp network ls)"; return 1; }
+        local eth2; eth2=$(nsp lab inspect "$P-rc" | $PY -c 'import json, sys
+print([n["Network"] for a in json.load(sys.stdin)["Agents"] if a["Name"] == "r" for n in a["Nics"] if n["Name"] == "eth2"])')
+        [ "$eth2" = "['other']" ] || { echo "eth2 of r is on $eth2"; return 1; }
+        nsp lab down "$P-rc" >/dev/null
+}
+ok "lab up again after the file changed: a NIC moved, a group shrunk, a network renamed; nothing else touched" -- t_reconcile
+
 # wrong files: one line each, FILE:LINE:COLUMN and the reason, nothing made
 bad() {  # bad NAME 'PATTERN' <<<TEXT
         local f=$tmp/$1.yaml
