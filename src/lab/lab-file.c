@@ -54,6 +54,24 @@ static const char *scalar(const yaml_node_t *n) {
         return n && n->type == YAML_SCALAR_NODE ? (const char *) n->data.scalar.value : NULL;
 }
 
+/* YAML lets a mapping name a key twice, each a value of its own: refused, as nothing
+ * here could say which one is meant. */
+static int unique_keys(const Doc *d, yaml_node_t *map, RtError *err) {
+        yaml_document_t *doc = (yaml_document_t *) &d->doc;
+        if (!map || map->type != YAML_MAPPING_NODE)
+                return 0;
+        for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+                yaml_node_t *k = yaml_document_get_node(doc, p->key);
+                const char *ks = scalar(k);
+                for (yaml_node_pair_t *q = map->data.mapping.pairs.start; ks && q < p; q++) {
+                        const char *other = scalar(yaml_document_get_node(doc, q->key));
+                        if (other && streq(other, ks))
+                                return at(d, k, err, "'%.32s' is given twice", ks);
+                }
+        }
+        return 0;
+}
+
 static int want_string(const Doc *d, const yaml_node_t *n, const char *key, char **ret, RtError *err) {
         const char *v = scalar(n);
         if (!v)
@@ -126,6 +144,9 @@ static int parse_nic(const Doc *d, yaml_node_t *key, yaml_node_t *val, LabNic *n
                 return rt_err_set(err, -ENOMEM, "lab file");
         if (val->type != YAML_MAPPING_NODE)
                 return at(d, val, err, "NIC %s: expected {network: NET}", name);
+        int ur = unique_keys(d, val, err);
+        if (ur < 0)
+                return ur;
         for (yaml_node_pair_t *p = val->data.mapping.pairs.start; p < val->data.mapping.pairs.top; p++) {
                 yaml_node_t *k = yaml_document_get_node(doc, p->key), *v = yaml_document_get_node(doc, p->value);
                 const char *ks = scalar(k);
@@ -159,7 +180,7 @@ static int parse_agent(const Doc *d, const Defaults *def, yaml_node_t *key, yaml
                 return rt_err_set(err, -ENOMEM, "lab file");
         if (val->type != YAML_MAPPING_NODE)
                 return at(d, val, err, "agent %s: expected a mapping", name);
-        int r = 0;
+        int r = unique_keys(d, val, err);
         for (yaml_node_pair_t *p = val->data.mapping.pairs.start; r == 0 && p < val->data.mapping.pairs.top; p++) {
                 yaml_node_t *k = yaml_document_get_node(doc, p->key), *v = yaml_document_get_node(doc, p->value);
                 const char *ks = scalar(k) ?: "";
@@ -182,6 +203,8 @@ static int parse_agent(const Doc *d, const Defaults *def, yaml_node_t *key, yaml
                                 r = at(d, v, err, "agent %s: nics: expected IFNAME: {network: NET}", name);
                                 break;
                         }
+                        if ((r = unique_keys(d, v, err)) < 0)
+                                break;
                         size_t n = (size_t) (v->data.mapping.pairs.top - v->data.mapping.pairs.start);
                         if (n > 64) {
                                 r = at(d, v, err, "agent %s: more than 64 NICs", name);
@@ -265,7 +288,7 @@ static int parse_document(Doc *d, Lab *lab, RtError *err) {
                 return at(d, root, err, "a lab file is a mapping (name:, networks:, agents:)");
         Defaults def = { .privileged = true };
         yaml_node_t *networks = NULL, *agents = NULL;
-        int r = 0;
+        int r = unique_keys(d, root, err);
         for (yaml_node_pair_t *p = root->data.mapping.pairs.start; r == 0 && p < root->data.mapping.pairs.top; p++) {
                 yaml_node_t *k = get(doc, p, true), *v = get(doc, p, false);
                 const char *ks = scalar(k) ?: "";
@@ -285,6 +308,8 @@ static int parse_document(Doc *d, Lab *lab, RtError *err) {
                 else if (streq(ks, "management")) {
                         if (v->type != YAML_MAPPING_NODE)
                                 r = at(d, v, err, "management: expected {subnet: CIDR}");
+                        else
+                                r = unique_keys(d, v, err);
                         for (yaml_node_pair_t *q = v->type == YAML_MAPPING_NODE ? v->data.mapping.pairs.start : NULL;
                              r == 0 && q && q < v->data.mapping.pairs.top; q++) {
                                 const char *mk = scalar(get(doc, q, true)) ?: "";
@@ -304,6 +329,8 @@ static int parse_document(Doc *d, Lab *lab, RtError *err) {
         if (r == 0 && networks) {
                 if (networks->type != YAML_MAPPING_NODE)
                         r = at(d, networks, err, "networks: expected NET: {} or NET: {subnet: CIDR}");
+                else
+                        r = unique_keys(d, networks, err);
                 size_t n = r == 0 ? (size_t) (networks->data.mapping.pairs.top - networks->data.mapping.pairs.start) : 0;
                 if (r == 0 && !(lab->networks = calloc(n ? n : 1, sizeof *lab->networks)))
                         r = rt_err_set(err, -ENOMEM, "lab file");
@@ -324,28 +351,26 @@ static int parse_document(Doc *d, Lab *lab, RtError *err) {
                                 r = at(d, v, err, "network %s: expected {} or {subnet: CIDR}", ks);
                                 break;
                         }
+                        if ((r = unique_keys(d, v, err)) < 0)
+                                break;
                         for (yaml_node_pair_t *q = v->type == YAML_MAPPING_NODE ? v->data.mapping.pairs.start : NULL;
                              r == 0 && q && q < v->data.mapping.pairs.top; q++) {
                                 const char *nk = scalar(get(doc, q, true)) ?: "";
                                 r = streq(nk, "subnet") ? want_string(d, get(doc, q, false), "subnet", &net->subnet, err)
                                                         : at(d, get(doc, q, true), err, "network %s: unknown key '%.32s' (subnet)", ks, nk);
                         }
-                        for (size_t j = 0; r == 0 && j + 1 < lab->n_networks; j++)
-                                if (streq(lab->networks[j].name, ks))
-                                        r = at(d, k, err, "network %s: declared twice", ks);
                 }
         }
         if (r == 0 && (!agents || agents->type != YAML_MAPPING_NODE || agents->data.mapping.pairs.top == agents->data.mapping.pairs.start))
                 r = at(d, agents ? agents : root, err, "agents: a lab has at least one agent (agents: NAME: {…})");
+        if (r == 0)
+                r = unique_keys(d, agents, err);
         if (r == 0) {
                 size_t n = (size_t) (agents->data.mapping.pairs.top - agents->data.mapping.pairs.start);
                 if (!(lab->agents = calloc(n, sizeof *lab->agents)))
                         r = rt_err_set(err, -ENOMEM, "lab file");
                 for (yaml_node_pair_t *p = agents->data.mapping.pairs.start; r == 0 && p < agents->data.mapping.pairs.top; p++) {
                         r = parse_agent(d, &def, get(doc, p, true), get(doc, p, false), &lab->agents[lab->n_agents++], err);
-                        for (size_t j = 0; r == 0 && j + 1 < lab->n_agents; j++)
-                                if (streq(lab->agents[j].name, lab->agents[lab->n_agents - 1].name))
-                                        r = at(d, get(doc, p, true), err, "agent %s: declared twice", lab->agents[j].name);
                 }
         }
         if (r == 0)

@@ -85,7 +85,10 @@ static void wrong_files_are_refused_where_they_are_wrong(void **state) {
                 { "image: i\nagents: {a: {}}\n", "f.yaml:1:1: no name" },
                 { "name: -x\nimage: i\nagents: {a: {}}\n", "f.yaml:1:7: name '-x'" },
                 { "name: x\nimage: i\nagents: {a: {ready: 'tcp:0'}}\n", "agent a: readiness 'tcp:0'" },
-                { "name: x\nimage: i\nnetworks: {n: {}, n: {}}\nagents: {a: {}}\n", "network n: declared twice" },
+                { "name: x\nimage: i\nnetworks: {n: {}, n: {}}\nagents: {a: {}}\n", "f.yaml:3:19: 'n' is given twice" },
+                /* the fuzzer's first find: a key twice in one agent overran its NIC list */
+                { "name: x\nimage: i\nnetworks: {n: {}}\nagents:\n  a:\n    nics: {eth1: {network: n}}\n    nics: {eth2: {network: n}}\n",
+                  "f.yaml:7:5: 'nics' is given twice" },
                 { "name: x\nimage: i\nnetworks: {n: {vlan: 3}}\nagents: {a: {}}\n", "f.yaml:3:16: network n: unknown key 'vlan'" },
                 { "name: x\nimage: i\nagents: {a: {nics: {eth1: {network: n, mac: zz}}}}\n", "unicast MAC" },
                 { "- a list\n", "f.yaml:1:1: a lab file is a mapping" },
