@@ -229,16 +229,48 @@ static int each_rm(CtrStore *s, const char *id, const char *ref, void *userdata,
         return ctr_remove(s, id, ((StopOpts *) userdata)->force, e);
 }
 
+/* Podman's statuses for rm: 1 when a container named does not exist (nothing said of it
+ * with -f), 2 when one runs and -f was not given, 125 for anything else; the worst wins. */
+static int rm_refs(CtrStore *s, char **refs, int n, const StopOpts *o) {
+        int rc = 0;
+        for (int i = 0; i < n; i++) {
+                RtError e = {};
+                char id[CTR_ID_LEN + 1];
+                int r = ctr_lookup(s, refs[i], id, &e);
+                if (r == -ENOENT && o->force)
+                        continue;
+                if (r == 0)
+                        r = ctr_remove(s, id, o->force, &e);
+                if (r < 0) {
+                        log_error("%s", e.msg);
+                        int code = r == -ENOENT ? 1 : r == -EBUSY ? 2 : EXIT_NSPROV;
+                        rc = code == EXIT_NSPROV || rc == EXIT_NSPROV ? EXIT_NSPROV : MAX(rc, code);
+                        continue;
+                }
+                printf("%s\n", refs[i]);
+        }
+        return rc;
+}
+
 static int verb_rm(int argc, char **argv, const GlobalOptions *g) {
         static const struct option options[] = { { "force", no_argument, NULL, 'f' },
                                                  { "all", no_argument, NULL, 'a' }, HELP_OPTION, {} };
         StopOpts o = {};
         int r = simple_opts(argc, argv, "rm ",
-                            "Usage: nsprov rm [-f] [-a] CONTAINER...\n\nRemoves containers; -f stops running ones first (SIGKILL).\n",
+                            "Usage: nsprov rm [-f] [-a] CONTAINER...\n\nRemoves containers; -f stops running ones first (SIGKILL),\n"
+                            "and passes over names that do not exist. Exits 1 when a container named does not\n"
+                            "exist, 2 when one runs (without -f), 125 on other errors, as Podman does.\n",
                             "+fa", options, stop_opt, &o);
         if (r != 0)
                 return r < 0 ? 0 : r;
-        return act_on(g, argc, argv, "rm ", o.all, false, each_rm, &o);
+        if (o.all)
+                return act_on(g, argc, argv, "rm ", true, false, each_rm, &o);
+        if (optind >= argc)
+                return usage_error("rm ", "name at least one container (or -a)");
+        CtrStore st;
+        if ((r = cli_open_store(g, &st)) != 0)
+                return r;
+        return rm_refs(&st, argv + optind, argc - optind, &o);
 }
 
 /* ---- ps / inspect ---- */

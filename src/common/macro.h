@@ -15,6 +15,12 @@
 #define _unlikely_(x) __builtin_expect(!!(x), 0)
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#define MAX(a, b)                                                                                  \
+        ({                                                                                         \
+                __typeof__(a) _a = (a);                                                            \
+                __typeof__(b) _b = (b);                                                            \
+                _a > _b ? _a : _b;                                                                 \
+        })
 /* each argument evaluated once */
 #define MIN(a, b)                                                                                  \
         ({                                                                                         \

@@ -143,7 +143,10 @@ two" ] || { echo "got '$out'"; return 1; }
 }
 ok "logs -f follows until the container ends" -- follow_logs
 ok "logs --tail N keeps the last N lines" -- bash -c "$NSP_DEF nsp run --name $P-t host sh -c 'echo 1; echo 2; echo 3' >/dev/null && [ \"\$(nsp logs --tail 2 $P-t | tr '\\n' ' ')\" = '2 3 ' ] && nsp rm $P-t >/dev/null"
-ok "rm of a running container without -f is refused, named" -- expect_fail 125 "'$P-d' is running" -- nsp rm "$P-d"
+ok "rm of a running container without -f is refused, named, exit 2 as Podman's" -- expect_fail 2 "'$P-d' is running" -- nsp rm "$P-d"
+ok "rm of a container that does not exist: exit 1 as Podman's; with -f, 0 and nothing said" -- bash -c "$NSP_DEF
+        nsp rm nope-$P 2>/dev/null; [ \$? = 1 ] || exit 1
+        out=\$(nsp rm -f nope-$P 2>&1) && [ -z \"\$out\" ]"
 ok "stop uses SIGTERM: the trap's exit status shows" -- bash -c "$NSP_DEF nsp stop $P-d >/dev/null && [ \"\$(nsp inspect -f '{{.State.ExitCode}} {{.State.Status}}' $P-d)\" = '3 exited' ]"
 ok "the netns went with the stop" -- bash -c "$NSP_DEF ! ip netns list | grep -q \$(nsp inspect -f '{{.Id}}' $P-d)"
 ok "wait on an exited container prints its code" -- is 3 -- nsp wait "$P-d"
