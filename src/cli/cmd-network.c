@@ -275,7 +275,13 @@ typedef struct RemoveOutcome {
         const CtrStore *store;
         bool quiet_busy;
         bool failed;
+        int status; /* Podman's: 1 a network named does not exist, 2 one is in use, else 125 */
 } RemoveOutcome;
+
+static void outcome_status(RemoveOutcome *out, int code) {
+        out->failed = true;
+        out->status = code == EXIT_NSPROV || out->status == EXIT_NSPROV ? EXIT_NSPROV : MAX(out->status, code);
+}
 
 static void report_removal(const char *name, int r, const RtError *e, void *userdata) {
         RemoveOutcome *out = userdata;
@@ -285,10 +291,10 @@ static void report_removal(const char *name, int r, const RtError *e, void *user
                 /* nsprov never deletes a user's conflist from the command line */
                 log_error("network '%s' is a CNI network of %s: remove its conflist to remove it", name,
                           out->store->cni_config_dir);
-                out->failed = true;
+                outcome_status(out, EXIT_NSPROV);
         } else if (!(r == -EBUSY && out->quiet_busy)) {
                 log_error("%s", e->msg);
-                out->failed = true;
+                outcome_status(out, r == -ENOENT ? 1 : r == -EBUSY ? 2 : EXIT_NSPROV);
         }
 }
 
@@ -297,7 +303,9 @@ static int network_rm(int argc, char **argv, const GlobalOptions *g) {
         int first = 1;
         if (argc > 1 && streq(argv[1], "--help")) {
                 printf("Usage: nsprov network rm [-f] NETWORK...\n\n"
-                       "Removes networks and their bridges; -f disconnects attached containers first.\n");
+                       "Removes networks and their bridges; -f disconnects attached containers first.\n"
+                       "Exits 1 when a network named does not exist, 2 when one is in use, 125 on other\n"
+                       "errors, as Podman does.\n");
                 return 0;
         }
         if (argc > 1 && (streq(argv[1], "-f") || streq(argv[1], "--force"))) {
@@ -312,7 +320,7 @@ static int network_rm(int argc, char **argv, const GlobalOptions *g) {
                 return r;
         RemoveOutcome out = { .store = &s, .quiet_busy = false };
         ctr_networks_remove(&s, argv + first, (size_t) (argc - first), force, report_removal, &out);
-        return out.failed ? EXIT_NSPROV : 0;
+        return out.failed ? out.status : 0;
 }
 
 static int network_prune(int argc, char **argv, const GlobalOptions *g) {
