@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -135,18 +136,22 @@ static bool peer_allowed(const ApiServer *srv, int fd, char *who, size_t size) {
                 return false;
         if (cr.gid == srv->group)
                 return true;
-        /* supplementary groups of the peer process, as the kernel has them */
-        char p[64], line[4096];
-        (void) snprintf(p, sizeof p, "/proc/%d/status", (int) cr.pid);
-        FILE *f = fopen(p, "re");
-        bool in = false;
-        while (f && fgets(line, sizeof line, f))
-                if (strncmp(line, "Groups:", 7) == 0)
-                        for (char *save = NULL, *t = strtok_r(line + 7, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
-                                in |= (gid_t) strtoul(t, NULL, 10) == srv->group;
-        if (f)
-                fclose(f);
-        return in;
+        /* the peer's supplementary groups as the socket recorded them at connect
+         * (SO_PEERGROUPS): not read from /proc by a pid another process may have by now */
+        gid_t few[64], *groups = few;
+        socklen_t gl = sizeof few;
+        _cleanup_free_ gid_t *many = NULL;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &gl) < 0) {
+                /* more than a few: the kernel said how many */
+                if (errno != ERANGE || gl > NGROUPS_MAX * sizeof(gid_t) || !(many = malloc(gl)) ||
+                    getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, many, &gl) < 0)
+                        return false;
+                groups = many;
+        }
+        for (size_t i = 0; i < gl / sizeof(gid_t); i++)
+                if (groups[i] == srv->group)
+                        return true;
+        return false;
 }
 
 /* Reads until the buffer holds n bytes more than off, or EOF/timeout. */

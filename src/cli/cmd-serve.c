@@ -25,7 +25,7 @@
 #define PODMAN_SOCKET "/run/podman/podman.sock"
 
 /* A unix socket at path, 0660, root and group: a live one there (another server) is
- * refused, a stale one replaced. */
+ * refused, a stale one replaced, any other file left alone and refused. */
 static int listen_unix(const char *path, const ApiServer *srv, RtError *err) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         if (strlen(path) >= sizeof sa.sun_path)
@@ -48,6 +48,10 @@ static int listen_unix(const char *path, const ApiServer *srv, RtError *err) {
                 return rt_err_setx(err, -EADDRINUSE, "%s: another server is listening there", path);
         }
         close(fd);
+        /* a stale socket goes; anything else at that path is somebody's file, kept */
+        struct stat st;
+        if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+                return rt_err_setx(err, -EEXIST, "%s exists and is not a socket: not replaced", path);
         (void) unlink(path);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)

@@ -495,6 +495,39 @@ PY
 }
 ok "a peer neither root nor in the group is refused (403) before any request is read" -- t_peer
 
+# --group: a member by a supplementary group is let in (the socket's own record of the
+# peer's groups, SO_PEERGROUPS), one without it refused
+t_peer_group() {
+        getent group nogroup >/dev/null || { echo "no group nogroup here"; return 1; }
+        local gsock=$tmp/g.sock got rc=0
+        "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" serve --listen "unix://$gsock" --group nogroup \
+                2>>"$tmp/serve.log" &
+        local gpid=$!
+        for _ in $(seq 100); do [ -S "$gsock" ] && break; sleep 0.05; done
+        chmod 0711 "$tmp"
+        local probe='import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(10)
+s.sendall(b"GET /_ping HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n")
+print(s.recv(4096).split(b"\r\n")[0].decode())'
+        got=$(setpriv --reuid=65534 --regid=12345 --groups=65534 /usr/bin/python3 -c "$probe" "$gsock" 2>&1)
+        [[ $got == "HTTP/1.1 200 "* ]] || { echo "a member by a supplementary group got '$got'"; rc=1; }
+        # the socket file lets the group in; the server's check is what refuses this one
+        chmod 0666 "$gsock"
+        got=$(setpriv --reuid=65534 --regid=12345 --clear-groups /usr/bin/python3 -c "$probe" "$gsock" 2>&1)
+        [[ $got == "HTTP/1.1 403 "* ]] || { echo "a non-member got '$got'"; rc=1; }
+        chmod 0700 "$tmp"
+        kill "$gpid"; wait "$gpid" 2>/dev/null
+        # --listen never replaces a file that is not a socket
+        echo keep >"$tmp/not-a-socket"
+        if "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" serve --listen "unix://$tmp/not-a-socket" 2>"$tmp/ns.err"; then
+                echo "served on a regular file"; rc=1
+        fi
+        grep -q "exists and is not a socket" "$tmp/ns.err" && [ "$(cat "$tmp/not-a-socket")" = keep ] ||
+                { echo "said: $(cat "$tmp/ns.err")"; rc=1; }
+        return $rc
+}
+ok "--group lets in a member by a supplementary group and refuses others; --listen keeps a file that is not a socket" -- t_peer_group
+
 t_stuck_client() {
         # a client that sent half a request, and one held in a wait, block nobody else
         python3 - "$SOCK" <<'PY' &
