@@ -206,8 +206,8 @@ static int parse_agent(const Doc *d, const Defaults *def, yaml_node_t *key, yaml
                         if ((r = unique_keys(d, v, err)) < 0)
                                 break;
                         size_t n = (size_t) (v->data.mapping.pairs.top - v->data.mapping.pairs.start);
-                        if (n > 64) {
-                                r = at(d, v, err, "agent %s: more than 64 NICs", name);
+                        if (n > LAB_MAX_NICS) {
+                                r = at(d, v, err, "agent %s: more than %d NICs", name, LAB_MAX_NICS);
                                 break;
                         }
                         if (!(a->nics = calloc(n ? n : 1, sizeof *a->nics)))

@@ -68,13 +68,14 @@ static int create_agent(const CtrStore *s, const Lab *lab, const LabAgent *a, un
                 int r = reconcile_nics(s, lab, a, id, err);
                 return r < 0 ? rt_err_prefix(err, r, "lab %s: agent %s", lab->name, host) : 0;
         }
-        char nets[66][NET_NAME_MAX + 1];
-        char *networks[67] = {};
-        const char *ifnames[67] = {}, *macs[67] = {};
+        /* the management network first, then the file's NICs */
+        char nets[LAB_MAX_NICS + 1][NET_NAME_MAX + 1];
+        char *networks[LAB_MAX_NICS + 2] = {};
+        const char *ifnames[LAB_MAX_NICS + 2] = {}, *macs[LAB_MAX_NICS + 2] = {};
         (void) snprintf(nets[0], sizeof nets[0], "%s", mgmt);
         networks[0] = nets[0];
         ifnames[0] = "eth0";
-        for (size_t k = 0; k < a->n_nics && k < 65; k++) {
+        for (size_t k = 0; k < a->n_nics && k < LAB_MAX_NICS; k++) {
                 lab_network_name(lab, a->nics[k].network, nets[k + 1]);
                 networks[k + 1] = nets[k + 1];
                 ifnames[k + 1] = a->nics[k].name;
@@ -191,7 +192,9 @@ static int reconcile_nics(const CtrStore *s, const Lab *lab, const LabAgent *a, 
         if (r < 0)
                 return r;
         char net[NET_NAME_MAX + 1];
-        /* the first attachment is the management NIC, which the file does not name */
+        /* which of the file's NICs is there as the file says (the first attachment is the
+         * management NIC, which the file does not name); the rest of what is there goes */
+        bool kept[LAB_MAX_NICS] = {};
         for (size_t i = 1; r == 0 && i < na; i++) {
                 bool wanted = false;
                 for (size_t k = 0; k < a->n_nics && !wanted; k++) {
@@ -200,33 +203,19 @@ static int reconcile_nics(const CtrStore *s, const Lab *lab, const LabAgent *a, 
                         wanted = streq(a->nics[k].name, as[i].ifname) && streq(net, as[i].network) &&
                                  (!a->nics[k].mac || (netns_mac_parse(a->nics[k].mac, &mac, NULL) == 0 &&
                                                       memcmp(&mac, &as[i].mac, sizeof mac) == 0));
+                        kept[k] |= wanted;
                 }
                 if (!wanted)
                         r = ctr_network_disconnect(s, id, as[i].network, as[i].ifname, err);
         }
-        for (size_t k = 0; r == 0 && k < a->n_nics; k++) {
-                bool there = false;
-                lab_network_name(lab, a->nics[k].network, net);
-                for (size_t i = 1; i < na && !there; i++)
-                        there = streq(a->nics[k].name, as[i].ifname) && streq(net, as[i].network);
-                NetConnect nc = { .network = net, .ifname = a->nics[k].name, .mac = a->nics[k].mac };
-                if (!there)
-                        r = ctr_network_connect(s, id, &nc, NULL, err);
-                else {
-                        /* there, but with another MAC: the disconnect above took it */
-                        NetAttachment *now = NULL;
-                        size_t nn = 0;
-                        bool still = false;
-                        if (net_attachments_load(s, id, &now, &nn, NULL) == 0) {
-                                for (size_t i = 0; i < nn; i++)
-                                        still |= streq(now[i].ifname, a->nics[k].name);
-                                free(now);
-                        }
-                        if (!still)
-                                r = ctr_network_connect(s, id, &nc, NULL, err);
-                }
-        }
         free(as);
+        for (size_t k = 0; r == 0 && k < a->n_nics; k++) {
+                if (kept[k])
+                        continue;
+                lab_network_name(lab, a->nics[k].network, net);
+                NetConnect nc = { .network = net, .ifname = a->nics[k].name, .mac = a->nics[k].mac };
+                r = ctr_network_connect(s, id, &nc, NULL, err);
+        }
         return r;
 }
 
@@ -357,46 +346,50 @@ static void report_removal(const char *name, int r, const RtError *err, void *us
         }
 }
 
-int lab_down(const CtrStore *s, const char *name, RtError *err) {
+/* The ids of the lab's containers, by agent name */
+static int lab_container_ids(const CtrStore *s, const char *name, char ***ret, RtError *err) {
         Container *cs = NULL;
         size_t n = 0;
         int r = lab_containers(s, name, &cs, &n, err);
-        if (r < 0)
-                return r;
-        _cleanup_(strv_freep) char **ids = NULL;
         for (size_t i = 0; r == 0 && i < n; i++)
-                if (strv_push(&ids, cs[i].config.id) < 0)
+                if (strv_push(ret, cs[i].config.id) < 0)
                         r = rt_err_set(err, -ENOMEM, "lab %s", name);
         ctr_list_free(cs, n);
+        return r < 0 ? r : (int) n;
+}
+
+int lab_down(const CtrStore *s, const char *name, RtError *err) {
+        _cleanup_(strv_freep) char **ids = NULL;
+        int n = lab_container_ids(s, name, &ids, err);
+        if (n < 0)
+                return n;
         /* a container each, in parallel: a removal waits for its monitor's teardown */
         RtError e = {};
-        int failed = r == 0 && run_workers(s, ids, n, LAB_DEFAULT_WORKERS, op_remove, NULL, &e) < 0;
+        int failed = run_workers(s, ids, (size_t) n, LAB_DEFAULT_WORKERS, op_remove, NULL, &e) < 0;
         if (failed)
                 log_error("%s", e.msg);
         _cleanup_(strv_freep) char **nets = NULL;
-        if (r < 0 || (r = lab_networks(s, name, &nets, err)) < 0)
+        int r = lab_networks(s, name, &nets, err);
+        if (r < 0)
                 return r;
         size_t nn = strv_length(nets);
         ctr_networks_remove(s, nets, nn, true, report_removal, &failed);
         if (failed)
                 return rt_err_setx(err, -EIO, "lab %s: some of it could not be removed (above)", name);
-        return (int) (n + nn);
+        return n + (int) nn;
 }
 
 int lab_reset(const CtrStore *s, const char *name, unsigned workers, RtError *err) {
-        Container *cs = NULL;
-        size_t n = 0;
-        int r = lab_containers(s, name, &cs, &n, err);
-        if (r < 0)
-                return r;
         _cleanup_(strv_freep) char **ids = NULL;
-        for (size_t i = 0; r == 0 && i < n; i++)
-                if (strv_push(&ids, cs[i].config.id) < 0)
-                        r = rt_err_set(err, -ENOMEM, "lab %s", name);
-        ctr_list_free(cs, n);
-        if (r == 0 && n == 0)
+        int n = lab_container_ids(s, name, &ids, err);
+        if (n == 0)
                 return rt_err_setx(err, -ENOENT, "no lab %s", name);
-        return r < 0 ? r : run_workers(s, ids, n, workers, op_restart, NULL, err);
+        return n < 0 ? n : run_workers(s, ids, (size_t) n, workers, op_restart, NULL, err);
+}
+
+static int add_lab_of(char *const *labels, char ***names) {
+        const char *v = strv_env_get(labels, LAB_LABEL);
+        return v && !strv_contains(*names, v) ? strv_push(names, v) : 0;
 }
 
 int lab_list(const CtrStore *s, char ***ret_names, RtError *err) {
@@ -405,23 +398,17 @@ int lab_list(const CtrStore *s, char ***ret_names, RtError *err) {
         int r = ctr_list(s, &cs, &n, err);
         if (r < 0)
                 return r;
-        for (size_t i = 0; r == 0 && i < n; i++) {
-                const char *v = strv_env_get(cs[i].config.labels, LAB_LABEL);
-                if (v && !strv_contains(*ret_names, v) && strv_push(ret_names, v) < 0)
-                        r = rt_err_set(err, -ENOMEM, "labs");
-        }
+        for (size_t i = 0; r == 0 && i < n; i++)
+                r = add_lab_of(cs[i].config.labels, ret_names);
         ctr_list_free(cs, n);
         Network *ns = NULL;
         size_t nn = 0;
         if (r == 0 && (r = net_list(s, &ns, &nn, err)) == 0) {
-                for (size_t i = 0; r == 0 && i < nn; i++) {
-                        const char *v = strv_env_get(ns[i].labels, LAB_LABEL);
-                        if (v && !strv_contains(*ret_names, v) && strv_push(ret_names, v) < 0)
-                                r = rt_err_set(err, -ENOMEM, "labs");
-                }
+                for (size_t i = 0; r == 0 && i < nn; i++)
+                        r = add_lab_of(ns[i].labels, ret_names);
                 net_list_free(ns, nn);
         }
-        return r;
+        return r == -ENOMEM ? rt_err_set(err, r, "labs") : r;
 }
 
 /* ---- views ---- */

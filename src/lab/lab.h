@@ -12,6 +12,7 @@
 #define LAB_AGENT_LABEL "io.nsprov.lab.agent"
 #define LAB_NAME_MAX 32
 #define LAB_MAX_COUNT 1000
+#define LAB_MAX_NICS 64   /* of one agent, beside its management NIC */
 #define LAB_FILE_MAX (4u << 20)
 
 typedef struct LabNic {
