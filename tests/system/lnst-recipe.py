@@ -19,6 +19,9 @@ import time
 
 t_begin = time.monotonic()
 peers, sock, plugin, recipe_name = sys.argv[1:5]
+# LNST's pool-mode controller logs under the directory of sys.argv[0]: into the scratch
+# HOME, not the source tree
+sys.argv[0] = os.path.join(os.environ.get("HOME", "/tmp"), "lnst-recipe")
 sys.path[:0] = [os.path.join(peers, "lnst"), os.path.join(peers, "podman-py")]
 
 from lnst.Common.IpAddress import ipaddress  # noqa: E402
