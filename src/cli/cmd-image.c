@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* nsprov image add|load|ls|inspect|exists|rm */
+/* nsprov image add|load|import|pull|ls|inspect|exists|rm */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,8 @@
 #include "cli.h"
 #include "runtime.h"
 #include "log.h"
+#include "parse.h"
+#include "registry.h"
 #include "strv.h"
 
 
@@ -230,6 +233,189 @@ static int image_import(int argc, char **argv, const GlobalOptions *g) {
         return 0;
 }
 
+/* ---- pull ---- */
+
+typedef struct PullBar {
+        bool on; /* a terminal, and not -q */
+        bool open_line;
+} PullBar;
+
+static void human_size(uint64_t n, char out[static 16]) {
+        if (n < 1024)
+                (void) snprintf(out, 16, "%" PRIu64 "B", n);
+        else if (n < (1u << 20))
+                (void) snprintf(out, 16, "%.1fKiB", (double) n / 1024);
+        else if (n < (1ull << 30))
+                (void) snprintf(out, 16, "%.1fMiB", (double) n / (1 << 20));
+        else
+                (void) snprintf(out, 16, "%.2fGiB", (double) n / (1 << 30));
+}
+
+/* Podman's lines, a layer's bar redrawn in place */
+static void pull_progress(void *userdata, const PullEvent *ev) {
+        PullBar *bar = userdata;
+        if (!bar->on)
+                return;
+        char done[16], total[16];
+        switch (ev->kind) {
+        case PULL_EVENT_TRYING:
+                fprintf(stderr, "Trying to pull %s...\n", ev->text);
+                break;
+        case PULL_EVENT_RESOLVED:
+                fprintf(stderr, "Getting image source signatures\n");
+                break;
+        case PULL_EVENT_BLOB_EXISTS:
+                fprintf(stderr, "Copying blob %.12s skipped: already exists\n", ev->text + 7);
+                break;
+        case PULL_EVENT_BLOB:
+        case PULL_EVENT_BLOB_DONE: {
+                human_size(ev->done, done);
+                human_size(ev->total, total);
+                unsigned width = 30, fill = ev->total ? (unsigned) (ev->done * width / ev->total) : width;
+                char gauge[32];
+                for (unsigned i = 0; i < width; i++)
+                        gauge[i] = i < fill ? '=' : i == fill ? '>' : ' ';
+                gauge[width] = '\0';
+                fprintf(stderr, "\rCopying blob %.12s [%s] %s / %s%s", ev->text + 7, gauge, done, total,
+                        ev->kind == PULL_EVENT_BLOB_DONE ? "\n" : "");
+                bar->open_line = ev->kind == PULL_EVENT_BLOB;
+                break;
+        }
+        case PULL_EVENT_RETRY:
+                fprintf(stderr, "%sRetrying (%" PRIu64 "/%" PRIu64 ") after: %s\n", bar->open_line ? "\n" : "",
+                        ev->done, ev->total, ev->text);
+                bar->open_line = false;
+                break;
+        case PULL_EVENT_UNPACKING:
+                fprintf(stderr, "Writing image %s\n", ev->text);
+                break;
+        }
+        fflush(stderr);
+}
+
+static int parse_platform_option(const char *opt, const char *value, Platform *p) {
+        if (streq(opt, "--platform")) {
+                RtError e = {};
+                return platform_parse(value, p, &e) < 0 ? usage_error("image pull ", "%s", e.msg) : 0;
+        }
+        if (!*p->os)
+                platform_host(p);
+        char *field = streq(opt, "--os") ? p->os : streq(opt, "--arch") ? p->arch : p->variant;
+        Platform check;
+        char text[128];
+        (void) snprintf(text, sizeof text, "linux/%s", value);
+        if (strlen(value) >= sizeof p->os || platform_parse(text, &check, NULL) < 0)
+                return usage_error("image pull ", "%s '%s': use [a-z0-9._-]", opt, value);
+        (void) snprintf(field, sizeof p->os, "%s", value);
+        return 0;
+}
+
+static int image_pull(int argc, char **argv, const GlobalOptions *g) {
+        enum { OPT_TLS = 0x100, OPT_AUTHFILE, OPT_CREDS, OPT_PLATFORM, OPT_ARCH, OPT_OS, OPT_VARIANT, OPT_NAME,
+               OPT_READY, OPT_RETRY, OPT_RETRY_DELAY, OPT_HELP };
+        static const struct option options[] = {
+                { "quiet", no_argument, NULL, 'q' }, { "tls-verify", optional_argument, NULL, OPT_TLS },
+                { "authfile", required_argument, NULL, OPT_AUTHFILE }, { "creds", required_argument, NULL, OPT_CREDS },
+                { "platform", required_argument, NULL, OPT_PLATFORM }, { "arch", required_argument, NULL, OPT_ARCH },
+                { "os", required_argument, NULL, OPT_OS }, { "variant", required_argument, NULL, OPT_VARIANT },
+                { "name", required_argument, NULL, OPT_NAME }, { "ready", required_argument, NULL, OPT_READY },
+                { "retry", required_argument, NULL, OPT_RETRY },
+                { "retry-delay", required_argument, NULL, OPT_RETRY_DELAY }, { "help", no_argument, NULL, OPT_HELP },
+                {},
+        };
+        PullOptions o = PULL_OPTIONS_INIT;
+        bool quiet = false;
+        _cleanup_free_ char *user = NULL;
+        int c, r = 0;
+        optind = 0;
+        opterr = 0;
+        while (r == 0 && (c = getopt_long(argc, argv, "q", options, NULL)) >= 0)
+                switch (c) {
+                case 'q': quiet = true; break;
+                case OPT_TLS: {
+                        bool b = true;
+                        if (optarg && parse_boolean(optarg, &b) < 0)
+                                r = usage_error("image pull ", "--tls-verify='%s' is not a boolean", optarg);
+                        o.tls_verify = b;
+                        break;
+                }
+                case OPT_AUTHFILE: o.authfile = optarg; break;
+                case OPT_CREDS: {
+                        const char *colon = strchr(optarg, ':');
+                        free(user);
+                        user = colon ? strndup(optarg, (size_t) (colon - optarg)) : NULL;
+                        if (!colon || !*user)
+                                r = usage_error("image pull ", "--creds takes USER:PASSWORD");
+                        o.username = user;
+                        o.password = colon ? colon + 1 : NULL;
+                        break;
+                }
+                case OPT_PLATFORM: r = parse_platform_option("--platform", optarg, &o.platform); break;
+                case OPT_ARCH: r = parse_platform_option("--arch", optarg, &o.platform); break;
+                case OPT_OS: r = parse_platform_option("--os", optarg, &o.platform); break;
+                case OPT_VARIANT: r = parse_platform_option("--variant", optarg, &o.platform); break;
+                case OPT_NAME: o.name = optarg; break;
+                case OPT_READY: o.ready = optarg; break;
+                case OPT_RETRY: {
+                        uint32_t n;
+                        if (safe_atou32_range(optarg, 0, 100, &n) < 0)
+                                r = usage_error("image pull ", "--retry '%s': a count of 0-100", optarg);
+                        o.retries = n;
+                        break;
+                }
+                case OPT_RETRY_DELAY:
+                        if (parse_duration_ms(optarg, 3600000, &o.retry_delay_ms) < 0)
+                                r = usage_error("image pull ", "--retry-delay '%s': a duration (500ms, 2s)", optarg);
+                        break;
+                case OPT_HELP:
+                        printf("Usage: nsprov image pull [OPTIONS] REFERENCE\n\n"
+                               "Pulls an image from a registry (the Distribution v2 API, as `podman pull`):\n"
+                               "docker.io/library/busybox:1.36, 127.0.0.1:5000/lnst@sha256:..., or a short\n"
+                               "name that registries.conf resolves (its aliases, then its\n"
+                               "unqualified-search-registries; CONTAINERS_REGISTRIES_CONF names another file).\n"
+                               "The image is named after the reference (\"busybox:1.36\" gives busybox-1.36)\n"
+                               "unless --name says otherwise; pulled again, an image that changed is replaced.\n"
+                               "Prints the image's name.\n\n"
+                               "  -q, --quiet              no progress (none is shown off a terminal either)\n"
+                               "  --tls-verify=false       no TLS verification, and plain HTTP for a registry\n"
+                               "                           without TLS (a local one)\n"
+                               "  --authfile FILE          credentials from FILE (else REGISTRY_AUTH_FILE,\n"
+                               "                           $XDG_RUNTIME_DIR/containers/auth.json,\n"
+                               "                           ~/.config/containers/auth.json, ~/.docker/config.json)\n"
+                               "  --creds USER:PASSWORD    these credentials instead\n"
+                               "  --platform OS/ARCH[/VARIANT], --os, --arch, --variant\n"
+                               "                           another platform's image (default: this host's)\n"
+                               "  --name NAME              the image's name in the store\n"
+                               "  --ready SPEC             its containers' readiness (see run --help)\n"
+                               "  --retry N                tries again N times (default 3) on network errors\n"
+                               "  --retry-delay DURATION   first wait between tries (default 1s), doubling\n");
+                        return 0;
+                default:
+                        return usage_error("image pull ", "unknown option or missing value: '%s'", argv[optind - 1]);
+                }
+        if (r != 0)
+                return r;
+        if (argc - optind != 1)
+                return usage_error("image pull ", "give one image reference");
+        CtrStore s;
+        if ((r = cli_open_store(g, &s)) != 0)
+                return r;
+        PullBar bar = { .on = !quiet && isatty(STDERR_FILENO) };
+        o.progress = pull_progress;
+        o.userdata = &bar;
+        RtError e = {};
+        PullResult res;
+        r = ctr_image_pull(&s, argv[optind], &o, &res, &e);
+        if (bar.open_line)
+                fputc('\n', stderr);
+        if (r < 0) {
+                log_error("%s", e.msg);
+                return EXIT_NSPROV;
+        }
+        printf("%s\n", res.load.name);
+        return 0;
+}
+
 static json_t *image_json(const Image *i) {
         char created[40];
         return json_pack("{s:s, s:[s], s:s, s:s, s:{s:o, s:o, s:o, s:s?, s:s?, s:s?}, s:b, s:b}", "Id", i->name,
@@ -377,6 +563,7 @@ int verb_image(int argc, char **argv, const GlobalOptions *g) {
                 { "add", "register a rootfs directory (or the host) as an image", image_add },
                 { "load", "load an image archive (podman save, docker save)", image_load },
                 { "import", "make an image of a rootfs tarball (podman import)", image_import },
+                { "pull", "pull an image from a registry (podman pull)", image_pull },
                 { "ls", "list images", image_ls },
                 { "list", "list images", image_ls },
                 { "inspect", "show images as JSON", image_inspect },

@@ -307,7 +307,7 @@ static int podman_main(int argc, char **argv) {
         if (i >= argc) {
                 fprintf(stderr, "Error: missing command 'podman COMMAND'\n"
                                 "Commands (nsprov's podman): exec, ps, inspect, start, stop, rm, logs, network ls|inspect|rm,\n"
-                                "image exists|load|import, load, import, version, info\n");
+                                "image exists|load|import|pull, load, import, pull, version, info\n");
                 return EXIT_NSPROV;
         }
         const char *cmd = argv[i];
@@ -318,7 +318,7 @@ static int podman_main(int argc, char **argv) {
                 if (streq(cmd, direct[k]))
                         return find_verb(container_verbs, cmd)->run(subc, sub, &g);
         /* what a host without Podman gets the agent image with (container_files/agent) */
-        if (streq(cmd, "load") || streq(cmd, "import")) {
+        if (streq(cmd, "load") || streq(cmd, "import") || streq(cmd, "pull")) {
                 char **as_image = calloc((size_t) subc + 2, sizeof *as_image);
                 if (!as_image)
                         return EXIT_NSPROV;
@@ -339,7 +339,7 @@ static int podman_main(int argc, char **argv) {
         }
         if ((streq(cmd, "network") || streq(cmd, "image")) && subc >= 2) {
                 static const char *const net_ok[] = { "ls", "list", "inspect", "rm", "exists" };
-                static const char *const img_ok[] = { "exists", "load", "import" };
+                static const char *const img_ok[] = { "exists", "load", "import", "pull" };
                 bool net = streq(cmd, "network");
                 const char *const *ok = net ? net_ok : img_ok;
                 size_t n = net ? ELEMENTSOF(net_ok) : ELEMENTSOF(img_ok);
@@ -350,8 +350,8 @@ static int podman_main(int argc, char **argv) {
                 return EXIT_NSPROV;
         }
         fprintf(stderr, "Error: 'podman %s' is not supported by nsprov's podman command "
-                        "(exec, ps, inspect, start, stop, rm, logs, network ls|inspect|rm, image exists|load|import, "
-                        "load, import, version, info)\n",
+                        "(exec, ps, inspect, start, stop, rm, logs, network ls|inspect|rm, image exists|load|import|pull, "
+                        "load, import, pull, version, info)\n",
                 cmd);
         return EXIT_NSPROV;
 }

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -32,6 +33,7 @@
 #include "cleanup.h"
 #include "forkexec.h"
 #include "image.h"
+#include "image-store.h"
 #include "dynlib.h"
 #include "fs.h"
 #include "log.h"
@@ -100,7 +102,7 @@ static void archive_lib_load(void) {
         (void) dynlib_load("libarchive.so.13", syms, ELEMENTSOF(syms), "loading an image archive", &al_load_error);
 }
 
-static int archive_lib(RtError *err) {
+int image_archive_lib(RtError *err) {
         static pthread_once_t once = PTHREAD_ONCE_INIT;
         (void) pthread_once(&once, archive_lib_load);
         if (!al.read_new)
@@ -324,7 +326,7 @@ static int archive_manifest(const Staging *st, ArchiveManifest *ret, RtError *er
 }
 
 int image_archive_check_memory(const void *data, size_t size, RtError *err) {
-        int r = archive_lib(err);
+        int r = image_archive_lib(err);
         if (r < 0)
                 return r;
         _cleanup_(tar_reader_freep) struct archive *a = tar_reader(err);
@@ -563,32 +565,22 @@ void ctr_image_stored_rootfs(const CtrStore *s, const char *name, char buf[stati
         store_path(s, STORE_IMAGES, name, ".rootfs", buf);
 }
 
-typedef struct LoadWork {
-        char staging[PATH_MAX];
-        Staging st;
-        ArchiveManifest m;
-        Image img;
-        int *fds;
-        size_t n_fds;
-        int lock;
-} LoadWork;
-
-static void load_work_done(LoadWork *w) {
+void load_work_done(LoadWork *w) {
         if (w->lock >= 0)
                 close(w->lock);
         for (size_t i = 0; i < w->n_fds; i++)
                 if (w->fds[i] >= 0)
                         close(w->fds[i]);
         free(w->fds);
-        staging_done(&w->st);
         archive_manifest_done(&w->m);
         image_done(&w->img);
         if (w->staging[0])
                 (void) rm_rf(w->staging, NULL);
+        if (w->staging_lock >= 0)
+                close(w->staging_lock);
 }
 
-/* "host" included */
-static int name_free(const CtrStore *s, const char *name, RtError *err) {
+int image_name_free(const CtrStore *s, const char *name, RtError *err) {
         Image existing;
         if (ctr_image_load(s, name, &existing, NULL) < 0)
                 return 0;
@@ -600,8 +592,8 @@ static int name_free(const CtrStore *s, const char *name, RtError *err) {
 /* The last steps of a load or an import, under the load lock with the name found free:
  * w->fds unpacked into a rootfs in the staging dir, moved into the store, the record
  * written (ready, when given, over the config's). */
-static int install_rootfs(const CtrStore *s, LoadWork *w, const char *name, const char *ready,
-                          ImageLoadResult *ret, RtError *err) {
+int load_install_rootfs(const CtrStore *s, LoadWork *w, const char *name, const char *ready, bool replace,
+                        ImageLoadResult *ret, RtError *err) {
         char rootfs[PATH_MAX];
         int r;
         (void) snprintf(rootfs, sizeof rootfs, "%s/rootfs", w->staging);
@@ -612,6 +604,8 @@ static int install_rootfs(const CtrStore *s, LoadWork *w, const char *name, cons
                 return r;
 
         char final[PATH_MAX];
+        if (replace && (r = image_record_unlink(s, name, err)) < 0)
+                return r;
         ctr_image_stored_rootfs(s, name, final);
         /* one a load that died on its way left behind (no record names it) */
         if ((r = rm_rf(final, err)) < 0)
@@ -637,7 +631,7 @@ static int install_rootfs(const CtrStore *s, LoadWork *w, const char *name, cons
 }
 
 /* A staging dir in the store, beside where the rootfs goes: the last step is a rename. */
-static int staging_make(const CtrStore *s, LoadWork *w, RtError *err) {
+int load_staging_make(const CtrStore *s, LoadWork *w, RtError *err) {
         char p[PATH_MAX];
         store_path(s, STORE_IMAGES, NULL, NULL, p);
         int r = mkdir_p(p, 0700, err);
@@ -649,28 +643,52 @@ static int staging_make(const CtrStore *s, LoadWork *w, RtError *err) {
                 w->staging[0] = '\0';
                 return r;
         }
-        return 0;
+        (void) snprintf(p, sizeof p, "%s/.lock", w->staging);
+        return (w->staging_lock = lock_file(p, false, err)) < 0 ? w->staging_lock : 0;
 }
 
-/* one load at a time past here: two of one name must not both find it free */
-static int load_lock(const CtrStore *s, LoadWork *w, RtError *err) {
+/* A staging dir whose lock nobody holds is one a load that died left (a loader takes its
+ * staging dir's lock before it asks for the load lock, under which this runs). */
+static void sweep_stale_staging(const CtrStore *s) {
+        char dir[PATH_MAX];
+        store_path(s, STORE_IMAGES, NULL, NULL, dir);
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+                if (!startswith(de->d_name, ".load-"))
+                        continue;
+                char p[PATH_MAX];
+                (void) snprintf(p, sizeof p, "%s/%s/.lock", dir, de->d_name);
+                /* not created here: a dir a loader has just made gets its lock next */
+                _cleanup_close_ int fd = open(p, O_RDWR | O_CLOEXEC);
+                if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                        continue;
+                (void) snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+                (void) rm_rf(p, NULL);
+        }
+}
+
+int load_lock(const CtrStore *s, LoadWork *w, RtError *err) {
         char p[PATH_MAX];
         store_path(s, STORE_IMAGES, ".load.lock", NULL, p);
-        return (w->lock = lock_file(p, true, err)) < 0 ? w->lock : 0;
+        if ((w->lock = lock_file(p, true, err)) < 0)
+                return w->lock;
+        sweep_stale_staging(s);
+        return image_blobs_sweep(s, err);
 }
 
 static int load_steps(const CtrStore *s, int archive_fd, const char *want_name, const char *ready, LoadWork *w,
-                      ImageLoadResult *ret, RtError *err) {
+                      Staging *st, ImageLoadResult *ret, RtError *err) {
         /* a name asked for is checked before an archive of gigabytes is read, and again
          * under the lock below */
         int r;
-        if (want_name && ((r = ctr_image_name_check(want_name, err)) < 0 || (r = name_free(s, want_name, err)) < 0))
+        if (want_name && ((r = ctr_image_name_check(want_name, err)) < 0 || (r = image_name_free(s, want_name, err)) < 0))
                 return r;
-        if ((r = staging_make(s, w, err)) < 0)
+        if ((r = load_staging_make(s, w, err)) < 0)
                 return r;
         char p[PATH_MAX];
         (void) snprintf(p, sizeof p, "%s/archive", w->staging);
-        if (mkdir(p, 0700) < 0 || (w->st.dirfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        if (mkdir(p, 0700) < 0 || (st->dirfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
                 return rt_err_set(err, -errno, "create %s", p);
         {
                 _cleanup_(tar_reader_freep) struct archive *a = tar_reader(err);
@@ -678,14 +696,14 @@ static int load_steps(const CtrStore *s, int archive_fd, const char *want_name, 
                         return -ENOMEM;
                 if (al.read_open_fd(a, archive_fd, 1 << 16) != ARCHIVE_OK)
                         return rt_err_setx(err, -EBADMSG, "not a readable image archive: %s", al.error_string(a));
-                if ((r = stage_archive(a, &w->st, err)) < 0)
+                if ((r = stage_archive(a, st, err)) < 0)
                         return r;
         }
-        if ((r = archive_manifest(&w->st, &w->m, err)) < 0)
+        if ((r = archive_manifest(st, &w->m, err)) < 0)
                 return r;
         _cleanup_free_ char *text = NULL;
         size_t len;
-        if ((r = read_staged(&w->st, w->m.config, &text, &len, err)) < 0 ||
+        if ((r = read_staged(st, w->m.config, &text, &len, err)) < 0 ||
             (r = image_config_parse(text, len, &w->img.config, err)) < 0)
                 return r;
 
@@ -696,30 +714,32 @@ static int load_steps(const CtrStore *s, int archive_fd, const char *want_name, 
                 (void) snprintf(name, sizeof name, "%s", want_name);
         else if ((r = image_name_from_reference(w->m.reference, name, err)) < 0)
                 return r;
-        if ((r = name_free(s, name, err)) < 0)
+        if ((r = image_name_free(s, name, err)) < 0)
                 return r;
 
         size_t n = strv_length(w->m.layers);
         if (!(w->fds = calloc(n ? n : 1, sizeof *w->fds)))
                 return rt_err_set(err, -ENOMEM, "load");
         for (; w->n_fds < n; w->n_fds++) {
-                if ((r = staged_member(&w->st, w->m.layers[w->n_fds], p, err)) < 0)
+                if ((r = staged_member(st, w->m.layers[w->n_fds], p, err)) < 0)
                         return r;
-                if ((w->fds[w->n_fds] = openat(w->st.dirfd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+                if ((w->fds[w->n_fds] = openat(st->dirfd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
                         return rt_err_set(err, -errno, "layer %s", w->m.layers[w->n_fds]);
         }
-        return install_rootfs(s, w, name, ready, ret, err);
+        return load_install_rootfs(s, w, name, ready, false, ret, err);
 }
 
 int ctr_image_load_archive(const CtrStore *s, int archive_fd, const ImageLoadOptions *o, ImageLoadResult *ret,
                            RtError *err) {
-        int r = archive_lib(err);
+        int r = image_archive_lib(err);
         if (r < 0)
                 return r;
         if ((r = ctr_ready_check(o->ready, err)) < 0)
                 return r;
-        LoadWork w = { .st = { .dirfd = -1 }, .lock = -1 };
-        r = load_steps(s, archive_fd, o->name, o->ready, &w, ret, err);
+        LoadWork w = LOAD_WORK_INIT;
+        Staging st = { .dirfd = -1 };
+        r = load_steps(s, archive_fd, o->name, o->ready, &w, &st, ret, err);
+        staging_done(&st);
         load_work_done(&w);
         return r < 0 ? rt_err_prefix(err, r, "load image") : 0;
 }
@@ -737,12 +757,12 @@ static int import_steps(const CtrStore *s, int tar_fd, const ImageImportOptions 
                 (void) snprintf(name, sizeof name, "%s", o->name);
         else if ((r = image_name_from_reference(o->name, name, err)) < 0)
                 return r;
-        if ((r = name_free(s, name, err)) < 0)
+        if ((r = image_name_free(s, name, err)) < 0)
                 return r;
         for (char *const *c = o->changes; c && *c; c++)
                 if ((r = image_change_apply(*c, &w->img.config, err)) < 0)
                         return r;
-        if ((r = staging_make(s, w, err)) < 0)
+        if ((r = load_staging_make(s, w, err)) < 0)
                 return r;
         if (!(w->fds = calloc(1, sizeof *w->fds)))
                 return rt_err_set(err, -ENOMEM, "import");
@@ -764,19 +784,19 @@ static int import_steps(const CtrStore *s, int tar_fd, const ImageImportOptions 
         w->n_fds = 1;
         if (lseek(w->fds[0], 0, SEEK_SET) < 0)
                 return rt_err_set(err, -errno, "import");
-        if ((r = load_lock(s, w, err)) < 0 || (r = name_free(s, name, err)) < 0)
+        if ((r = load_lock(s, w, err)) < 0 || (r = image_name_free(s, name, err)) < 0)
                 return r;
-        return install_rootfs(s, w, name, o->ready, ret, err);
+        return load_install_rootfs(s, w, name, o->ready, false, ret, err);
 }
 
 int ctr_image_import(const CtrStore *s, int tar_fd, const ImageImportOptions *o, ImageLoadResult *ret,
                      RtError *err) {
-        int r = archive_lib(err);
+        int r = image_archive_lib(err);
         if (r < 0)
                 return r;
         if ((r = ctr_ready_check(o->ready, err)) < 0)
                 return r;
-        LoadWork w = { .st = { .dirfd = -1 }, .lock = -1 };
+        LoadWork w = LOAD_WORK_INIT;
         r = import_steps(s, tar_fd, o, &w, ret, err);
         load_work_done(&w);
         return r < 0 ? rt_err_prefix(err, r, "import image") : 0;

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "image.h"
+#include "image-store.h"
+#include "registry.h"
 #include "fs.h"
 #include "strv.h"
 
@@ -43,6 +45,9 @@ void image_done(Image *img) {
         free(img->config.workdir);
         free(img->config.stop_signal);
         free(img->config.ready);
+        free(img->reference);
+        free(img->digest);
+        strv_free(img->layers);
         *img = (Image) {};
 }
 
@@ -77,6 +82,14 @@ static int builtin_host(Image *ret) {
 
 static void image_path(const CtrStore *s, const char *name, char buf[static PATH_MAX]) {
         store_path(s, STORE_IMAGES, name, ".json", buf);
+}
+
+/* a record's layers name blobs of the store: digests, nothing that walks out of it */
+static bool layers_valid(char *const *layers) {
+        for (char *const *l = layers; l && *l; l++)
+                if (!image_digest_valid(*l))
+                        return false;
+        return true;
 }
 
 static int opt_strv(json_t *o, const char *key, char ***ret) {
@@ -129,6 +142,8 @@ int ctr_image_load(const CtrStore *s, const char *name, Image *ret, RtError *err
             (r = opt_str(cfg, "WorkingDir", &img.config.workdir)) < 0 ||
             (r = opt_str(cfg, "StopSignal", &img.config.stop_signal)) < 0 ||
             (r = opt_str(json_object_get(cfg, "Labels"), CTR_READY_LABEL, &img.config.ready)) < 0 ||
+            (r = opt_str(j, "reference", &img.reference)) < 0 || (r = opt_str(j, "digest", &img.digest)) < 0 ||
+            (r = opt_strv(j, "layers", &img.layers)) < 0 || !layers_valid(img.layers) ||
             ctr_ready_check(img.config.ready, NULL) < 0 || !img.name || !img.rootfs) {
                 json_decref(j);
                 image_done(&img);
@@ -201,6 +216,12 @@ int ctr_image_add(const CtrStore *s, const Image *img, RtError *err) {
                 (void) json_object_set_new(cfg, "Labels", json_pack("{s:s}", CTR_READY_LABEL, img->config.ready));
         json_t *j = json_pack("{s:s, s:s, s:I, s:o, s:b}", "name", img->name, "rootfs", img->rootfs,
                               "created", (json_int_t) now_realtime_ns(), "config", cfg, "stored", img->stored);
+        if (j && img->reference && img->digest && img->layers &&
+            json_object_update_new(j, json_pack("{s:s, s:s, s:o}", "reference", img->reference, "digest",
+                                                img->digest, "layers", strv_to_json(img->layers))) < 0) {
+                json_decref(j);
+                j = NULL;
+        }
         char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
         json_decref(j);
         if (!text)
@@ -227,7 +248,7 @@ int ctr_image_remove(const CtrStore *s, const char *name, bool force, RtError *e
         Image img;
         if ((r = ctr_image_load(s, name, &img, err)) < 0)
                 return r;
-        bool stored = img.stored;
+        bool stored = img.stored, pulled = img.layers != NULL;
         image_done(&img);
         Container *cs = NULL;
         size_t n = 0;
@@ -252,7 +273,55 @@ int ctr_image_remove(const CtrStore *s, const char *name, bool force, RtError *e
                 if ((r = rm_rf(p, err)) < 0)
                         return rt_err_prefix(err, r, "remove the rootfs of image '%s'", name);
         }
+        if (pulled) {
+                /* its layers go unless another image has them too */
+                store_path(s, STORE_IMAGES, ".load.lock", NULL, p);
+                _cleanup_close_ int lock = lock_file(p, true, err);
+                if (lock < 0 || (r = image_blobs_sweep(s, err)) < 0)
+                        return rt_err_prefix(err, lock < 0 ? lock : r, "remove the layers of image '%s'", name);
+        }
         return 0;
+}
+
+int image_record_unlink(const CtrStore *s, const char *name, RtError *err) {
+        char p[PATH_MAX];
+        image_path(s, name, p);
+        return unlink(p) < 0 && errno != ENOENT ? rt_err_set(err, -errno, "remove image '%s'", name) : 0;
+}
+
+void image_blob_path(const CtrStore *s, const char *digest, char buf[static PATH_MAX]) {
+        char name[128];
+        (void) snprintf(name, sizeof name, "blobs/sha256/%s", startswith(digest, "sha256:") ?: digest);
+        store_path(s, STORE_IMAGES, name, NULL, buf);
+}
+
+int image_blobs_sweep(const CtrStore *s, RtError *err) {
+        char dir[PATH_MAX];
+        image_blob_path(s, "", dir);
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : rt_err_set(err, -errno, "open %s", dir);
+        Image *imgs = NULL;
+        size_t n = 0;
+        int r = ctr_image_list(s, &imgs, &n, err);
+        if (r < 0)
+                return r;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                char digest[IMAGE_DIGEST_MAX + 8];
+                (void) snprintf(digest, sizeof digest, "sha256:%.64s", de->d_name);
+                bool used = false;
+                for (size_t i = 0; i < n && !used; i++)
+                        used = strv_contains(imgs[i].layers, digest);
+                if (!used && unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT) {
+                        r = rt_err_set(err, -errno, "remove the layer blob %s", digest);
+                        break;
+                }
+        }
+        image_list_free(imgs, n);
+        return r;
 }
 
 static int cmp_name(const void *a, const void *b) {

@@ -22,6 +22,10 @@ typedef struct Image {
         uint64_t created_ns;
         bool builtin;
         bool stored; /* its rootfs is the store's own (an archive's, unpacked): removed with it */
+        /* a pulled one's: where from, its manifest's digest, its layers' blobs (image-store.h) */
+        char *reference;
+        char *digest;
+        char **layers;
 } Image;
 
 #define CTR_IMAGE_NAME_MAX 128
@@ -55,6 +59,56 @@ int ctr_image_import(const CtrStore *s, int tar_fd, const ImageImportOptions *o,
  * ENTRYPOINT (a JSON array, or a shell line), ENV K=V, WORKDIR, STOPSIGNAL, LABEL
  * io.nsprov.ready=SPEC; -EOPNOTSUPP for USER, EXPOSE, VOLUME, ONBUILD and other labels. */
 int image_change_apply(const char *change, ImageConfig *cfg, RtError *err);
+
+/* Pulls an image from a registry (registry.h, pull.c): a reference as Podman takes one
+ * ("docker.io/library/busybox:1.36", "127.0.0.1:5000/lnst@sha256:…", a short name
+ * resolved as registries.conf says), for this host's platform or the one given. */
+typedef enum PullEventKind {
+        PULL_EVENT_TRYING,      /* text: the reference tried */
+        PULL_EVENT_RESOLVED,    /* text: the manifest's digest; count: layers */
+        PULL_EVENT_BLOB,        /* text: a layer's digest; done of total bytes; index of count */
+        PULL_EVENT_BLOB_DONE,
+        PULL_EVENT_BLOB_EXISTS, /* the store has it */
+        PULL_EVENT_RETRY,       /* text: why; done: the try, total: of how many */
+        PULL_EVENT_UNPACKING,   /* text: the image's name */
+} PullEventKind;
+
+typedef struct PullEvent {
+        PullEventKind kind;
+        const char *text;
+        uint64_t done, total;
+        unsigned index, count;
+} PullEvent;
+
+/* an image's platform, in Go's names: linux/amd64, linux/arm/v7 */
+typedef struct Platform {
+        char os[32], arch[32], variant[32];
+} Platform;
+
+typedef struct PullOptions {
+        const char *name;  /* NULL: after the reference ("busybox:1.36" gives "busybox-1.36") */
+        const char *ready; /* over the image's own */
+        Platform platform; /* os "": this host's */
+        int tls_verify;    /* -1: verify unless registries.conf says the registry is insecure */
+        const char *authfile;
+        const char *username, *password; /* over any auth file */
+        unsigned retries;
+        uint64_t retry_delay_ms; /* doubling after each */
+        void (*progress)(void *userdata, const PullEvent *ev);
+        void *userdata;
+} PullOptions;
+
+#define PULL_OPTIONS_INIT { .tls_verify = -1, .retries = 3, .retry_delay_ms = 1000 }
+
+typedef struct PullResult {
+        ImageLoadResult load;
+        char reference[512]; /* fully qualified */
+        char digest[72];     /* the manifest's */
+        bool up_to_date;     /* the store had it: nothing fetched */
+        uint64_t fetched;    /* bytes */
+} PullResult;
+
+int ctr_image_pull(const CtrStore *s, const char *reference, const PullOptions *o, PullResult *ret, RtError *err);
 
 int ctr_image_name_check(const char *name, RtError *err);
 /* Name "host" gives the built-in image. */

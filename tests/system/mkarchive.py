@@ -10,6 +10,10 @@ write them, with Python's tarfile alone:
   mkarchive.py evil-symlink OUT BUSYBOX REF NAME   a layer with a symlink to / and
         /tmp/NAME written through it (must land inside the image, never on the host)
   mkarchive.py evil-member OUT BUSYBOX REF     an outer member named "../x"
+  mkarchive.py oci-dir OUT BUSYBOX REF         the docker kind's image as an OCI layout
+        directory (skopeo's oci:OUT:REF), with /etc/arch saying "amd64"
+  mkarchive.py oci-multi OUT BUSYBOX REF       the same with an image index of two images,
+        linux/arm64 first (/etc/arch "arm64") then linux/amd64 ("amd64")
   mkarchive.py edge OUT BUSYBOX REF            kinds replaced across layers: the first has a
         dir /a (with /a/f), a symlink /l -> a, a hard link /h -> a/f, a dir /gone with a
         file; the second makes /a a file, /l a dir and whites out /gone
@@ -113,9 +117,9 @@ def evil_layer(kind, name):
     return layer(build)
 
 
-def config(layers_raw):
+def config(layers_raw, arch="amd64"):
     return json.dumps({
-        "architecture": "amd64", "os": "linux",
+        "architecture": arch, "os": "linux",
         "config": {"Cmd": ["/bin/sh", "-c", "cat /srv/new"], "Env": ["PATH=/bin", "FROM_IMAGE=yes"],
                    "WorkingDir": "/srv", "StopSignal": "SIGTERM"},
         "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(
@@ -158,12 +162,52 @@ def write_oci(out, layers, ref):
         add_file(t, "index.json", json.dumps({"schemaVersion": 2, "manifests": [m]}).encode())
 
 
+def arch_layer(arch):
+    return layer(lambda t: add_file(t, "etc/arch", arch.encode() + b"\n"))
+
+
+def write_oci_dir(out, arches, ref):
+    import os
+
+    def blob(data, media_type):
+        d = hashlib.sha256(data).hexdigest()
+        os.makedirs(f"{out}/blobs/sha256", exist_ok=True)
+        with open(f"{out}/blobs/sha256/{d}", "wb") as f:
+            f.write(data)
+        return {"mediaType": media_type, "digest": f"sha256:{d}", "size": len(data)}
+    os.makedirs(out, exist_ok=True)
+    with open(f"{out}/oci-layout", "w") as f:
+        f.write('{"imageLayoutVersion":"1.0.0"}')
+    manifests = []
+    for arch in arches:
+        layers = [base_layer(busybox), top_layer(), arch_layer(arch)]
+        ls = [blob(l, "application/vnd.oci.image.layer.v1.tar" + ("+gzip" if l[:2] == b"\x1f\x8b" else ""))
+              for l in layers]
+        c = blob(config(layers, arch), "application/vnd.oci.image.config.v1+json")
+        m = blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                             "config": c, "layers": ls}).encode(), "application/vnd.oci.image.manifest.v1+json")
+        m["platform"] = {"os": "linux", "architecture": arch}
+        manifests.append(m)
+    top = manifests[0]
+    if len(manifests) > 1:
+        top = blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                               "manifests": manifests}).encode(), "application/vnd.oci.image.index.v1+json")
+    top = dict(top, annotations={"org.opencontainers.image.ref.name": ref})
+    top.pop("platform", None)
+    with open(f"{out}/index.json", "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": [top]}, f)
+
+
 kind, out, busybox, ref = sys.argv[1:5]
 escape = sys.argv[5] if len(sys.argv) > 5 else "nsprov-escaped"
 if kind == "docker":
     write_docker(out, [base_layer(busybox), top_layer()], ref)
 elif kind == "oci":
     write_oci(out, [base_layer(busybox), top_layer()], ref)
+elif kind == "oci-dir":
+    write_oci_dir(out, ["amd64"], ref)
+elif kind == "oci-multi":
+    write_oci_dir(out, ["arm64", "amd64"], ref)
 elif kind in ("evil-dotdot", "evil-symlink"):
     write_docker(out, [base_layer(busybox), evil_layer(kind, escape)], ref)
 elif kind == "edge":
