@@ -14,6 +14,10 @@ write them, with Python's tarfile alone:
         directory (skopeo's oci:OUT:REF), with /etc/arch saying "amd64"
   mkarchive.py oci-multi OUT BUSYBOX REF       the same with an image index of two images,
         linux/arm64 first (/etc/arch "arm64") then linux/amd64 ("amd64")
+  mkarchive.py oci-unique OUT BUSYBOX REF      oci-dir with a fourth layer of 256 KiB of
+        random bytes (/srv/random): a layer no other image has
+  mkarchive.py oci-zstd OUT BUSYBOX REF        oci-dir with every layer zstd-compressed
+        (the zstd command)
   mkarchive.py edge OUT BUSYBOX REF            kinds replaced across layers: the first has a
         dir /a (with /a/f), a symlink /l -> a, a hard link /h -> a/f, a dir /gone with a
         file; the second makes /a a file, /l a dir and whites out /gone
@@ -166,8 +170,15 @@ def arch_layer(arch):
     return layer(lambda t: add_file(t, "etc/arch", arch.encode() + b"\n"))
 
 
-def write_oci_dir(out, arches, ref):
-    import os
+def write_oci_dir(out, arches, ref, zstd=False, unique=False):
+    import os, subprocess
+
+    def compress(l):
+        if not zstd:
+            return l, "application/vnd.oci.image.layer.v1.tar" + ("+gzip" if l[:2] == b"\x1f\x8b" else "")
+        raw = gzip.decompress(l) if l[:2] == b"\x1f\x8b" else l
+        return (subprocess.run(["zstd", "-q", "-c"], input=raw, stdout=subprocess.PIPE, check=True).stdout,
+                "application/vnd.oci.image.layer.v1.tar+zstd")
 
     def blob(data, media_type):
         d = hashlib.sha256(data).hexdigest()
@@ -181,8 +192,9 @@ def write_oci_dir(out, arches, ref):
     manifests = []
     for arch in arches:
         layers = [base_layer(busybox), top_layer(), arch_layer(arch)]
-        ls = [blob(l, "application/vnd.oci.image.layer.v1.tar" + ("+gzip" if l[:2] == b"\x1f\x8b" else ""))
-              for l in layers]
+        if unique:
+            layers.append(layer(lambda t: add_file(t, "srv/random", os.urandom(256 << 10))))
+        ls = [blob(*compress(l)) for l in layers]
         c = blob(config(layers, arch), "application/vnd.oci.image.config.v1+json")
         m = blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
                              "config": c, "layers": ls}).encode(), "application/vnd.oci.image.manifest.v1+json")
@@ -206,6 +218,10 @@ elif kind == "oci":
     write_oci(out, [base_layer(busybox), top_layer()], ref)
 elif kind == "oci-dir":
     write_oci_dir(out, ["amd64"], ref)
+elif kind == "oci-unique":
+    write_oci_dir(out, ["amd64"], ref, unique=True)
+elif kind == "oci-zstd":
+    write_oci_dir(out, ["amd64"], ref, zstd=True)
 elif kind == "oci-multi":
     write_oci_dir(out, ["arm64", "amd64"], ref)
 elif kind in ("evil-dotdot", "evil-symlink"):
