@@ -420,8 +420,9 @@ static int parse_index(json_t *j, RegistryManifest *m, RtError *err) {
                 const char *variant = json_string_value(json_object_get(p, "variant")) ?: "";
                 if (!os || !arch || !platform_field_valid(os, strlen(os)) ||
                     !platform_field_valid(arch, strlen(arch)) ||
-                    (*variant && !platform_field_valid(variant, strlen(variant))))
-                        continue; /* "unknown/unknown" and the like: nothing to run */
+                    (*variant && !platform_field_valid(variant, strlen(variant))) || streq(os, "unknown") ||
+                    streq(arch, "unknown"))
+                        continue; /* attestations are "unknown/unknown": nothing to run */
                 (void) snprintf(e->platform.os, sizeof e->platform.os, "%s", os);
                 (void) snprintf(e->platform.arch, sizeof e->platform.arch, "%s", arch);
                 (void) snprintf(e->platform.variant, sizeof e->platform.variant, "%s", variant);
