@@ -363,7 +363,7 @@ t_podman_command() {
         pm run -d --name "$P-c" lnst >/dev/null || return 1
         npm exec -it "$P-c" ip -j a | tr -d '\r' | python3 -c 'import json,sys; json.load(sys.stdin)' || return 1
         npm ps | grep_q "$P-c" || return 1
-        expect_fail 125 "'podman pull' is not supported" -- npm pull x || return 1
+        expect_fail 125 "'podman build' is not supported" -- npm build x || return 1
         # pointed at the server (CONTAINER_HOST, --url) with no state dirs of its own: the
         # server's
         CONTAINER_HOST="unix://$SOCK" "$tmp/bin/podman" ps | grep_q "$P-c" || return 1
