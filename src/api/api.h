@@ -29,13 +29,32 @@ typedef struct ApiServer {
         bool have_group;
         gid_t group;
         unsigned idle_timeout_s;  /* exit when idle this long; 0: never */
+        /* limits against clients that hold what they open (README, serve --help) */
+        unsigned max_connections;     /* past it: 503 and close */
+        unsigned header_timeout_ms;   /* a request's head must arrive within this of its first byte */
+        unsigned body_timeout_ms;     /* ...and a JSON body within this of the head */
+        unsigned keepalive_timeout_ms; /* an idle keep-alive connection is closed after this */
         char **ready_defaults;    /* "IMAGE=SPEC": the readiness of the image's containers
                                    * when neither they nor the image declare one */
         pthread_mutex_t lock;     /* the fields below */
         unsigned active;          /* open connections */
         uint64_t last_activity_ms;
         ExecSession *sessions;
+        size_t n_sessions, session_bytes;
 } ApiServer;
+
+#define API_DEFAULT_MAX_CONNECTIONS 512
+#define API_DEFAULT_HEADER_TIMEOUT_MS (30 * 1000)
+#define API_DEFAULT_BODY_TIMEOUT_MS (60 * 1000)
+#define API_DEFAULT_KEEPALIVE_TIMEOUT_MS (5 * 60 * 1000)
+/* Exec sessions a client made and never started go after this; at most this many per
+ * container and in all, and this many bytes of commands and environments in all */
+#define API_EXEC_UNSTARTED_MS (10 * 60 * 1000)
+#define API_EXEC_MAX_PER_CONTAINER 256
+#define API_EXEC_MAX_SESSIONS 4096
+#define API_EXEC_MAX_BYTES (64u << 20)
+/* Drops the sessions of a container being removed (the running ones end with it) */
+void api_sessions_drop_container(ApiServer *srv, const char *ctr_id);
 
 typedef struct ApiConn {
         ApiServer *srv;

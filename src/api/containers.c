@@ -546,6 +546,7 @@ int api_ep_container_delete(ApiConn *c, ApiRequest *r) {
         RtError e = {};
         if (ctr_remove(&c->srv->store, k.config.id, force, &e) < 0 && e.code != -ENOENT)
                 return api_rt_error(c, &e, 500, NULL);
+        api_sessions_drop_container(c->srv, k.config.id);
         if (!r->libpod)
                 return api_reply(c, 204, NULL, NULL, 0);
         return api_reply_json(c, 200, json_pack("[{s:s, s:s}]", "Id", k.config.id, "RawInput", r->segs[1]));

@@ -51,7 +51,8 @@ struct ExecSession {
         int exit_code;
         pid_t pid;
         int pty_master; /* while running with a terminal: for resize; -1 otherwise */
-        uint64_t finished_ms;
+        uint64_t created_ms, finished_ms;
+        size_t bytes; /* of its command, environment and the rest: counted against API_EXEC_MAX_BYTES */
         ExecSession *next;
 };
 
@@ -69,19 +70,48 @@ void api_sessions_free(ApiServer *srv) {
                 session_free(s);
         }
         srv->sessions = NULL;
+        srv->n_sessions = srv->session_bytes = 0;
 }
 
-/* Under srv->lock. Finished sessions are kept a while for their ExitCode (spec 2). */
+/* Under srv->lock: *p unlinked and freed, the server's counts with it */
+static void session_drop(ApiServer *srv, ExecSession **p) {
+        ExecSession *s = *p;
+        *p = s->next;
+        srv->n_sessions--;
+        srv->session_bytes -= s->bytes;
+        session_free(s);
+}
+
+/* Under srv->lock. Finished sessions are kept a while for their ExitCode (spec 2); ones
+ * never started go after a while too (a client that creates and forgets would otherwise
+ * grow the server without end). */
 static void sessions_expire(ApiServer *srv) {
         uint64_t now = now_monotonic_ms();
         for (ExecSession **p = &srv->sessions; *p;) {
                 ExecSession *s = *p;
-                if (s->finished_ms && now - s->finished_ms > EXEC_KEEP_MS) {
-                        *p = s->next;
-                        session_free(s);
-                } else
+                if ((s->finished_ms && now - s->finished_ms > EXEC_KEEP_MS) ||
+                    (!s->started && now - s->created_ms > API_EXEC_UNSTARTED_MS))
+                        session_drop(srv, p);
+                else
                         p = &s->next;
         }
+}
+
+void api_sessions_drop_container(ApiServer *srv, const char *ctr_id) {
+        pthread_mutex_lock(&srv->lock);
+        for (ExecSession **p = &srv->sessions; *p;)
+                if (streq((*p)->ctr_id, ctr_id) && !(*p)->running)
+                        session_drop(srv, p);
+                else
+                        p = &(*p)->next;
+        pthread_mutex_unlock(&srv->lock);
+}
+
+static size_t strv_bytes(char *const *v) {
+        size_t n = 0;
+        for (char *const *p = v; p && *p; p++)
+                n += strlen(*p) + 1 + sizeof(char *);
+        return n;
 }
 
 static ExecSession *session_find(ApiServer *srv, const char *id) {
@@ -159,11 +189,33 @@ int api_ep_exec_create(ApiConn *c, ApiRequest *r) {
         api_hex_id(s->id);
         char id[65];
         memcpy(id, s->id, sizeof id);
-        pthread_mutex_lock(&c->srv->lock);
-        sessions_expire(c->srv);
-        s->next = c->srv->sessions;
-        c->srv->sessions = s;
-        pthread_mutex_unlock(&c->srv->lock);
+        s->created_ms = now_monotonic_ms();
+        s->bytes = sizeof *s + strv_bytes(s->argv) + strv_bytes(s->env) + (s->workdir ? strlen(s->workdir) : 0) +
+                   (s->user ? strlen(s->user) : 0);
+        ApiServer *srv = c->srv;
+        pthread_mutex_lock(&srv->lock);
+        sessions_expire(srv);
+        size_t of_ctr = 0;
+        for (ExecSession *o = srv->sessions; o; o = o->next)
+                of_ctr += streq(o->ctr_id, s->ctr_id);
+        const char *full = of_ctr >= API_EXEC_MAX_PER_CONTAINER ? "the container has" :
+                           srv->n_sessions >= API_EXEC_MAX_SESSIONS ||
+                                           srv->session_bytes + s->bytes > API_EXEC_MAX_BYTES
+                                   ? "the server has"
+                                   : NULL;
+        if (!full) {
+                s->next = srv->sessions;
+                srv->sessions = s;
+                srv->n_sessions++;
+                srv->session_bytes += s->bytes;
+        }
+        pthread_mutex_unlock(&srv->lock);
+        if (full) {
+                session_free(s);
+                return api_error(c, 503, "too many exec sessions",
+                                 "%s too many exec sessions not yet removed: start or remove them (unstarted ones "
+                                 "go after %d min)", full, API_EXEC_UNSTARTED_MS / 60000);
+        }
         return api_reply_json(c, 201, json_pack("{s:s}", "Id", id));
 }
 
@@ -209,10 +261,8 @@ int api_ep_exec_remove(ApiConn *c, ApiRequest *r) {
                 p = &(*p)->next;
         ExecSession *s = *p;
         bool busy = s && s->running;
-        if (s && !busy) {
-                *p = s->next;
-                session_free(s);
-        }
+        if (s && !busy)
+                session_drop(c->srv, p);
         pthread_mutex_unlock(&c->srv->lock);
         if (!s)
                 return api_error(c, 404, "no such exec session", "%s: no such exec session", r->segs[1]);

@@ -229,6 +229,11 @@ int http_chunk_next(HttpChunkReader *cr, const char *in, size_t len, size_t *ret
                 if (!t)
                         return len >= 8194 ? -EBADMSG : -EAGAIN;
                 *ret_used = (size_t) (t - in) + 2;
+                /* trailers are read and dropped: a client sending them without end would
+                 * hold the connection for nothing */
+                cr->trailer_bytes += *ret_used;
+                if (cr->trailer_bytes > HTTP_MAX_TRAILER_BYTES)
+                        return -E2BIG;
                 if (t != in)
                         return 0;
                 cr->state = CHUNK_DONE;

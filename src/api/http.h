@@ -51,8 +51,10 @@ int http_parse_head(const char *buf, size_t len, HttpRequest *ret, RtError *err)
  * over in[0..len) at a time. */
 typedef struct HttpChunkReader {
         int state;
-        uint64_t left; /* data bytes of the current chunk still to come */
+        uint64_t left;        /* data bytes of the current chunk still to come */
+        size_t trailer_bytes; /* read so far: capped at HTTP_MAX_TRAILER_BYTES */
 } HttpChunkReader;
+#define HTTP_MAX_TRAILER_BYTES 16384
 /* *ret_used bytes of in are consumed, of which the body's are in[*ret_data] on for
  * *ret_data_len bytes (often none). 1 once the last chunk and the trailers are read, 0 to
  * go on with the rest, -EAGAIN when in is too short for the next step, -EBADMSG, -E2BIG. */

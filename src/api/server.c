@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -20,8 +21,7 @@
 #include "proc.h"
 
 enum {
-        API_IDLE_CONNECTION_MS = 5 * 60 * 1000, /* a keep-alive connection with nothing to say */
-        API_REQUEST_MS = 60 * 1000,             /* a request started must arrive within this */
+        API_REQUEST_MS = 60 * 1000, /* an upload's body or a reply may stall this long */
         API_THREAD_STACK = 256 * 1024,
 };
 
@@ -154,8 +154,8 @@ static bool peer_allowed(const ApiServer *srv, int fd, char *who, size_t size) {
         return false;
 }
 
-/* Reads until the buffer holds n bytes more than off, or EOF/timeout. */
-static int fill(ApiConn *c, size_t want, int timeout_ms) {
+/* Reads until the buffer holds want bytes, or EOF, or the deadline (monotonic ms). */
+static int fill(ApiConn *c, size_t want, uint64_t deadline_ms) {
         while (c->len < want) {
                 if (c->cap < want + 4096) {
                         size_t cap = c->cap ? c->cap : 8192;
@@ -167,8 +167,11 @@ static int fill(ApiConn *c, size_t want, int timeout_ms) {
                         c->buf = b;
                         c->cap = cap;
                 }
+                uint64_t now = now_monotonic_ms();
+                if (now >= deadline_ms)
+                        return -ETIMEDOUT;
                 struct pollfd pfd = { c->fd, POLLIN, 0 };
-                int k = poll(&pfd, 1, timeout_ms);
+                int k = poll(&pfd, 1, (int) MIN(deadline_ms - now, (uint64_t) INT_MAX));
                 if (k == 0)
                         return -ETIMEDOUT;
                 if (k < 0 && errno != EINTR)
@@ -184,6 +187,10 @@ static int fill(ApiConn *c, size_t want, int timeout_ms) {
                 c->len += (size_t) n;
         }
         return 0;
+}
+
+static uint64_t in_ms(unsigned ms) {
+        return now_monotonic_ms() + ms;
 }
 
 static void consume(ApiConn *c, size_t n) {
@@ -229,13 +236,31 @@ static void api_request_done(ApiRequest *r) {
         *r = (ApiRequest) {};
 }
 
+static int body_timed_out(ApiConn *c, int k) {
+        if (k == -ETIMEDOUT) {
+                c->keep_alive = false;
+                (void) api_error(c, 408, "request timeout", "the request's body did not arrive within %u s",
+                                 c->srv->body_timeout_ms / 1000);
+        }
+        return k;
+}
+
 /* One request from the connection: 0, or < 0 to close (an error reply already sent
  * when there was something to say). */
 static int read_request(ApiConn *c, ApiRequest *r) {
-        int timeout = API_IDLE_CONNECTION_MS;
+        const ApiServer *srv = c->srv;
         char *end = NULL;
+        /* a keep-alive connection may wait this long for its next request; once its first
+         * byte is here, the whole head must follow within the header timeout, however it
+         * trickles in */
+        if (c->len == 0) {
+                int k = fill(c, 1, in_ms(srv->keepalive_timeout_ms));
+                if (k < 0)
+                        return k;
+        }
+        uint64_t head_deadline = in_ms(srv->header_timeout_ms);
         for (;;) {
-                end = c->len ? memmem(c->buf, c->len, "\r\n\r\n", 4) : NULL;
+                end = memmem(c->buf, c->len, "\r\n\r\n", 4);
                 if (end)
                         break;
                 if (c->len >= HTTP_MAX_HEADER_BYTES) {
@@ -244,10 +269,14 @@ static int read_request(ApiConn *c, ApiRequest *r) {
                                          HTTP_MAX_HEADER_BYTES);
                         return -E2BIG;
                 }
-                int k = fill(c, c->len + 1, timeout);
+                int k = fill(c, c->len + 1, head_deadline);
+                if (k == -ETIMEDOUT) {
+                        c->keep_alive = false;
+                        (void) api_error(c, 408, "request timeout", "the request's head did not arrive within %u s",
+                                         srv->header_timeout_ms / 1000);
+                }
                 if (k < 0)
                         return k;
-                timeout = API_REQUEST_MS;
         }
         size_t head_len = (size_t) (end - c->buf) + 4;
         RtError e = {};
@@ -269,6 +298,7 @@ static int read_request(ApiConn *c, ApiRequest *r) {
                 r->body_pending = true;
                 return 0;
         }
+        uint64_t body_deadline = in_ms(srv->body_timeout_ms);
         if (r->http.content_length > 0) {
                 if (r->http.content_length > API_MAX_JSON_BODY) {
                         c->keep_alive = false;
@@ -277,8 +307,8 @@ static int read_request(ApiConn *c, ApiRequest *r) {
                         return -E2BIG;
                 }
                 size_t want = (size_t) r->http.content_length;
-                if ((k = fill(c, want, API_REQUEST_MS)) < 0)
-                        return k;
+                if ((k = fill(c, want, body_deadline)) < 0)
+                        return body_timed_out(c, k);
                 if (!(r->http.body = malloc(want + 1)))
                         return -ENOMEM;
                 memcpy(r->http.body, c->buf, want);
@@ -286,20 +316,40 @@ static int read_request(ApiConn *c, ApiRequest *r) {
                 r->http.body_len = want;
                 consume(c, want);
         } else if (r->http.chunked) {
+                /* decoded as it comes, its framing consumed: what is held is the body */
+                HttpChunkReader cr = {};
+                size_t cap = 0;
                 for (;;) {
-                        size_t used;
-                        k = http_chunked_decode(c->buf, c->len, API_MAX_JSON_BODY, &r->http.body, &r->http.body_len, &used);
-                        if (k == 0) {
-                                consume(c, used);
-                                break;
+                        size_t used, data, n;
+                        k = http_chunk_next(&cr, c->buf, c->len, &used, &data, &n);
+                        if (k == -EAGAIN) {
+                                if ((k = fill(c, c->len + 1, body_deadline)) < 0)
+                                        return body_timed_out(c, k);
+                                continue;
                         }
-                        if (k != -EAGAIN) {
+                        if (k >= 0 && r->http.body_len + n + http_chunk_pending(&cr) > API_MAX_JSON_BODY)
+                                k = -E2BIG;
+                        if (k < 0) {
                                 c->keep_alive = false;
-                                (void) api_error(c, k == -E2BIG ? 413 : 400, "bad request", "bad chunked body");
+                                (void) api_error(c, k == -E2BIG ? 413 : 400, "bad request",
+                                                 k == -E2BIG ? "chunked body (or its trailers) too large"
+                                                             : "bad chunked body");
                                 return k;
                         }
-                        if ((k = fill(c, c->len + 1, API_REQUEST_MS)) < 0)
-                                return k;
+                        if (r->http.body_len + n + 1 > cap) {
+                                size_t ncap = MAX(cap * 2, r->http.body_len + n + 1 + 4096);
+                                char *b = realloc(r->http.body, ncap);
+                                if (!b)
+                                        return -ENOMEM;
+                                r->http.body = b;
+                                cap = ncap;
+                        }
+                        memcpy(r->http.body + r->http.body_len, c->buf + data, n);
+                        r->http.body_len += n;
+                        r->http.body[r->http.body_len] = '\0';
+                        consume(c, used);
+                        if (k == 1)
+                                break;
                 }
         }
         return 0;
@@ -322,7 +372,7 @@ int api_body_to_fd(ApiConn *c, ApiRequest *r, int fd, uint64_t max, RtError *err
                 if ((uint64_t) h->content_length > max)
                         return rt_err_setx(err, -E2BIG, "request body larger than %llu bytes", (unsigned long long) max);
                 for (uint64_t left = (uint64_t) h->content_length; left > 0;) {
-                        if (c->len == 0 && (k = fill(c, 1, API_REQUEST_MS)) < 0)
+                        if (c->len == 0 && (k = fill(c, 1, in_ms(API_REQUEST_MS))) < 0)
                                 return rt_err_set(err, k, "read the request body");
                         size_t n = c->len < left ? c->len : (size_t) left;
                         if ((k = api_write_all(fd, c->buf, n)) < 0)
@@ -338,7 +388,8 @@ int api_body_to_fd(ApiConn *c, ApiRequest *r, int fd, uint64_t max, RtError *err
                 size_t used, data, n;
                 k = http_chunk_next(&cr, c->buf, c->len, &used, &data, &n);
                 if (k == -EAGAIN) {
-                        if ((k = fill(c, c->len + 1, API_REQUEST_MS)) < 0)
+                        /* an upload may take long; a pause of API_REQUEST_MS ends it */
+                        if ((k = fill(c, c->len + 1, in_ms(API_REQUEST_MS))) < 0)
                                 return rt_err_set(err, k, "read the request body");
                         continue;
                 }
@@ -411,6 +462,30 @@ static void on_stop(int sig) {
         stop_requested = 1;
 }
 
+/* Past the connection cap: a 503, sent without waiting, and the connection closed */
+static void refuse_busy(int fd, unsigned max) {
+        char reply[512];
+        char body[160];
+        int bl = snprintf(body, sizeof body,
+                          "{\"cause\":\"too many connections\",\"message\":\"the server has %u connections open, "
+                          "its limit\",\"response\":503}\n", max);
+        int n = snprintf(reply, sizeof reply,
+                         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                         "Content-Length: %d\r\nConnection: close\r\nRetry-After: 1\r\n\r\n%s", bl, body);
+        (void) !send(fd, reply, (size_t) n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        close(fd);
+}
+
+/* The soft limit of open files raised to the hard one: every connection holds one, and
+ * a server that runs out spins on accept instead of serving */
+static void raise_nofile(void) {
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
+        }
+}
+
 int api_serve(ApiServer *srv) {
         pthread_attr_t attr;
         pthread_attr_init(&attr);
@@ -420,20 +495,50 @@ int api_serve(ApiServer *srv) {
         (void) sigaction(SIGTERM, &sa, NULL);
         (void) sigaction(SIGINT, &sa, NULL);
         (void) signal(SIGPIPE, SIG_IGN);
+        raise_nofile();
+        srv->max_connections = srv->max_connections ?: API_DEFAULT_MAX_CONNECTIONS;
+        srv->header_timeout_ms = srv->header_timeout_ms ?: API_DEFAULT_HEADER_TIMEOUT_MS;
+        srv->body_timeout_ms = srv->body_timeout_ms ?: API_DEFAULT_BODY_TIMEOUT_MS;
+        srv->keepalive_timeout_ms = srv->keepalive_timeout_ms ?: API_DEFAULT_KEEPALIVE_TIMEOUT_MS;
         srv->last_activity_ms = now_monotonic_ms();
         struct pollfd pfds[4];
         for (size_t i = 0; i < srv->n_listen; i++)
                 pfds[i] = (struct pollfd) { srv->listen_fds[i], POLLIN, 0 };
+        uint64_t backoff_until = 0, last_busy_log = 0;
         while (!stop_requested) {
-                int k = poll(pfds, (nfds_t) srv->n_listen, 1000);
+                /* out of fds: the pending connection stays pending (poll would report it at
+                 * once, again and again) until some close */
+                uint64_t now = now_monotonic_ms();
+                int k = now < backoff_until ? poll(NULL, 0, (int) (backoff_until - now))
+                                            : poll(pfds, (nfds_t) srv->n_listen, 1000);
                 if (k < 0 && errno != EINTR)
                         return log_error_errno(-errno, "poll: %m"), 1;
                 for (size_t i = 0; k > 0 && i < srv->n_listen; i++) {
                         if (!(pfds[i].revents & POLLIN))
                                 continue;
                         int fd = accept4(pfds[i].fd, NULL, NULL, SOCK_CLOEXEC);
-                        if (fd < 0)
+                        if (fd < 0) {
+                                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                                        if (now - last_busy_log > 10000) {
+                                                log_warning("accept: %m; waiting for connections to close");
+                                                last_busy_log = now;
+                                        }
+                                        backoff_until = now_monotonic_ms() + 100;
+                                }
                                 continue;
+                        }
+                        pthread_mutex_lock(&srv->lock);
+                        bool full = srv->active >= srv->max_connections;
+                        pthread_mutex_unlock(&srv->lock);
+                        if (full) {
+                                if (now - last_busy_log > 10000) {
+                                        log_warning("%u connections open, the limit (--max-connections): "
+                                                    "refusing more", srv->max_connections);
+                                        last_busy_log = now;
+                                }
+                                refuse_busy(fd, srv->max_connections);
+                                continue;
+                        }
                         ConnArgs *a = malloc(sizeof *a);
                         pthread_t t;
                         if (!a) {
@@ -445,7 +550,7 @@ int api_serve(ApiServer *srv) {
                         if (pthread_create(&t, &attr, connection_main, a) != 0) {
                                 log_warning("cannot start a thread for a connection, dropping it");
                                 free(a);
-                                close(fd);
+                                refuse_busy(fd, srv->max_connections);
                                 touch(srv, -1);
                         }
                 }

@@ -75,7 +75,8 @@ static const char *unix_path(const char *url) {
 }
 
 int verb_serve(int argc, char **argv, const GlobalOptions *g) {
-        enum { OPT_LISTEN = 0x100, OPT_PODMAN, OPT_GROUP, OPT_TIMEOUT, OPT_BACKEND, OPT_READY };
+        enum { OPT_LISTEN = 0x100, OPT_PODMAN, OPT_GROUP, OPT_TIMEOUT, OPT_BACKEND, OPT_READY, OPT_MAX_CONN,
+               OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT, OPT_KEEPALIVE_TIMEOUT };
         static const struct option options[] = {
                 { "listen", required_argument, NULL, OPT_LISTEN },
                 { "podman-socket", no_argument, NULL, OPT_PODMAN },
@@ -83,6 +84,10 @@ int verb_serve(int argc, char **argv, const GlobalOptions *g) {
                 { "timeout", required_argument, NULL, OPT_TIMEOUT },
                 { "network-backend", required_argument, NULL, OPT_BACKEND },
                 { "ready", required_argument, NULL, OPT_READY },
+                { "max-connections", required_argument, NULL, OPT_MAX_CONN },
+                { "header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT },
+                { "body-timeout", required_argument, NULL, OPT_BODY_TIMEOUT },
+                { "keepalive-timeout", required_argument, NULL, OPT_KEEPALIVE_TIMEOUT },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -101,6 +106,22 @@ int verb_serve(int argc, char **argv, const GlobalOptions *g) {
                         if (safe_atou32(optarg, &srv.idle_timeout_s) < 0)
                                 return usage_error("serve ", "--timeout wants seconds, got '%s'", optarg);
                         break;
+                case OPT_MAX_CONN:
+                        if (safe_atou32_range(optarg, 1, 1000000, &srv.max_connections) < 0)
+                                return usage_error("serve ", "--max-connections wants 1 to 1000000, got '%s'", optarg);
+                        break;
+                case OPT_HEADER_TIMEOUT:
+                case OPT_BODY_TIMEOUT:
+                case OPT_KEEPALIVE_TIMEOUT: {
+                        uint64_t ms;
+                        if (parse_duration_ms(optarg, 24 * 3600 * 1000, &ms) < 0 || ms == 0)
+                                return usage_error("serve ", "%s wants a duration (30s, 500ms, 5m), got '%s'",
+                                                   argv[optind - 1], optarg);
+                        *(c == OPT_HEADER_TIMEOUT ? &srv.header_timeout_ms :
+                          c == OPT_BODY_TIMEOUT   ? &srv.body_timeout_ms :
+                                                    &srv.keepalive_timeout_ms) = (unsigned) ms;
+                        break;
+                }
                 case OPT_BACKEND:
                         if (!streq(optarg, "netavark") && !streq(optarg, "cni"))
                                 return usage_error("serve ", "--network-backend is netavark or cni, got '%s'", optarg);
@@ -123,19 +144,30 @@ int verb_serve(int argc, char **argv, const GlobalOptions *g) {
                         printf("Usage: nsprov serve [--listen unix:///PATH] [--podman-socket] [--group GROUP]\n"
                                "                    [--timeout SECONDS] [--network-backend netavark|cni]\n"
                                "                    [--ready IMAGE=tcp:PORT|unix:PATH|cmd:COMMAND]...\n"
+                               "                    [--max-connections N] [--header-timeout D] [--body-timeout D]\n"
+                               "                    [--keepalive-timeout D]\n"
                                "\n"
                                "Answers Podman's REST API (the libpod subset LNST and podman --url use) on a\n"
                                "unix socket (default %s), 0660 root:GROUP; peers\n"
-                               "that are neither root nor in GROUP are refused. --podman-socket also listens at\n"
-                               "%s, where LNST and Podman's clients look. Started by\n"
-                               "systemd socket activation, it takes the sockets it is given. --timeout: exit\n"
-                               "after that long without a connection (0, the default: never).\n"
+                               "that are neither root nor in GROUP are refused. Members of GROUP are as good\n"
+                               "as root: the API runs privileged containers with host mounts for them.\n"
+                               "--podman-socket also listens at %s, where LNST and\n"
+                               "Podman's clients look. Started by systemd socket activation, it takes the\n"
+                               "sockets it is given. --timeout: exit after that long without a connection\n"
+                               "(0, the default: never).\n"
                                "--network-backend: what info reports (LNST's automatic plugin choice).\n"
                                "Containers it makes join the network 'podman' unless --default-network says\n"
                                "otherwise. --ready: how the containers of IMAGE tell they are ready when\n"
                                "neither they (label io.nsprov.ready) nor the image declare it; a start\n"
-                               "answers once they are (LNST then finds its agent listening).\n",
-                               DEFAULT_LISTEN, PODMAN_SOCKET);
+                               "answers once they are (LNST then finds its agent listening).\n"
+                               "Limits, against clients that hold what they open: --max-connections (default\n"
+                               "%d; past it a 503 and close), --header-timeout (default %ds: a request's\n"
+                               "head, from its first byte), --body-timeout (default %ds: a JSON body, from\n"
+                               "the head; an upload may pause %ds at most), --keepalive-timeout (default\n"
+                               "%dm: an idle connection). The soft limit of open files is raised to the hard.\n",
+                               DEFAULT_LISTEN, PODMAN_SOCKET, API_DEFAULT_MAX_CONNECTIONS,
+                               API_DEFAULT_HEADER_TIMEOUT_MS / 1000, API_DEFAULT_BODY_TIMEOUT_MS / 1000, 60,
+                               API_DEFAULT_KEEPALIVE_TIMEOUT_MS / 60000);
                         return 0;
                 default: return usage_error("serve ", "unknown option '%s'", argv[optind - 1]);
                 }

@@ -1,0 +1,63 @@
+#!/bin/bash
+# The API server against clients that hold what they open (api-hostile.py): a head
+# trickled a byte at a time, an idle keep-alive connection, more connections than the
+# cap, endless trailers, chunk framing around a small body, more connections than the
+# server has fds; and exec sessions created and never started, capped and dropped with
+# their container.
+set -u
+. "$(dirname "$0")/tap.sh"
+begin_store_test
+HOSTILE="python3 $(dirname "$0")/api-hostile.py"
+
+serve() {  # serve SOCK [PREFIX COMMAND...] -- SERVE OPTIONS...: started, its pid in SERVED
+        local sock=$1; shift
+        local wrap=()
+        while [ "$1" != -- ]; do wrap+=("$1"); shift; done
+        shift
+        "${wrap[@]}" "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" serve --listen "unix://$sock" "$@" \
+                2>>"$tmp/serve.log" &
+        SERVED=$!
+        defer "kill $SERVED; wait $SERVED"
+        for _ in $(seq 100); do [ -S "$sock" ] && return 0; sleep 0.05; done
+        return 1
+}
+
+S1=$tmp/limits.sock
+serve "$S1" -- --header-timeout 1s --keepalive-timeout 1s --max-connections 8 --body-timeout 5s
+PID1=$SERVED
+ok "a head trickled a byte at a time: 408 within the header timeout (1 s), not held" -- $HOSTILE "$S1" slowloris 1
+ok "an idle keep-alive connection: closed after the keep-alive timeout (1 s)" -- $HOSTILE "$S1" idle 1
+ok "past --max-connections (8): 503 at once; a slot freed, served again" -- $HOSTILE "$S1" cap 8
+ok "a chunked body's trailers without end: 413, the server's memory bounded" -- $HOSTILE "$S1" trailers "$PID1"
+ok "10 MiB of chunk framing around a small body: answered, the server's memory bounded" -- \
+        $HOSTILE "$S1" chunks "$PID1"
+
+S2=$tmp/emfile.sock
+serve "$S2" prlimit --nofile=48:48 -- --max-connections 1000
+ok "out of fds (a hard limit of 48, 100 clients): no spin, served again once they go" -- \
+        $HOSTILE "$S2" emfile "$SERVED" 100
+
+t_exec_sessions() {
+        nsp image add "$P-img" --rootfs host --cmd '["sleep","300"]' >/dev/null &&
+                nsp run -d --name "$P-c" --network none "$P-img" >/dev/null || return 1
+        local i code body='{"Cmd":["true"],"AttachStdout":true}' first
+        for i in $(seq 256); do
+                code=$(curl -s -o "$tmp/ex.json" -w '%{http_code}' --unix-socket "$S1" -H 'Content-Type: application/json' \
+                        -d "$body" "http://d/v4.0.0/libpod/containers/$P-c/exec")
+                [ "$code" = 201 ] || { echo "create $i: $code $(cat "$tmp/ex.json")"; return 1; }
+                [ -n "${first:-}" ] || first=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Id"])' "$tmp/ex.json")
+        done
+        code=$(curl -s -o "$tmp/ex.json" -w '%{http_code}' --unix-socket "$S1" -d "$body" \
+                "http://d/v4.0.0/libpod/containers/$P-c/exec")
+        [ "$code" = 503 ] && grep -q "the container has too many exec sessions" "$tmp/ex.json" ||
+                { echo "the 257th: $code $(cat "$tmp/ex.json")"; return 1; }
+        [ "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$S1" "http://d/v4.0.0/libpod/exec/$first/json")" = 200 ] ||
+                return 1
+        curl -sf --unix-socket "$S1" -X DELETE "http://d/v4.0.0/libpod/containers/$P-c?force=true" >/dev/null || return 1
+        code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$S1" "http://d/v4.0.0/libpod/exec/$first/json")
+        [ "$code" = 404 ] || { echo "a removed container's session: $code"; return 1; }
+}
+ok "exec sessions never started: 256 a container, then 503; gone with their container" -- t_exec_sessions
+
+ok "the servers are up and logged no crash" -- bash -c "kill -0 $PID1 && kill -0 $SERVED &&
+        ! grep -qiE 'AddressSanitizer|runtime error|assert' '$tmp/serve.log'"
