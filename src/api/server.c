@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -123,6 +124,14 @@ int api_error(ApiConn *c, int status, const char *cause, const char *fmt, ...) {
         return api_reply_json(c, status, json_pack("{s:s, s:s, s:i}", "cause", cause, "message", msg, "response", status));
 }
 
+static bool same_mount_ns(pid_t pid) {
+        char p[64];
+        struct stat ours, theirs;
+        (void) snprintf(p, sizeof p, "/proc/%d/ns/mnt", (int) pid);
+        return pid > 0 && stat("/proc/self/ns/mnt", &ours) == 0 && stat(p, &theirs) == 0 && ours.st_ino == theirs.st_ino &&
+               ours.st_dev == theirs.st_dev;
+}
+
 /* The peer may talk to us: root, or a member of --group (SO_PEERCRED, before any byte). */
 static bool peer_allowed(const ApiServer *srv, int fd, char *who, size_t size) {
         struct ucred cr;
@@ -130,6 +139,13 @@ static bool peer_allowed(const ApiServer *srv, int fd, char *who, size_t size) {
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0)
                 return false;
         (void) snprintf(who, size, "uid %u (pid %d)", (unsigned) cr.uid, (int) cr.pid);
+        /* a container's root is uid 0 too: a peer in another mount namespace is one, or
+         * in one, and the socket was reached through a mount into it */
+        if (!srv->allow_other_mount_ns && !same_mount_ns(cr.pid)) {
+                size_t used = strlen(who);
+                (void) snprintf(who + used, size - used, " in another mount namespace (a container)");
+                return false;
+        }
         if (cr.uid == 0)
                 return true;
         if (!srv->have_group)
@@ -427,7 +443,8 @@ static void *connection_main(void *p) {
         ApiConn c = { .srv = a.srv, .fd = a.fd, .keep_alive = true };
         char who[64];
         if (!peer_allowed(a.srv, a.fd, who, sizeof who)) {
-                log_warning("refused a connection from %s: neither root nor in the socket's group", who);
+                log_warning("refused a connection from %s: neither root nor in the socket's group, or in a "
+                            "container", who);
                 c.keep_alive = false;
                 (void) api_error(&c, 403, "permission denied", "permission denied: %s may not use this socket", who);
         } else

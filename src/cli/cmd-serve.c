@@ -76,7 +76,7 @@ static const char *unix_path(const char *url) {
 
 int verb_serve(int argc, char **argv, const GlobalOptions *g) {
         enum { OPT_LISTEN = 0x100, OPT_PODMAN, OPT_GROUP, OPT_TIMEOUT, OPT_BACKEND, OPT_READY, OPT_MAX_CONN,
-               OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT, OPT_KEEPALIVE_TIMEOUT };
+               OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT, OPT_KEEPALIVE_TIMEOUT, OPT_ALLOW_CONTAINERS };
         static const struct option options[] = {
                 { "listen", required_argument, NULL, OPT_LISTEN },
                 { "podman-socket", no_argument, NULL, OPT_PODMAN },
@@ -88,6 +88,7 @@ int verb_serve(int argc, char **argv, const GlobalOptions *g) {
                 { "header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT },
                 { "body-timeout", required_argument, NULL, OPT_BODY_TIMEOUT },
                 { "keepalive-timeout", required_argument, NULL, OPT_KEEPALIVE_TIMEOUT },
+                { "allow-containers", no_argument, NULL, OPT_ALLOW_CONTAINERS },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -106,6 +107,7 @@ int verb_serve(int argc, char **argv, const GlobalOptions *g) {
                         if (safe_atou32(optarg, &srv.idle_timeout_s) < 0)
                                 return usage_error("serve ", "--timeout wants seconds, got '%s'", optarg);
                         break;
+                case OPT_ALLOW_CONTAINERS: srv.allow_other_mount_ns = true; break;
                 case OPT_MAX_CONN:
                         if (safe_atou32_range(optarg, 1, 1000000, &srv.max_connections) < 0)
                                 return usage_error("serve ", "--max-connections wants 1 to 1000000, got '%s'", optarg);
@@ -145,12 +147,14 @@ int verb_serve(int argc, char **argv, const GlobalOptions *g) {
                                "                    [--timeout SECONDS] [--network-backend netavark|cni]\n"
                                "                    [--ready IMAGE=tcp:PORT|unix:PATH|cmd:COMMAND]...\n"
                                "                    [--max-connections N] [--header-timeout D] [--body-timeout D]\n"
-                               "                    [--keepalive-timeout D]\n"
+                               "                    [--keepalive-timeout D] [--allow-containers]\n"
                                "\n"
                                "Answers Podman's REST API (the libpod subset LNST and podman --url use) on a\n"
                                "unix socket (default %s), 0660 root:GROUP; peers\n"
                                "that are neither root nor in GROUP are refused. Members of GROUP are as good\n"
                                "as root: the API runs privileged containers with host mounts for them.\n"
+                               "Peers in another mount namespace (a container the socket was mounted into:\n"
+                               "its root is uid 0 too) are refused unless --allow-containers.\n"
                                "--podman-socket also listens at %s, where LNST and\n"
                                "Podman's clients look. Started by systemd socket activation, it takes the\n"
                                "sockets it is given. --timeout: exit after that long without a connection\n"

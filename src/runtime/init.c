@@ -300,7 +300,7 @@ _noreturn_ void ctr_init_main(ChildArgs *a) {
         }
         char rootfs[PATH_MAX];
         (void) snprintf(rootfs, sizeof rootfs, "%s/rootfs", a->ctrdir);
-        RootfsPlan plan = { .config = a->config, .ctrdir = a->ctrdir, .rootfs = rootfs,
+        RootfsPlan plan = { .store = a->store, .config = a->config, .ctrdir = a->ctrdir, .rootfs = rootfs,
                             .join_netns = join_container_netns, .userdata = a };
         if ((r = rootfs_setup(&plan, &e)) < 0)
                 goto fail;

@@ -280,6 +280,64 @@ static int mask_paths(RtError *err) {
         return 0;
 }
 
+/* path covered inside rootfs (resolved there, its symlinks too): a dir by an empty tmpfs
+ * (read-only unless writable), anything else by /dev/null. Not there: nothing to do. */
+static int cover_in_root(const char *rootfs, const char *path, bool writable, RtError *err) {
+        _cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return rt_err_set(err, -errno, "open %s", rootfs);
+        struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+        _cleanup_close_ int fd = (int) syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return errno == ENOENT || errno == ENOTDIR ? 0 : rt_err_set(err, -errno, "hide %s", path);
+        char target[64];
+        (void) snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
+        int r = S_ISDIR(st.st_mode) ? mnt("tmpfs", target, "tmpfs",
+                                          (writable ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                          writable ? "mode=700,size=65536k" : "mode=755,size=0", err)
+                                    : mnt("/dev/null", target, NULL, MS_BIND, NULL, err);
+        return r < 0 ? rt_err_prefix(err, r, "hide %s", path) : 0;
+}
+
+/* What the host image shows of the host that an unprivileged container has no business
+ * reading, however root it is inside (README lists them): password hashes, the homes,
+ * the SSH host keys, nsprov's own store, and the dirs servers keep their sockets and
+ * state in (a read-only mount does not stop a connect()). /run, /tmp and /var/tmp are
+ * private already. rootfs: the container's root, not yet pivoted into. */
+static int hide_host_secrets(const RootfsPlan *plan, const char *rootfs, RtError *err) {
+        static const char *const hidden[] = {
+                "/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/security/opasswd",
+                "/home", "/var/lib/nsprov", "/var/lib/containers", "/var/lib/docker", "/var/lib/sss",
+                "/var/spool/cron", "/etc/containers/auth.json",
+        };
+        int r;
+        for (size_t i = 0; i < ELEMENTSOF(hidden); i++)
+                if ((r = cover_in_root(rootfs, hidden[i], false, err)) < 0)
+                        return r;
+        /* root's home: empty and writable, as a fresh HOME */
+        if ((r = cover_in_root(rootfs, "/root", true, err)) < 0)
+                return r;
+        /* the SSH host keys (their .pub halves stay) */
+        _cleanup_closedir_ DIR *d = opendir("/etc/ssh");
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+                size_t l = strlen(de->d_name);
+                if (!startswith(de->d_name, "ssh_host_") || (l > 4 && streq(de->d_name + l - 4, ".pub")))
+                        continue;
+                char p[PATH_MAX];
+                (void) snprintf(p, sizeof p, "/etc/ssh/%s", de->d_name);
+                if ((r = cover_in_root(rootfs, p, false, err)) < 0)
+                        return r;
+        }
+        const char *store_dirs[] = { plan->store ? plan->store->root : NULL, plan->store ? plan->store->runroot : NULL };
+        for (size_t i = 0; i < ELEMENTSOF(store_dirs); i++)
+                if (store_dirs[i] && store_dirs[i][0] == '/' && store_dirs[i][1] &&
+                    (r = cover_in_root(rootfs, store_dirs[i], false, err)) < 0)
+                        return r;
+        return 0;
+}
+
 static int setup_host_root(const RootfsPlan *plan, RtError *err) {
         const char *rootfs = plan->rootfs;
         char p[PATH_MAX], opts[3 * PATH_MAX];
@@ -333,7 +391,9 @@ static int setup_host_root(const RootfsPlan *plan, RtError *err) {
         if (r < 0)
                 return r;
         (void) snprintf(opts, sizeof opts, "lowerdir=/etc,upperdir=%s,workdir=%s", p, work);
-        return mnt("overlay", etc, "overlay", 0, opts, err);
+        if ((r = mnt("overlay", etc, "overlay", 0, opts, err)) < 0)
+                return r;
+        return plan->config->privileged ? 0 : hide_host_secrets(plan, rootfs, err);
 }
 
 static int setup_image_root(const RootfsPlan *plan, RtError *err) {

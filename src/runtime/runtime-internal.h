@@ -18,6 +18,7 @@ int ctr_find_executable(const char *name, char *const *env, char buf[static PATH
 
 /* ---- Inside the container (runs in the cloned child) ---- */
 typedef struct RootfsPlan {
+        const CtrStore *store; /* its root and runroot are hidden from unprivileged containers */
         const CtrConfig *config;
         const char *ctrdir;   /* runroot/containers/<id> */
         const char *rootfs;   /* where to build it: ctrdir/rootfs */

@@ -3,7 +3,7 @@
 # trickled a byte at a time, an idle keep-alive connection, more connections than the
 # cap, endless trailers, chunk framing around a small body, more connections than the
 # server has fds; and exec sessions created and never started, capped and dropped with
-# their container.
+# their container; a peer in a container the socket is mounted into.
 set -u
 . "$(dirname "$0")/tap.sh"
 begin_store_test
@@ -58,6 +58,26 @@ t_exec_sessions() {
         [ "$code" = 404 ] || { echo "a removed container's session: $code"; return 1; }
 }
 ok "exec sessions never started: 256 a container, then 503; gone with their container" -- t_exec_sessions
+
+
+# a container the socket is mounted into: its root is uid 0, but it is refused
+py_ping='import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(b"GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n"); print(s.recv(200).split(b"\r\n")[0].decode())'
+S3=$tmp/allow/allow.sock
+mkdir -p "$tmp/allow"
+serve "$S3" -- --allow-containers
+t_container_peer() {
+        local out
+        out=$(nsp run --rm --network none -v "$tmp:/mnt" host python3 -c "$py_ping" /mnt/limits.sock) || return 1
+        [ "$out" = "HTTP/1.1 403 Forbidden" ] || { echo "a container's root got: $out"; return 1; }
+        grep -q "in another mount namespace (a container)" "$tmp/serve.log" || return 1
+        out=$(nsp run --rm --network none -v "$tmp/allow:/mnt" host python3 -c "$py_ping" /mnt/allow.sock) || return 1
+        [ "$out" = "HTTP/1.1 200 OK" ] || { echo "--allow-containers: $out"; return 1; }
+        # the host itself, as ever
+        [ "$(python3 -c "$py_ping" "$S1")" = "HTTP/1.1 200 OK" ]
+}
+ok "a peer in a container (the socket mounted in): 403 even as uid 0, unless --allow-containers" -- t_container_peer
 
 ok "the servers are up and logged no crash" -- bash -c "kill -0 $PID1 && kill -0 $SERVED &&
         ! grep -qiE 'AddressSanitizer|runtime error|assert' '$tmp/serve.log'"

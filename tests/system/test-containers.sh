@@ -60,6 +60,22 @@ ok "a privileged container has no seccomp filter" -- bash -c "$NSP_DEF [ \"\$(ns
 ok "default capabilities are Podman's (no CAP_NET_ADMIN, CAP_CHOWN kept)" -- is "00000000800405fb" -- nsp run --rm host sh -c "grep CapEff /proc/self/status | awk '{print \$2}'"
 ok "--cap-add NET_ADMIN adds it" -- nsp run --rm --cap-add NET_ADMIN host sh -c "ip link set lo mtu 1500"
 ok "no_new_privs is set when unprivileged" -- is 1 -- nsp run --rm host sh -c "grep NoNewPrivs /proc/self/status | awk '{print \$2}'"
+host_secrets() {
+        # what an unprivileged host-image container must not read: hashes, homes, SSH host
+        # keys, the store it runs from (its root and runroot, as given to this test)
+        local out
+        out=$(nsp run --rm --network none host sh -c "wc -c </etc/shadow; wc -c </etc/gshadow; ls -A /home | wc -l
+                ls -A /root | wc -l; touch /root/ok && echo writable
+                for k in /etc/ssh/ssh_host_*_key; do [ -e \"\$k\" ] || continue; wc -c <\"\$k\"; done | sort -u
+                ls -A '$tmp/root' 2>/dev/null | wc -l") || return 1
+        local want; want=$(printf '0\n0\n0\n0\nwritable')
+        [ -n "$(ls /etc/ssh/ssh_host_*_key 2>/dev/null)" ] && want=$(printf '%s\n0' "$want")
+        want=$(printf '%s\n0' "$want")
+        [ "$out" = "$want" ] || { echo "an unprivileged container read: $out"; return 1; }
+        # what privileged ones (LNST's) see is the host's
+        [ "$(nsp run --rm --privileged --network none host sh -c 'wc -c </etc/shadow')" -gt 0 ]
+}
+ok "an unprivileged host-image container reads no host secret: shadow, homes, SSH keys, nsprov's store" -- host_secrets
 ok "privileged sees host devices" -- nsp run --rm --privileged host test -e /dev/vda -o -e /dev/sda -o -e /dev/nvme0n1 -o -e /dev/xvda -o -e /dev/loop0 -o -e /dev/kmsg
 
 # --- init, exit codes ---
