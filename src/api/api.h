@@ -27,7 +27,7 @@ typedef struct ApiServer {
         int listen_fds[4];
         size_t n_listen;
         bool have_group;
-        bool allow_other_mount_ns; /* peers in another mount namespace (containers) let in */
+        bool allow_containers; /* peers in another pid namespace (containers) let in */
         gid_t group;
         unsigned idle_timeout_s;  /* exit when idle this long; 0: never */
         /* limits against clients that hold what they open (README, serve --help) */

@@ -101,6 +101,19 @@ static json_t *docker_to_spec(json_t *d, const ApiRequest *r) {
                 json_object_set_new(b, "remove", json_true());
         if ((v = api_jget(hc, "CapAdd")))
                 json_object_set(b, "cap_add", v);
+        /* limits, as libpod's resource_limits: PidsLimit, Memory, NanoCpus or CpuQuota/CpuPeriod */
+        json_t *limits = json_object();
+        if (json_is_integer(v = api_jget(hc, "PidsLimit")) && json_integer_value(v) != 0)
+                json_object_set_new(limits, "pids", json_pack("{s:O}", "limit", v));
+        if (json_is_integer(v = api_jget(hc, "Memory")) && json_integer_value(v) > 0)
+                json_object_set_new(limits, "memory", json_pack("{s:O}", "limit", v));
+        json_int_t nano = json_integer_value(api_jget(hc, "NanoCpus"));
+        json_int_t quota = json_integer_value(api_jget(hc, "CpuQuota")), period = json_integer_value(api_jget(hc, "CpuPeriod"));
+        if (nano > 0)
+                json_object_set_new(limits, "cpu", json_pack("{s:I, s:I}", "quota", nano / 10000, "period", (json_int_t) 100000));
+        else if (quota > 0)
+                json_object_set_new(limits, "cpu", json_pack("{s:I, s:I}", "quota", quota, "period", period > 0 ? period : 100000));
+        json_object_set_new(b, "resource_limits", limits);
         if ((v = api_jget(hc, "CapDrop")))
                 json_object_set(b, "cap_drop", v);
         /* -v (Binds "SRC:DST[:ro]") and --mount (Mounts) as libpod's mounts (4.1) */
@@ -151,6 +164,33 @@ static json_t *docker_to_spec(json_t *d, const ApiRequest *r) {
         return b;
 }
 
+/* libpod's resource_limits (the OCI spec's LinuxResources): pids.limit, memory.limit,
+ * cpu.quota/period; a value out of range is a 400, answered here (< 0) */
+static int api_resource_limits(ApiConn *c, json_t *rl, CtrSpec *spec) {
+        json_t *pids = api_jget(api_jget(rl, "pids"), "limit"), *mem = api_jget(api_jget(rl, "memory"), "limit");
+        json_t *quota = api_jget(api_jget(rl, "cpu"), "quota"), *period = api_jget(api_jget(rl, "cpu"), "period");
+        if (json_is_integer(pids)) {
+                json_int_t n = json_integer_value(pids);
+                if (n < -1 || n > INT32_MAX)
+                        return api_error(c, 400, "bad request", "pids limit %lld out of range", (long long) n), -1;
+                spec->pids_limit = n <= 0 ? -1 : n;
+        }
+        if (json_is_integer(mem) && json_integer_value(mem) > 0) {
+                if ((uint64_t) json_integer_value(mem) < CTR_MIN_MEMORY_LIMIT)
+                        return api_error(c, 400, "bad request", "a memory limit is at least 6 MiB"), -1;
+                spec->memory_limit = (uint64_t) json_integer_value(mem);
+        }
+        if (json_is_integer(quota) && json_integer_value(quota) > 0) {
+                json_int_t p = json_is_integer(period) && json_integer_value(period) > 0 ? json_integer_value(period)
+                                                                                         : 100000;
+                /* as a quota per 100 ms, the period nsprov sets */
+                spec->cpu_quota_us = (uint64_t) (json_integer_value(quota) * 100000 / p);
+                if (spec->cpu_quota_us < 1000)
+                        spec->cpu_quota_us = 1000;
+        }
+        return 0;
+}
+
 int api_ep_container_create(ApiConn *c, ApiRequest *r) {
         json_auto_t *b = NULL;
         int k = api_body_json(c, r, &b);
@@ -176,6 +216,8 @@ int api_ep_container_create(ApiConn *c, ApiRequest *r) {
         if (spec.hostname && !*spec.hostname)
                 spec.hostname = NULL;
         spec.privileged = api_jbool(b, "privileged");
+        if (api_resource_limits(c, api_jget(b, "resource_limits"), &spec) < 0)
+                return 0; /* answered */
         spec.tty = api_jbool(b, "terminal");
         spec.interactive = api_jbool(b, "stdin");
         spec.rm = api_jbool(b, "remove");

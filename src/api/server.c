@@ -124,11 +124,13 @@ int api_error(ApiConn *c, int status, const char *cause, const char *fmt, ...) {
         return api_reply_json(c, status, json_pack("{s:s, s:s, s:i}", "cause", cause, "message", msg, "response", status));
 }
 
-static bool same_mount_ns(pid_t pid) {
+/* A container has a pid namespace of its own; what merely has a mount namespace of its
+ * own (a service with PrivateTmp, `ip netns exec`, `unshare -m`) does not. */
+static bool same_pid_ns(pid_t pid) {
         char p[64];
         struct stat ours, theirs;
-        (void) snprintf(p, sizeof p, "/proc/%d/ns/mnt", (int) pid);
-        return pid > 0 && stat("/proc/self/ns/mnt", &ours) == 0 && stat(p, &theirs) == 0 && ours.st_ino == theirs.st_ino &&
+        (void) snprintf(p, sizeof p, "/proc/%d/ns/pid", (int) pid);
+        return pid > 0 && stat("/proc/self/ns/pid", &ours) == 0 && stat(p, &theirs) == 0 && ours.st_ino == theirs.st_ino &&
                ours.st_dev == theirs.st_dev;
 }
 
@@ -139,11 +141,12 @@ static bool peer_allowed(const ApiServer *srv, int fd, char *who, size_t size) {
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0)
                 return false;
         (void) snprintf(who, size, "uid %u (pid %d)", (unsigned) cr.uid, (int) cr.pid);
-        /* a container's root is uid 0 too: a peer in another mount namespace is one, or
-         * in one, and the socket was reached through a mount into it */
-        if (!srv->allow_other_mount_ns && !same_mount_ns(cr.pid)) {
+        /* a container's root is uid 0 too: a peer in another pid namespace is in one (a
+         * pid translated into ours is 0 when it is in none we can see), and the socket
+         * was reached through a mount into it */
+        if (!srv->allow_containers && !same_pid_ns(cr.pid)) {
                 size_t used = strlen(who);
-                (void) snprintf(who + used, size - used, " in another mount namespace (a container)");
+                (void) snprintf(who + used, size - used, " in a container (another pid namespace)");
                 return false;
         }
         if (cr.uid == 0)

@@ -170,13 +170,16 @@ static const char create_usage[] =
         "                         a start returns once a listener is on PORT or PATH in the\n"
         "                         container, or COMMAND succeeds inside (default: the image's)\n"
         "  --ready-timeout DURATION  how long a start waits for it (default 60s)\n"
+        "  --pids-limit N         at most N processes (default 2048; -1: no limit)\n"
+        "  --memory SIZE          memory limit (512m, 2g; at least 6m)\n"
+        "  --cpus N               CPU time limit, in CPUs (1.5)\n"
         "%s";
 
 static int parse_create(int argc, char **argv, bool run, CreateOpts *o) {
         enum {
                 OPT_NAME = 0x100, OPT_PRIV, OPT_ENVFILE, OPT_ENTRY, OPT_CAPADD, OPT_CAPDROP,
                 OPT_INIT, OPT_RM, OPT_NET, OPT_STOPSIG, OPT_STOPTO, OPT_MOUNT, OPT_HELP, OPT_READY,
-                OPT_READYTO,
+                OPT_READYTO, OPT_PIDS, OPT_MEMORY, OPT_CPUS,
         };
         static const struct option options[] = {
                 { "name", required_argument, NULL, OPT_NAME },
@@ -203,6 +206,9 @@ static int parse_create(int argc, char **argv, bool run, CreateOpts *o) {
                 { "mount", required_argument, NULL, OPT_MOUNT },
                 { "ready", required_argument, NULL, OPT_READY },
                 { "ready-timeout", required_argument, NULL, OPT_READYTO },
+                { "pids-limit", required_argument, NULL, OPT_PIDS },
+                { "memory", required_argument, NULL, OPT_MEMORY },
+                { "cpus", required_argument, NULL, OPT_CPUS },
                 { "help", no_argument, NULL, OPT_HELP },
                 {},
         };
@@ -290,6 +296,21 @@ static int parse_create(int argc, char **argv, bool run, CreateOpts *o) {
                         sp->ready = optarg;
                         break;
                 }
+                case OPT_PIDS: {
+                        int32_t n;
+                        if (safe_atoi32(optarg, &n) < 0 || n < -1)
+                                return usage_error(cmd, "--pids-limit takes a count, or -1 for none, not '%s'", optarg);
+                        sp->pids_limit = n == 0 ? -1 : n; /* Podman: 0 is no limit too */
+                        break;
+                }
+                case OPT_MEMORY:
+                        if (ctr_parse_memory(optarg, &sp->memory_limit) < 0 || sp->memory_limit < CTR_MIN_MEMORY_LIMIT)
+                                return usage_error(cmd, "--memory takes a size of at least 6m (512m, 2g), not '%s'", optarg);
+                        break;
+                case OPT_CPUS:
+                        if (ctr_parse_cpus(optarg, &sp->cpu_quota_us) < 0)
+                                return usage_error(cmd, "--cpus takes a number of CPUs (0.5, 2), not '%s'", optarg);
+                        break;
                 case OPT_READYTO: {
                         uint64_t ms;
                         if (parse_duration_ms(optarg, CTR_READY_MAX_TIMEOUT_MS, &ms) < 0 || ms == 0)

@@ -107,7 +107,7 @@ int verb_serve(int argc, char **argv, const GlobalOptions *g) {
                         if (safe_atou32(optarg, &srv.idle_timeout_s) < 0)
                                 return usage_error("serve ", "--timeout wants seconds, got '%s'", optarg);
                         break;
-                case OPT_ALLOW_CONTAINERS: srv.allow_other_mount_ns = true; break;
+                case OPT_ALLOW_CONTAINERS: srv.allow_containers = true; break;
                 case OPT_MAX_CONN:
                         if (safe_atou32_range(optarg, 1, 1000000, &srv.max_connections) < 0)
                                 return usage_error("serve ", "--max-connections wants 1 to 1000000, got '%s'", optarg);
@@ -153,7 +153,7 @@ int verb_serve(int argc, char **argv, const GlobalOptions *g) {
                                "unix socket (default %s), 0660 root:GROUP; peers\n"
                                "that are neither root nor in GROUP are refused. Members of GROUP are as good\n"
                                "as root: the API runs privileged containers with host mounts for them.\n"
-                               "Peers in another mount namespace (a container the socket was mounted into:\n"
+                               "Peers in another pid namespace (a container the socket was mounted into:\n"
                                "its root is uid 0 too) are refused unless --allow-containers.\n"
                                "--podman-socket also listens at %s, where LNST and\n"
                                "Podman's clients look. Started by systemd socket activation, it takes the\n"

@@ -123,6 +123,57 @@ static int resolve_command(const Image *img, const CtrSpec *spec, char ***ret, R
         return 0;
 }
 
+int ctr_parse_memory(const char *s, uint64_t *ret) {
+        if (!s || !*s)
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(s, &end, 10);
+        if (errno || end == s || s[0] == '-')
+                return errno == ERANGE ? -ERANGE : -EINVAL;
+        unsigned shift = 0;
+        switch (*end ? tolower((unsigned char) *end) : 0) {
+        case 0: case 'b': break;
+        case 'k': shift = 10; break;
+        case 'm': shift = 20; break;
+        case 'g': shift = 30; break;
+        default: return -EINVAL;
+        }
+        if (*end && end[1] && !(tolower((unsigned char) end[1]) == 'b' && !end[2]))
+                return -EINVAL;
+        if (shift && n > (UINT64_MAX >> shift))
+                return -ERANGE;
+        *ret = (uint64_t) n << shift;
+        return 0;
+}
+
+int ctr_parse_cpus(const char *s, uint64_t *ret) {
+        if (!s || !*s || s[0] == '-')
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        double v = strtod(s, &end);
+        if (errno || *end || end == s || !(v > 0))
+                return -EINVAL;
+        if (v > 4096)
+                return -ERANGE;
+        /* the kernel's floor for a quota is 1 ms */
+        uint64_t us = (uint64_t) (v * 100000 + 0.5);
+        *ret = us < 1000 ? 1000 : us;
+        return 0;
+}
+
+static int resolve_limits(const CtrSpec *spec, CtrConfig *c, RtError *err) {
+        if (spec->pids_limit < -1 || spec->pids_limit > INT32_MAX)
+                return rt_err_setx(err, -EINVAL, "a pids limit is -1 (none) or up to %d", INT32_MAX);
+        if (spec->memory_limit && spec->memory_limit < CTR_MIN_MEMORY_LIMIT)
+                return rt_err_setx(err, -EINVAL, "a memory limit is at least 6 MiB (Podman's minimum)");
+        c->pids_limit = spec->pids_limit;
+        c->memory_limit = spec->memory_limit;
+        c->cpu_quota_us = spec->cpu_quota_us;
+        return 0;
+}
+
 /* What the container must show before a start returns: its own declaration (an option or
  * a label), the image's, the server's default for the image. */
 static int resolve_ready(const CtrSpec *spec, const Image *img, CtrConfig *c, RtError *err) {
@@ -224,7 +275,7 @@ static int build_config(const CtrStore *s, const CtrSpec *spec, const Image *img
         c->interactive = spec->interactive;
         c->rm = spec->rm;
         c->init = !spec->no_init;
-        if ((r = resolve_ready(spec, img, c, err)) < 0)
+        if ((r = resolve_ready(spec, img, c, err)) < 0 || (r = resolve_limits(spec, c, err)) < 0)
                 return r;
         c->created_ns = now_realtime_ns();
         if (!(c->image = strdup(img->name)) || !(c->rootfs = strdup(img->rootfs)))

@@ -34,6 +34,9 @@ typedef struct ExecPlan {
         SeccompProgram seccomp;
         bool tty, interactive;
         int status_fd; /* an ExecFailure goes here; EOF at exec means it worked */
+        /* the container's cgroups, joined first: its limits hold for what it execs too */
+        char cgroup_procs[CTR_CGROUP_MAX_DIRS][PATH_MAX];
+        size_t n_cgroups;
 } ExecPlan;
 
 /* Why the child did not exec: the command's own errno (setup empty), or a step before
@@ -47,6 +50,12 @@ typedef struct ExecFailure {
  * only what glibc keeps usable after fork (malloc, which libcap's capset needs). */
 static _noreturn_ void exec_child(const ExecPlan *p, int pidfd, const int stdio[3], int slave) {
         int e = 0;
+        for (size_t i = 0; i < p->n_cgroups; i++) {
+                int fd = open(p->cgroup_procs[i], O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || write(fd, "0", 1) != 1)
+                        goto fail;
+                close(fd);
+        }
         if (setns(pidfd, CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP) < 0)
                 goto fail;
         for (int sig = 1; sig < NSIG; sig++)
@@ -190,6 +199,7 @@ static int open_container_pty(pid_t init, const struct winsize *ws, int *ret_mas
 static int exec_plan(const CtrStore *s, const Container *c, const CtrExec *ex, ExecPlan *plan,
                      char ***argv, char ***env, char ***caps, RtError *err) {
         *plan = (ExecPlan) { .cfg = c->config, .tty = ex->tty, .interactive = ex->interactive };
+        plan->n_cgroups = ctr_cgroup_procs_files(c->config.id, plan->cgroup_procs, CTR_CGROUP_MAX_DIRS);
         *argv = strv_copy(ex->argv);
         *env = strv_copy(c->config.env);
         if (!*argv || (c->config.env && !*env))

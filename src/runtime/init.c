@@ -253,6 +253,10 @@ static int join_container_netns(void *userdata, RtError *err) {
         close(fd);
         if (r < 0)
                 return rt_err_set(err, r, "join the network namespace");
+        /* the monitor has moved us into the container's cgroup by now: our cgroup
+         * namespace is rooted there, and /proc/self/cgroup says "/" */
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                return rt_err_set(err, -errno, "make the cgroup namespace");
         if (msg.code == SYNC_NETNS_LO_UP)
                 return 0; /* by its wiring, which had a socket in there already */
         /* A fresh netns has only lo, at index 1, and it is down. */

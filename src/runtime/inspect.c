@@ -70,9 +70,14 @@ json_t *ctr_inspect_json(const CtrStore *s, const Container *c, InspectFormat fm
                                     json_integer(k->ready_timeout_ms ? k->ready_timeout_ms
                                                                      : (json_int_t) CTR_READY_DEFAULT_TIMEOUT_MS));
         }
-        json_t *host = json_pack("{s:b, s:b, s:b, s:s, s:o}", "Privileged", k->privileged,
+        /* the limits as Podman reports them: 0 for none, Podman's default pids limit */
+        json_int_t pids = k->pids_limit < 0 ? 0 : k->pids_limit ? k->pids_limit : CTR_DEFAULT_PIDS_LIMIT;
+        json_t *host = json_pack("{s:b, s:b, s:b, s:s, s:o, s:I, s:I, s:I, s:I, s:I}", "Privileged", k->privileged,
                                  "AutoRemove", k->rm, "Init", k->init, "NetworkMode", k->network,
-                                 "Binds", json_array());
+                                 "Binds", json_array(), "PidsLimit", pids, "Memory", (json_int_t) k->memory_limit,
+                                 "NanoCpus", (json_int_t) k->cpu_quota_us * 10000, "CpuQuota",
+                                 (json_int_t) k->cpu_quota_us, "CpuPeriod",
+                                 (json_int_t) (k->cpu_quota_us ? 100000 : 0));
         json_t *nets = json_object();
         char shortid[CTR_SHORT_ID_LEN + 1];
         (void) snprintf(shortid, sizeof shortid, "%s", k->id);

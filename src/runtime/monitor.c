@@ -185,6 +185,7 @@ static void monitor_finish(Monitor *m, int exit_code) {
         ctr_netns_name(c->id, ns);
         (void) netns_delete(ns, NULL);
         (void) ledger_forget(m->store, c->id, LEDGER_NETNS);
+        (void) ctr_cgroup_remove(m->store, c->id);
         if (c->rm)
                 ctr_remove_with_exit_code(m->store, c, exit_code);
         else {
@@ -455,8 +456,7 @@ static _noreturn_ void monitor_main(Monitor *m) {
                 m->stdin_listen_fd = stdin_socket_listen(m->ctrdir);
 
         pid_t child = (pid_t) syscall(SYS_clone,
-                                      CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-                                              CLONE_NEWCGROUP | SIGCHLD,
+                                      CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD,
                                       NULL, NULL, NULL, NULL);
         if (child < 0) {
                 (void) rt_err_set(&e, -errno, "clone the container's namespaces");
@@ -471,6 +471,10 @@ static _noreturn_ void monitor_main(Monitor *m) {
                 ctr_init_main(&a);
         }
         close(sp[1]);
+        /* its cgroup before anything can fork in there: PID 1 waits for the netns, sent
+         * below, and makes its cgroup namespace then, rooted at this cgroup */
+        if ((r = ctr_cgroup_setup(m->store, m->config, child, &e)) < 0)
+                monitor_abort(m, child, true, r, 0, e.msg);
         sync_send(m->cli_fd, SYNC_PID1, 0, child, NULL);
         /* The netns is made here (or by the wiring caller), in parallel with PID 1
          * building its root, named, and handed over. */

@@ -55,6 +55,21 @@ int caps_resolve(char *const *add, char *const *drop, bool privileged, char ***r
 int rootfs_prepare(const CtrStore *s, const CtrConfig *c, RtError *err);
 
 
+/* ---- cgroup.c: a container's cgroups ---- */
+/* /sys/fs/cgroup is cgroup v2 (else v1, or the hybrid layout) */
+bool ctr_cgroup_v2(void);
+/* Made for k (in the ledger first), its limits set, pid moved in. */
+int ctr_cgroup_setup(const CtrStore *s, const CtrConfig *k, pid_t pid, RtError *err);
+/* What the ledger lists for id removed (processes left in there killed first); how many
+ * dirs went, or -errno (the ledger then keeps it for gc). */
+int ctr_cgroup_remove(const CtrStore *s, const char *id);
+/* The cgroup.procs files of id's cgroups (for an exec to move itself in: writing "0");
+ * how many, at most max */
+#define CTR_CGROUP_MAX_DIRS 5
+size_t ctr_cgroup_procs_files(const char *id, char out[][PATH_MAX], size_t max);
+/* cgroup v2's device rules for an unprivileged container, attached to a cgroup dir */
+int ctr_cgroup_v2_devices(const char *dir, RtError *err);
+
 /* ---- Between the runtime's process files: create, init, monitor, spawner, lifecycle ---- */
 struct SeccompProgram;
 typedef struct ChildArgs ChildArgs;

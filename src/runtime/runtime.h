@@ -39,7 +39,16 @@ typedef struct CtrSpec {
         const char *ready;
         const char *ready_default;
         int ready_timeout_ms;
+        /* cgroup limits: as CtrConfig has them (0: the defaults) */
+        int64_t pids_limit;
+        uint64_t memory_limit;
+        uint64_t cpu_quota_us;
 } CtrSpec;
+
+/* "512m", "1g", "1048576", "64k" (Podman's --memory): bytes; -EINVAL, -ERANGE */
+int ctr_parse_memory(const char *s, uint64_t *ret);
+/* "1.5" CPUs as microseconds of CPU per 100 ms (150000); -EINVAL, -ERANGE */
+int ctr_parse_cpus(const char *s, uint64_t *ret);
 
 /* Under the container's lock (start, stop, rm, connect, gc): the records brought in line
  * with the processes. A container whose monitor is gone is recorded as exited and what

@@ -6,7 +6,8 @@
 int ctr_undo_ledger(const CtrStore *s, const char *id) {
         /* the CNI attachments first: their plugins DEL best while the netns is there */
         int removed = net_cni_undo(s, id);
-        return removed + ledger_undo_netns(s, id);
+        int cg = ctr_cgroup_remove(s, id);
+        return removed + ledger_undo_netns(s, id) + (cg > 0 ? cg : 0);
 }
 
 int ctr_destroy(const CtrStore *s, const char *id, const char *name) {

@@ -22,6 +22,7 @@
 
 static const char *const kind_files[_LEDGER_KIND_MAX] = {
         [LEDGER_NETNS] = "ledger.netns",
+        [LEDGER_CGROUP] = "ledger.cgroup",
 };
 
 int ledger_record(const CtrStore *s, const char *owner, LedgerKind kind, const char *object,

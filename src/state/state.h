@@ -157,7 +157,14 @@ typedef struct CtrConfig {
         uint64_t created_ns;
         char *ready;                /* NULL: nothing declared; else as ctr_ready_parse takes it */
         int ready_timeout_ms;       /* 0: CTR_READY_DEFAULT_TIMEOUT_MS */
+        /* its cgroup's limits (cgroup.c) */
+        int64_t pids_limit;         /* 0: CTR_DEFAULT_PIDS_LIMIT; -1: none */
+        uint64_t memory_limit;      /* bytes; 0: none */
+        uint64_t cpu_quota_us;      /* per 100 ms; 0: none */
 } CtrConfig;
+
+#define CTR_DEFAULT_PIDS_LIMIT 2048 /* Podman's */
+#define CTR_MIN_MEMORY_LIMIT (6u << 20) /* Podman's: less and the container cannot start */
 
 typedef struct CtrState {
         CtrStatus status;
@@ -300,6 +307,7 @@ void ctr_netns_name(const char *id, char buf[static 128]);
  * owner's state dir before it is made, and crossed out after it is gone. ---- */
 typedef enum LedgerKind {
         LEDGER_NETNS,
+        LEDGER_CGROUP, /* its cgroup dirs, under the container's id in every hierarchy */
         _LEDGER_KIND_MAX,
 } LedgerKind;
 int ledger_record(const CtrStore *s, const char *owner, LedgerKind kind, const char *object,

@@ -288,6 +288,12 @@ int ctr_config_write(const CtrStore *s, const CtrConfig *c, RtError *err) {
                 (void) json_object_set_new(j, "ready", json_string(c->ready));
         if (j && c->ready_timeout_ms)
                 (void) json_object_set_new(j, "readyTimeoutMs", json_integer(c->ready_timeout_ms));
+        if (j && c->pids_limit)
+                (void) json_object_set_new(j, "pidsLimit", json_integer(c->pids_limit));
+        if (j && c->memory_limit)
+                (void) json_object_set_new(j, "memoryLimit", json_integer((json_int_t) c->memory_limit));
+        if (j && c->cpu_quota_us)
+                (void) json_object_set_new(j, "cpuQuotaUs", json_integer((json_int_t) c->cpu_quota_us));
         if (!j)
                 return rt_err_set(err, -ENOMEM, "encode container config");
         char *text = json_dumps(j, JSON_COMPACT);
@@ -395,6 +401,9 @@ static const JsonField config_fields[] = {
         { "ready", json_parse_string, offsetof(CtrConfig, ready), JF_NULLABLE, .check = ctr_ready_check },
         { "readyTimeoutMs", json_parse_int, offsetof(CtrConfig, ready_timeout_ms), 0, .min = 1,
           .max = CTR_READY_MAX_TIMEOUT_MS },
+        { "pidsLimit", json_parse_int64, offsetof(CtrConfig, pids_limit), 0, .min = -1, .max = INT32_MAX },
+        { "memoryLimit", json_parse_uint64, offsetof(CtrConfig, memory_limit), 0 },
+        { "cpuQuotaUs", json_parse_uint64, offsetof(CtrConfig, cpu_quota_us), 0 },
         {},
 };
 

@@ -76,6 +76,55 @@ host_secrets() {
         [ "$(nsp run --rm --privileged --network none host sh -c 'wc -c </etc/shadow')" -gt 0 ]
 }
 ok "an unprivileged host-image container reads no host secret: shadow, homes, SSH keys, nsprov's store" -- host_secrets
+cgroups() {
+        # a cgroup per container in each hierarchy it needs (v1 and the hybrid layout:
+        # pids, devices; memory and cpu when limited; v2: one dir), made before PID 1 runs
+        local id dir
+        id=$(nsp run -d --name "$P-cg" --network none --memory 64m --cpus 0.5 host sleep 60) || return 1
+        if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+                dir=/sys/fs/cgroup/nsprov/$id
+                [ "$(cat $dir/pids.max)" = 2048 ] && [ "$(cat $dir/memory.max)" = 67108864 ] &&
+                        [ "$(cat $dir/cpu.max)" = "50000 100000" ] || { echo "v2 limits: $(cat $dir/*.max)"; return 1; }
+                set -- "$dir"
+        else
+                [ "$(cat /sys/fs/cgroup/pids/nsprov/$id/pids.max)" = 2048 ] &&
+                        [ "$(cat /sys/fs/cgroup/memory/nsprov/$id/memory.limit_in_bytes)" = 67108864 ] &&
+                        [ "$(cat /sys/fs/cgroup/cpu/nsprov/$id/cpu.cfs_quota_us)" = 50000 ] &&
+                        grep -qx 'c 136:\* rwm' /sys/fs/cgroup/devices/nsprov/$id/devices.list ||
+                        { echo "v1 limits"; return 1; }
+                set -- /sys/fs/cgroup/{pids,devices,memory,cpu}/nsprov/$id
+        fi
+        grep -qx "$(nsp inspect -f '{{.State.Pid}}' "$P-cg")" "$1/cgroup.procs" || { echo "PID 1 not in $1"; return 1; }
+        # the container sees its own cgroup as its root
+        [ "$(nsp exec "$P-cg" sh -c 'grep pids /proc/self/cgroup || grep "^0::" /proc/self/cgroup' | cut -d: -f3)" = / ] ||
+                { echo "cgroup namespace: $(nsp exec "$P-cg" cat /proc/self/cgroup)"; return 1; }
+        nsp inspect "$P-cg" | grep -q '"NanoCpus": 500000000' || return 1
+        nsp rm -f "$P-cg" >/dev/null || return 1
+        for d in "$@"; do [ ! -e "$d" ] || { echo "$d left"; return 1; }; done
+        # a fork bomb stops at --pids-limit
+        local out
+        out=$(nsp run --rm --network none --pids-limit 20 host sh -c 'for i in $(seq 40); do sleep 5 & done' 2>&1) || true
+        grep -q "Cannot fork\|Resource temporarily unavailable" <<<"$out" ||
+                { echo "--pids-limit 20: $out"; return 1; }
+        # a device made with CAP_MKNOD (loop-control, kmsg) is not opened; null is
+        out=$(nsp run --rm --network none --cap-add MKNOD host python3 -c '
+import os
+for name, maj, mn, flags in (("lc", 10, 237, os.O_RDONLY), ("km", 1, 11, os.O_WRONLY), ("nl", 1, 3, os.O_RDONLY)):
+    p = "/dev/p-" + name
+    os.mknod(p, 0o20600, os.makedev(maj, mn))
+    try:
+        os.close(os.open(p, flags)); print(name, "open")
+    except OSError as e:
+        print(name, e.errno == 1 and "EPERM" or e.strerror)') || return 1
+        [ "$out" = "$(printf 'lc EPERM\nkm EPERM\nnl open')" ] || { echo "devices: $out"; return 1; }
+        # a container whose monitor was killed: gc takes its cgroups
+        id=$(nsp run -d --name "$P-cg2" --network none host sleep 60) || return 1
+        local mon pid1; mon=$(nsp inspect -f '{{.State.ConmonPid}}' "$P-cg2"); pid1=$(nsp inspect -f '{{.State.Pid}}' "$P-cg2")
+        kill -9 "$mon" "$pid1" && sleep 0.3 && nsp system gc >/dev/null && nsp rm -f "$P-cg2" >/dev/null || return 1
+        [ -z "$(ls -d /sys/fs/cgroup/*/nsprov/$id /sys/fs/cgroup/nsprov/$id 2>/dev/null)" ] ||
+                { echo "left after gc: $(ls -d /sys/fs/cgroup/*/nsprov/$id 2>/dev/null)"; return 1; }
+}
+ok "cgroups: pids.max 2048 and the limits asked for, Podman's device rules, PID 1 inside, gone with the container (and by gc)" -- cgroups
 ok "privileged sees host devices" -- nsp run --rm --privileged host test -e /dev/vda -o -e /dev/sda -o -e /dev/nvme0n1 -o -e /dev/xvda -o -e /dev/loop0 -o -e /dev/kmsg
 
 # --- init, exit codes ---
