@@ -175,18 +175,25 @@ static size_t device_program(struct bpf_insn *p, size_t max) {
 int ctr_cgroup_v2_devices(const char *dir, RtError *err) {
         struct bpf_insn prog[160];
         size_t n = device_program(prog, ELEMENTSOF(prog));
-        char log[4096] = "";
         union bpf_attr load = {};
         load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
         load.insns = (uint64_t) (uintptr_t) prog;
         load.insn_cnt = (uint32_t) n;
         load.license = (uint64_t) (uintptr_t) "GPL";
-        load.log_buf = (uint64_t) (uintptr_t) log;
-        load.log_size = sizeof log;
-        load.log_level = 1;
         _cleanup_close_ int pfd = (int) syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
-        if (pfd < 0)
-                return rt_err_set(err, -errno, "load the device rules (BPF)%s%.200s", log[0] ? ": " : "", log);
+        if (pfd < 0) {
+                /* again with the verifier's log, for the error (with it at once, a log
+                 * longer than the buffer fails the load itself) */
+                int code = -errno;
+                char log[4096] = "";
+                load.log_buf = (uint64_t) (uintptr_t) log;
+                load.log_size = sizeof log;
+                load.log_level = 1;
+                int again = (int) syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
+                if (again >= 0)
+                        close(again);
+                return rt_err_set(err, code, "load the device rules (BPF)%s%.200s", log[0] ? ": " : "", log);
+        }
         _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return rt_err_set(err, -errno, "open %s", dir);
