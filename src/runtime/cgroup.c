@@ -101,14 +101,22 @@ static int v1_limits(CgroupV1 c, const char *dir, const CtrConfig *k, RtError *e
         case CG_PIDS:
                 pids_value(k, v);
                 return write_at(dir, "pids.max", v, err);
-        case CG_DEVICES:
+        case CG_DEVICES: {
                 if ((r = write_at(dir, "devices.deny", "a", err)) < 0)
                         return r;
-                for (size_t i = 0; i < ELEMENTSOF(device_rules) && r == 0; i++) {
+                /* one rule a write, all through one open */
+                char p[PATH_MAX];
+                (void) snprintf(p, sizeof p, "%s/devices.allow", dir);
+                _cleanup_close_ int fd = open(p, O_WRONLY | O_CLOEXEC);
+                if (fd < 0)
+                        return rt_err_set(err, -errno, "open %s", p);
+                for (size_t i = 0; i < ELEMENTSOF(device_rules); i++) {
                         device_rule_text(&device_rules[i], v);
-                        r = write_at(dir, "devices.allow", v, err);
+                        if (write(fd, v, strlen(v)) < 0)
+                                return rt_err_set(err, -errno, "write '%s' to %s", v, p);
                 }
-                return r;
+                return 0;
+        }
         case CG_MEMORY:
                 (void) snprintf(v, sizeof v, "%llu", (unsigned long long) k->memory_limit);
                 return write_at(dir, "memory.limit_in_bytes", v, err);

@@ -186,6 +186,16 @@ static void await_commit(const ChildArgs *a) {
                 _exit(125);
 }
 
+/* The monitor moves us into the container's cgroup while we build the root; once it says
+ * so, our cgroup namespace is made there (/proc/self/cgroup says "/"), while we still may.
+ * Anything else: the monitor is undoing the start, or gone. */
+static int enter_cgroup_namespace(const ChildArgs *a, RtError *err) {
+        SyncMsg m = {};
+        if (sync_recv(a->sync_fd, &m, 120 * 1000) != 1 || m.type != SYNC_CGROUP)
+                _exit(125);
+        return unshare(CLONE_NEWCGROUP) < 0 ? rt_err_set(err, -errno, "make the cgroup namespace") : 0;
+}
+
 /* PID 1: starts the command, reaps everything, forwards signals, exits with the
  * command's status (128+N when a signal N ended it). */
 static _noreturn_ void run_init(const ChildArgs *a) {
@@ -253,10 +263,6 @@ static int join_container_netns(void *userdata, RtError *err) {
         close(fd);
         if (r < 0)
                 return rt_err_set(err, r, "join the network namespace");
-        /* the monitor has moved us into the container's cgroup by now: our cgroup
-         * namespace is rooted there, and /proc/self/cgroup says "/" */
-        if (unshare(CLONE_NEWCGROUP) < 0)
-                return rt_err_set(err, -errno, "make the cgroup namespace");
         if (msg.code == SYNC_NETNS_LO_UP)
                 return 0; /* by its wiring, which had a socket in there already */
         /* A fresh netns has only lo, at index 1, and it is down. */
@@ -352,7 +358,7 @@ _noreturn_ void ctr_init_main(ChildArgs *a) {
                 }
                 a->config = &with_home;
         }
-        if ((r = security_apply(a->config, as_user, a->seccomp, &e)) < 0)
+        if ((r = enter_cgroup_namespace(a, &e)) < 0 || (r = security_apply(a->config, as_user, a->seccomp, &e)) < 0)
                 goto fail;
 
         if (a->config->init)

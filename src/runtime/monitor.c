@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The monitor (DESIGN.md, process model): forked by start (setsid, so it outlives the
- * caller), it clones the container's PID 1 into new mount, pid, uts, ipc and cgroup
- * namespaces, commits "running" once PID 1 is set up, relays and logs the command's
+ * caller), it clones the container's PID 1 into new mount, pid, uts and ipc
+ * namespaces (its cgroup namespace once it is in its cgroups), commits "running" once PID 1 is set up, relays and logs the command's
  * output, and records the end and tears the container's networks down. It holds the
  * starter's container lock until the start is on record or undone. */
 #define _GNU_SOURCE
@@ -471,10 +471,6 @@ static _noreturn_ void monitor_main(Monitor *m) {
                 ctr_init_main(&a);
         }
         close(sp[1]);
-        /* its cgroup before anything can fork in there: PID 1 waits for the netns, sent
-         * below, and makes its cgroup namespace then, rooted at this cgroup */
-        if ((r = ctr_cgroup_setup(m->store, m->config, child, &e)) < 0)
-                monitor_abort(m, child, true, r, 0, e.msg);
         sync_send(m->cli_fd, SYNC_PID1, 0, child, NULL);
         /* The netns is made here (or by the wiring caller), in parallel with PID 1
          * building its root, named, and handed over. */
@@ -511,12 +507,17 @@ static _noreturn_ void monitor_main(Monitor *m) {
                 close(c_out);
         /* A starter killed by now will never hear of the start: undone, PID 1 goes before
          * its command ran. Killed after this: the container runs, on record, as it asked. */
+        /* its cgroup now, while PID 1 finishes its root: PID 1 waits for CGROUP before it
+         * drops its privileges, then makes its cgroup namespace, rooted there */
+        if ((r = ctr_cgroup_setup(m->store, m->config, child, &e)) < 0)
+                monitor_abort(m, child, true, r, 0, e.msg);
         if (starter_gone(m))
                 monitor_abort(m, child, false, 0, 0, NULL);
         /* "running" on record now, while PID 1 still builds its root (two cores, both
          * busy): off the start's path. PID 1 execs the command only once it reads GO,
          * sent now and waiting for it in the socket; should its setup fail, the undo puts
          * the record back as it was. */
+        (void) sync_send(sp[0], SYNC_CGROUP, 0, 0, NULL);
         if ((r = monitor_commit(m, child, &e)) < 0)
                 monitor_abort(m, child, true, r, 0, e.msg);
         (void) sync_send(sp[0], SYNC_GO, 0, 0, NULL);

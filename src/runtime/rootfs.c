@@ -301,15 +301,14 @@ static int cover_in_root(const char *rootfs, const char *path, bool writable, Rt
 }
 
 /* What the host image shows of the host that an unprivileged container has no business
- * reading, however root it is inside (README lists them): password hashes, the homes,
- * the SSH host keys, nsprov's own store, and the dirs servers keep their sockets and
- * state in (a read-only mount does not stop a connect()). /run, /tmp and /var/tmp are
- * private already. rootfs: the container's root, not yet pivoted into. */
+ * reading, however root it is inside (README lists them): the homes, nsprov's own store,
+ * and the dirs servers keep their state and sockets in (a read-only mount does not stop
+ * a connect()); /etc's secrets go in its overlay (hide_etc_secrets). /run, /tmp and
+ * /var/tmp are private already. rootfs: the container's root, not yet pivoted into. */
 static int hide_host_secrets(const RootfsPlan *plan, const char *rootfs, RtError *err) {
         static const char *const hidden[] = {
-                "/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/security/opasswd",
                 "/home", "/var/lib/nsprov", "/var/lib/containers", "/var/lib/docker", "/var/lib/sss",
-                "/var/spool/cron", "/etc/containers/auth.json",
+                "/var/spool/cron",
         };
         int r;
         for (size_t i = 0; i < ELEMENTSOF(hidden); i++)
@@ -318,23 +317,54 @@ static int hide_host_secrets(const RootfsPlan *plan, const char *rootfs, RtError
         /* root's home: empty and writable, as a fresh HOME */
         if ((r = cover_in_root(rootfs, "/root", true, err)) < 0)
                 return r;
-        /* the SSH host keys (their .pub halves stay) */
-        _cleanup_closedir_ DIR *d = opendir("/etc/ssh");
-        struct dirent *de;
-        while (d && (de = readdir(d))) {
-                size_t l = strlen(de->d_name);
-                if (!startswith(de->d_name, "ssh_host_") || (l > 4 && streq(de->d_name + l - 4, ".pub")))
-                        continue;
-                char p[PATH_MAX];
-                (void) snprintf(p, sizeof p, "/etc/ssh/%s", de->d_name);
-                if ((r = cover_in_root(rootfs, p, false, err)) < 0)
-                        return r;
-        }
         const char *store_dirs[] = { plan->store ? plan->store->root : NULL, plan->store ? plan->store->runroot : NULL };
         for (size_t i = 0; i < ELEMENTSOF(store_dirs); i++)
                 if (store_dirs[i] && store_dirs[i][0] == '/' && store_dirs[i][1] &&
                     (r = cover_in_root(rootfs, store_dirs[i], false, err)) < 0)
                         return r;
+        return 0;
+}
+
+/* The secrets under /etc, emptied in the upper layer of the container's /etc overlay
+ * (upper: its dir, before the overlay is mounted): an empty file there hides the host's,
+ * and costs no mount. Owner and mode are the host's file's. */
+static int hide_etc_secrets(const char *upper, RtError *err) {
+        static const char *const files[] = {
+                "shadow", "shadow-", "gshadow", "gshadow-", "security/opasswd", "containers/auth.json",
+        };
+        char names[24][64];
+        size_t n = 0;
+        for (size_t i = 0; i < ELEMENTSOF(files); i++)
+                (void) snprintf(names[n++], sizeof names[0], "%s", files[i]);
+        /* the SSH host keys (their .pub halves stay) */
+        _cleanup_closedir_ DIR *d = opendir("/etc/ssh");
+        struct dirent *de;
+        while (d && (de = readdir(d)) && n < ELEMENTSOF(names)) {
+                size_t l = strlen(de->d_name);
+                if (startswith(de->d_name, "ssh_host_") && !(l > 4 && streq(de->d_name + l - 4, ".pub")) && l < 48)
+                        (void) snprintf(names[n++], sizeof names[0], "ssh/%s", de->d_name);
+        }
+        for (size_t i = 0; i < n; i++) {
+                char host[PATH_MAX], p[PATH_MAX];
+                struct stat st, dst;
+                (void) snprintf(host, sizeof host, "/etc/%s", names[i]);
+                if (lstat(host, &st) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                char *slash = strchr(names[i], '/');
+                if (slash) {
+                        *slash = '\0';
+                        (void) snprintf(host, sizeof host, "/etc/%s", names[i]);
+                        (void) snprintf(p, sizeof p, "%s/%s", upper, names[i]);
+                        /* a dir in the upper layer is the merged dir's: the host's owner and mode */
+                        if (stat(host, &dst) == 0 && mkdir(p, dst.st_mode & 07777) == 0)
+                                (void) chown(p, dst.st_uid, dst.st_gid);
+                        *slash = '/';
+                }
+                (void) snprintf(p, sizeof p, "%s/%s", upper, names[i]);
+                _cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 07777);
+                if (fd < 0 || fchown(fd, st.st_uid, st.st_gid) < 0 || fchmod(fd, st.st_mode & 07777) < 0)
+                        return rt_err_set(err, -errno, "hide /etc/%s", names[i]);
+        }
         return 0;
 }
 
@@ -388,6 +418,8 @@ static int setup_host_root(const RootfsPlan *plan, RtError *err) {
         if (mkdir(p, 0755) < 0 || mkdir(work, 0755) < 0)
                 return rt_err_set(err, -errno, "create the /etc layer");
         r = write_etc_files(p, plan->config, err);
+        if (r == 0 && !plan->config->privileged)
+                r = hide_etc_secrets(p, err);
         if (r < 0)
                 return r;
         (void) snprintf(opts, sizeof opts, "lowerdir=/etc,upperdir=%s,workdir=%s", p, work);

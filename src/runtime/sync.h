@@ -18,6 +18,8 @@ enum {
         SYNC_PID1,   /* monitor to starter, right after the clone: PID 1's host pid */
         SYNC_GO,     /* the monitor to PID 1: "running" is on record; PID 1 execs the command
                       * only once it has read this */
+        SYNC_CGROUP, /* the monitor to PID 1, between NETNS and GO: PID 1 is in its cgroup
+                      * now, and makes its cgroup namespace before it drops privileges */
 };
 
 #define SYNC_NETNS_LO_UP 1
