@@ -233,7 +233,7 @@ static int exec_plan(const CtrStore *s, const Container *c, const CtrExec *ex, E
                 plan->cfg.privileged = true;
         }
         if (!plan->cfg.privileged)
-                return seccomp_program_load(s, &plan->seccomp, err);
+                return seccomp_program_load(s, plan->cfg.caps, &plan->seccomp, err);
         return 0;
 }
 

@@ -78,7 +78,7 @@ static int start_locked(const CtrStore *s, Container *c, int lock_fd, const CtrA
                 goto fail;
 
         /* (a fresh-image monitor loads its own) */
-        if (!k->privileged && !s->fresh_monitor && (r = seccomp_program_load(s, &prog, err)) < 0)
+        if (!k->privileged && !s->fresh_monitor && (r = seccomp_program_load(s, k->caps, &prog, err)) < 0)
                 goto fail;
         int sp[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {

@@ -633,7 +633,7 @@ int ctr_monitor_run(const CtrStore *s, const char *id, int sync_fd, int lock_fd,
         static SeccompProgram prog;
         int r = ctr_load(s, id, &c, &e);
         if (r == 0 && !c.config.privileged)
-                r = seccomp_program_load(s, &prog, &e);
+                r = seccomp_program_load(s, c.config.caps, &prog, &e);
         if (r < 0) {
                 sync_send(sync_fd, SYNC_ERROR, r, 0, e.msg);
                 return EXIT_FAILURE;

@@ -36,7 +36,8 @@ typedef struct SeccompProgram {
         struct sock_filter *filter;
         unsigned short len;
 } SeccompProgram;
-int seccomp_program_load(const CtrStore *s, SeccompProgram *ret, RtError *err);
+/* for a container with caps (what the filter allows depends on some) */
+int seccomp_program_load(const CtrStore *s, char *const *caps, SeccompProgram *ret, RtError *err);
 void seccomp_program_done(SeccompProgram *p);
 /* The user (NULL: stay root), then capabilities, no_new_privs and the default seccomp
  * filter for an unprivileged container. A user other than root keeps no capabilities

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What an unprivileged container may do: Podman's default capabilities, no_new_privs,
- * and a seccomp filter that refuses what Docker's and Podman's default profiles refuse.
+ * and a seccomp filter with the semantics of Podman's default profile.
  * A privileged container (what LNST asks for) gets none of these limits. */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -16,11 +16,17 @@
 #include <unistd.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 
 #include "runtime-internal.h"
 #include "log.h"
 #include "fs.h"
 #include "strv.h"
+#include "hash.h"
+#include "cleanup.h"
 
 /* Podman 4's default_capabilities (containers.conf). */
 const char *const ctr_default_caps[] = {
@@ -150,50 +156,196 @@ static int set_process_caps(const bool keep[static CAP_LAST_CAP + 1], RtError *e
         return r;
 }
 
-/* Docker's and Podman's default profiles refuse these to a container without the
- * matching capability; we refuse them outright, with EPERM as those profiles do. The
- * capability checks in the kernel stay as the second line. */
-static const char *const denied_syscalls[] = {
-        "acct", "add_key", "bpf", "clock_adjtime", "clock_settime", "create_module",
-        "delete_module", "finit_module", "get_kernel_syms", "get_mempolicy", "init_module",
-        "ioperm", "iopl", "kcmp", "kexec_file_load", "kexec_load", "keyctl", "lookup_dcookie",
-        "mbind", "mount", "move_pages", "name_to_handle_at", "nfsservctl", "open_by_handle_at",
-        "perf_event_open", "personality", "pivot_root", "process_vm_readv", "process_vm_writev",
-        "query_module", "quotactl", "reboot", "request_key", "set_mempolicy", "setns",
-        "settimeofday", "stime", "swapoff", "swapon", "_sysctl", "sysfs", "umount", "umount2",
-        "unshare", "uselib", "userfaultfd", "ustat", "vm86", "vm86old", "fsopen", "fsconfig",
-        "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr",
+/* The seccomp filter of an unprivileged container, with the semantics of Podman's default
+ * profile (containers/common's seccomp.json): an allow-list, and ENOSYS for every other
+ * syscall (one a later kernel adds included: libc then falls back as it would on an
+ * older kernel). What the profile refuses by name gets EPERM. What it allows only with a
+ * capability is allowed when the container has it, EPERM else. Stricter than it where
+ * Docker's profile is: the mount family, unshare, setns, pivot_root and namespace flags
+ * to clone only with CAP_SYS_ADMIN; keyctl and its kin never (the keyrings are not
+ * namespaced); io_uring never (not in the list: ENOSYS); socket(AF_VSOCK) never (a way
+ * out to the host the netns does not cover). */
+
+static const char *const allowed_syscalls[] = {
+        "_llseek", "_newselect", "accept", "accept4", "access", "adjtimex", "alarm", "bind", "brk",
+        "capget", "capset", "chdir", "chmod", "chown", "chown32", "clock_getres", "clock_getres_time64",
+        "clock_gettime", "clock_gettime64", "clock_nanosleep", "clock_nanosleep_time64", "close",
+        "close_range", "connect", "copy_file_range", "creat", "dup", "dup2", "dup3", "epoll_create",
+        "epoll_create1", "epoll_ctl", "epoll_ctl_old", "epoll_pwait", "epoll_pwait2", "epoll_wait",
+        "epoll_wait_old", "eventfd", "eventfd2", "execve", "execveat", "exit", "exit_group", "faccessat",
+        "faccessat2", "fadvise64", "fadvise64_64", "fallocate", "fanotify_mark", "fchdir", "fchmod",
+        "fchmodat", "fchown", "fchown32", "fchownat", "fcntl", "fcntl64", "fdatasync", "fgetxattr",
+        "flistxattr", "flock", "fork", "fremovexattr", "fsetxattr", "fstat", "fstat64", "fstatat64",
+        "fstatfs", "fstatfs64", "fsync", "ftruncate", "ftruncate64", "futex", "futex_time64",
+        "futimesat", "get_robust_list", "get_thread_area", "getcpu", "getcwd", "getdents", "getdents64",
+        "getegid", "getegid32", "geteuid", "geteuid32", "getgid", "getgid32", "getgroups",
+        "getgroups32", "getitimer", "getpeername", "getpgid", "getpgrp", "getpid", "getppid",
+        "getpriority", "getrandom", "getresgid", "getresgid32", "getresuid", "getresuid32",
+        "getrlimit", "getrusage", "getsid", "getsockname", "getsockopt", "gettid", "gettimeofday",
+        "getuid", "getuid32", "getxattr", "inotify_add_watch", "inotify_init", "inotify_init1",
+        "inotify_rm_watch", "io_cancel", "io_destroy", "io_getevents", "io_setup", "io_submit", "ioctl",
+        "ioprio_get", "ioprio_set", "ipc", "kill", "lchown", "lchown32", "lgetxattr", "link", "linkat",
+        "listen", "listxattr", "llistxattr", "lremovexattr", "lseek", "lsetxattr", "lstat", "lstat64",
+        "madvise", "memfd_create", "mincore", "mkdir", "mkdirat", "mknod", "mknodat", "mlock", "mlock2",
+        "mlockall", "mmap", "mmap2", "mprotect", "mq_getsetattr", "mq_notify", "mq_open",
+        "mq_timedreceive", "mq_timedreceive_time64", "mq_timedsend", "mq_timedsend_time64", "mq_unlink",
+        "mremap", "msgctl", "msgget", "msgrcv", "msgsnd", "msync", "munlock", "munlockall", "munmap",
+        "name_to_handle_at", "nanosleep", "newfstatat", "open", "openat", "openat2", "pause",
+        "pidfd_getfd", "pidfd_open", "pidfd_send_signal", "pipe", "pipe2", "pkey_alloc", "pkey_free",
+        "pkey_mprotect", "poll", "ppoll", "ppoll_time64", "prctl", "pread64", "preadv", "preadv2",
+        "prlimit64", "pselect6", "pselect6_time64", "pwrite64", "pwritev", "pwritev2", "read",
+        "readahead", "readdir", "readlink", "readlinkat", "readv", "reboot", "recv", "recvfrom",
+        "recvmmsg", "recvmmsg_time64", "recvmsg", "remap_file_pages", "removexattr", "rename",
+        "renameat", "renameat2", "restart_syscall", "rmdir", "rseq", "rt_sigaction", "rt_sigpending",
+        "rt_sigprocmask", "rt_sigqueueinfo", "rt_sigreturn", "rt_sigsuspend", "rt_sigtimedwait",
+        "rt_sigtimedwait_time64", "rt_tgsigqueueinfo", "sched_get_priority_max",
+        "sched_get_priority_min", "sched_getaffinity", "sched_getattr", "sched_getparam",
+        "sched_getscheduler", "sched_rr_get_interval", "sched_rr_get_interval_time64",
+        "sched_setaffinity", "sched_setattr", "sched_setparam", "sched_setscheduler", "sched_yield",
+        "seccomp", "select", "semctl", "semget", "semop", "semtimedop", "semtimedop_time64", "send",
+        "sendfile", "sendfile64", "sendmmsg", "sendmsg", "sendto", "set_robust_list", "set_thread_area",
+        "set_tid_address", "setfsgid", "setfsgid32", "setfsuid", "setfsuid32", "setgid", "setgid32",
+        "setgroups", "setgroups32", "setitimer", "setpgid", "setpriority", "setregid", "setregid32",
+        "setresgid", "setresgid32", "setresuid", "setresuid32", "setreuid", "setreuid32", "setrlimit",
+        "setsid", "setsockopt", "setuid", "setuid32", "setxattr", "shmat", "shmctl", "shmdt", "shmget",
+        "shutdown", "sigaltstack", "signalfd", "signalfd4", "sigreturn", "socketcall", "socketpair",
+        "splice", "stat", "stat64", "statfs", "statfs64", "statx", "symlink", "symlinkat", "sync",
+        "sync_file_range", "syncfs", "sysinfo", "syslog", "tee", "tgkill", "time", "timer_create",
+        "timer_delete", "timer_getoverrun", "timer_gettime", "timer_gettime64", "timer_settime",
+        "timer_settime64", "timerfd_create", "timerfd_gettime", "timerfd_gettime64", "timerfd_settime",
+        "timerfd_settime64", "times", "tkill", "truncate", "truncate64", "ugetrlimit", "umask", "uname",
+        "unlink", "unlinkat", "utime", "utimensat", "utimensat_time64", "utimes", "vfork", "wait4",
+        "waitid", "waitpid", "write", "writev",
+        /* the architecture's own: x86 (thread pointers, LDT), arm, s390 */
+        "arch_prctl", "modify_ldt", "arm_fadvise64_64", "arm_sync_file_range", "sync_file_range2",
+        "breakpoint", "cacheflush", "set_tls", "s390_pci_mmio_read", "s390_pci_mmio_write",
+        "s390_runtime_instr",
         NULL,
 };
 
-static int build_filter(scmp_filter_ctx *ret, RtError *err) {
-        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+/* refused by name with EPERM, whatever the capabilities */
+static const char *const refused_syscalls[] = {
+        "bdflush", "io_pgetevents", "kexec_file_load", "kexec_load", "membarrier", "migrate_pages",
+        "move_pages", "nfsservctl", "nice", "oldfstat", "oldlstat", "oldolduname", "oldstat", "olduname",
+        "pciconfig_iobase", "pciconfig_read", "pciconfig_write", "sgetmask", "ssetmask", "swapcontext",
+        "swapoff", "swapon", "sysfs", "uselib", "userfaultfd", "ustat", "vm86", "vm86old", "vmsplice",
+        "keyctl", "add_key", "request_key", "create_module", "get_kernel_syms", "_sysctl",
+        NULL,
+};
+
+/* allowed with a capability, EPERM without */
+static const struct {
+        cap_value_t cap;
+        const char *names[12];
+} cap_syscalls[] = {
+        { CAP_SYS_ADMIN, { "bpf", "fanotify_init", "lookup_dcookie", "perf_event_open", "quotactl",
+                           "setdomainname", "sethostname", "setns", "unshare", "mount", "umount2", "umount" } },
+        { CAP_SYS_ADMIN, { "pivot_root", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount",
+                           "open_tree", "mount_setattr", "clone3" } },
+        { CAP_SYS_CHROOT, { "chroot" } },
+        { CAP_SYS_MODULE, { "delete_module", "init_module", "finit_module", "query_module" } },
+        { CAP_SYS_NICE, { "get_mempolicy", "mbind", "set_mempolicy" } },
+        { CAP_SYS_PACCT, { "acct" } },
+        { CAP_SYS_PTRACE, { "kcmp", "process_madvise", "process_vm_readv", "process_vm_writev", "ptrace" } },
+        { CAP_SYS_RAWIO, { "iopl", "ioperm" } },
+        { CAP_SYS_TIME, { "settimeofday", "stime", "clock_settime", "clock_settime64", "clock_adjtime",
+                          "clock_adjtime64" } },
+        { CAP_SYS_TTY_CONFIG, { "vhangup" } },
+        { CAP_DAC_READ_SEARCH, { "open_by_handle_at" } },
+};
+
+/* The capabilities the filter depends on, as a mask of cap_syscalls' (and audit's) */
+static uint32_t filter_caps(char *const *caps) {
+        uint32_t mask = 0;
+        for (size_t i = 0; caps && caps[i]; i++) {
+                char norm[64];
+                cap_value_t v;
+                if (cap_normalize(caps[i], norm, &v, NULL) < 0)
+                        continue;
+                for (size_t k = 0; k < ELEMENTSOF(cap_syscalls); k++)
+                        if (cap_syscalls[k].cap == v)
+                                mask |= 1u << k;
+                if (v == CAP_AUDIT_WRITE)
+                        mask |= 1u << 31;
+        }
+        return mask;
+}
+
+static int add_rule(scmp_filter_ctx ctx, uint32_t action, const char *name, RtError *err) {
+        int nr = seccomp_syscall_resolve_name(name);
+        if (nr == __NR_SCMP_ERROR || action == SCMP_ACT_ERRNO(ENOSYS))
+                return 0; /* not on this architecture; or what the default does anyway */
+        int r = seccomp_rule_add(ctx, action, nr, 0);
+        /* a name that is another's alias here (umount on x86_64 is umount2's) */
+        return r < 0 && r != -EEXIST ? rt_err_set(err, r, "seccomp rule for %s", name) : 0;
+}
+
+static int build_filter(uint32_t caps_mask, scmp_filter_ctx *ret, RtError *err) {
+        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(ENOSYS));
         if (!ctx)
                 return rt_err_set(err, -ENOMEM, "seccomp");
         int r = 0;
-        for (size_t i = 0; denied_syscalls[i] && r == 0; i++) {
-                int nr = seccomp_syscall_resolve_name(denied_syscalls[i]);
-                if (nr == __NR_SCMP_ERROR)
-                        continue; /* not on this architecture */
-                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
-                if (r < 0)
-                        (void) rt_err_set(err, r, "seccomp rule for %s", denied_syscalls[i]);
-        }
-        /* clone() with a namespace flag is unshare by another door: one rule per flag,
-         * since a rule cannot say "any of these bits". clone3 hides its flags in memory
-         * a filter cannot read, so it gets ENOSYS and libc falls back to clone. */
+        for (size_t i = 0; allowed_syscalls[i] && r == 0; i++)
+                r = add_rule(ctx, SCMP_ACT_ALLOW, allowed_syscalls[i], err);
+        for (size_t i = 0; refused_syscalls[i] && r == 0; i++)
+                r = add_rule(ctx, SCMP_ACT_ERRNO(EPERM), refused_syscalls[i], err);
+        for (size_t k = 0; k < ELEMENTSOF(cap_syscalls) && r == 0; k++)
+                for (size_t i = 0; i < ELEMENTSOF(cap_syscalls[k].names) && cap_syscalls[k].names[i] && r == 0; i++) {
+                        bool has = caps_mask & (1u << k);
+                        /* without CAP_SYS_ADMIN clone3 is ENOSYS (its flags are in memory a
+                         * filter cannot read): libc falls back to clone, whose flags it can */
+                        uint32_t no = streq(cap_syscalls[k].names[i], "clone3") ? SCMP_ACT_ERRNO(ENOSYS)
+                                                                                 : SCMP_ACT_ERRNO(EPERM);
+                        r = add_rule(ctx, has ? SCMP_ACT_ALLOW : no, cap_syscalls[k].names[i], err);
+                }
+        /* libseccomp lets a rule without conditions override those with them on the
+         * same syscall: what has conditions gets conditional rules only */
+
+        /* clone: a namespace flag only with CAP_SYS_ADMIN (unshare by another door): EPERM
+         * per flag, since a rule cannot say "any of these bits" */
+        bool admin = caps_mask & 1u; /* cap_syscalls[0] */
         static const unsigned long ns_flags[] = {
-                CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
-                CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
+                CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
         };
-        for (size_t i = 0; i < ELEMENTSOF(ns_flags) && r == 0; i++)
+        unsigned long all_ns = 0;
+        for (size_t i = 0; i < ELEMENTSOF(ns_flags); i++)
+                all_ns |= ns_flags[i];
+        if (r == 0)
+                r = admin ? seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 0)
+                          : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+                                             SCMP_A0(SCMP_CMP_MASKED_EQ, all_ns, 0));
+        for (size_t i = 0; i < ELEMENTSOF(ns_flags) && r == 0 && !admin; i++)
                 r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
                                      SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]));
+        /* personality: the harmless ones (Linux, and with the address space not
+         * randomized, as setarch -R asks; 32-bit Linux; the query) */
+        static const unsigned long personas[] = { 0x0, 0x8, 0x20000, 0x20008, 0xffffffff };
+        for (size_t i = 0; i < ELEMENTSOF(personas) && r == 0; i++)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1,
+                                     SCMP_A0(SCMP_CMP_EQ, personas[i]));
+        /* socket: any family but vsock (EAFNOSUPPORT); netlink's audit protocol only with
+         * CAP_AUDIT_WRITE (EINVAL). A rule compares an argument once: the families around
+         * the two are allowed as ranges and one by one. */
+        bool audit = caps_mask & (1u << 31);
         if (r == 0)
-                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_LT, AF_NETLINK));
+        if (r == 0)
+                r = audit ? seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_NETLINK))
+                          : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2, SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
+                                             SCMP_A2(SCMP_CMP_NE, NETLINK_AUDIT));
+        for (unsigned long family = AF_NETLINK + 1; family < AF_VSOCK && r == 0; family++)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, family));
+        if (r == 0)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_GT, AF_VSOCK));
+        if (r == 0)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
+                                     SCMP_A0(SCMP_CMP_EQ, AF_VSOCK));
+        if (r == 0 && !audit)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EINVAL), SCMP_SYS(socket), 2, SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
+                                     SCMP_A2(SCMP_CMP_EQ, NETLINK_AUDIT));
         if (r < 0) {
                 if (err && !err->msg[0])
-                        (void) rt_err_set(err, r, "seccomp rule for clone");
+                        (void) rt_err_set(err, r, "seccomp rules");
                 seccomp_release(ctx);
                 return r;
         }
@@ -201,23 +353,23 @@ static int build_filter(scmp_filter_ctx *ret, RtError *err) {
         return 0;
 }
 
-/* The cache is named by what the program is made of: a change to the list, the library
- * or the architecture is a new file, never a stale filter. */
-static uint64_t filter_fingerprint(void) {
+/* The cache is named by what the program is made of: a change to the lists, the
+ * capabilities it depends on, the library or the architecture is a new file, never a
+ * stale filter. */
+static uint64_t filter_fingerprint(uint32_t caps_mask) {
         uint64_t h = 1469598103934665603ull;
         const struct scmp_version *v = seccomp_version();
-        char extra[64];
-        (void) snprintf(extra, sizeof extra, "%u.%u.%u/%u", v ? v->major : 0, v ? v->minor : 0,
-                        v ? v->micro : 0, seccomp_arch_native());
-        for (size_t i = 0; denied_syscalls[i]; i++)
-                for (const char *c = denied_syscalls[i]; ; c++) {
-                        h = (h ^ (uint8_t) *c) * 1099511628211ull;
-                        if (!*c)
-                                break;
-                }
-        for (const char *c = extra; *c; c++)
-                h = (h ^ (uint8_t) *c) * 1099511628211ull;
-        return h;
+        char extra[96];
+        (void) snprintf(extra, sizeof extra, "%u.%u.%u/%u/%08x/v3", v ? v->major : 0, v ? v->minor : 0,
+                        v ? v->micro : 0, seccomp_arch_native(), caps_mask);
+        const char *const *lists[] = { allowed_syscalls, refused_syscalls };
+        for (size_t l = 0; l < ELEMENTSOF(lists); l++)
+                for (size_t i = 0; lists[l][i]; i++)
+                        h = fnv1a(h, lists[l][i], strlen(lists[l][i]) + 1);
+        for (size_t k = 0; k < ELEMENTSOF(cap_syscalls); k++)
+                for (size_t i = 0; i < ELEMENTSOF(cap_syscalls[k].names) && cap_syscalls[k].names[i]; i++)
+                        h = fnv1a(h, cap_syscalls[k].names[i], strlen(cap_syscalls[k].names[i]) + 1);
+        return fnv1a(h, extra, strlen(extra));
 }
 
 void seccomp_program_done(SeccompProgram *p) {
@@ -225,15 +377,20 @@ void seccomp_program_done(SeccompProgram *p) {
         *p = (SeccompProgram) {};
 }
 
-int seccomp_program_load(const CtrStore *s, SeccompProgram *ret, RtError *err) {
+int seccomp_program_load(const CtrStore *s, char *const *caps, SeccompProgram *ret, RtError *err) {
+        uint32_t caps_mask = filter_caps(caps);
         char path[PATH_MAX], file[64];
-        (void) snprintf(file, sizeof file, "seccomp-%016llx.bpf", (unsigned long long) filter_fingerprint());
+        (void) snprintf(file, sizeof file, "seccomp-%016llx.bpf", (unsigned long long) filter_fingerprint(caps_mask));
         store_path(s, STORE_RUN, file, NULL, path);
         char *buf = NULL;
         size_t len = 0;
         /* Compiling the filter costs about a third of a millisecond on every start; the
-         * compiled program is kept instead. */
-        if (read_file(path, 64 * 1024, &buf, &len, NULL) == 0 && len > 0 &&
+         * compiled program is kept instead, and used only when nobody but root could
+         * have written it (the runroot is root's) */
+        _cleanup_close_ int cfd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (cfd >= 0 && fstat(cfd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+            !(st.st_mode & 022) && read_file_fd(cfd, path, 64 * 1024, &buf, &len, NULL) == 0 && len > 0 &&
             len % sizeof(struct sock_filter) == 0) {
                 ret->filter = (struct sock_filter *) buf;
                 ret->len = (unsigned short) (len / sizeof(struct sock_filter));
@@ -242,7 +399,7 @@ int seccomp_program_load(const CtrStore *s, SeccompProgram *ret, RtError *err) {
         free(buf);
 
         scmp_filter_ctx ctx = NULL;
-        int r = build_filter(&ctx, err);
+        int r = build_filter(caps_mask, &ctx, err);
         if (r < 0)
                 return r;
         int mfd = memfd_create("nsprov-seccomp", MFD_CLOEXEC);

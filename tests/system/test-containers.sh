@@ -56,6 +56,46 @@ ok "privileged may create a network device in its netns" -- nsp run --rm --privi
 ok "unprivileged may not" -- bash -c "$NSP_DEF ! nsp run --rm host ip link add '$P-v0' type veth peer name '$P-v1' 2>/dev/null"
 keyctl_probe='import ctypes; l = ctypes.CDLL(None, use_errno=True); r = l.syscall(250, 0, 0, 0, 0, 0); print(ctypes.get_errno() if r < 0 else 0)'
 ok "seccomp refuses keyctl in a default container (EPERM)" -- is 1 -- nsp run --rm host python3 -c "$keyctl_probe"
+# the allow-list: each probe prints the errno a raw syscall got (0: it ran)
+seccomp_probe='import ctypes, errno, socket
+l = ctypes.CDLL(None, use_errno=True)
+def sc(nr, *a):
+    r = l.syscall(nr, *[ctypes.c_long(x) for x in a])
+    return errno.errorcode.get(ctypes.get_errno(), "?") if r < 0 else "ok"
+print("io_uring_setup", sc(425, 1, 0))
+print("unknown-1000", sc(1000))
+print("personality-query", sc(135, 0xffffffff))
+print("personality-8", sc(135, 8))
+print("personality-other", sc(135, 0x0400000))
+print("chroot", sc(161, 0))
+try:
+    socket.socket(40, socket.SOCK_STREAM); print("vsock ok")
+except OSError as e:
+    print("vsock", errno.errorcode[e.errno])
+for proto, name in ((9, "netlink-audit"), (0, "netlink-route")):
+    try:
+        socket.socket(16, socket.SOCK_RAW, proto).close(); print(name, "ok")
+    except OSError as e:
+        print(name, errno.errorcode[e.errno])
+print("unshare-net", sc(272, 0x40000000))'
+seccomp_allowlist() {
+        local out want
+        out=$(nsp run --rm --network none host python3 -c "$seccomp_probe") || return 1
+        # chroot: allowed (CAP_SYS_CHROOT is a default capability; EFAULT for the NULL path)
+        want=$(printf '%s\n' "io_uring_setup ENOSYS" "unknown-1000 ENOSYS" "personality-query ok" \
+                "personality-8 ok" "personality-other ENOSYS" "chroot EFAULT" "vsock EAFNOSUPPORT" "netlink-audit EINVAL" \
+                "netlink-route ok" "unshare-net EPERM")
+        [ "$out" = "$want" ] || { echo "unprivileged: $out"; return 1; }
+        # a capability added opens what depends on it (CAP_SYS_ADMIN: unshare)
+        out=$(nsp run --rm --network none --cap-add SYS_ADMIN host python3 -c "$seccomp_probe" | tail -1) || return 1
+        [ "$out" = "unshare-net ok" ] || { echo "with SYS_ADMIN: $out"; return 1; }
+        # and exec gets the same filter
+        nsp run -d --name "$P-sc" --network none host sleep 60 >/dev/null || return 1
+        out=$(nsp exec "$P-sc" python3 -c "$seccomp_probe" | head -1)
+        nsp rm -f "$P-sc" >/dev/null
+        [ "$out" = "io_uring_setup ENOSYS" ] || { echo "exec: $out"; return 1; }
+}
+ok "seccomp is an allow-list: io_uring, unknown syscalls ENOSYS, vsock refused, harmless personalities allowed, caps open their syscalls" -- seccomp_allowlist
 ok "a privileged container has no seccomp filter" -- bash -c "$NSP_DEF [ \"\$(nsp run --rm --privileged host python3 -c '$keyctl_probe')\" != 1 ]"
 ok "default capabilities are Podman's (no CAP_NET_ADMIN, CAP_CHOWN kept)" -- is "00000000800405fb" -- nsp run --rm host sh -c "grep CapEff /proc/self/status | awk '{print \$2}'"
 ok "--cap-add NET_ADMIN adds it" -- nsp run --rm --cap-add NET_ADMIN host sh -c "ip link set lo mtu 1500"
