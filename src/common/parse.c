@@ -128,3 +128,30 @@ int parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *ret) {
         *ret = total;
         return 0;
 }
+
+int parse_size(const char *s, uint64_t *ret) {
+        if (!s || !*s || s[0] == '-' || s[0] == '+' || isspace((unsigned char) s[0]))
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(s, &end, 10);
+        if (errno == ERANGE)
+                return -ERANGE;
+        if (errno || end == s)
+                return -EINVAL;
+        unsigned shift = 0;
+        switch (*end ? tolower((unsigned char) *end) : 0) {
+        case 0: case 'b': break;
+        case 'k': shift = 10; break;
+        case 'm': shift = 20; break;
+        case 'g': shift = 30; break;
+        case 't': shift = 40; break;
+        default: return -EINVAL;
+        }
+        if (*end && end[1] && !(tolower((unsigned char) end[1]) == 'b' && !end[2] && tolower((unsigned char) *end) != 'b'))
+                return -EINVAL;
+        if (shift && n > (UINT64_MAX >> shift))
+                return -ERANGE;
+        *ret = (uint64_t) n << shift;
+        return 0;
+}

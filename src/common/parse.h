@@ -16,3 +16,6 @@ int parse_boolean(const char *s, bool *ret);
 /* A duration, "1m30s", "500ms", "1.5s" (Go's syntax, as Podman's flags take it) or bare
  * seconds, in milliseconds: -EINVAL, or -ERANGE past max_ms. */
 int parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *ret);
+/* A size as Podman's flags take one: "512m", "1g", "64k", "1048576", a "b" after the unit
+ * allowed ("512mb"), in bytes: -EINVAL, -ERANGE. */
+int parse_size(const char *s, uint64_t *ret);

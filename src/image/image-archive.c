@@ -23,7 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <seccomp.h>
 #include <sys/capability.h>
+#include <sys/statvfs.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -37,6 +39,7 @@
 #include "dynlib.h"
 #include "fs.h"
 #include "log.h"
+#include "parse.h"
 #include "strv.h"
 #include "sys.h"
 
@@ -355,8 +358,29 @@ int image_archive_check_memory(const void *data, size_t size, RtError *err) {
 typedef struct LayerReport {
         int code;
         unsigned devices_skipped;
+        uint64_t bytes; /* of file data written, all layers */
         char msg[480];
 } LayerReport;
+
+/* What an image may unpack to (an archive of a megabyte can expand to a terabyte), and
+ * what the store's disk keeps free whatever it asks: NSPROV_IMAGE_MAX_SIZE and
+ * NSPROV_IMAGE_MIN_FREE (sizes: 64g, 512m) say otherwise. */
+#define IMAGE_DEFAULT_MAX_SIZE (64ull << 30)
+#define IMAGE_DEFAULT_MIN_FREE (1ull << 30)
+
+typedef struct ExtractLimits {
+        uint64_t max_size, min_free;
+} ExtractLimits;
+
+static int extract_limits(ExtractLimits *ret, RtError *err) {
+        *ret = (ExtractLimits) { IMAGE_DEFAULT_MAX_SIZE, IMAGE_DEFAULT_MIN_FREE };
+        const char *max = getenv("NSPROV_IMAGE_MAX_SIZE"), *free_ = getenv("NSPROV_IMAGE_MIN_FREE");
+        if (max && *max && parse_size(max, &ret->max_size) < 0)
+                return rt_err_setx(err, -EINVAL, "NSPROV_IMAGE_MAX_SIZE='%.32s' is not a size (64g, 512m)", max);
+        if (free_ && *free_ && parse_size(free_, &ret->min_free) < 0)
+                return rt_err_setx(err, -EINVAL, "NSPROV_IMAGE_MIN_FREE='%.32s' is not a size (1g, 512m)", free_);
+        return 0;
+}
 
 /* Reads the layer in fd from its start and hands visit each entry but the top, its path
  * checked and made plain. */
@@ -413,7 +437,25 @@ static int remove_whiteout(struct archive *a, struct archive_entry *e, const cha
 typedef struct Extraction {
         struct archive *writer;
         LayerReport *report;
+        const ExtractLimits *limits;
+        uint64_t next_free_check; /* bytes: the disk is looked at every 64 MiB written */
 } Extraction;
+
+static int extraction_account(Extraction *x, size_t n, const char *clean, RtError *err) {
+        x->report->bytes += n;
+        if (x->report->bytes > x->limits->max_size)
+                return rt_err_setx(err, -EFBIG, "the image unpacks to over %llu MiB (NSPROV_IMAGE_MAX_SIZE), at %s",
+                                   (unsigned long long) (x->limits->max_size >> 20), clean);
+        if (x->report->bytes >= x->next_free_check) {
+                x->next_free_check = x->report->bytes + (64u << 20);
+                struct statvfs sv;
+                if (statvfs("/", &sv) == 0 && (uint64_t) sv.f_bavail * sv.f_frsize < x->limits->min_free)
+                        return rt_err_setx(err, -ENOSPC, "the store's disk has under %llu MiB free "
+                                           "(NSPROV_IMAGE_MIN_FREE) with the image unpacked up to %s",
+                                           (unsigned long long) (x->limits->min_free >> 20), clean);
+        }
+        return 0;
+}
 
 /* The second pass: every entry but the whiteouts, written as the layer has it. */
 static int extract_entry(struct archive *a, struct archive_entry *e, const char *clean, void *userdata,
@@ -453,10 +495,14 @@ static int extract_entry(struct archive *a, struct archive_entry *e, const char 
                 const void *buf;
                 size_t size;
                 la_int64_t off;
-                while ((r = al.read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
+                while ((r = al.read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
+                        int q = extraction_account(x, size, clean, err);
+                        if (q < 0)
+                                return q;
                         if (al.write_data_block(x->writer, buf, size, off) < ARCHIVE_WARN)
                                 return rt_err_setx(err, -EIO, "layer entry %s: %s", clean,
                                                    al.error_string(x->writer));
+                }
                 if (r != ARCHIVE_EOF)
                         return rt_err_setx(err, -EBADMSG, "layer entry %s: %s", clean, al.error_string(a));
         }
@@ -468,11 +514,11 @@ static int extract_entry(struct archive *a, struct archive_entry *e, const char 
         return 0;
 }
 
-static int apply_layer(int fd, LayerReport *rep, RtError *err) {
+static int apply_layer(int fd, LayerReport *rep, const ExtractLimits *limits, RtError *err) {
         int r = layer_walk(fd, remove_whiteout, NULL, err);
         if (r < 0)
                 return r;
-        Extraction x = { .writer = al.write_disk_new(), .report = rep };
+        Extraction x = { .writer = al.write_disk_new(), .report = rep, .limits = limits };
         if (!x.writer)
                 return rt_err_set(err, -ENOMEM, "archive writer");
         /* numeric owners, as the layer has them (no lookup in anybody's passwd) */
@@ -489,8 +535,9 @@ static int apply_layer(int fd, LayerReport *rep, RtError *err) {
  * CAP_SYS_CHROOT above all, so that the chroot holds even if a layer found a way to run
  * code in here, and without CAP_SYS_ADMIN, so that no trusted.* xattr is set. */
 static int drop_to_extraction_caps(RtError *err) {
-        static const cap_value_t keep[] = { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH,
-                                            CAP_FOWNER, CAP_FSETID, CAP_SETFCAP };
+        /* not CAP_DAC_READ_SEARCH: CAP_DAC_OVERRIDE reads and searches what it must, and
+         * that one would open any file of the host by its handle (open_by_handle_at) */
+        static const cap_value_t keep[] = { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_SETFCAP };
         cap_t caps = cap_init();
         int r = 0;
         if (!caps || cap_set_flag(caps, CAP_EFFECTIVE, ELEMENTSOF(keep), keep, CAP_SET) < 0 ||
@@ -500,6 +547,35 @@ static int drop_to_extraction_caps(RtError *err) {
         if (caps)
                 cap_free(caps);
         return r;
+}
+
+/* What unpacking never does, refused in the child should a layer find a way to run code
+ * there: no network, no other process, no mount or namespace, no new program, no
+ * kernel interface beyond files. */
+static int extraction_filter(RtError *err) {
+        static const char *const refused[] = {
+                "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "sendto", "sendmsg",
+                "ptrace", "process_vm_readv", "process_vm_writev", "kill", "tkill", "tgkill", "pidfd_open",
+                "pidfd_getfd", "pidfd_send_signal", "mount", "umount2", "pivot_root", "chroot", "unshare", "setns",
+                "fsopen", "fsmount", "move_mount", "open_tree", "mount_setattr", "open_by_handle_at",
+                "name_to_handle_at", "execve", "execveat", "fork", "vfork", "clone", "clone3", "bpf",
+                "perf_event_open", "keyctl", "add_key", "request_key", "io_uring_setup", "io_uring_enter",
+                "io_uring_register", "userfaultfd", "kexec_load", "kexec_file_load", "init_module",
+                "finit_module", "delete_module", "reboot", "swapon", "swapoff", "ioperm", "iopl",
+        };
+        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+        if (!ctx)
+                return rt_err_set(err, -ENOMEM, "seccomp");
+        int r = 0;
+        for (size_t i = 0; i < ELEMENTSOF(refused) && r == 0; i++) {
+                int nr = seccomp_syscall_resolve_name(refused[i]);
+                if (nr != __NR_SCMP_ERROR)
+                        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+        }
+        if (r == 0)
+                r = seccomp_load(ctx);
+        seccomp_release(ctx);
+        return r < 0 ? rt_err_set(err, r, "the unpacking's seccomp filter") : 0;
 }
 
 static _noreturn_ void layers_child(const char *rootfs, int *fds, size_t n, int report_fd) {
@@ -518,10 +594,15 @@ static _noreturn_ void layers_child(const char *rootfs, int *fds, size_t n, int 
                 r = rt_err_set(&e, -errno, "chroot into %s", rootfs);
         if (r == 0)
                 r = drop_to_extraction_caps(&e);
+        ExtractLimits limits;
+        if (r == 0)
+                r = extract_limits(&limits, &e);
+        if (r == 0)
+                r = extraction_filter(&e);
         /* the image's files as the layers have them, not as our umask would */
         (void) umask(0);
         for (size_t i = 0; r == 0 && i < n; i++)
-                if ((r = apply_layer(fds[i], &rep, &e)) < 0)
+                if ((r = apply_layer(fds[i], &rep, &limits, &e)) < 0)
                         (void) rt_err_prefix(&e, r, "layer %zu of %zu", i + 1, n);
         rep.code = r;
         (void) snprintf(rep.msg, sizeof rep.msg, "%s", e.msg);

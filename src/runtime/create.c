@@ -124,27 +124,7 @@ static int resolve_command(const Image *img, const CtrSpec *spec, char ***ret, R
 }
 
 int ctr_parse_memory(const char *s, uint64_t *ret) {
-        if (!s || !*s)
-                return -EINVAL;
-        char *end;
-        errno = 0;
-        unsigned long long n = strtoull(s, &end, 10);
-        if (errno || end == s || s[0] == '-')
-                return errno == ERANGE ? -ERANGE : -EINVAL;
-        unsigned shift = 0;
-        switch (*end ? tolower((unsigned char) *end) : 0) {
-        case 0: case 'b': break;
-        case 'k': shift = 10; break;
-        case 'm': shift = 20; break;
-        case 'g': shift = 30; break;
-        default: return -EINVAL;
-        }
-        if (*end && end[1] && !(tolower((unsigned char) end[1]) == 'b' && !end[2]))
-                return -EINVAL;
-        if (shift && n > (UINT64_MAX >> shift))
-                return -ERANGE;
-        *ret = (uint64_t) n << shift;
-        return 0;
+        return parse_size(s, ret);
 }
 
 int ctr_parse_cpus(const char *s, uint64_t *ret) {

@@ -272,9 +272,21 @@ static int join_container_netns(void *userdata, RtError *err) {
         return 0;
 }
 
+/* PID 1 is a copy of the monitor, its caller's environment in its memory: /proc/1/environ
+ * would show it to the container, and a ptrace of PID 1 would reach the monitor's socket.
+ * Not dumpable (/proc/1's files become the host's root's, ptrace needs CAP_SYS_PTRACE),
+ * and that environment blanked: the command gets the container's, from its config. */
+static void hide_from_container(void) {
+        extern char **environ;
+        (void) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        for (char **e = environ; e && *e; e++)
+                memset(*e, 0, strlen(*e));
+}
+
 _noreturn_ void ctr_init_main(ChildArgs *a) {
         RtError e = {};
         int r;
+        hide_from_container();
         bool shared_err = a->stderr_fd == a->stdout_fd, shared_in = a->stdin_fd == a->stdout_fd;
         int *keep[] = { &a->sync_fd, &a->stdin_fd, &a->stdout_fd, &a->stderr_fd, &a->starter_fd };
         fds_keep_only(keep, ELEMENTSOF(keep));

@@ -234,8 +234,11 @@ static int setup_bind_mounts(const char *rootfs, const CtrConfig *c, RtError *er
                                                                     S_ISDIR(st.st_mode), err);
                         if (top < 0)
                                 return top;
-                        (void) snprintf(target, sizeof target, "/proc/self/fd/%d", top);
-                        r = mnt(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL, err);
+                        /* read-only all the way down: a plain remount would leave the
+                         * submounts of the source (a tmpfs under it) writable */
+                        struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+                        if (mount_setattr(top, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+                                r = rt_err_set(err, -errno, "make %s read-only", m->destination);
                 }
                 if (r < 0)
                         return rt_err_prefix(err, r, "bind mount %s:%s", m->source, m->destination);

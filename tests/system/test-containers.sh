@@ -165,6 +165,26 @@ for name, maj, mn, flags in (("lc", 10, 237, os.O_RDONLY), ("km", 1, 11, os.O_WR
                 { echo "left after gc: $(ls -d /sys/fs/cgroup/*/nsprov/$id 2>/dev/null)"; return 1; }
 }
 ok "cgroups: pids.max 2048 and the limits asked for, Podman's device rules, PID 1 inside, gone with the container (and by gc)" -- cgroups
+pid1_hidden() {
+        # the caller's environment is not PID 1's to show; PID 1 cannot be ptraced
+        local out
+        out=$(NSPROV_TEST_SECRET=$P-xyzzy nsp run --rm --network none host sh -c \
+                'cat /proc/1/environ 2>&1 | tr "\0" "\n"; python3 -c "import ctypes; l = ctypes.CDLL(None, use_errno=True); print(\"ptrace\", l.ptrace(16, 1, 0, 0), ctypes.get_errno())"') || return 1
+        grep -q "$P-xyzzy" <<<"$out" && { echo "unprivileged: $out"; return 1; }
+        grep -q "Permission denied" <<<"$out" && grep -q "ptrace -1 1$" <<<"$out" || { echo "unprivileged: $out"; return 1; }
+        out=$(NSPROV_TEST_SECRET=$P-xyzzy nsp run --rm --privileged --network none host sh -c 'tr "\0" "\n" </proc/1/environ') ||
+                return 1
+        ! grep -q "$P-xyzzy" <<<"$out" || { echo "privileged PID 1 showed the caller's environment"; return 1; }
+}
+ok "PID 1 shows no caller's environment and is not dumpable (unprivileged: no /proc/1/environ, no ptrace)" -- pid1_hidden
+ro_recursive() {
+        mkdir -p "$tmp/ro/sub" && mount -t tmpfs "$P-ro" "$tmp/ro/sub" || return 1
+        local out
+        out=$(nsp run --rm --network none -v "$tmp/ro:/mnt:ro" host sh -c 'touch /mnt/top 2>&1; touch /mnt/sub/x 2>&1; echo end')
+        umount "$tmp/ro/sub"
+        [ "$(grep -c "Read-only file system" <<<"$out")" = 2 ] || { echo "a :ro bind: $out"; return 1; }
+}
+ok "a :ro bind is read-only all the way down (a tmpfs under its source too)" -- ro_recursive
 ok "privileged sees host devices" -- nsp run --rm --privileged host test -e /dev/vda -o -e /dev/sda -o -e /dev/nvme0n1 -o -e /dev/xvda -o -e /dev/loop0 -o -e /dev/kmsg
 
 # --- init, exit codes ---

@@ -213,4 +213,28 @@ t_api_import() {
 }
 ok "API: podman import and docker import (images/import, images/create?fromSrc=-), with changes; 409 and 400" -- t_api_import
 
+t_bomb() {
+        # 256 MiB of zeros in a ~250 KiB tarball: refused past the size limit, or where it
+        # would leave the disk under its reserve; nothing stored either way
+        python3 -c '
+import gzip, io, sys, tarfile
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w") as t:
+    i = tarfile.TarInfo("zeros"); i.size = 256 << 20
+    t.addfile(i, io.BytesIO(bytes(256 << 20)))
+sys.stdout.buffer.write(gzip.compress(buf.getvalue()))' >"$tmp/bomb.tgz" || return 1
+        [ "$(stat -c %s "$tmp/bomb.tgz")" -lt $((1 << 20)) ] || { echo "not a bomb"; return 1; }
+        expect_fail 125 "the image unpacks to over 100 MiB (NSPROV_IMAGE_MAX_SIZE), at zeros" -- \
+                env NSPROV_IMAGE_MAX_SIZE=100m "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" \
+                image import "$tmp/bomb.tgz" "$P-bomb" || return 1
+        expect_fail 125 "the store's disk has under 1048576000 MiB free (NSPROV_IMAGE_MIN_FREE)" -- \
+                env NSPROV_IMAGE_MIN_FREE=1000t "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" \
+                image import "$tmp/bomb.tgz" "$P-bomb" || return 1
+        expect_fail 125 "NSPROV_IMAGE_MAX_SIZE='lots' is not a size" -- \
+                env NSPROV_IMAGE_MAX_SIZE=lots "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" \
+                image import "$tmp/bomb.tgz" "$P-bomb" || return 1
+        ! nsp image exists "$P-bomb" && no_staging_left
+}
+ok "a tarball that expands past the size limit or the disk's reserve: refused, nothing stored" -- t_bomb
+
 ok "the store holds no load's leftovers" -- no_staging_left
