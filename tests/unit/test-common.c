@@ -127,6 +127,26 @@ static void durations_parse_as_podman_flags_take_them(void **state) {
         assert_int_equal(parse_duration_ms("99999999999999999999h", 1000, &ms), -ERANGE);
 }
 
+static void sizes_parse_as_podman_flags_take_them(void **state) {
+        uint64_t n = 0;
+        const struct {
+                const char *text;
+                uint64_t bytes;
+        } good[] = { { "0", 0 }, { "1048576", 1048576 }, { "64k", 65536 }, { "512m", 512ull << 20 },
+                     { "512M", 512ull << 20 }, { "2g", 2ull << 30 }, { "1t", 1ull << 40 }, { "512mb", 512ull << 20 },
+                     { "100b", 100 } };
+        for (size_t k = 0; k < ELEMENTSOF(good); k++) {
+                assert_int_equal(parse_size(good[k].text, &n), 0);
+                assert_int_equal(n, good[k].bytes);
+        }
+        const char *bad[] = { "", "m", "-1m", "+1m", " 1m", "1x", "1mm", "1bb", "1.5g", "1m ", "1kbx" };
+        for (size_t k = 0; k < ELEMENTSOF(bad); k++)
+                if (parse_size(bad[k], &n) != -EINVAL)
+                        fail_msg("'%s' parsed", bad[k]);
+        assert_int_equal(parse_size("99999999999999999999", &n), -ERANGE);
+        assert_int_equal(parse_size("17179869184g", &n), -ERANGE);
+}
+
 static void booleans_parse_leniently(void **state) {
         bool b;
         const char *yes[] = { "1", "true", "True", "TRUE", "yes", "on" };
@@ -434,6 +454,7 @@ int main(void) {
                 cmocka_unit_test(cache_keeps_a_file_until_it_is_replaced),
                 cmocka_unit_test(cache_refuses_bad_types),
                 cmocka_unit_test(json_tables_decode_and_name_the_path),
+                cmocka_unit_test(sizes_parse_as_podman_flags_take_them),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
