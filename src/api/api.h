@@ -42,6 +42,7 @@ typedef struct ApiServer {
         uint64_t last_activity_ms;
         ExecSession *sessions;
         size_t n_sessions, session_bytes;
+        struct ApiConn *idle_first, *idle_last; /* connections waiting for their next request, newest first */
 } ApiServer;
 
 #define API_DEFAULT_MAX_CONNECTIONS 512
@@ -60,6 +61,8 @@ void api_sessions_drop_container(ApiServer *srv, const char *ctr_id);
 typedef struct ApiConn {
         ApiServer *srv;
         int fd;
+        struct ApiConn *idle_prev, *idle_next; /* in srv's idle list (under srv->lock) */
+        bool idle;
         char *buf; /* read, not yet consumed (pipelined requests) */
         size_t len, cap;
         bool keep_alive; /* of the request being answered */

@@ -208,6 +208,56 @@ static int fill(ApiConn *c, size_t want, uint64_t deadline_ms) {
         return 0;
 }
 
+/* Between requests a keep-alive connection is idle: at the connection cap the oldest
+ * idle one makes room for a new client (nginx's way), so that idle clients cannot lock
+ * everyone out. Under srv->lock. */
+static void idle_unlink(ApiServer *srv, ApiConn *c) {
+        if (!c->idle)
+                return;
+        if (c->idle_prev)
+                c->idle_prev->idle_next = c->idle_next;
+        else
+                srv->idle_first = c->idle_next;
+        if (c->idle_next)
+                c->idle_next->idle_prev = c->idle_prev;
+        else
+                srv->idle_last = c->idle_prev;
+        c->idle_prev = c->idle_next = NULL;
+        c->idle = false;
+}
+
+static void idle_begin(ApiConn *c) {
+        ApiServer *srv = c->srv;
+        pthread_mutex_lock(&srv->lock);
+        c->idle = true;
+        c->idle_prev = NULL;
+        c->idle_next = srv->idle_first;
+        if (srv->idle_first)
+                srv->idle_first->idle_prev = c;
+        else
+                srv->idle_last = c;
+        srv->idle_first = c;
+        pthread_mutex_unlock(&srv->lock);
+}
+
+static void idle_end(ApiConn *c) {
+        pthread_mutex_lock(&c->srv->lock);
+        idle_unlink(c->srv, c);
+        pthread_mutex_unlock(&c->srv->lock);
+}
+
+/* The oldest idle connection told to close (its read ends); whether there was one */
+static bool idle_evict(ApiServer *srv) {
+        pthread_mutex_lock(&srv->lock);
+        ApiConn *c = srv->idle_last;
+        if (c) {
+                idle_unlink(srv, c);
+                (void) shutdown(c->fd, SHUT_RD);
+        }
+        pthread_mutex_unlock(&srv->lock);
+        return c != NULL;
+}
+
 static uint64_t in_ms(unsigned ms) {
         return now_monotonic_ms() + ms;
 }
@@ -273,7 +323,9 @@ static int read_request(ApiConn *c, ApiRequest *r) {
          * byte is here, the whole head must follow within the header timeout, however it
          * trickles in */
         if (c->len == 0) {
+                idle_begin(c);
                 int k = fill(c, 1, in_ms(srv->keepalive_timeout_ms));
+                idle_end(c);
                 if (k < 0)
                         return k;
         }
@@ -550,10 +602,14 @@ int api_serve(ApiServer *srv) {
                         pthread_mutex_lock(&srv->lock);
                         bool full = srv->active >= srv->max_connections;
                         pthread_mutex_unlock(&srv->lock);
+                        /* room made by closing the oldest idle connection (it goes at once;
+                         * the count catches up as its thread ends) */
+                        if (full && idle_evict(srv))
+                                full = false;
                         if (full) {
                                 if (now - last_busy_log > 10000) {
-                                        log_warning("%u connections open, the limit (--max-connections): "
-                                                    "refusing more", srv->max_connections);
+                                        log_warning("%u connections open, the limit (--max-connections), none "
+                                                    "idle: refusing more", srv->max_connections);
                                         last_busy_log = now;
                                 }
                                 refuse_busy(fd, srv->max_connections);

@@ -5,8 +5,16 @@
                                                 408 and closed within TIMEOUT_S (+1 s)
   api-hostile.py SOCK idle TIMEOUT_S            an idle keep-alive connection: closed
                                                 within TIMEOUT_S (+1 s), silently
-  api-hostile.py SOCK cap N                     N connections held open: the next gets a
-                                                503; once one closes, _ping answers again
+  api-hostile.py SOCK cap N                     N connections held in the middle of a head:
+                                                the next gets a 503; once one closes, _ping
+                                                answers again
+  api-hostile.py SOCK evict N                   N idle connections held open: a new
+                                                client is served, the oldest idle one closed
+  api-hostile.py SOCK load PID CAP              at once: 1000 idle connections, 200
+                                                slowloris clients, 2 trailer floods; for 5 s
+                                                a fresh client's _ping: p99 under 100 ms,
+                                                RSS under 64 MiB, threads within the cap;
+                                                all gone once the clients are
   api-hostile.py SOCK trailers PID              a chunked body whose trailers go on
                                                 without end: 413; the server's RSS stays
                                                 under 64 MiB
@@ -99,6 +107,8 @@ elif what == "idle":
 elif what == "cap":
     n = int(sys.argv[3])
     held = [connect() for _ in range(n)]
+    for s in held:
+        s.sendall(b"GET /_ping HTTP/1.1\r\n")  # a head begun, not idle
     time.sleep(0.3)
     extra = connect()
     st = status_of(extra)
@@ -108,6 +118,97 @@ elif what == "cap":
     time.sleep(0.3)
     if ping() != 200:
         fail("no _ping after a connection closed")
+elif what == "evict":
+    n = int(sys.argv[3])
+    held = [connect() for _ in range(n)]
+    time.sleep(0.3)
+    if ping() != 200:
+        fail("a new client was not served while idle connections filled the cap")
+    held[0].settimeout(2)
+    if held[0].recv(10) != b"":
+        fail("the oldest idle connection was not closed")
+elif what == "load":
+    import resource, threading
+    pid, cap = int(sys.argv[3]), int(sys.argv[4])
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+    def threads():
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    base_threads = threads()
+    stop = threading.Event()
+    held = []
+
+    def slowloris():
+        conns = []
+        for _ in range(200):
+            try:
+                c = connect()
+                c.sendall(b"GET /_ping HTTP/1.1\r\nX-Slow: ")
+                conns.append(c)
+            except OSError:
+                pass
+        while not stop.is_set():
+            for c in conns:
+                try:
+                    c.send(b"a")
+                except OSError:
+                    pass
+            stop.wait(1)
+        for c in conns:
+            c.close()
+
+    def trailers():
+        while not stop.is_set():
+            try:
+                c = connect()
+                c.sendall(b"POST /v4.0.0/libpod/containers/create HTTP/1.1\r\nHost: d\r\n"
+                          b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n")
+                for _ in range(5000):
+                    c.sendall(b"X-T: " + b"t" * 1000 + b"\r\n")
+            except OSError:
+                pass
+            finally:
+                c.close()
+
+    for _ in range(1000):
+        try:
+            held.append(connect())
+        except OSError:
+            break
+    workers = [threading.Thread(target=slowloris)] + [threading.Thread(target=trailers) for _ in range(2)]
+    for w in workers:
+        w.start()
+    time.sleep(0.5)
+    lat, worst_rss, worst_threads = [], 0, 0
+    t_end = time.monotonic() + 5
+    while time.monotonic() < t_end:
+        t0 = time.monotonic()
+        st = ping()
+        lat.append((time.monotonic() - t0) * 1000 if st == 200 else 1e9)
+        worst_rss = max(worst_rss, rss_mib(pid))
+        worst_threads = max(worst_threads, threads())
+        time.sleep(0.02)
+    stop.set()
+    for w in workers:
+        w.join()
+    for c in held:
+        c.close()
+    time.sleep(1.5)
+    lat.sort()
+    p99 = lat[int(len(lat) * 0.99) - 1]
+    print(f"# {len(lat)} pings: p50 {lat[len(lat) // 2]:.1f} ms, p99 {p99:.1f} ms; RSS max {worst_rss:.1f} MiB; "
+          f"threads max {worst_threads} (cap {cap}), after {threads()} (before {base_threads})")
+    if p99 > 100:
+        fail(f"_ping p99 {p99:.1f} ms under load")
+    if worst_rss > 64:
+        fail(f"RSS {worst_rss:.1f} MiB under load")
+    if worst_threads > cap + 16:
+        fail(f"{worst_threads} threads, cap {cap}")
+    if threads() > base_threads + 2:
+        fail(f"{threads()} threads left after the clients went (before: {base_threads})")
 elif what == "trailers":
     pid = int(sys.argv[3])
     s = connect()

@@ -27,10 +27,17 @@ serve "$S1" -- --header-timeout 1s --keepalive-timeout 1s --max-connections 8 --
 PID1=$SERVED
 ok "a head trickled a byte at a time: 408 within the header timeout (1 s), not held" -- $HOSTILE "$S1" slowloris 1
 ok "an idle keep-alive connection: closed after the keep-alive timeout (1 s)" -- $HOSTILE "$S1" idle 1
-ok "past --max-connections (8): 503 at once; a slot freed, served again" -- $HOSTILE "$S1" cap 8
+ok "past --max-connections (8), all busy: 503 at once; a slot freed, served again" -- $HOSTILE "$S1" cap 8
+ok "past --max-connections (8), idle ones among them: a new client served, the oldest idle one closed" -- \
+        $HOSTILE "$S1" evict 8
 ok "a chunked body's trailers without end: 413, the server's memory bounded" -- $HOSTILE "$S1" trailers "$PID1"
 ok "10 MiB of chunk framing around a small body: answered, the server's memory bounded" -- \
         $HOSTILE "$S1" chunks "$PID1"
+
+S4=$tmp/load.sock
+serve "$S4" -- --max-connections 512
+ok "under load (1000 idle connections, 200 slowloris, trailer floods): _ping p99 < 100 ms, RSS < 64 MiB, threads within the cap, all freed" -- \
+        $HOSTILE "$S4" load "$SERVED" 512
 
 S2=$tmp/emfile.sock
 serve "$S2" prlimit --nofile=48:48 -- --max-connections 1000
