@@ -89,6 +89,10 @@ int api_body_to_fd(ApiConn *c, ApiRequest *r, int fd, uint64_t max, RtError *err
 /* Serves until the idle timeout (or for ever); returns an exit status. */
 int api_serve(ApiServer *srv);
 
+/* Requests read and answered on fd (a peer let in) until the connection ends; fd stays
+ * open. The limits unset in srv first get their defaults: */
+void api_connection_serve(ApiServer *srv, int fd);
+void api_server_limits_default(ApiServer *srv);
 /* Answers one request; 0 keeps the connection, < 0 closes it. */
 int api_handle(ApiConn *c, ApiRequest *r);
 

@@ -270,7 +270,9 @@ static void consume(ApiConn *c, size_t n) {
 /* The path after /v{V} and /libpod, split and percent-decoded (spec 1.2). */
 static int split_path(ApiRequest *r) {
         const char *p = r->http.path;
-        size_t n = 0;
+        /* counted in the request as they are made: an error halfway leaves them to
+         * api_request_done (the fuzzer found them leaked) */
+        size_t *n = &r->n_segs;
         while (*p) {
                 while (*p == '/')
                         p++;
@@ -278,23 +280,22 @@ static int split_path(ApiRequest *r) {
                         break;
                 const char *e = strchr(p, '/');
                 size_t len = e ? (size_t) (e - p) : strlen(p);
-                if (n >= ELEMENTSOF(r->segs))
+                if (*n >= ELEMENTSOF(r->segs))
                         return -E2BIG;
                 char *seg;
                 if (http_unescape(p, len, false, &seg) < 0)
                         return -EBADMSG;
-                if (n == 0 && !r->version[0] && !r->libpod && seg[0] == 'v' && seg[1] >= '0' && seg[1] <= '9' &&
+                if (*n == 0 && !r->version[0] && !r->libpod && seg[0] == 'v' && seg[1] >= '0' && seg[1] <= '9' &&
                     strlen(seg) < sizeof r->version) {
                         strcpy(r->version, seg + 1);
                         free(seg);
-                } else if (n == 0 && !r->libpod && strcmp(seg, "libpod") == 0) {
+                } else if (*n == 0 && !r->libpod && strcmp(seg, "libpod") == 0) {
                         r->libpod = true;
                         free(seg);
                 } else
-                        r->segs[n++] = seg;
+                        r->segs[(*n)++] = seg;
                 p += len;
         }
-        r->n_segs = n;
         return 0;
 }
 
@@ -492,38 +493,42 @@ typedef struct ConnArgs {
         int fd;
 } ConnArgs;
 
+void api_connection_serve(ApiServer *srv, int fd) {
+        ApiConn c = { .srv = srv, .fd = fd, .keep_alive = true };
+        for (;;) {
+                ApiRequest r = {};
+                if (read_request(&c, &r) < 0) {
+                        api_request_done(&r);
+                        break;
+                }
+                uint64_t t0 = now_monotonic_us();
+                int k = api_handle(&c, &r);
+                /* a body its handler did not read: the next request's bytes are not where
+                 * they should be */
+                if (r.body_pending)
+                        c.keep_alive = false;
+                /* after the handler, with its time: where a client's time goes */
+                log_debug("%s %s%s%s: %.2f ms", r.http.method, r.http.path, r.http.query[0] ? "?" : "", r.http.query,
+                          (double) (now_monotonic_us() - t0) / 1000.0);
+                api_request_done(&r);
+                touch(srv, 0);
+                if (k < 0 || !c.keep_alive)
+                        break;
+        }
+        free(c.buf);
+}
+
 static void *connection_main(void *p) {
         ConnArgs a = *(ConnArgs *) p;
         free(p);
-        ApiConn c = { .srv = a.srv, .fd = a.fd, .keep_alive = true };
         char who[64];
         if (!peer_allowed(a.srv, a.fd, who, sizeof who)) {
                 log_warning("refused a connection from %s: neither root nor in the socket's group, or in a "
                             "container", who);
-                c.keep_alive = false;
+                ApiConn c = { .srv = a.srv, .fd = a.fd };
                 (void) api_error(&c, 403, "permission denied", "permission denied: %s may not use this socket", who);
         } else
-                for (;;) {
-                        ApiRequest r = {};
-                        if (read_request(&c, &r) < 0) {
-                                api_request_done(&r);
-                                break;
-                        }
-                        uint64_t t0 = now_monotonic_us();
-                        int k = api_handle(&c, &r);
-                        /* a body its handler did not read: the next request's bytes are
-                         * not where they should be */
-                        if (r.body_pending)
-                                c.keep_alive = false;
-                        /* after the handler, with its time: where a client's time goes */
-                        log_debug("%s %s%s%s: %.2f ms", r.http.method, r.http.path, r.http.query[0] ? "?" : "",
-                                  r.http.query, (double) (now_monotonic_us() - t0) / 1000.0);
-                        api_request_done(&r);
-                        touch(a.srv, 0);
-                        if (k < 0 || !c.keep_alive)
-                                break;
-                }
-        free(c.buf);
+                api_connection_serve(a.srv, a.fd);
         close(a.fd);
         touch(a.srv, -1);
         return NULL;
@@ -558,6 +563,13 @@ static void raise_nofile(void) {
         }
 }
 
+void api_server_limits_default(ApiServer *srv) {
+        srv->max_connections = srv->max_connections ?: API_DEFAULT_MAX_CONNECTIONS;
+        srv->header_timeout_ms = srv->header_timeout_ms ?: API_DEFAULT_HEADER_TIMEOUT_MS;
+        srv->body_timeout_ms = srv->body_timeout_ms ?: API_DEFAULT_BODY_TIMEOUT_MS;
+        srv->keepalive_timeout_ms = srv->keepalive_timeout_ms ?: API_DEFAULT_KEEPALIVE_TIMEOUT_MS;
+}
+
 int api_serve(ApiServer *srv) {
         pthread_attr_t attr;
         pthread_attr_init(&attr);
@@ -568,10 +580,7 @@ int api_serve(ApiServer *srv) {
         (void) sigaction(SIGINT, &sa, NULL);
         (void) signal(SIGPIPE, SIG_IGN);
         raise_nofile();
-        srv->max_connections = srv->max_connections ?: API_DEFAULT_MAX_CONNECTIONS;
-        srv->header_timeout_ms = srv->header_timeout_ms ?: API_DEFAULT_HEADER_TIMEOUT_MS;
-        srv->body_timeout_ms = srv->body_timeout_ms ?: API_DEFAULT_BODY_TIMEOUT_MS;
-        srv->keepalive_timeout_ms = srv->keepalive_timeout_ms ?: API_DEFAULT_KEEPALIVE_TIMEOUT_MS;
+        api_server_limits_default(srv);
         srv->last_activity_ms = now_monotonic_ms();
         struct pollfd pfds[4];
         for (size_t i = 0; i < srv->n_listen; i++)
