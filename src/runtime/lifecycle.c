@@ -153,6 +153,8 @@ fail:
         net_release_container(s, k->id);
         (void) netns_delete(ns, NULL);
         (void) ledger_forget(s, k->id, LEDGER_NETNS);
+        /* PID 1 is gone (the monitor ended it before it told us): its cgroups are empty */
+        (void) ctr_cgroup_remove(s, k->id);
         /* The container stays as it was (created or exited), with the reason kept. */
         (void) snprintf(c->state.error, sizeof c->state.error, "%s", err ? err->msg : "");
         (void) ctr_state_write(s, k->id, &c->state, NULL);

@@ -157,6 +157,12 @@ for name, maj, mn, flags in (("lc", 10, 237, os.O_RDONLY), ("km", 1, 11, os.O_WR
     except OSError as e:
         print(name, e.errno == 1 and "EPERM" or e.strerror)') || return 1
         [ "$out" = "$(printf 'lc EPERM\nkm EPERM\nnl open')" ] || { echo "devices: $out"; return 1; }
+        # a start that fails leaves none
+        id=$(nsp create --name "$P-cg3" --network none -w /no/such/dir host true) || return 1
+        nsp start "$P-cg3" >/dev/null 2>&1 && { echo "started with a missing workdir"; return 1; }
+        [ -z "$(ls -d /sys/fs/cgroup/*/nsprov/$id /sys/fs/cgroup/nsprov/$id 2>/dev/null)" ] ||
+                { echo "a failed start left its cgroups"; return 1; }
+        nsp rm "$P-cg3" >/dev/null || return 1
         # a container whose monitor was killed: gc takes its cgroups
         id=$(nsp run -d --name "$P-cg2" --network none host sleep 60) || return 1
         local mon pid1; mon=$(nsp inspect -f '{{.State.ConmonPid}}' "$P-cg2"); pid1=$(nsp inspect -f '{{.State.Pid}}' "$P-cg2")

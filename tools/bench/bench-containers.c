@@ -6,9 +6,17 @@
  * each repeated, medians reported; side by side in the same run with Podman doing the
  * same on an image imported from the same busybox tree, when podman is installed (with a
  * private configuration, root and runroot, as ../shared/bench-notes.md describes); and
- * the monitor's resident memory. Needs root. Names carry a prefix of their own. */
+ * the monitor's resident memory; and the floor: the kernel work of the first with no tool
+ * logic (floor_run). Needs root. Names carry a prefix of their own. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <linux/mount.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <spawn.h>
@@ -48,6 +56,179 @@ static int timed(const Tool *t, double *out, const char *fmt, ...) {
         return r;
 }
 
+/* ---- the floor: the kernel work of `run --rm --network none host true`, no tool logic ----
+ * A process of its own (as the CLI is) makes the container's cgroups (pids, devices: the
+ * rules nsprov writes), a dir for it, clones PID 1 into new mount, pid, uts, ipc and
+ * network namespaces, names the netns (a bind mount), moves PID 1 into the cgroups; PID 1
+ * brings lo up, builds the host image's root as nsprov does (the host's / read-only, tmpfs
+ * /tmp, /var/tmp, /run, /etc as an overlay, proc, a /dev tmpfs with its nodes, devpts, shm,
+ * mqueue, sysfs, the masked paths), pivots into it and execs true; then everything goes. */
+
+static void die_floor(const char *what) {
+        fprintf(stderr, "bench-containers floor: %s: %s\n", what, strerror(errno));
+        _exit(1);
+}
+
+static void floor_mount(const char *src, const char *dst, const char *type, unsigned long flags, const char *data) {
+        if (mount(src, dst, type, flags, data) < 0)
+                die_floor(dst);
+}
+
+static int floor_pid1(void *arg) {
+        const char *root = arg;
+        char p[1200], q[1200];
+        char go;
+        int sync_fd = 3;
+        if (read(sync_fd, &go, 1) != 1) /* in its cgroups */
+                _exit(1);
+        struct ifreq ifr = { .ifr_name = "lo", .ifr_flags = IFF_UP };
+        int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (s < 0 || ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+                die_floor("lo up");
+        close(s);
+        floor_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+        (void) snprintf(p, sizeof p, "%s/rootfs", root);
+        floor_mount("/", p, NULL, MS_BIND | MS_REC, NULL);
+        struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+        if (syscall(SYS_mount_setattr, AT_FDCWD, p, AT_RECURSIVE, &ro, sizeof ro) < 0)
+                die_floor("read-only");
+        static const char *const tmpfses[] = { "tmp", "var/tmp", "run" };
+        for (size_t i = 0; i < 3; i++) {
+                (void) snprintf(q, sizeof q, "%s/%s", p, tmpfses[i]);
+                floor_mount("tmpfs", q, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+        }
+        (void) snprintf(q, sizeof q, "%s/etc", p);
+        floor_mount("tmpfs", q, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=1m");
+        char upper[1300], work[1300], opts[4096];
+        (void) snprintf(upper, sizeof upper, "%s/upper", q);
+        (void) snprintf(work, sizeof work, "%s/work", q);
+        if (mkdir(upper, 0755) < 0 || mkdir(work, 0755) < 0)
+                die_floor("etc layer");
+        (void) snprintf(opts, sizeof opts, "lowerdir=/etc,upperdir=%s,workdir=%s", upper, work);
+        floor_mount("overlay", q, "overlay", 0, opts);
+        (void) snprintf(q, sizeof q, "%s/proc", p);
+        floor_mount("proc", q, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+        (void) snprintf(q, sizeof q, "%s/dev", p);
+        floor_mount("tmpfs", q, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
+        static const struct { const char *name; unsigned maj, min; } nodes[] = {
+                { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+        };
+        for (size_t i = 0; i < 6; i++) {
+                char n[1300];
+                (void) snprintf(n, sizeof n, "%s/%s", q, nodes[i].name);
+                if (mknod(n, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0)
+                        die_floor(n);
+        }
+        static const char *const devdirs[] = { "pts", "shm", "mqueue" };
+        for (size_t i = 0; i < 3; i++) {
+                char n[1300];
+                (void) snprintf(n, sizeof n, "%s/%s", q, devdirs[i]);
+                if (mkdir(n, 0755) < 0)
+                        die_floor(n);
+        }
+        char n[1300];
+        (void) snprintf(n, sizeof n, "%s/pts", q);
+        floor_mount("devpts", n, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5");
+        (void) snprintf(n, sizeof n, "%s/shm", q);
+        floor_mount("shm", n, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
+        (void) snprintf(n, sizeof n, "%s/mqueue", q);
+        floor_mount("mqueue", n, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+        if (chdir(p) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+                die_floor("pivot_root");
+        floor_mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
+        static const char *const masked[] = { "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                                              "/proc/timer_list", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+                                              "/sys/devices/virtual/powercap" };
+        for (size_t i = 0; i < sizeof masked / sizeof *masked; i++) {
+                struct stat st;
+                if (stat(masked[i], &st) < 0)
+                        continue;
+                if (S_ISDIR(st.st_mode))
+                        floor_mount("tmpfs", masked[i], "tmpfs", MS_RDONLY, "size=0");
+                else
+                        floor_mount("/dev/null", masked[i], NULL, MS_BIND, NULL);
+        }
+        static const char *const readonly[] = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger" };
+        for (size_t i = 0; i < sizeof readonly / sizeof *readonly; i++) {
+                if (mount(readonly[i], readonly[i], NULL, MS_BIND | MS_REC, NULL) == 0)
+                        (void) mount(NULL, readonly[i], NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL);
+        }
+        execl("/bin/true", "true", (char *) NULL);
+        die_floor("exec");
+        return 1;
+}
+
+static void floor_write(const char *dir, const char *file, const char *value) {
+        char p[1200];
+        (void) snprintf(p, sizeof p, "%s/%s", dir, file);
+        int fd = open(p, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, value, strlen(value)) < 0)
+                die_floor(p);
+        close(fd);
+}
+
+static int floor_run(const char *dir) {
+        char root[1100], cg[2][1200], ns[256], v[64];
+        (void) snprintf(root, sizeof root, "%s/floor-XXXXXX", dir);
+        if (!mkdtemp(root))
+                die_floor("mkdtemp");
+        char p[1200];
+        (void) snprintf(p, sizeof p, "%s/rootfs", root);
+        if (mkdir(p, 0755) < 0)
+                die_floor(p);
+        static const char *const ctrl[] = { "pids", "devices" };
+        for (int i = 0; i < 2; i++) {
+                (void) snprintf(p, sizeof p, "/sys/fs/cgroup/%s/nsprov", ctrl[i]);
+                (void) mkdir(p, 0755);
+                (void) snprintf(cg[i], sizeof cg[i], "%s/nsb-floor-%d", p, (int) getpid());
+                if (mkdir(cg[i], 0755) < 0)
+                        die_floor(cg[i]);
+        }
+        floor_write(cg[0], "pids.max", "2048");
+        floor_write(cg[1], "devices.deny", "a");
+        static const char *const rules[] = { "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
+                                             "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
+                                             "c 10:200 rwm" };
+        (void) snprintf(p, sizeof p, "%s/devices.allow", cg[1]);
+        int afd = open(p, O_WRONLY | O_CLOEXEC);
+        for (size_t i = 0; afd >= 0 && i < sizeof rules / sizeof *rules; i++)
+                if (write(afd, rules[i], strlen(rules[i])) < 0)
+                        die_floor(p);
+        if (afd >= 0)
+                close(afd);
+        int sp[2];
+        if (pipe2(sp, 0) < 0 || dup2(sp[0], 3) < 0)
+                die_floor("pipe");
+        static char stack[256 * 1024];
+        pid_t pid = clone(floor_pid1, stack + sizeof stack,
+                          CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD, root);
+        if (pid < 0)
+                die_floor("clone");
+        (void) snprintf(ns, sizeof ns, "/run/netns/nsb-floor-%d", (int) getpid());
+        (void) mkdir("/run/netns", 0755);
+        int nf = open(ns, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+        (void) snprintf(p, sizeof p, "/proc/%d/ns/net", (int) pid);
+        if (nf < 0 || mount(p, ns, NULL, MS_BIND, NULL) < 0)
+                die_floor(ns);
+        close(nf);
+        (void) snprintf(v, sizeof v, "%d", (int) pid);
+        for (int i = 0; i < 2; i++)
+                floor_write(cg[i], "cgroup.procs", v);
+        if (write(sp[1], "g", 1) != 1)
+                die_floor("go");
+        int status = 0;
+        (void) waitpid(pid, &status, 0);
+        if (umount2(ns, MNT_DETACH) < 0 || unlink(ns) < 0)
+                die_floor("netns name");
+        for (int i = 0; i < 2; i++)
+                if (rmdir(cg[i]) < 0)
+                        die_floor(cg[i]);
+        (void) snprintf(p, sizeof p, "%s/rootfs", root);
+        if (rmdir(p) < 0 || rmdir(root) < 0)
+                die_floor(root);
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
 static long rss_kib(pid_t pid) {
         char p[64], line[256];
         (void) snprintf(p, sizeof p, "/proc/%d/status", (int) pid);
@@ -71,6 +252,8 @@ static bool podman_setup(Tool *t, const char *dir, const char *bbtree) {
 }
 
 int main(int argc, char **argv) {
+        if (argc == 3 && strcmp(argv[1], "--floor-run") == 0)
+                return floor_run(argv[2]);
         int rounds = 30;
         const char *nsprov = "build/src/nsprov", *baseline = NULL;
         bool want_podman = true, tmpfs_runroot = false;
@@ -135,7 +318,10 @@ int main(int argc, char **argv) {
         else if (want_podman)
                 fprintf(stderr, "bench-containers: podman not installed; nsprov alone\n");
 
-        double *runs[3], *cycles[3], *runs_bb[3];
+        double *runs[3], *cycles[3], *runs_bb[3], *floors = calloc((size_t) rounds, sizeof(double));
+        char self[1024];
+        ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+        self[sl > 0 ? sl : 0] = '\0';
         for (int k = 0; k < 3; k++) {
                 runs[k] = calloc((size_t) rounds, sizeof(double));
                 runs_bb[k] = calloc((size_t) rounds, sizeof(double));
@@ -163,6 +349,10 @@ int main(int argc, char **argv) {
                         failures += timed(t, &d, "rm nsb-c") != 0;
                         cycles[k][i] = a + b + s2 + d;
                 }
+                double t0 = bench_now_ms();
+                (void) snprintf(full, sizeof full, "%s --floor-run %s", self, dir);
+                failures += run(argv_of("%s", full), -1) != 0;
+                floors[i] = bench_now_ms() - t0;
         }
 
         /* the monitor's memory, while a container runs */
@@ -227,6 +417,9 @@ int main(int argc, char **argv) {
                 }
                 putchar('\n');
         }
+        double fl = bench_median(floors, rounds), ours = bench_median(runs[0], rounds);
+        printf("%-52s %10.2f   (nsprov's run --rm of the host image: %.2fx the floor)\n",
+               "floor: the same kernel work, no tool logic", fl, ours / fl);
         if (rss >= 0)
                 printf("monitor RSS while a container runs: %ld KiB\n", rss);
         if (failures)
