@@ -360,7 +360,7 @@ static uint64_t filter_fingerprint(uint32_t caps_mask) {
         uint64_t h = 1469598103934665603ull;
         const struct scmp_version *v = seccomp_version();
         char extra[96];
-        (void) snprintf(extra, sizeof extra, "%u.%u.%u/%u/%08x/v3", v ? v->major : 0, v ? v->minor : 0,
+        (void) snprintf(extra, sizeof extra, "%u.%u.%u/%u/%08x/v4", v ? v->major : 0, v ? v->minor : 0,
                         v ? v->micro : 0, seccomp_arch_native(), caps_mask);
         const char *const *lists[] = { allowed_syscalls, refused_syscalls };
         for (size_t l = 0; l < ELEMENTSOF(lists); l++)
@@ -386,14 +386,17 @@ int seccomp_program_load(const CtrStore *s, char *const *caps, SeccompProgram *r
         size_t len = 0;
         /* Compiling the filter costs about a third of a millisecond on every start; the
          * compiled program is kept instead, and used only when nobody but root could
-         * have written it (the runroot is root's) */
+         * have written it (the runroot is root's) and its checksum (a trailer of 8 bytes)
+         * holds: a truncated or damaged file is compiled anew */
         _cleanup_close_ int cfd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         struct stat st;
+        uint64_t sum;
         if (cfd >= 0 && fstat(cfd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-            !(st.st_mode & 022) && read_file_fd(cfd, path, 64 * 1024, &buf, &len, NULL) == 0 && len > 0 &&
-            len % sizeof(struct sock_filter) == 0) {
+            !(st.st_mode & 022) && read_file_fd(cfd, path, 64 * 1024, &buf, &len, NULL) == 0 &&
+            len > sizeof sum && (len - sizeof sum) % sizeof(struct sock_filter) == 0 &&
+            (memcpy(&sum, buf + len - sizeof sum, sizeof sum), sum == fnv1a(FNV1A_OFFSET, buf, len - sizeof sum))) {
                 ret->filter = (struct sock_filter *) buf;
-                ret->len = (unsigned short) (len / sizeof(struct sock_filter));
+                ret->len = (unsigned short) ((len - sizeof sum) / sizeof(struct sock_filter));
                 return 0;
         }
         free(buf);
@@ -414,15 +417,17 @@ int seccomp_program_load(const CtrStore *s, char *const *caps, SeccompProgram *r
                 close(mfd);
                 return rt_err_set(err, r < 0 ? r : -EIO, "export the seccomp filter");
         }
-        buf = malloc((size_t) size);
+        buf = malloc((size_t) size + sizeof(uint64_t));
         if (!buf || pread(mfd, buf, (size_t) size, 0) != size) {
                 free(buf);
                 close(mfd);
                 return rt_err_set(err, -EIO, "read the seccomp filter");
         }
         close(mfd);
+        uint64_t check = fnv1a(FNV1A_OFFSET, buf, (size_t) size);
+        memcpy(buf + size, &check, sizeof check);
         /* best effort: a read-only runroot just means compiling next time too */
-        (void) write_file_atomic(path, buf, (size_t) size, 0600, 0, NULL);
+        (void) write_file_atomic(path, buf, (size_t) size + sizeof check, 0600, 0, NULL);
         ret->filter = (struct sock_filter *) buf;
         ret->len = (unsigned short) ((size_t) size / sizeof(struct sock_filter));
         return 0;

@@ -96,6 +96,26 @@ seccomp_allowlist() {
         [ "$out" = "io_uring_setup ENOSYS" ] || { echo "exec: $out"; return 1; }
 }
 ok "seccomp is an allow-list: io_uring, unknown syscalls ENOSYS, vsock refused, harmless personalities allowed, caps open their syscalls" -- seccomp_allowlist
+seccomp_cache_checked() {
+        # the compiled filter kept in the runroot is used only when its checksum holds and
+        # only root may write it: a program that allows everything, put there with a bad
+        # checksum, or with a good one in a file others may write, is never loaded
+        nsp run --rm --network none host true || return 1
+        local f; f=$(ls "$tmp"/run/seccomp-*.bpf 2>/dev/null | head -1)
+        [ -n "$f" ] || { echo "no cached filter in $tmp/run"; return 1; }
+        local allow_all='import struct, sys
+prog = struct.pack("<HBBI", 0x06, 0, 0, 0x7fff0000)   # BPF_RET|BPF_K SECCOMP_RET_ALLOW
+h = 1469598103934665603
+for b in prog:
+    h = ((h ^ b) * 1099511628211) % (1 << 64)
+good = sys.argv[2] == "good"
+open(sys.argv[1], "wb").write(prog + struct.pack("<Q", h if good else h ^ 1))'
+        python3 -c "$allow_all" "$f" bad && chmod 0600 "$f" || return 1
+        is 1 -- nsp run --rm --network none host python3 -c "$keyctl_probe" || return 1
+        python3 -c "$allow_all" "$f" good && chmod 0666 "$f" || return 1
+        is 1 -- nsp run --rm --network none host python3 -c "$keyctl_probe"
+}
+ok "a cached seccomp program with a bad checksum, or writable by others, is never loaded" -- seccomp_cache_checked
 ok "a privileged container has no seccomp filter" -- bash -c "$NSP_DEF [ \"\$(nsp run --rm --privileged host python3 -c '$keyctl_probe')\" != 1 ]"
 ok "default capabilities are Podman's (no CAP_NET_ADMIN, CAP_CHOWN kept)" -- is "00000000800405fb" -- nsp run --rm host sh -c "grep CapEff /proc/self/status | awk '{print \$2}'"
 ok "--cap-add NET_ADMIN adds it" -- nsp run --rm --cap-add NET_ADMIN host sh -c "ip link set lo mtu 1500"
