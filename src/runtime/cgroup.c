@@ -308,9 +308,11 @@ size_t ctr_cgroup_procs_files(const char *id, char out[][PATH_MAX], size_t max) 
 }
 
 /* Every process still in dir killed (the container's, after its PID 1 ended), then the
- * dir removed, waiting a little for the kernel to let them go. */
+ * dir removed, waiting for the kernel to let them go: up to 5 s, for a PID 1 still in
+ * its exit (an instrumented build's leak check at exit takes a while), since what stays
+ * here past an --rm container's records would be found by nobody. */
 static int remove_dir(const char *dir) {
-        for (int tries = 0; tries < 200; tries++) {
+        for (int tries = 0; tries < 5000; tries++) {
                 if (rmdir(dir) == 0 || errno == ENOENT)
                         return 0;
                 if (errno != EBUSY)
