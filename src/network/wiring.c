@@ -95,7 +95,9 @@ static int reclaim_host_end(NlSock *sk, const char *host_ifname, const char *own
         const NetnsLink *l = netns_link_list_find(&list, host_ifname);
         const char *mark = l ? netns_link_owner(l) : NULL;
         bool ours = l && (mark ? streq(mark, owner) : bridge > 0 && l->master_ifindex == bridge);
-        int removed = ours && netns_link_del(sk, l->ifindex, NULL) == 0;
+        int del = ours ? netns_link_del(sk, l->ifindex, NULL) : -EPERM;
+        /* one the kernel is unregistering already cannot be deleted: as good as gone */
+        int removed = del == 0 ? 1 : ours && (del == -ENODEV || del == -ENOENT) ? 2 : 0;
         log_debug("reclaim %s: %s, mark %s, master %d (bridge %d): %s", host_ifname, l ? "there" : "gone",
                   mark ?: "-", l ? l->master_ifindex : 0, bridge, removed ? "removed" : "kept");
         /* gone by the time we looked: the kernel's teardown of the netns this container
@@ -129,9 +131,13 @@ int net_wire_one(NlSock *in, int netns_fd, const CtrStore *s, const CtrConfig *c
         r = netns_veth_add(side.sk, &v, NULL, &peer, err);
         /* in the way: ours, from a connect killed before it was on record, or from this
          * container's last run, which the kernel is still unregistering */
-        for (int attempt = 0; r == -EEXIST && attempt < 50 && reclaim_host_end(side.sk, a->host_ifname, c->id, br) > 0;
-             attempt++)
+        for (int attempt = 0, k; r == -EEXIST && attempt < 50 && (k = reclaim_host_end(side.sk, a->host_ifname, c->id, br)) > 0;
+             attempt++) {
+                /* the kernel's background teardown still holds the name: give it a moment */
+                if (k == 2 && attempt > 0)
+                        (void) usleep(2000);
                 r = netns_veth_add(side.sk, &v, NULL, &peer, err);
+        }
         if (r < 0) {
                 a->host_ifname[0] = '\0';
                 return rt_err_prefix(err, r, "connect %s of '%s' to '%s'", a->ifname, c->name, n->name);
