@@ -59,8 +59,9 @@ int verb_serve(int argc, char **argv, const GlobalOptions *g);
 /* The CNI executor's settings from the global options; *ret_path owns ret->path. */
 struct CniConfig;
 int cli_cni_config(const GlobalOptions *g, struct CniConfig *ret, char ***ret_path);
-/* The defaults of the shim and of nsprov as podman: the network "podman" on nspodman0,
- * unless the environment (or --default-network) says otherwise. */
+/* The defaults of the shim and of nsprov as podman: the network "podman" (on nspodman0
+ * for the default root, a bridge of its own for any other), unless the environment (or
+ * --default-network) says otherwise. */
 void cli_podman_defaults(void);
 /* Out of memory: logged, 125. */
 int cli_oom(void);

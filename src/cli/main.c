@@ -180,11 +180,9 @@ void cli_podman_defaults(void) {
         /* Podman's default network, as Podman's clients expect it (LNST reads
          * Networks["podman"]) */
         if (!getenv("NSPROV_DEFAULT_NETWORK"))
-                (void) setenv("NSPROV_DEFAULT_NETWORK", "podman", 1);
-        /* not podman0 nor 10.88.0.0/16: on a host that also has Podman (or nsprov's own
-         * default network) those are taken */
-        if (!getenv("NSPROV_DEFAULT_BRIDGE"))
-                (void) setenv("NSPROV_DEFAULT_BRIDGE", "nspodman0", 1);
+                (void) setenv("NSPROV_DEFAULT_NETWORK", CTR_PODMAN_NETWORK, 1);
+        /* not 10.88.0.0/16: on a host that also has Podman (or nsprov's own default
+         * network) that is taken; the bridge is the store's to name (ctr_store_init) */
         if (!getenv("NSPROV_DEFAULT_SUBNET"))
                 (void) setenv("NSPROV_DEFAULT_SUBNET", "10.90.0.0/16", 1);
 }

@@ -32,9 +32,15 @@
 #define CTR_DEFAULT_SUBNET "10.88.0.0/16"
 #define CTR_DEFAULT_ROOT "/var/lib/nsprov"
 #define CTR_DEFAULT_RUNROOT "/run/nsprov"
-/* the default root's; any other root's default bridge carries a hash of its root, so two
- * stores never share a bridge (with two IPAM files behind it) */
+/* the default root's; any other root's default bridge carries a hash of its root and the
+ * default network's name, so two stores never share a bridge (with two IPAM files behind
+ * it) */
 #define CTR_DEFAULT_BRIDGE "nsprov0"
+/* The shim's default network, as Podman's clients expect it (LNST reads
+ * Networks["podman"]), and its bridge on the default root: not podman0, which Podman on
+ * the same host may have */
+#define CTR_PODMAN_NETWORK "podman"
+#define CTR_PODMAN_BRIDGE "nspodman0"
 #define CTR_DEFAULT_CNI_CONFIG_DIR "/etc/cni/net.d"
 #define CTR_DEFAULT_CNI_PATH "/usr/lib/cni:/opt/cni/bin"
 #define CTR_DEFAULT_CNI_CACHE_DIR "/var/lib/cni"

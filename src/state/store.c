@@ -79,13 +79,20 @@ int ctr_store_init(CtrStore *s, const char *root, const char *runroot, RtError *
                 (void) snprintf(defaults[i].buf, defaults[i].size, "%s", v && *v ? v : defaults[i].def);
         }
         /* A bridge name is global to the host, a root is not: another root's default
-         * bridge is its own ("nsprov" and 8 hex digits of its path), never the default
-         * root's nsprov0 with a second IPAM file handing out the same addresses. */
+         * bridge is its own ("nsprov" and 8 hex digits of its path and the network's
+         * name), never the default root's with a second IPAM file handing out the same
+         * addresses, nor one that outlives a scratch root nobody removes networks from.
+         * The default root's: nsprov0, or nspodman0 for the shim's "podman" network. */
         const char *bridge_env = getenv("NSPROV_DEFAULT_BRIDGE");
-        if ((!bridge_env || !*bridge_env) && !streq(s->root, CTR_DEFAULT_ROOT))
-                (void) snprintf(s->default_bridge, sizeof s->default_bridge, "nsprov%08llx",
-                                (unsigned long long) (fnv1a(FNV1A_OFFSET, s->root, strlen(s->root)) &
-                                                      0xffffffffull));
+        if (!bridge_env || !*bridge_env) {
+                uint64_t h = fnv1a(FNV1A_OFFSET, s->root, strlen(s->root) + 1);
+                h = fnv1a(h, s->default_network, strlen(s->default_network));
+                if (!streq(s->root, CTR_DEFAULT_ROOT))
+                        (void) snprintf(s->default_bridge, sizeof s->default_bridge, "nsprov%08llx",
+                                        (unsigned long long) (h & 0xffffffffull));
+                else if (streq(s->default_network, CTR_PODMAN_NETWORK))
+                        (void) snprintf(s->default_bridge, sizeof s->default_bridge, "%s", CTR_PODMAN_BRIDGE);
+        }
         const char *dirs[] = { "containers", "names" };
         char p[PATH_MAX];
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {

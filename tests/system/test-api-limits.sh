@@ -92,5 +92,21 @@ t_container_peer() {
 }
 ok "a peer in a container (the socket mounted in): 403 even as uid 0, unless --allow-containers" -- t_container_peer
 
+# serve with its own defaults on a scratch root: the "podman" network's bridge is the
+# root's own, never the host-wide nspodman0 a default-root server has (one that outlived
+# a scratch root once); the reset at the end removes it, and the check of the store's
+# marks (tap.sh) fails the test if anything of it stays
+S5=$tmp/scratch.sock
+serve "$S5" env -u NSPROV_DEFAULT_NETWORK NSPROV_DEFAULT_SUBNET=198.18.99.0/24 --
+t_scratch_root_bridge() {
+        local bridge
+        bridge=$(env -u NSPROV_DEFAULT_NETWORK "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" \
+                network inspect podman | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["network_interface"])') ||
+                return 1
+        [[ $bridge == nsprov* ]] && [ "$bridge" != nspodman0 ] || { echo "a scratch root's bridge: $bridge"; return 1; }
+        ip link show "$bridge" >/dev/null || { echo "$bridge is not there"; return 1; }
+}
+ok "serve on a scratch root: the podman network's bridge is the root's own, not nspodman0" -- t_scratch_root_bridge
+
 ok "the servers are up and logged no crash" -- bash -c "kill -0 $PID1 && kill -0 $SERVED &&
         ! grep -qiE 'AddressSanitizer|runtime error|assert' '$tmp/serve.log'"
