@@ -252,6 +252,22 @@ void platform_format(const Platform *p, char out[static 100]) {
         (void) snprintf(out, 100, "%s/%s%s%s", p->os, p->arch, p->variant[0] ? "/" : "", p->variant);
 }
 
+/* An object's "os", "architecture" and "variant" (an index entry's platform, an image
+ * config): false unless the first two are there and all are valid */
+static bool platform_from_json(json_t *o, Platform *ret) {
+        const char *os = json_string_value(json_object_get(o, "os"));
+        const char *arch = json_string_value(json_object_get(o, "architecture"));
+        const char *variant = json_string_value(json_object_get(o, "variant")) ?: "";
+        *ret = (Platform) {};
+        if (!os || !arch || !platform_field_valid(os, strlen(os)) || !platform_field_valid(arch, strlen(arch)) ||
+            (*variant && !platform_field_valid(variant, strlen(variant))))
+                return false;
+        (void) snprintf(ret->os, sizeof ret->os, "%s", os);
+        (void) snprintf(ret->arch, sizeof ret->arch, "%s", arch);
+        (void) snprintf(ret->variant, sizeof ret->variant, "%s", variant);
+        return true;
+}
+
 /* ---- WWW-Authenticate ---- */
 
 static const char *skip_space(const char *s) {
@@ -414,18 +430,10 @@ static int parse_index(json_t *j, RegistryManifest *m, RtError *err) {
                 /* attestations and nested indexes are no image of a platform */
                 if (type && !streq(type, MT_OCI_MANIFEST) && !streq(type, MT_DOCKER_MANIFEST))
                         continue;
-                json_t *p = json_object_get(d, "platform");
-                const char *os = json_string_value(json_object_get(p, "os"));
-                const char *arch = json_string_value(json_object_get(p, "architecture"));
-                const char *variant = json_string_value(json_object_get(p, "variant")) ?: "";
-                if (!os || !arch || !platform_field_valid(os, strlen(os)) ||
-                    !platform_field_valid(arch, strlen(arch)) ||
-                    (*variant && !platform_field_valid(variant, strlen(variant))) || streq(os, "unknown") ||
-                    streq(arch, "unknown"))
-                        continue; /* attestations are "unknown/unknown": nothing to run */
-                (void) snprintf(e->platform.os, sizeof e->platform.os, "%s", os);
-                (void) snprintf(e->platform.arch, sizeof e->platform.arch, "%s", arch);
-                (void) snprintf(e->platform.variant, sizeof e->platform.variant, "%s", variant);
+                /* attestations are "unknown/unknown": nothing to run */
+                if (!platform_from_json(json_object_get(d, "platform"), &e->platform) ||
+                    streq(e->platform.os, "unknown") || streq(e->platform.arch, "unknown"))
+                        continue;
                 m->n_entries++;
         }
         return 0;
@@ -523,17 +531,9 @@ int registry_index_select(const RegistryManifest *m, const Platform *want, size_
 }
 
 int registry_config_platform(const char *text, size_t len, Platform *ret, RtError *err) {
-        *ret = (Platform) {};
         json_auto_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
-        const char *os = json_string_value(json_object_get(j, "os"));
-        const char *arch = json_string_value(json_object_get(j, "architecture"));
-        const char *variant = json_string_value(json_object_get(j, "variant")) ?: "";
-        if (!os || !arch || !platform_field_valid(os, strlen(os)) || !platform_field_valid(arch, strlen(arch)) ||
-            (*variant && !platform_field_valid(variant, strlen(variant))))
+        if (!platform_from_json(j, ret))
                 return rt_err_setx(err, -EBADMSG, "the image config names no platform (os, architecture)");
-        (void) snprintf(ret->os, sizeof ret->os, "%s", os);
-        (void) snprintf(ret->arch, sizeof ret->arch, "%s", arch);
-        (void) snprintf(ret->variant, sizeof ret->variant, "%s", variant);
         return 0;
 }
 
