@@ -105,6 +105,23 @@ tap_finish() {
         [ "$TAP_FAILED" = 0 ]
 }
 
+# nsprov serve on the test's store, stopped at the end; call it at the top level (a
+# test function runs in a subshell, whose defers would be lost):
+# serve_start SOCK [PREFIX COMMAND...] -- [SERVE OPTIONS...]; its pid in SERVED, its
+# stderr in $tmp/serve.log
+serve_start() {
+        local sock=$1; shift
+        local wrap=()
+        while [ "$1" != -- ]; do wrap+=("$1"); shift; done
+        shift
+        "${wrap[@]}" "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" serve --listen "unix://$sock" "$@" \
+                2>>"$tmp/serve.log" &
+        SERVED=$!
+        defer "kill $SERVED; wait $SERVED"
+        for _ in $(seq 100); do [ -S "$sock" ] && return 0; sleep 0.05; done
+        return 1
+}
+
 # exit status and output both matter: expect_fail CODE PATTERN -- COMMAND...
 expect_fail() {
         local code=$1 pattern=$2; shift 2; [ "$1" = -- ] && shift

@@ -9,21 +9,8 @@ set -u
 begin_store_test
 HOSTILE="python3 $(dirname "$0")/api-hostile.py"
 
-serve() {  # serve SOCK [PREFIX COMMAND...] -- SERVE OPTIONS...: started, its pid in SERVED
-        local sock=$1; shift
-        local wrap=()
-        while [ "$1" != -- ]; do wrap+=("$1"); shift; done
-        shift
-        "${wrap[@]}" "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" serve --listen "unix://$sock" "$@" \
-                2>>"$tmp/serve.log" &
-        SERVED=$!
-        defer "kill $SERVED; wait $SERVED"
-        for _ in $(seq 100); do [ -S "$sock" ] && return 0; sleep 0.05; done
-        return 1
-}
-
 S1=$tmp/limits.sock
-serve "$S1" -- --header-timeout 1s --keepalive-timeout 1s --max-connections 8 --body-timeout 5s
+serve_start "$S1" -- --header-timeout 1s --keepalive-timeout 1s --max-connections 8 --body-timeout 5s
 PID1=$SERVED
 ok "a head trickled a byte at a time: 408 within the header timeout (1 s), not held" -- $HOSTILE "$S1" slowloris 1
 ok "an idle keep-alive connection: closed after the keep-alive timeout (1 s)" -- $HOSTILE "$S1" idle 1
@@ -35,7 +22,7 @@ ok "10 MiB of chunk framing around a small body: answered, the server's memory b
         $HOSTILE "$S1" chunks "$PID1"
 
 S4=$tmp/load.sock
-serve "$S4" -- --max-connections 512
+serve_start "$S4" -- --max-connections 512
 # AddressSanitizer's shadow and quarantine (CI's build) multiply a server's RSS: the
 # 64 MiB bound is the plain build's
 rss_limit=64
@@ -44,7 +31,7 @@ ok "under load (1000 idle connections, 200 slowloris, trailer floods): _ping p99
         $HOSTILE "$S4" load "$SERVED" 512 "$rss_limit"
 
 S2=$tmp/emfile.sock
-serve "$S2" prlimit --nofile=48:48 -- --max-connections 1000
+serve_start "$S2" prlimit --nofile=48:48 -- --max-connections 1000
 ok "out of fds (a hard limit of 48, 100 clients): no spin, served again once they go" -- \
         $HOSTILE "$S2" emfile "$SERVED" 100
 
@@ -78,7 +65,7 @@ s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 s.sendall(b"GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n"); print(s.recv(200).split(b"\r\n")[0].decode())'
 S3=$tmp/allow/allow.sock
 mkdir -p "$tmp/allow"
-serve "$S3" -- --allow-containers
+serve_start "$S3" -- --allow-containers
 t_container_peer() {
         local out
         out=$(nsp run --rm --network none -v "$tmp:/mnt" host python3 -c "$py_ping" /mnt/limits.sock) || return 1
@@ -97,7 +84,7 @@ ok "a peer in a container (the socket mounted in): 403 even as uid 0, unless --a
 # a scratch root once); the reset at the end removes it, and the check of the store's
 # marks (tap.sh) fails the test if anything of it stays
 S5=$tmp/scratch.sock
-serve "$S5" env -u NSPROV_DEFAULT_NETWORK NSPROV_DEFAULT_SUBNET=198.18.99.0/24 --
+serve_start "$S5" env -u NSPROV_DEFAULT_NETWORK NSPROV_DEFAULT_SUBNET=198.18.99.0/24 --
 t_scratch_root_bridge() {
         local bridge
         bridge=$(env -u NSPROV_DEFAULT_NETWORK "$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" \

@@ -170,10 +170,7 @@ ok "nsprov as podman: podman load -i and podman image load, Podman's output" -- 
 
 # Through the API: podman's remote client (a chunked upload), and a Content-Length one
 SOCK=$tmp/api.sock
-"$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" serve --listen "unix://$SOCK" 2>"$tmp/serve.log" &
-SERVE_PID=$!
-defer "kill $SERVE_PID; wait $SERVE_PID"
-for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+serve_start "$SOCK" --
 t_api_load() {
         $MK docker "$tmp/api-d.tar" "$BB" "localhost/$P-api:latest" && $MK oci "$tmp/api-o.tar" "$BB" "localhost/$P-apio:latest" ||
                 return 1

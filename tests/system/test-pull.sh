@@ -289,10 +289,7 @@ ok "a tag that moved: the image replaced, unless a container uses it" -- t_repla
 
 # Through the API
 SOCK=$tmp/api.sock
-"$NSPROV_BIN" --root "$tmp/root" --runroot "$tmp/run" serve --listen "unix://$SOCK" 2>"$tmp/serve.log" &
-SERVE_PID=$!
-defer "kill $SERVE_PID; wait $SERVE_PID"
-for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+serve_start "$SOCK" --
 
 t_api_podman() {
         local out
