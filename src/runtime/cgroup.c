@@ -261,18 +261,16 @@ static int v1_setup(const CtrConfig *k, pid_t pid, RtError *err) {
         for (CgroupV1 c = 0; c < _CG_V1_MAX; c++) {
                 if (!v1_wanted(c, k))
                         continue;
-                char parent[PATH_MAX], dir[PATH_MAX];
-                v1_dir(c, NULL, parent);
-                v1_dir(c, k->id, dir);
-                struct stat st;
-                if (stat(CGROUP_ROOT, &st) < 0 || (snprintf(dir, sizeof dir, CGROUP_ROOT "/%s", v1_names[c]),
-                                                   stat(dir, &st) < 0)) {
+                char mount_point[PATH_MAX], parent[PATH_MAX], dir[PATH_MAX];
+                (void) snprintf(mount_point, sizeof mount_point, CGROUP_ROOT "/%s", v1_names[c]);
+                if (access(mount_point, F_OK) < 0) {
                         /* a controller this host has not mounted: its limit cannot be set */
                         if (c == CG_PIDS || c == CG_DEVICES)
                                 continue;
                         return rt_err_setx(err, -EOPNOTSUPP, "this host has no %s cgroup controller mounted",
                                            v1_names[c]);
                 }
+                v1_dir(c, NULL, parent);
                 v1_dir(c, k->id, dir);
                 int r;
                 if ((r = make_dir(parent, err)) < 0 || (r = make_dir(dir, err)) < 0 ||
